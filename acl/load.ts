@@ -1,0 +1,138 @@
+// Reading an ACL file and the files it includes into one ordered list of rules.
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
+
+/** Larger files are refused: an ACL is a few lines, and a hostile include must not exhaust memory. */
+export const MAX_ACL_FILE_BYTES = 1 << 20;
+/** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
+export const MAX_INCLUDE_DEPTH = 8;
+
+/** The rules in the order qemu-bridge-helper would collect them, and what reading them involved. */
+export interface LoadedAcl {
+  rules: AclRule[];
+  /** Every file whose rules were read, main file first. */
+  filesRead: string[];
+  /** Includes skipped, each as a sentence for stderr. */
+  warnings: string[];
+}
+
+/** The ACL cannot be trusted as a whole: the caller must deny. */
+export class AclLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AclLoadError";
+  }
+}
+
+/** Why a file could not be read: an errno code from node:fs, or our own reason. */
+class UnreadableFile extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+interface OpenedFile {
+  content: Uint8Array;
+  identity: string; // device and inode, to recognise an include loop whatever path leads there
+}
+
+/**
+ * Reads a regular file of at most MAX_ACL_FILE_BYTES with the permissions this process has.
+ * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it.
+ */
+export function readAclFile(path: string): OpenedFile {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_CLOEXEC);
+  } catch (err) {
+    throw new UnreadableFile(path, errorCode(err));
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnreadableFile(path, "not a regular file");
+    if (stat.size > MAX_ACL_FILE_BYTES) {
+      throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
+    }
+    const content = new Uint8Array(MAX_ACL_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, content, length, content.byteLength - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_ACL_FILE_BYTES) throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
+    }
+    return { content: content.slice(0, length), identity: `${stat.dev}:${stat.ino}` };
+  } catch (err) {
+    if (err instanceof UnreadableFile) throw err;
+    throw new UnreadableFile(path, errorCode(err));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code : String(err);
+}
+
+/**
+ * Loads `mainFile` and its includes. Matches qemu-bridge-helper's decisions, with these deliberate,
+ * safe differences: a syntax error in an included file refuses the whole ACL (the original keeps the
+ * rules read before the bad line); an include path must be absolute (the original resolves it against
+ * the caller's directory); an include that is missing or unreadable is skipped as in the original but
+ * said on stderr; an include loop is followed once (the same rules the original ends up with); nesting
+ * deeper than MAX_INCLUDE_DEPTH refuses the whole ACL.
+ * throws AclLoadError when the caller must deny.
+ */
+export function loadAcl(mainFile: string): LoadedAcl {
+  const loaded: LoadedAcl = { rules: [], filesRead: [], warnings: [] };
+  let main: OpenedFile;
+  try {
+    main = readAclFile(mainFile);
+  } catch (err) {
+    if (err instanceof UnreadableFile) {
+      throw new AclLoadError(`cannot read ACL file ${mainFile}: ${err.reason}`);
+    }
+    throw err;
+  }
+  collect(mainFile, main, [], loaded);
+  return loaded;
+}
+
+function collect(path: string, file: OpenedFile, includeStack: string[], into: LoadedAcl): void {
+  let entries;
+  try {
+    entries = parseAclText(file.content, path);
+  } catch (err) {
+    if (err instanceof AclSyntaxError) throw new AclLoadError(`ACL syntax error at ${err.message}`);
+    throw err;
+  }
+  into.filesRead.push(path);
+  const stack = [...includeStack, file.identity];
+  for (const entry of entries) {
+    if (entry.kind === "rule") {
+      into.rules.push(entry);
+      continue;
+    }
+    const where = `${entry.file}:${entry.line}`;
+    if (!entry.path.startsWith("/")) {
+      throw new AclLoadError(`${where}: include path ${JSON.stringify(entry.path)} is not absolute`);
+    }
+    if (stack.length > MAX_INCLUDE_DEPTH) {
+      throw new AclLoadError(`${where}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
+    }
+    let included: OpenedFile;
+    try {
+      included = readAclFile(entry.path);
+    } catch (err) {
+      if (!(err instanceof UnreadableFile)) throw err;
+      into.warnings.push(`${where}: skipped include ${entry.path}: ${err.reason}`);
+      continue;
+    }
+    if (stack.includes(included.identity)) {
+      into.warnings.push(`${where}: skipped include ${entry.path}: include loop`);
+      continue;
+    }
+    collect(entry.path, included, stack, into);
+  }
+}

@@ -1,0 +1,130 @@
+// tap-bridge-helper: check the ACL, create a TAP, configure it like the bridge, attach it, send its fd.
+//
+// Exit status: 0 the TAP fd was sent over --fd; 1 anything else (usage, denied, a failed step). It
+// never exits 0 without having sent the fd, because QEMU would then take fd 0 for the TAP. A lone
+// --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
+import { runCommand } from "citty";
+import type { ConsolaInstance } from "consola";
+import { decideBridgeAccess, explainDenial } from "../acl/decide.ts";
+import { AclLoadError, loadAcl } from "../acl/load.ts";
+import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
+import { sendFd } from "../shared/fdpass.ts";
+import { formatMac } from "../shared/ifreq.ts";
+import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
+import { closeFd, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
+import { createLogger } from "../shared/log.ts";
+import { InterfaceControl } from "../shared/netdev.ts";
+import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
+import { helperCommandMeta, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
+import { ACL_FILE, TAP_NAME_TEMPLATE } from "./config.ts";
+
+/** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
+function attempt<T>(what: string, action: () => T, hints: Readonly<Record<string, string>> = {}): T {
+  try {
+    return action();
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    const hint = hints[err.code];
+    throw new StepError(`failed to ${what}: ${systemReason(err)}`, hint === undefined ? { cause: err } : { cause: err, hint });
+  }
+}
+
+/** --fd must be an open unix socket: anything else would receive the TAP by accident or not at all. */
+function checkCallerSocket(fd: number): void {
+  const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
+    EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
+    ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
+  });
+  if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
+}
+
+/** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
+function checkBridgeAcl(bridge: string, log: ConsolaInstance): void {
+  let acl;
+  try {
+    acl = loadAcl(ACL_FILE);
+  } catch (err) {
+    if (!(err instanceof AclLoadError)) throw err;
+    throw new StepError(`access denied: ${err.message}`, { hint: `fix ${ACL_FILE} (see "ACL files" in the README)` });
+  }
+  for (const warning of acl.warnings) log.warn(warning);
+  const decision = decideBridgeAccess(acl.rules, bridge);
+  if (!decision.allowed) throw new StepError(explainDenial(decision, bridge, acl.filesRead));
+  const rule = decision.allowRule;
+  log.debug(`bridge ${bridge} allowed by "allow ${rule?.bridge ?? "all"}" at ${rule?.file}:${rule?.line}`);
+}
+
+/** The helper's job, in order; every fd it opens is closed on the way out. */
+function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
+  const { bridge, socketFd } = args;
+  checkCallerSocket(socketFd);
+  checkBridgeAcl(bridge, log);
+  attempt(`find bridge \`${bridge}'`, () => interfaceIndex(bridge), {
+    ENODEV: `create it first (ip link add ${bridge} type bridge) or name an existing bridge with --br`,
+  });
+
+  const tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
+    ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
+    ENODEV: "load the tun module (modprobe tun)",
+  });
+  let control: InterfaceControl | undefined;
+  try {
+    control = attempt("open a control socket", () => new InterfaceControl());
+    const ctl = control;
+    const vnetHeader = args.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(tunFd)) & IFF_VNET_HDR) !== 0;
+    const tap = attempt("create tun device", () => attachNewTap(tunFd, TAP_NAME_TEMPLATE, vnetHeader), {
+      EPERM: "the helper lacks CAP_NET_ADMIN: install it with `tap-launcher install` (setuid or caps mode)",
+    });
+    log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
+
+    const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => ctl.mtu(bridge));
+    attempt(`set mtu of device \`${tap}' to ${mtu}`, () => ctl.setMtu(tap, mtu));
+    // The bridge takes the lowest port MAC as its own; a first byte of 0xFE keeps the TAP from
+    // changing the bridge's address when it joins.
+    const { family, mac } = attempt(`get MAC address of device \`${tap}'`, () => ctl.hardwareAddress(tap));
+    mac[0] = 0xfe;
+    attempt(`set MAC address of device \`${tap}'`, () => ctl.setHardwareAddress(tap, family, mac));
+    attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => ctl.addToBridge(bridge, tap), {
+      EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
+    });
+    attempt(`bring up interface \`${tap}'`, () => ctl.bringUp(tap));
+    attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, tunFd), {
+      EPIPE: "the receiving end closed the socket before the fd arrived",
+    });
+    log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
+  } finally {
+    // The TAP is not persistent: with this fd closed and nothing received, it disappears.
+    control?.close();
+    closeFd(tunFd);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = 1;
+  const log = createLogger("tap-bridge-helper");
+  let args: HelperArgs | "help";
+  try {
+    args = parseHelperArgv(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    log.error(err.message);
+    process.stderr.write(`${await helperUsage(process.stderr.isTTY === true)}\n`);
+    return;
+  }
+  if (args === "help") {
+    process.stdout.write(`${await helperUsage(process.stdout.isTTY === true)}\n`);
+    process.exitCode = 0;
+    return;
+  }
+  const checked = args;
+  try {
+    await runCommand({ ...helperCommandMeta, run: () => createAndSendTap(checked, log) }, { rawArgs: [...argv] });
+    process.exitCode = 0;
+  } catch (err) {
+    if (!(err instanceof StepError)) throw err;
+    log.error(err.message);
+    if (err.hint) log.info(err.hint);
+  }
+}
+
+await main(process.argv.slice(2));

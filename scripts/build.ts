@@ -1,0 +1,36 @@
+// `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR).
+//
+// TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) is baked into the helper here; nothing at
+// run time can change it. Every --no-compile-autoload-* flag is set so that a compiled program never
+// reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
+import { isAbsolute, join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+
+const root = resolve(import.meta.dir, "..");
+const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
+const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
+if (!isAbsolute(aclFile) || aclFile.includes("\0")) {
+  console.error(`TAP_ACL_FILE must be an absolute path, not ${JSON.stringify(aclFile)}`);
+  process.exit(1);
+}
+
+const programs = [{ entry: "helper/main.ts", output: "tap-bridge-helper" }];
+
+mkdirSync(outDir, { recursive: true });
+for (const { entry, output } of programs) {
+  const outfile = join(outDir, output);
+  const build = Bun.spawnSync({
+    cmd: [
+      process.execPath, "build", "--compile", "--target=bun",
+      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+      "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
+      `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
+      join(root, entry), `--outfile=${outfile}`,
+    ],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
+  console.log(`built ${outfile} (ACL file ${aclFile})`);
+}

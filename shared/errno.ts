@@ -1,0 +1,23 @@
+// Linux errno numbers and their symbolic names (<asm-generic/errno-base.h>, <asm-generic/errno.h>).
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 8: "ENOEXEC",
+  9: "EBADF", 10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY",
+  17: "EEXIST", 18: "EXDEV", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE",
+  24: "EMFILE", 25: "ENOTTY", 26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 30: "EROFS",
+  32: "EPIPE", 34: "ERANGE", 36: "ENAMETOOLONG", 38: "ENOSYS", 40: "ELOOP", 61: "ENODATA",
+  71: "EPROTO", 75: "EOVERFLOW", 77: "EBADFD", 88: "ENOTSOCK", 89: "EDESTADDRREQ", 90: "EMSGSIZE",
+  91: "EPROTOTYPE", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT", 95: "EOPNOTSUPP", 97: "EAFNOSUPPORT",
+  98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH", 103: "ECONNABORTED",
+  104: "ECONNRESET", 105: "ENOBUFS", 106: "EISCONN", 107: "ENOTCONN", 110: "ETIMEDOUT",
+  111: "ECONNREFUSED", 113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
+};
+
+export const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EAGAIN = 11, EACCES = 13, EBUSY = 16;
+export const EEXIST = 17, ENODEV = 19, EISDIR = 21, EINVAL = 22, ENOTTY = 25, ENOTSOCK = 88;
+export const EOPNOTSUPP = 95, ENOBUFS = 105;
+
+/** The symbolic name of an errno value (`EPERM`), or `E<number>` for one this table lacks. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `E${errno}`;
+}

@@ -1,0 +1,48 @@
+// The error types both programs throw: failed system calls, bad command lines, failed steps.
+import { errnoName } from "./errno.ts";
+
+/** A libc call that failed: carries the call, errno and its name, and what it was acting on. */
+export class SysError extends Error {
+  readonly call: string;
+  readonly errno: number;
+  readonly code: string;
+  readonly detail: string;
+
+  constructor(call: string, errno: number, description: string, detail = "") {
+    const code = errnoName(errno);
+    super(`${call}${detail ? ` (${detail})` : ""}: ${description} (${code})`);
+    this.name = "SysError";
+    this.call = call;
+    this.errno = errno;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** A command line that cannot be accepted; programs print usage and exit 1. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * A step of a program's job that failed, phrased for the user: what failed, on which device, why,
+ * and, where there is one, what to do about it.
+ */
+export class StepError extends Error {
+  readonly hint: string;
+
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "StepError";
+    this.hint = options.hint ?? "";
+  }
+}
+
+/** The short system reason of an error, for messages: `No such device (ENODEV)`. */
+export function systemReason(err: unknown): string {
+  if (err instanceof SysError) return err.message.slice(err.message.lastIndexOf(": ") + 2);
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,96 @@
+// Passing one fd over a unix socket with SCM_RIGHTS, as QEMU's bridge helper protocol does.
+import { addressOf, closeFd, describeErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
+import { SysError } from "./errors.ts";
+import { EINTR } from "./errno.ts";
+import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_NOSIGNAL, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
+
+// One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
+// msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
+const arena = new Uint8Array(4096);
+const arenaAddress = addressOf(arena);
+const arenaView = new DataView(arena.buffer);
+const MSGHDR = 0; // struct msghdr, 56 bytes
+const IOVEC = 64; // struct iovec, 16 bytes
+const DATA = 128; // the payload; QEMU sends and expects one byte
+const DATA_ROOM = 128;
+const CONTROL = 256; // cmsghdr (16 bytes) + room for many fds so extras can be closed, not leaked
+const CONTROL_ROOM = 1024;
+const CMSG_HEADER = 16;
+
+function layOutMessage(dataLength: number, controlLength: number): void {
+  arena.fill(0, 0, CONTROL + CONTROL_ROOM);
+  arenaView.setBigUint64(MSGHDR + 16, BigInt(arenaAddress + IOVEC), true); // msg_iov
+  arenaView.setBigUint64(MSGHDR + 24, 1n, true); // msg_iovlen
+  arenaView.setBigUint64(MSGHDR + 32, BigInt(arenaAddress + CONTROL), true); // msg_control
+  arenaView.setBigUint64(MSGHDR + 40, BigInt(controlLength), true); // msg_controllen
+  arenaView.setBigUint64(IOVEC, BigInt(arenaAddress + DATA), true); // iov_base
+  arenaView.setBigUint64(IOVEC + 8, BigInt(dataLength), true); // iov_len
+}
+
+/**
+ * Sends `fd` over the unix socket `socketFd` with one data byte and SCM_RIGHTS, retrying EINTR.
+ * MSG_NOSIGNAL turns a vanished receiver into EPIPE instead of SIGPIPE.
+ * throws SysError(EPIPE, ENOTSOCK, EBADF, ...).
+ */
+export function sendFd(socketFd: number, fd: number): void {
+  layOutMessage(1, 24); // CMSG_SPACE(sizeof(int))
+  arena[DATA] = 0x20;
+  arenaView.setBigUint64(CONTROL, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
+  arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
+  arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
+  arenaView.setInt32(CONTROL + CMSG_HEADER, fd, true);
+  for (;;) {
+    const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL);
+    if (sent >= 0) return;
+    if (-sent !== EINTR) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
+  }
+}
+
+/** What one recvmsg on the helper's socket brought. */
+export interface ReceivedFd {
+  /** The first fd passed, close-on-exec, or null if none came. */
+  fd: number | null;
+  /** Data bytes received; 0 means the peer closed without sending anything. */
+  bytes: number;
+  /** Fds beyond the first, or a truncated control message: the peer broke the protocol. */
+  extra: boolean;
+}
+
+/**
+ * Receives one message and the fd it carries, retrying EINTR (blocks unless the socket is
+ * non-blocking). Any fds beyond the first are closed at once. throws SysError(EAGAIN, EBADF, ...).
+ */
+export function receiveFd(socketFd: number): ReceivedFd {
+  let received: number;
+  do {
+    layOutMessage(DATA_ROOM, CONTROL_ROOM);
+    received = receiveMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_CMSG_CLOEXEC);
+  } while (received === -EINTR);
+  if (received < 0) throw new SysError("recvmsg", -received, describeErrno(-received), `fd ${socketFd}`);
+
+  const fds = collectPassedFds();
+  const flags = arenaView.getInt32(MSGHDR + 48, true);
+  const [first, ...rest] = fds;
+  for (const fd of rest) closeFd(fd);
+  return { fd: first ?? null, bytes: received, extra: rest.length > 0 || (flags & MSG_CTRUNC) !== 0 };
+}
+
+/** Every fd in the SCM_RIGHTS control messages the last recvmsg left in the arena. */
+function collectPassedFds(): number[] {
+  const controlLength = Number(arenaView.getBigUint64(MSGHDR + 40, true));
+  const fds: number[] = [];
+  let offset = 0;
+  while (offset + CMSG_HEADER <= controlLength) {
+    const length = Number(arenaView.getBigUint64(CONTROL + offset, true));
+    if (length < CMSG_HEADER || offset + length > controlLength) break;
+    const level = arenaView.getInt32(CONTROL + offset + 8, true);
+    const type = arenaView.getInt32(CONTROL + offset + 12, true);
+    if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+      for (let at = CMSG_HEADER; at + 4 <= length; at += 4) {
+        fds.push(arenaView.getInt32(CONTROL + offset + at, true));
+      }
+    }
+    offset += (length + 7) & ~7; // CMSG_ALIGN
+  }
+  return fds;
+}

@@ -1,0 +1,68 @@
+// struct ifreq (<linux/if.h>, 40 bytes on 64-bit): the name, then a 24-byte union read by each ioctl.
+import { IFNAMSIZ } from "./kernel.ts";
+import { checkInterfaceName } from "./ifname.ts";
+
+export const IFREQ_SIZE = 40;
+const UNION_OFFSET = IFNAMSIZ; // ifr_flags (short), ifr_mtu / ifr_ifindex (int), ifr_hwaddr (sockaddr)
+const HWADDR_DATA_OFFSET = UNION_OFFSET + 2; // sa_data follows the 2-byte sa_family
+const ETHER_ADDR_LEN = 6;
+
+/** A zeroed ifreq naming `name`; names the kernel would refuse throw before anything is encoded. */
+export function ifreqFor(name: string): Uint8Array {
+  checkInterfaceName(name);
+  const request = new Uint8Array(IFREQ_SIZE);
+  request.set(Buffer.from(name, "ascii"), 0);
+  return request;
+}
+
+/** A zeroed ifreq with a kernel name template such as `tap%d`, which ifreqFor would refuse. */
+export function ifreqForTemplate(template: string): Uint8Array {
+  if (template.length >= IFNAMSIZ) throw new RangeError(`interface name template too long: ${template}`);
+  const request = new Uint8Array(IFREQ_SIZE);
+  request.set(Buffer.from(template, "ascii"), 0);
+  return request;
+}
+
+function view(request: Uint8Array): DataView {
+  return new DataView(request.buffer, request.byteOffset, request.byteLength);
+}
+
+/** ifr_name as the kernel left it. */
+export function ifreqName(request: Uint8Array): string {
+  const end = request.subarray(0, IFNAMSIZ).indexOf(0);
+  return Buffer.from(request.subarray(0, end < 0 ? IFNAMSIZ : end)).toString("latin1");
+}
+
+export function ifreqFlags(request: Uint8Array): number {
+  return view(request).getUint16(UNION_OFFSET, true);
+}
+
+export function setIfreqFlags(request: Uint8Array, flags: number): void {
+  view(request).setUint16(UNION_OFFSET, flags, true);
+}
+
+/** ifr_mtu and ifr_ifindex share the union's first int. */
+export function ifreqInt(request: Uint8Array): number {
+  return view(request).getInt32(UNION_OFFSET, true);
+}
+
+export function setIfreqInt(request: Uint8Array, value: number): void {
+  view(request).setInt32(UNION_OFFSET, value, true);
+}
+
+/** The 6-byte Ethernet address in ifr_hwaddr.sa_data (a copy). */
+export function ifreqMac(request: Uint8Array): Uint8Array {
+  return request.slice(HWADDR_DATA_OFFSET, HWADDR_DATA_OFFSET + ETHER_ADDR_LEN);
+}
+
+/** Sets ifr_hwaddr to an Ethernet address of family `family` (ARPHRD_ETHER). */
+export function setIfreqMac(request: Uint8Array, family: number, mac: Uint8Array): void {
+  if (mac.byteLength !== ETHER_ADDR_LEN) throw new RangeError("an Ethernet address has 6 bytes");
+  view(request).setUint16(UNION_OFFSET, family, true);
+  request.set(mac, HWADDR_DATA_OFFSET);
+}
+
+/** `fe:12:34:56:78:9a` */
+export function formatMac(mac: Uint8Array): string {
+  return Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join(":");
+}

@@ -1,0 +1,69 @@
+// Kernel constants used by both programs, named as in the Linux headers they come from (x86-64/aarch64 values).
+
+// <linux/if.h>
+export const IFNAMSIZ = 16;
+export const IFF_UP = 0x1;
+
+// <linux/if_tun.h>
+export const IFF_TUN = 0x0001;
+export const IFF_TAP = 0x0002;
+export const IFF_MULTI_QUEUE = 0x0100;
+export const IFF_NO_PI = 0x1000;
+export const IFF_VNET_HDR = 0x4000;
+export const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
+export const TUNSETPERSIST = 0x400454cb; // _IOW('T', 203, int)
+export const TUNGETFEATURES = 0x800454cf; // _IOR('T', 207, unsigned int)
+export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int)
+export const TUNGETIFF = 0x800454d2; // _IOR('T', 210, unsigned int)
+export const TUNGETVNETHDRSZ = 0x800454d7; // _IOR('T', 215, int)
+
+// <linux/sockios.h>
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const SIOCGIFMTU = 0x8921;
+export const SIOCSIFMTU = 0x8922;
+export const SIOCSIFHWADDR = 0x8924;
+export const SIOCGIFHWADDR = 0x8927;
+export const SIOCBRADDIF = 0x89a2;
+
+// <asm-generic/fcntl.h>
+export const O_RDWR = 0o2;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+
+// <linux/socket.h>, <asm-generic/socket.h>
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_PACKET = 17;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = O_CLOEXEC;
+export const SOL_SOCKET = 1;
+export const SO_TYPE = 3;
+export const SO_DOMAIN = 39;
+export const SCM_RIGHTS = 1;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_CTRUNC = 0x8;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+
+// <linux/if_ether.h>, <linux/if_arp.h>
+export const ETH_P_ALL = 0x0003;
+export const ETH_HLEN = 14;
+export const ARPHRD_ETHER = 1;
+
+// <asm-generic/poll.h>
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+// <linux/virtio_net.h>: struct virtio_net_hdr, the header IFF_VNET_HDR adds by default.
+export const VIRTIO_NET_HDR_LEN = 10;

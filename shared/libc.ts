@@ -1,0 +1,161 @@
+// The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
+import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
+import { SysError } from "./errors.ts";
+
+const libc = dlopen("libc.so.6", {
+  __errno_location: { args: [], returns: FFIType.ptr },
+  strerror: { args: [FFIType.i32], returns: FFIType.cstring },
+  // Variadic in C; on x86-64 and aarch64 the fixed arguments travel in the same registers either way.
+  open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.u64], returns: FFIType.i32 },
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  getsockopt: {
+    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
+  recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
+  getuid: { args: [], returns: FFIType.u32 },
+  geteuid: { args: [], returns: FFIType.u32 },
+  getgid: { args: [], returns: FFIType.u32 },
+  getegid: { args: [], returns: FFIType.u32 },
+});
+
+const sym = libc.symbols;
+// errno's address is fixed per thread; a Worker that imports this module gets its own.
+const errnoAddress = sym.__errno_location();
+
+/** errno as the last failing call left it; read it before any other libc call. */
+export function lastErrno(): number {
+  return errnoAddress === null ? 0 : read.i32(errnoAddress, 0);
+}
+
+/** libc's text for an errno value (`No such device`). */
+export function describeErrno(errno: number): string {
+  return String(sym.strerror(errno));
+}
+
+function failure(call: string, detail: string): SysError {
+  const errno = lastErrno();
+  return new SysError(call, errno, describeErrno(errno), detail);
+}
+
+/** Throws SysError for a negative libc result, else returns it. */
+function checked(call: string, result: number, detail: string): number {
+  if (result < 0) throw failure(call, detail);
+  return result;
+}
+
+/** A NUL-terminated copy of a string for C; names the bytes exactly as Node encodes them. */
+export function cString(text: string): Buffer {
+  return Buffer.from(`${text}\0`, "utf8");
+}
+
+/**
+ * The address of a buffer for pointers stored inside structs (msghdr, iovec). Only for buffers of at
+ * least 1 KiB kept alive by the caller for the whole call: small typed arrays can move (oven-sh/bun#32054).
+ */
+export function addressOf(buffer: Uint8Array): number {
+  if (buffer.byteLength < 1024) throw new RangeError("addressOf needs a buffer of at least 1 KiB");
+  return ptr(buffer);
+}
+
+/** open(2). throws SysError(ENOENT, EACCES, ...). */
+export function openPath(path: string, flags: number, mode = 0): number {
+  return checked("open", sym.open(cString(path), flags, mode), path);
+}
+
+/** close(2); EINTR still closes the fd on Linux, so it is not retried. throws SysError(EBADF). */
+export function closeFd(fd: number): void {
+  checked("close", sym.close(fd), `fd ${fd}`);
+}
+
+/** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */
+export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
+  const n = sym.read(fd, buffer, length);
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
+export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
+  const n = sym.write(fd, buffer, length);
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** ioctl(2) whose argument is a buffer the kernel reads or fills. throws SysError naming the request. */
+export function ioctlBuffer(fd: number, request: number, name: string, buffer: Uint8Array, detail = ""): number {
+  return checked(`ioctl(${name})`, sym.ioctl(fd, request, buffer), detail);
+}
+
+/** ioctl(2) whose argument is a plain integer (TUNSETOFFLOAD, TUNSETPERSIST). */
+export function ioctlValue(fd: number, request: number, name: string, value: number, detail = ""): number {
+  return checked(`ioctl(${name})`, sym.ioctl(fd, request, value), detail);
+}
+
+/** fcntl(2) with an integer argument. throws SysError(EBADF, ...). */
+export function fcntl(fd: number, command: number, name: string, argument = 0): number {
+  return checked(`fcntl(${name})`, sym.fcntl(fd, command, argument), `fd ${fd}`);
+}
+
+/** socket(2). */
+export function openSocket(domain: number, type: number, protocol = 0): number {
+  return checked("socket", sym.socket(domain, type, protocol), "");
+}
+
+/** socketpair(2): the two connected ends. */
+export function openSocketPair(domain: number, type: number): [number, number] {
+  const fds = new Int32Array(2);
+  checked("socketpair", sym.socketpair(domain, type, 0, fds), "");
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/** bind(2) with a sockaddr the caller laid out. */
+export function bindSocket(fd: number, address: Uint8Array, detail = ""): void {
+  checked("bind", sym.bind(fd, address, address.byteLength), detail);
+}
+
+/** getsockopt(2) of an int option. throws SysError(ENOTSOCK, EBADF, ...). */
+export function getSocketOptionInt(fd: number, level: number, option: number, name: string): number {
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  checked(`getsockopt(${name})`, sym.getsockopt(fd, level, option, value, length), `fd ${fd}`);
+  return value[0] ?? 0;
+}
+
+/** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
+export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
+  const n = sym.sendmsg(fd, message, flags);
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** recvmsg(2) with a msghdr laid out in `message`; bytes received, or minus errno. Never throws. */
+export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
+  const n = sym.recvmsg(fd, message, flags);
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** poll(2) over `count` pollfd records; ready count, or minus errno (EINTR is normal). */
+export function pollOrErrno(pollfds: Uint8Array, count: number, timeoutMs: number): number {
+  const n = sym.poll(pollfds, count, timeoutMs);
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** if_nametoindex(3). throws SysError(ENODEV) when no such interface exists in this namespace. */
+export function interfaceIndex(name: string): number {
+  const index = sym.if_nametoindex(cString(name));
+  if (index === 0) throw failure("if_nametoindex", name);
+  return index;
+}
+
+/** Real and effective ids of this process. */
+export function processIds(): { uid: number; euid: number; gid: number; egid: number } {
+  return { uid: sym.getuid(), euid: sym.geteuid(), gid: sym.getgid(), egid: sym.getegid() };
+}

@@ -1,0 +1,73 @@
+// Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
+import { closeFd, interfaceIndex, ioctlBuffer, openSocket } from "./libc.ts";
+import {
+  AF_INET, IFF_UP, SIOCBRADDIF, SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFMTU, SIOCSIFFLAGS,
+  SIOCSIFHWADDR, SIOCSIFMTU, SOCK_CLOEXEC, SOCK_DGRAM,
+} from "./kernel.ts";
+import {
+  ifreqFlags, ifreqFor, ifreqInt, ifreqMac, setIfreqFlags, setIfreqInt, setIfreqMac,
+} from "./ifreq.ts";
+
+/**
+ * A control socket for configuring interfaces in the caller's network namespace. Every method
+ * throws SysError naming the ioctl and the device. close() is idempotent.
+ */
+export class InterfaceControl {
+  #fd: number;
+
+  constructor() {
+    this.#fd = openSocket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
+  }
+
+  #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): void {
+    ioctlBuffer(this.#fd, request, name, ifreq, device);
+  }
+
+  /** The interface's MTU (SIOCGIFMTU). */
+  mtu(device: string): number {
+    const ifreq = ifreqFor(device);
+    this.#ioctl(SIOCGIFMTU, "SIOCGIFMTU", ifreq, device);
+    return ifreqInt(ifreq);
+  }
+
+  setMtu(device: string, mtu: number): void {
+    const ifreq = ifreqFor(device);
+    setIfreqInt(ifreq, mtu);
+    this.#ioctl(SIOCSIFMTU, "SIOCSIFMTU", ifreq, device);
+  }
+
+  /** The hardware address and its family (SIOCGIFHWADDR). */
+  hardwareAddress(device: string): { family: number; mac: Uint8Array } {
+    const ifreq = ifreqFor(device);
+    this.#ioctl(SIOCGIFHWADDR, "SIOCGIFHWADDR", ifreq, device);
+    return { family: new DataView(ifreq.buffer).getUint16(16, true), mac: ifreqMac(ifreq) };
+  }
+
+  setHardwareAddress(device: string, family: number, mac: Uint8Array): void {
+    const ifreq = ifreqFor(device);
+    setIfreqMac(ifreq, family, mac);
+    this.#ioctl(SIOCSIFHWADDR, "SIOCSIFHWADDR", ifreq, device);
+  }
+
+  /** Makes `device` a port of `bridge` (SIOCBRADDIF); EOPNOTSUPP when `bridge` is no bridge. */
+  addToBridge(bridge: string, device: string): void {
+    const ifreq = ifreqFor(bridge);
+    setIfreqInt(ifreq, interfaceIndex(device));
+    this.#ioctl(SIOCBRADDIF, "SIOCBRADDIF", ifreq, `${device} to ${bridge}`);
+  }
+
+  /** Sets IFF_UP, keeping the other flags. */
+  bringUp(device: string): void {
+    const ifreq = ifreqFor(device);
+    this.#ioctl(SIOCGIFFLAGS, "SIOCGIFFLAGS", ifreq, device);
+    setIfreqFlags(ifreq, ifreqFlags(ifreq) | IFF_UP);
+    this.#ioctl(SIOCSIFFLAGS, "SIOCSIFFLAGS", ifreq, device);
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeFd(fd);
+  }
+}

@@ -1,0 +1,65 @@
+// TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
+import { closeFd, ioctlBuffer, openPath } from "./libc.ts";
+import {
+  IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETIFF,
+} from "./kernel.ts";
+import { ifreqFlags, ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
+
+export const TUN_DEVICE = "/dev/net/tun";
+
+/** What TUNGETIFF reports about an attached TUN/TAP fd. */
+export interface TapInfo {
+  name: string;
+  flags: number;
+  isTap: boolean;
+  vnetHeader: boolean;
+}
+
+/** Opens /dev/net/tun (close-on-exec). throws SysError(ENOENT, EACCES, ...). */
+export function openTunDevice(): number {
+  return openPath(TUN_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+/** The IFF_* flags the kernel's TUN driver supports (TUNGETFEATURES) on an unattached fd. */
+export function tunFeatures(tunFd: number): number {
+  const features = new Uint8Array(IFREQ_SIZE);
+  ioctlBuffer(tunFd, TUNGETFEATURES, "TUNGETFEATURES", features, TUN_DEVICE);
+  return new DataView(features.buffer).getUint32(0, true);
+}
+
+/**
+ * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`), without packet
+ * info, with the virtio-net header when `vnetHeader`. Returns the name the kernel chose.
+ * throws SysError(EPERM without CAP_NET_ADMIN, EBUSY, ...).
+ */
+export function attachNewTap(tunFd: number, template: string, vnetHeader: boolean): string {
+  const ifreq = ifreqForTemplate(template);
+  setIfreqFlags(ifreq, IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0));
+  ioctlBuffer(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, template);
+  return ifreqName(ifreq);
+}
+
+/**
+ * Attaches an open /dev/net/tun fd to the existing TAP `name` with exactly `flags`, as libvirt does
+ * for unmanaged devices. throws SysError(EPERM when owned by someone else, EINVAL on a flag mismatch).
+ */
+export function attachExistingTap(tunFd: number, name: string, flags: number): void {
+  const ifreq = ifreqForTemplate(name);
+  setIfreqFlags(ifreq, flags);
+  ioctlBuffer(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, name);
+}
+
+/** What an fd is attached to (TUNGETIFF). throws SysError(EBADFD if unattached, EINVAL if no tun fd). */
+export function tapInfo(fd: number): TapInfo {
+  const ifreq = new Uint8Array(IFREQ_SIZE);
+  ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq, `fd ${fd}`);
+  const flags = ifreqFlags(ifreq);
+  return {
+    name: ifreqName(ifreq),
+    flags,
+    isTap: (flags & IFF_TAP) !== 0,
+    vnetHeader: (flags & IFF_VNET_HDR) !== 0,
+  };
+}
+
+export { closeFd };
