@@ -1,0 +1,35 @@
+// Runs a bridge helper the way QEMU does: one end of a socketpair as --fd, then receive what it sent.
+import { receiveFd } from "../../shared/fdpass.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
+import { closeFd, openSocketPair } from "../../shared/libc.ts";
+
+export interface HelperOutcome {
+  exitCode: number;
+  stderr: string;
+  /** The fd the helper sent (close it when done), or null. */
+  fd: number | null;
+}
+
+/**
+ * Runs `cmd` with the helper's end of a socketpair as fd 3 (or `fd3` there instead, or nothing), and
+ * returns its exit, stderr and the fd it sent. Arguments are passed as given: `--fd=3` names the socket.
+ */
+export async function runHelper(cmd: string[], options: { fd3?: number | "none" } = {}): Promise<HelperOutcome> {
+  const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+  let theirsOpen = true;
+  try {
+    const child = Bun.spawn({
+      cmd,
+      stdio: options.fd3 === "none" ? ["ignore", "ignore", "pipe"] : ["ignore", "ignore", "pipe", options.fd3 ?? theirs],
+    });
+    // Only the helper may hold the other end, or a helper that sends nothing would block us forever.
+    closeFd(theirs);
+    theirsOpen = false;
+    const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    const received = receiveFd(ours);
+    return { exitCode, stderr, fd: received.fd };
+  } finally {
+    if (theirsOpen) closeFd(theirs);
+    closeFd(ours);
+  }
+}

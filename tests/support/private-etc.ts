@@ -1,0 +1,24 @@
+// A private /etc/qemu for one command: a read-only overlay in its own mount namespace, host untouched.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { tempFolder } from "./build.ts";
+
+/**
+ * Writes `files` (paths relative to /etc, e.g. `qemu/bridge.conf`) into a layer and returns the argv
+ * prefix that runs a command in a new mount namespace where /etc shows that layer over the real /etc.
+ * The overlay has no upper directory, so it is read-only and any number of commands may use it at once.
+ */
+export function privateEtcPrefix(files: Record<string, string | Uint8Array>): string[] {
+  const layer = join(tempFolder("tl-etc-"), "etc");
+  for (const [relative, content] of Object.entries(files)) {
+    const path = join(layer, relative);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+  mkdirSync(layer, { recursive: true });
+  return [
+    "unshare", "-m", "--propagation", "private", "sh", "-c",
+    'layer=$1; shift; mount -t overlay tl-etc -o "lowerdir=$layer:/etc" /etc && exec "$@"',
+    "sh", layer,
+  ];
+}
