@@ -43,7 +43,8 @@ interface OpenedFile {
 export function readAclFile(path: string): OpenedFile {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_CLOEXEC);
+    // Node opens every fd close-on-exec already.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new UnreadableFile(path, errorCode(err));
   }

@@ -49,6 +49,11 @@ function failure(call: string, detail: string): SysError {
 }
 
 /** Throws SysError for a negative libc result, else returns it. */
+/** i64_fast results are numbers unless beyond 2^53, which no size or count here can reach. */
+function asNumber(result: number | bigint): number {
+  return typeof result === "bigint" ? Number(result) : result;
+}
+
 function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
@@ -80,13 +85,13 @@ export function closeFd(fd: number): void {
 
 /** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */
 export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
-  const n = sym.read(fd, buffer, length);
+  const n = asNumber(sym.read(fd, buffer, length));
   return n < 0 ? -lastErrno() : n;
 }
 
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
-  const n = sym.write(fd, buffer, length);
+  const n = asNumber(sym.write(fd, buffer, length));
   return n < 0 ? -lastErrno() : n;
 }
 
@@ -132,13 +137,13 @@ export function getSocketOptionInt(fd: number, level: number, option: number, na
 
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
 export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  const n = sym.sendmsg(fd, message, flags);
+  const n = asNumber(sym.sendmsg(fd, message, flags));
   return n < 0 ? -lastErrno() : n;
 }
 
 /** recvmsg(2) with a msghdr laid out in `message`; bytes received, or minus errno. Never throws. */
 export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  const n = sym.recvmsg(fd, message, flags);
+  const n = asNumber(sym.recvmsg(fd, message, flags));
   return n < 0 ? -lastErrno() : n;
 }
 

@@ -22,7 +22,7 @@ export async function run(cmd: string[], options: { stdin?: string; env?: Record
     new Response(child.stderr).text(),
     child.exited,
   ]);
-  return { exitCode, signal: child.signalCode ?? null, stdout, stderr };
+  return { exitCode, signal: child.signalCode === null ? null : String(child.signalCode), stdout, stderr };
 }
 
 /** Runs a command and returns its stdout; throws with its stderr on a non-zero exit. */

@@ -1,0 +1,104 @@
+// The ACL module on its own: error messages name file and line, skipped includes are reported.
+import { describe, expect, test } from "bun:test";
+import { mkfifoSync } from "../support/fifo.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decideBridgeAccess, explainDenial } from "../../acl/decide.ts";
+import { AclLoadError, loadAcl, MAX_ACL_FILE_BYTES } from "../../acl/load.ts";
+import { AclSyntaxError, parseAclText } from "../../acl/parse.ts";
+import { tempFolder } from "../support/build.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+describe("parseAclText", () => {
+  test("rules carry file and physical line", () => {
+    expect(parseAclText(text("# c\n\nallow br0\ndeny all\ninclude /x/y.conf\n"), "f.conf")).toEqual([
+      { kind: "rule", action: "allow", bridge: "br0", file: "f.conf", line: 3 },
+      { kind: "rule", action: "deny", bridge: null, file: "f.conf", line: 4 },
+      { kind: "include", path: "/x/y.conf", file: "f.conf", line: 5 },
+    ]);
+  });
+
+  for (const [content, line, message] of [
+    ["allow br0\nallow\n", 2, /f\.conf:2: invalid line "allow": a command needs an argument/],
+    ["\n\npermit br0\n", 3, /f\.conf:3: unknown command "permit"/],
+    ["allow br0123456789abcdef\n", 1, /f\.conf:1: name "br0123456789abcdef" too long: 18 bytes, at most 15/],
+    ["deny \u0001\u0002\n#\nfoo\n", 3, /f\.conf:3: invalid line "foo"/],
+  ] as const) {
+    test(`error at line ${line}: ${message.source.slice(0, 40)}`, () => {
+      let caught: unknown;
+      try {
+        parseAclText(text(content), "f.conf");
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(AclSyntaxError);
+      expect((caught as AclSyntaxError).line).toBe(line);
+      expect((caught as AclSyntaxError).message).toMatch(message);
+    });
+  }
+
+  test("control characters in a bad line are escaped in the message", () => {
+    expect(() => parseAclText(text("\u001b[31mred\n"), "f.conf")).toThrow(/"\\u001b\[31mred"/);
+  });
+});
+
+describe("loadAcl", () => {
+  const dir = tempFolder("tl-aclunit-");
+  const write = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+
+  test("a missing include is skipped and reported with file and line", () => {
+    const main = write("m1.conf", `allow br0\ninclude ${dir}/absent.conf\n`);
+    const acl = loadAcl(main);
+    expect(acl.rules.length).toBe(1);
+    expect(acl.warnings).toEqual([`${main}:2: skipped include ${dir}/absent.conf: ENOENT`]);
+  });
+
+  test("an include loop is followed once and reported", () => {
+    const loop = write("loop.conf", `include ${dir}/loop.conf\nallow br1\n`);
+    const acl = loadAcl(write("m2.conf", `include ${loop}\n`));
+    expect(acl.rules.map((rule) => rule.bridge)).toEqual(["br1"]);
+    expect(acl.warnings).toEqual([`${loop}:1: skipped include ${loop}: include loop`]);
+    expect(acl.filesRead).toEqual([`${dir}/m2.conf`, loop]);
+  });
+
+  test("a FIFO is refused without blocking", () => {
+    mkfifoSync(join(dir, "fifo"));
+    const acl = loadAcl(write("m3.conf", `include ${dir}/fifo\nallow br0\n`));
+    expect(acl.warnings[0]).toContain("not a regular file");
+  });
+
+  test("an oversized file is refused", () => {
+    const big = write("big.conf", "#".repeat(MAX_ACL_FILE_BYTES + 1));
+    expect(() => loadAcl(big)).toThrow(new RegExp(`cannot read ACL file ${big}: larger than`));
+  });
+
+  test("a syntax error in an include names the included file", () => {
+    const bad = write("bad.conf", "allow br0\nnope\n");
+    expect(() => loadAcl(write("m4.conf", `include ${bad}\n`))).toThrow(new AclLoadError(`ACL syntax error at ${bad}:2: invalid line "nope": a command needs an argument`));
+  });
+});
+
+describe("decideBridgeAccess", () => {
+  const rules = parseAclText(text("allow all\ndeny br1\nallow br1\n"), "/etc/qemu/bridge.conf").filter(
+    (entry) => entry.kind === "rule",
+  );
+
+  test("deny wins whatever the order, and is named", () => {
+    const decision = decideBridgeAccess(rules, "br1");
+    expect(decision.allowed).toBe(false);
+    expect(explainDenial(decision, "br1", ["/etc/qemu/bridge.conf"])).toBe(
+      'access denied by acl file: rule "deny br1" at /etc/qemu/bridge.conf:2 matches bridge br1 (deny wins over allow)',
+    );
+  });
+
+  test("no match denies and says what to add", () => {
+    const decision = decideBridgeAccess([], "br0");
+    expect(explainDenial(decision, "br0", ["/a.conf", "/b.conf"])).toBe(
+      'access denied by acl file: no allow rule matches bridge br0 in /a.conf, /b.conf; add "allow br0" to one of them',
+    );
+  });
+});
