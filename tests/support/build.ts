@@ -1,4 +1,4 @@
-// Builds the programs once per ACL path for tests, into a temporary folder removed at exit.
+// Builds the programs once per ACL path for tests, and temporary folders removed after the run.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,9 +7,12 @@ import { runOk } from "./proc.ts";
 export const ROOT = resolve(import.meta.dir, "../..");
 const builds = new Map<string, Promise<string>>();
 const folders: string[] = [];
-process.on("exit", () => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
+
+/** Removes every folder handed out so far (tests/support/preload.ts calls it after all tests). */
+export function removeTempFolders(): void {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  builds.clear();
+}
 
 /** The dist folder of a build whose helper reads `aclFile`; built on first request. */
 export function buildWithAcl(aclFile: string): Promise<string> {
@@ -26,7 +29,12 @@ export function buildWithAcl(aclFile: string): Promise<string> {
   return build;
 }
 
-/** A temporary folder removed when the test process exits. */
+/** Has `folder` removed after the run. */
+export function removeAtExit(folder: string): void {
+  folders.push(folder);
+}
+
+/** A temporary folder removed after the run. */
 export function tempFolder(prefix: string): string {
   const folder = mkdtempSync(join(tmpdir(), prefix));
   folders.push(folder);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need on Debian 12: system packages, then npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  qemu-system-x86 qemu-system-common  # QEMU, and /usr/lib/qemu/qemu-bridge-helper to compare against
+  linux-image-amd64 busybox-static    # the tiny test guest
+  iproute2 util-linux libcap2-bin     # ip, unshare/setpriv/prlimit, setcap/getcap
+  kmod cpio xz-utils zstd             # modinfo and packing the guest's initramfs
+  gcc libc6-dev                       # the privileged exec shim is compiled at install time
+  socat                               # a reference relay in benchmarks
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -e /dev/net/tun ] || { modprobe tun 2>/dev/null || true; }
+
+if ! command -v npm >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error
