@@ -17,6 +17,7 @@ import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { helperCommandMeta, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { ACL_FILE, TAP_NAME_TEMPLATE } from "./config.ts";
+import { checkLeastPrivilege } from "./privilege.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
 function attempt<T>(what: string, action: () => T, hints: Readonly<Record<string, string>> = {}): T {
@@ -66,6 +67,7 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
   const tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
     ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
     ENODEV: "load the tun module (modprobe tun)",
+    EACCES: `the helper runs as you and ${TUN_DEVICE} is not open to you: make it mode 0666, as Debian's udev does (chmod 0666 ${TUN_DEVICE})`,
   });
   let control: InterfaceControl | undefined;
   try {
@@ -102,6 +104,14 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
 async function main(argv: readonly string[]): Promise<void> {
   process.exitCode = 1;
   const log = createLogger("tap-bridge-helper");
+  try {
+    log.debug(`credentials: ${checkLeastPrivilege()}`);
+  } catch (err) {
+    if (!(err instanceof StepError)) throw err;
+    log.error(err.message);
+    log.info(err.hint);
+    return;
+  }
   let args: HelperArgs | "help";
   try {
     args = parseHelperArgv(argv);

@@ -14,7 +14,10 @@ if (!isAbsolute(aclFile) || aclFile.includes("\0")) {
   process.exit(1);
 }
 
-const programs = [{ entry: "helper/main.ts", output: "tap-bridge-helper" }];
+const programs = [
+  { entry: "helper/main.ts", output: "tap-bridge-helper" },
+  { entry: "launcher/main.ts", output: "tap-launcher" },
+];
 
 mkdirSync(outDir, { recursive: true });
 for (const { entry, output } of programs) {

@@ -17,8 +17,13 @@ for package in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
+  # An upgrade of udev re-applies its rules, which can change /dev/net/tun's mode: put it back as it was.
+  tun_mode=$(stat -c %a /dev/net/tun 2>/dev/null || true)
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$tun_mode" ] && [ "$(stat -c %a /dev/net/tun)" != "$tun_mode" ]; then
+    chmod "$tun_mode" /dev/net/tun
+  fi
 fi
 [ -e /dev/net/tun ] || { modprobe tun 2>/dev/null || true; }
 

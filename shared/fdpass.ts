@@ -2,7 +2,7 @@
 import { addressOf, closeFd, describeErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
 import { EINTR } from "./errno.ts";
-import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_NOSIGNAL, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
+import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_NOSIGNAL, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
 
 // One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
 // msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
@@ -54,6 +54,8 @@ export interface ReceivedFd {
   bytes: number;
   /** Fds beyond the first, or a truncated control message: the peer broke the protocol. */
   extra: boolean;
+  /** The sender's pid, uid and gid as the kernel saw them when it sent (only with SO_PASSCRED set). */
+  sender: { pid: number; uid: number; gid: number } | null;
 }
 
 /**
@@ -68,17 +70,18 @@ export function receiveFd(socketFd: number): ReceivedFd {
   } while (received === -EINTR);
   if (received < 0) throw new SysError("recvmsg", -received, describeErrno(-received), `fd ${socketFd}`);
 
-  const fds = collectPassedFds();
+  const { fds, sender } = readControlMessages();
   const flags = arenaView.getInt32(MSGHDR + 48, true);
   const [first, ...rest] = fds;
   for (const fd of rest) closeFd(fd);
-  return { fd: first ?? null, bytes: received, extra: rest.length > 0 || (flags & MSG_CTRUNC) !== 0 };
+  return { fd: first ?? null, bytes: received, extra: rest.length > 0 || (flags & MSG_CTRUNC) !== 0, sender };
 }
 
-/** Every fd in the SCM_RIGHTS control messages the last recvmsg left in the arena. */
-function collectPassedFds(): number[] {
+/** The fds (SCM_RIGHTS) and credentials (SCM_CREDENTIALS) the last recvmsg left in the arena. */
+function readControlMessages(): { fds: number[]; sender: ReceivedFd["sender"] } {
   const controlLength = Number(arenaView.getBigUint64(MSGHDR + 40, true));
   const fds: number[] = [];
+  let sender: ReceivedFd["sender"] = null;
   let offset = 0;
   while (offset + CMSG_HEADER <= controlLength) {
     const length = Number(arenaView.getBigUint64(CONTROL + offset, true));
@@ -89,8 +92,11 @@ function collectPassedFds(): number[] {
       for (let at = CMSG_HEADER; at + 4 <= length; at += 4) {
         fds.push(arenaView.getInt32(CONTROL + offset + at, true));
       }
+    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && length >= CMSG_HEADER + 12) {
+      const data = CONTROL + offset + CMSG_HEADER; // struct ucred
+      sender = { pid: arenaView.getInt32(data, true), uid: arenaView.getUint32(data + 4, true), gid: arenaView.getUint32(data + 8, true) };
     }
     offset += (length + 7) & ~7; // CMSG_ALIGN
   }
-  return fds;
+  return { fds, sender };
 }

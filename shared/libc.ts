@@ -1,6 +1,7 @@
 // The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
 import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
+import { ENODATA } from "./errno.ts";
 
 const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -15,6 +16,10 @@ const libc = dlopen("libc.so.6", {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  setsockopt: {
+    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.i32,
+  },
   getsockopt: {
     args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
     returns: FFIType.i32,
@@ -23,6 +28,7 @@ const libc = dlopen("libc.so.6", {
   recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
+  getxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   getuid: { args: [], returns: FFIType.u32 },
   geteuid: { args: [], returns: FFIType.u32 },
   getgid: { args: [], returns: FFIType.u32 },
@@ -135,6 +141,11 @@ export function getSocketOptionInt(fd: number, level: number, option: number, na
   return value[0] ?? 0;
 }
 
+/** setsockopt(2) of an int option. throws SysError(ENOTSOCK, EBADF, ...). */
+export function setSocketOptionInt(fd: number, level: number, option: number, name: string, value: number): void {
+  checked(`setsockopt(${name})`, sym.setsockopt(fd, level, option, new Int32Array([value]), 4), `fd ${fd}`);
+}
+
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
 export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
   const n = asNumber(sym.sendmsg(fd, message, flags));
@@ -158,6 +169,18 @@ export function interfaceIndex(name: string): number {
   const index = sym.if_nametoindex(cString(name));
   if (index === 0) throw failure("if_nametoindex", name);
   return index;
+}
+
+/**
+ * An extended attribute's value (getxattr(2)), or null when the file has none of that name.
+ * throws SysError(ENOENT, EACCES, ...).
+ */
+export function extendedAttribute(path: string, name: string): Uint8Array | null {
+  const value = new Uint8Array(4096);
+  const n = asNumber(sym.getxattr(cString(path), cString(name), value, value.byteLength));
+  if (n >= 0) return value.slice(0, n);
+  if (lastErrno() === ENODATA) return null;
+  throw failure("getxattr", `${name} of ${path}`);
 }
 
 /** Real and effective ids of this process. */

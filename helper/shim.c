@@ -1,0 +1,69 @@
+/* tap-bridge-helper exec shim: the only privileged file. It makes itself the caller (real uid and
+ * gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
+ * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
+ * Bun helper from the path fixed when this file was compiled, with argv unchanged. It reads nothing
+ * the caller controls except argv, which it does not interpret.
+ *
+ * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
+ * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef TAP_HELPER_PATH
+#error "compile with -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
+#endif
+
+static void fail(const char *step)
+{
+    fprintf(stderr, "tap-bridge-helper: failed to %s: %s\n", step, strerror(errno));
+    _exit(1);
+}
+
+/* capset(2) on this (only) thread; capabilities 0-31 live in the first word. */
+static int set_capabilities(__u32 permitted, __u32 effective, __u32 inheritable)
+{
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = { { effective, permitted, inheritable }, { 0, 0, 0 } };
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int main(int argc, char **argv)
+{
+    const __u32 net_admin = 1u << CAP_NET_ADMIN;
+    const uid_t uid = getuid();
+    const gid_t gid = getgid();
+    (void)argc;
+
+    /* A root exec would regain every capability in the bounding set: shrink it to CAP_NET_ADMIN.
+     * Only possible with CAP_SETPCAP (setuid mode, or root); without it no exec can gain anything
+     * anyway, since no_new_privs is set below. EINVAL marks the end of the kernel's capabilities. */
+    for (int cap = 0; cap < 64; cap++) {
+        if (cap == CAP_NET_ADMIN || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        if (errno == EINVAL) break;
+        if (errno != EPERM || uid == 0) fail("shrink the capability bounding set");
+    }
+    /* Keep the permitted set while the user ids change from root to the caller (setuid mode). */
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail("keep capabilities");
+    if (setresgid(gid, gid, gid) != 0) fail("set group ids to the caller's");
+    if (setresuid(uid, uid, uid) != 0) fail("set user ids to the caller's");
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail("reset keep-capabilities");
+    if (set_capabilities(net_admin, net_admin, net_admin) != 0) fail("keep only CAP_NET_ADMIN");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) fail("clear ambient capabilities");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) != 0) fail("pass CAP_NET_ADMIN on");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs");
+
+    if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0) fail("clear the environment");
+    umask(022);
+    if (chdir("/") != 0) fail("change directory to /");
+    execv(TAP_HELPER_PATH, argv);
+    fail("execute " TAP_HELPER_PATH);
+    return 1;
+}

@@ -1,0 +1,33 @@
+// `tap-launcher doctor`: one screen of checks, each with what to fix.
+import { defineCommand } from "citty";
+import { ACL_FILE } from "../../helper/config.ts";
+import { checkAcl, checkHelper, checkTunDevice, listBridges, type Finding, type Severity } from "../doctor.ts";
+import { defaultHelper } from "../layout.ts";
+import { loggerFor, verbosityArgs } from "../cli.ts";
+
+const LABEL: Record<Severity, string> = { ok: "ok", warn: "warning", error: "ERROR", critical: "CRITICAL" };
+
+export const doctor = defineCommand({
+  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, and what the ACL allows you; say what to fix" },
+  args: {
+    helper: { type: "string", description: "The helper to check (default: the installed one)" },
+    ...verbosityArgs,
+  },
+  run({ args }) {
+    const log = loggerFor(args);
+    const findings: Finding[] = [
+      checkTunDevice(),
+      ...checkHelper(args.helper ?? defaultHelper()),
+      ...checkAcl(ACL_FILE, listBridges()),
+    ];
+    for (const finding of findings) {
+      const line = `${LABEL[finding.severity]}: ${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;
+      if (finding.severity === "ok") log.success(line);
+      else if (finding.severity === "warn") log.warn(line);
+      else log.error(line);
+    }
+    const bad = findings.filter((finding) => finding.severity === "error" || finding.severity === "critical").length;
+    if (bad > 0) process.exitCode = 1;
+    log.info(bad === 0 ? "nothing to fix" : `${bad} problem${bad === 1 ? "" : "s"} to fix`);
+  },
+});

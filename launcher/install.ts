@@ -1,0 +1,171 @@
+// Installing the helper for real use: the Bun helper unprivileged, beside a compiled exec shim that alone is privileged.
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve, sep } from "node:path";
+import type { ConsolaInstance } from "consola";
+import shimSource from "../helper/shim.c" with { type: "text" };
+import { isBunExecutable } from "../shared/bun-binary.ts";
+import { StepError } from "../shared/errors.ts";
+import { extendedAttribute } from "../shared/libc.ts";
+import { installLayout, type InstallLayout } from "./layout.ts";
+
+export type InstallMode = "setuid" | "caps";
+
+/** Characters allowed in a prefix: it is compiled into C and must not need quoting anywhere. */
+const SAFE_PATH = /^\/[A-Za-z0-9._+\/-]*$/;
+
+/** security.capability: present when a file has capabilities (setcap). */
+export function fileCapabilities(path: string): Uint8Array | null {
+  return extendedAttribute(path, "security.capability");
+}
+
+/** The privilege a file carries: setuid/setgid bits and file capabilities. */
+export function privilegeOf(path: string): { setuid: boolean; setgid: boolean; capabilities: boolean } {
+  const mode = lstatSync(path).mode;
+  return { setuid: (mode & 0o4000) !== 0, setgid: (mode & 0o2000) !== 0, capabilities: fileCapabilities(path) !== null };
+}
+
+function run(cmd: string[], what: string): string {
+  const result = Bun.spawnSync({ cmd, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+  if (result.exitCode !== 0) {
+    throw new StepError(`failed to ${what}: ${cmd[0]} exited ${result.exitCode}: ${result.stderr.toString().trim()}`);
+  }
+  return result.stdout.toString();
+}
+
+/**
+ * Every directory from / down to `dir` must be root-owned and not writable by others (a sticky one
+ * such as /tmp is accepted: others cannot replace what root made in it), or a user could swap the
+ * helper that the privileged shim executes. throws StepError naming the directory.
+ */
+export function checkTrustedPath(dir: string): void {
+  let path = "";
+  for (const part of resolve(dir).split(sep).filter(Boolean)) {
+    path += `/${part}`;
+    if (!existsSync(path)) return;
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) throw new StepError(`${path} is a symbolic link: give the prefix as a real path`);
+    if (stat.uid !== 0) throw new StepError(`${path} is owned by uid ${stat.uid}, not root: its owner could replace the helper`);
+    if ((stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0) {
+      throw new StepError(`${path} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)}): they could replace the helper`);
+    }
+  }
+}
+
+function makeRootDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chownSync(dir, 0, 0);
+  chmodSync(dir, 0o755);
+}
+
+/** Compiles the shim for `helperPath` into `output` with the system C compiler. */
+function compileShim(helperPath: string, output: string): void {
+  const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
+  try {
+    const source = join(work, "shim.c");
+    writeFileSync(source, shimSource);
+    run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIE", "-pie", "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong",
+      `-DTAP_HELPER_PATH="${helperPath}"`, "-o", output, source], "compile the exec shim (is gcc installed? apt-get install gcc libc6-dev)");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes `path` root-owned and privileged: setuid root, or cap_net_admin+p. The rule this design rests
+ * on is checked here, where the privilege is granted: never on a Bun executable. throws StepError.
+ */
+export function grantPrivilege(path: string, mode: InstallMode): void {
+  if (isBunExecutable(path)) {
+    throw new StepError(`refusing to make ${path} privileged: it is a Bun executable, which obeys BUN_OPTIONS and BUN_BE_BUN before any of its own code runs`);
+  }
+  chownSync(path, 0, 0);
+  if (mode === "setuid") {
+    chmodSync(path, 0o4755);
+  } else {
+    chmodSync(path, 0o755);
+    run(["setcap", "cap_net_admin+p", path], "set cap_net_admin on the shim (is libcap2-bin installed?)");
+  }
+}
+
+export interface InstallOptions {
+  prefix: string;
+  mode: InstallMode;
+  /** The folder holding the freshly built tap-bridge-helper (and tap-launcher). */
+  from: string;
+}
+
+/**
+ * Installs as root: PREFIX/libexec/tap-bridge-helper.bun (the Bun helper, root-owned, mode 0755,
+ * nothing privileged), PREFIX/libexec/tap-bridge-helper (the shim: setuid root, or cap_net_admin+p),
+ * PREFIX/bin/tap-launcher when available. Files are written under temporary names and renamed, so a
+ * half-done install never leaves a privileged shim pointing at nothing. throws StepError.
+ */
+export function installHelper(options: InstallOptions, log: ConsolaInstance): InstallLayout {
+  if (process.getuid?.() !== 0) throw new StepError("install must run as root: it makes the shim privileged");
+  if (!SAFE_PATH.test(options.prefix) || options.prefix.split("/").includes("..")) {
+    throw new StepError(`--prefix must be an absolute path of letters, digits and ._+-/ without "..", not ${JSON.stringify(options.prefix)}`);
+  }
+  const layout = installLayout(resolve(options.prefix));
+  const builtHelper = join(options.from, "tap-bridge-helper");
+  if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
+  if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
+
+  checkTrustedPath(layout.prefix);
+  makeRootDirectory(dirname(layout.shim));
+  checkTrustedPath(dirname(layout.shim));
+
+  const helperTemp = `${layout.helper}.new`;
+  copyFileSync(builtHelper, helperTemp);
+  chownSync(helperTemp, 0, 0);
+  chmodSync(helperTemp, 0o755);
+  renameSync(helperTemp, layout.helper);
+  log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
+
+  const shimTemp = `${layout.shim}.new`;
+  compileShim(layout.helper, shimTemp);
+  grantPrivilege(shimTemp, options.mode);
+  renameSync(shimTemp, layout.shim);
+  log.success(`installed the exec shim ${layout.shim} (${options.mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`);
+
+  const builtLauncher = join(options.from, "tap-launcher");
+  if (existsSync(builtLauncher)) {
+    makeRootDirectory(dirname(layout.launcher));
+    const launcherTemp = `${layout.launcher}.new`;
+    copyFileSync(builtLauncher, launcherTemp);
+    chownSync(launcherTemp, 0, 0);
+    chmodSync(launcherTemp, 0o755);
+    renameSync(launcherTemp, layout.launcher);
+    log.success(`installed the launcher ${layout.launcher}`);
+  }
+
+  for (const path of [layout.helper, layout.launcher]) {
+    if (!existsSync(path)) continue;
+    const privilege = privilegeOf(path);
+    if (privilege.setuid || privilege.setgid || privilege.capabilities) {
+      throw new StepError(`${path} is a Bun executable and carries privilege: remove it (tap-launcher uninstall)`);
+    }
+  }
+  return layout;
+}
+
+/** Removes what install made under `prefix`, and the folders it made if they are left empty. */
+export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
+  if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
+  const layout = installLayout(resolve(prefix));
+  let removed = 0;
+  for (const path of [layout.shim, layout.helper, layout.launcher, `${layout.shim}.new`, `${layout.helper}.new`, `${layout.launcher}.new`]) {
+    if (!existsSync(path)) continue;
+    rmSync(path);
+    removed += 1;
+    log.success(`removed ${path}`);
+  }
+  for (const dir of [dirname(layout.shim), dirname(layout.launcher)]) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty, or not there: leave it
+    }
+  }
+  if (removed === 0) log.warn(`nothing of tap-launcher was installed under ${layout.prefix}`);
+}

@@ -1,0 +1,148 @@
+// `tap-launcher install` in both modes, and the installed helper used by a real unprivileged user.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
+import { copyFileSync } from "node:fs";
+import { grantPrivilege, privilegeOf } from "../../launcher/install.ts";
+import { isBunExecutable } from "../../shared/bun-binary.ts";
+import { closeFd } from "../../shared/libc.ts";
+import { tapInfo } from "../../shared/tap.ts";
+import { runHelper } from "../support/helper-run.ts";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { withNetns } from "../support/netns.ts";
+import { run } from "../support/proc.ts";
+import { catchSendMoment, statusField } from "../support/send-moment.ts";
+import { ALICE, asUser, sharedFolder, withOpenTunDevice } from "../support/users.ts";
+
+for (const mode of ["setuid", "caps"] as const) {
+  describe(`install --mode=${mode}`, () => {
+    let installed: TestInstall;
+    beforeAll(async () => {
+      installed = await installForTest(mode);
+    });
+    afterAll(async () => {
+      await installed.uninstall();
+    });
+
+    test("only the shim is privileged; the Bun helper is root-owned, 0755, without privilege", () => {
+      const shim = lstatSync(installed.shim);
+      expect(isBunExecutable(installed.shim)).toBe(false);
+      expect(shim.uid).toBe(0);
+      expect(privilegeOf(installed.shim)).toEqual(mode === "setuid"
+        ? { setuid: true, setgid: false, capabilities: false }
+        : { setuid: false, setgid: false, capabilities: true });
+      expect(shim.mode & 0o7777).toBe(mode === "setuid" ? 0o4755 : 0o755);
+      const helper = lstatSync(installed.helper);
+      expect(isBunExecutable(installed.helper)).toBe(true);
+      expect(helper.uid).toBe(0);
+      expect(helper.mode & 0o7777).toBe(0o755);
+      expect(privilegeOf(installed.helper)).toEqual({ setuid: false, setgid: false, capabilities: false });
+      expect(privilegeOf(installed.launcher)).toEqual({ setuid: false, setgid: false, capabilities: false });
+    });
+
+    test("as an unprivileged user: a working TAP on an allowed bridge", async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0", 4000);
+        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        expect(outcome.stderr).toBe("");
+        expect(outcome.exitCode).toBe(0);
+        const fd = outcome.fd ?? -1;
+        const info = tapInfo(fd);
+        expect(info.vnetHeader).toBe(true);
+        const link = await ns.link(info.name);
+        expect([link.master, link.mtu, link.flags.includes("UP"), link.address.slice(0, 3)]).toEqual(["br0", 4000, true, "fe:"]);
+        closeFd(fd);
+        expect(await ns.tapNames()).toEqual([]);
+      });
+    });
+
+    test("as an unprivileged user: a denied bridge is refused", async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br1");
+        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br1"]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fd).toBeNull();
+        expect(outcome.stderr).toContain(`access denied by acl file: no allow rule matches bridge br1 in ${installed.aclFile}`);
+        expect(await ns.tapNames()).toEqual([]);
+      });
+    });
+
+    test("the helper's uids and capabilities, on every thread, at the moment it sends the fd", async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const moment = await catchSendMoment([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        expect(moment.stderr).toBe("");
+        expect(moment.exitCode).toBe(0);
+        expect(moment.received.fd).not.toBeNull();
+        closeFd(moment.received.fd ?? -1);
+        // The kernel's own record of the sender (SCM_CREDENTIALS): the caller, not root.
+        expect(moment.received.sender?.uid).toBe(ALICE.uid);
+        expect(moment.received.sender?.gid).toBe(ALICE.gid);
+        expect(moment.threads.length).toBeGreaterThan(1); // Bun runs several threads: all are checked
+        const seen = moment.threads.map((status) => ({
+          name: statusField(status, "Name"),
+          uid: statusField(status, "Uid"),
+          gid: statusField(status, "Gid"),
+          groups: statusField(status, "Groups"),
+          permitted: statusField(status, "CapPrm"),
+          effective: statusField(status, "CapEff"),
+          ambient: statusField(status, "CapAmb"),
+          noNewPrivs: statusField(status, "NoNewPrivs"),
+        }));
+        console.log(`${mode}: helper at the moment it sends the fd:\n${seen.map((t) => JSON.stringify(t)).join("\n")}`);
+        for (const thread of seen) {
+          expect(thread).toMatchObject({
+            uid: `${ALICE.uid}\t${ALICE.uid}\t${ALICE.uid}\t${ALICE.uid}`,
+            gid: `${ALICE.gid}\t${ALICE.gid}\t${ALICE.gid}\t${ALICE.gid}`,
+            groups: ALICE.groups.join(" "),
+            permitted: "0000000000001000",
+            effective: "0000000000001000",
+            ambient: "0000000000001000",
+            noNewPrivs: "1",
+          });
+        }
+        expect(await ns.tapNames()).toEqual([]);
+      });
+    });
+
+    test("doctor names the mode and finds nothing to fix in the installation", async () => {
+      const doctor = await run([installed.launcher, "doctor", `--helper=${installed.shim}`]);
+      expect(doctor.stderr).toContain(mode === "setuid" ? "exec shim, setuid mode" : "exec shim, caps mode (cap_net_admin");
+      expect(doctor.stderr).toContain(`Bun helper, unprivileged (owner 0:0, mode 0755)`);
+      expect(doctor.stderr).not.toContain("CRITICAL");
+    });
+  });
+}
+
+describe("a privileged Bun executable", () => {
+  test("install refuses to grant privilege to a Bun executable", async () => {
+    const installed = await installForTest("setuid");
+    try {
+      const copy = join(sharedFolder("tl-bun-"), "copy");
+      copyFileSync(installed.helper, copy);
+      expect(() => grantPrivilege(copy, "setuid")).toThrow(/refusing to make .* privileged: it is a Bun executable/);
+      expect(() => grantPrivilege(copy, "caps")).toThrow(/it is a Bun executable/);
+      expect(privilegeOf(copy)).toEqual({ setuid: false, setgid: false, capabilities: false });
+    } finally {
+      await installed.uninstall();
+    }
+  });
+
+  test("doctor reports one as critical (shown on a nosuid tmpfs in a private mount namespace, where the bit is inert)", async () => {
+    const installed = await installForTest("setuid");
+    try {
+      const script = [
+        'mount -t tmpfs -o nosuid,nodev,mode=0700 tl-doctor "$1"',
+        'mkdir "$1/libexec" && cp "$2" "$1/libexec/tap-bridge-helper.bun" && cp "$2" "$1/libexec/tap-bridge-helper"',
+        'chmod 4755 "$1/libexec/tap-bridge-helper"',
+        'exec "$3" doctor --helper="$1/libexec/tap-bridge-helper"',
+      ].join(" && ");
+      const doctor = await run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", sharedFolder("tl-doctor-"), installed.helper, installed.launcher]);
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stderr).toMatch(/CRITICAL: .*libexec\/tap-bridge-helper: a Bun executable with the setuid\/setgid bit/);
+      expect(doctor.stderr).toMatch(/fix: now, as root: chmod u-s,g-s/);
+    } finally {
+      await installed.uninstall();
+    }
+  });
+});

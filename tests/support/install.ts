@@ -1,0 +1,34 @@
+// Installing the helper into a temporary prefix for tests, with an ACL file the test controls.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { installLayout, type InstallLayout } from "../../launcher/layout.ts";
+import { buildWithAcl } from "./build.ts";
+import { run, runOk } from "./proc.ts";
+import { sharedFolder } from "./users.ts";
+
+export interface TestInstall extends InstallLayout {
+  aclFile: string;
+  dist: string;
+  /** Replaces the ACL's content (mode 0644). */
+  setAcl(content: string): void;
+  uninstall(): Promise<void>;
+}
+
+/** Builds against a fresh ACL and runs `tap-launcher install` into a fresh prefix. */
+export async function installForTest(mode: "setuid" | "caps", acl = "allow br0\n"): Promise<TestInstall> {
+  const aclFile = join(sharedFolder("tl-acl-"), "bridge.conf");
+  const setAcl = (content: string) => writeFileSync(aclFile, content, { mode: 0o644 });
+  setAcl(acl);
+  const dist = await buildWithAcl(aclFile);
+  const prefix = join(sharedFolder("tl-prefix-"), "usr");
+  await runOk([join(dist, "tap-launcher"), "install", `--prefix=${prefix}`, `--mode=${mode}`, `--from=${dist}`]);
+  return {
+    ...installLayout(prefix),
+    aclFile,
+    dist,
+    setAcl,
+    uninstall: async () => {
+      await run([join(dist, "tap-launcher"), "uninstall", `--prefix=${prefix}`]);
+    },
+  };
+}
