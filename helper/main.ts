@@ -10,8 +10,8 @@ import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFd } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
-import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { closeFd, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
+import { AF_UNIX, F_GETFD, FD_CLOEXEC, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
+import { closeFd, fcntl, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
 import { createLogger } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
@@ -30,8 +30,20 @@ function attempt<T>(what: string, action: () => T, hints: Readonly<Record<string
   }
 }
 
-/** --fd must be an open unix socket: anything else would receive the TAP by accident or not at all. */
+/**
+ * --fd must be a unix socket the caller passed. The Bun runtime opens fds of its own before our code
+ * runs (epoll, eventfd, dups of stdout and stderr), so a number that was closed in the caller can name
+ * one of them; those are all close-on-exec, while an fd inherited through execve cannot be.
+ */
 function checkCallerSocket(fd: number): void {
+  const fdFlags = attempt(`use --fd=${fd}`, () => fcntl(fd, F_GETFD, "F_GETFD"), {
+    EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
+  });
+  if ((fdFlags & FD_CLOEXEC) !== 0) {
+    throw new StepError(`--fd=${fd} was not passed by the caller (it is one the helper's runtime opened)`, {
+      hint: "pass the number of an inherited unix socket, as QEMU does",
+    });
+  }
   const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
     ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,

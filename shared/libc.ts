@@ -15,6 +15,7 @@ const libc = dlopen("libc.so.6", {
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.u64], returns: FFIType.i32 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   setsockopt: {
     args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
@@ -125,6 +126,13 @@ export function openSocket(domain: number, type: number, protocol = 0): number {
 export function openSocketPair(domain: number, type: number): [number, number] {
   const fds = new Int32Array(2);
   checked("socketpair", sym.socketpair(domain, type, 0, fds), "");
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/** pipe2(2): [read end, write end], with `flags` such as O_CLOEXEC. */
+export function openPipe(flags: number): [number, number] {
+  const fds = new Int32Array(2);
+  checked("pipe2", sym.pipe2(fds, flags), "");
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
