@@ -13,7 +13,7 @@ export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): Consola
   return createLogger("tap-launcher", args.verbose === true ? "verbose" : args.quiet === true ? "quiet" : "normal");
 }
 
-/** Runs `action`; a StepError is printed with its hint and sets exit status 1, anything else propagates. */
+/** Runs `action`; a StepError is printed with its hint and sets its exit status, anything else propagates. */
 export async function reportFailure(log: ConsolaInstance, action: () => unknown): Promise<void> {
   try {
     await action();
@@ -21,6 +21,6 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
     if (!(err instanceof StepError)) throw err;
     log.error(err.message);
     if (err.hint) log.info(err.hint);
-    process.exitCode = 1;
+    process.exitCode = err.exitStatus;
   }
 }

@@ -1,14 +1,26 @@
-// tap-launcher: install the bridge helper, check a machine with doctor, and (issue 4) run guests on a TAP.
+// tap-launcher: run a guest on a TAP from the bridge helper (or an unmanaged TAP); install; doctor.
 //
-// Exit status: 0 success; 1 a failed step or a problem doctor found; the guest's own status when running one.
+// Exit status: the guest's own status (128 + signal if it was killed); 1 a failed step or a problem
+// doctor found; 127 the guest command could not be started.
 import { defineCommand, runMain } from "citty";
+import { runArgs, runLauncher } from "./commands/run.ts";
 
 const main = defineCommand({
   meta: {
     name: "tap-launcher",
     version: "0.1.0",
-    description: "Layer-2 access to a host bridge for rootless VMs, through a privileged bridge helper",
+    description: [
+      "Give a guest layer-2 access to a host bridge: the TAP comes from the bridge helper (or is an",
+      "unmanaged one) and is fd 3 of the guest, with TAP_FD=3 and TAP_IFNAME in its environment.",
+      "",
+      "Examples:",
+      "  tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 -device virtio-net-pci,netdev=n0 ...",
+      "  tap-launcher --tap=tap-alice --unmanaged -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 ...",
+      "  sudo tap-launcher install --mode=caps && tap-launcher doctor",
+    ].join("\n"),
   },
+  args: runArgs,
+  run: runLauncher,
   subCommands: {
     install: () => import("./commands/install.ts").then((module) => module.install),
     uninstall: () => import("./commands/install.ts").then((module) => module.uninstall),

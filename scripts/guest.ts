@@ -58,7 +58,9 @@ async function makeGuest(): Promise<Guest> {
   const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((path) => existsSync(path));
   if (busybox === undefined) throw new Error("no busybox: install busybox-static");
 
+  // Readable by all: unprivileged users run QEMU on it in the tests and the demo.
   const folder = mkdtempSync(join(tmpdir(), "tl-guest-"));
+  chmodSync(folder, 0o755);
   const root = join(folder, "root");
   for (const dir of ["bin", "lib", "proc", "sys", "dev"]) mkdirSync(join(root, dir), { recursive: true });
   copyFileSync(busybox, join(root, "bin/busybox"));
@@ -74,6 +76,7 @@ async function makeGuest(): Promise<Guest> {
   }
   const initrd = join(folder, "initrd.cpio.gz");
   await runOk(["sh", "-c", `cd "${root}" && find . | cpio -o -H newc --quiet | gzip -1 > "${initrd}"`]);
+  chmodSync(initrd, 0o644);
   return { kernel: `/boot/vmlinuz-${version}`, initrd, folder };
 }
 

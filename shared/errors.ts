@@ -33,11 +33,14 @@ export class UsageError extends Error {
  */
 export class StepError extends Error {
   readonly hint: string;
+  /** The program's exit status when this error ends it. */
+  readonly exitStatus: number;
 
-  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(message: string, options: { cause?: unknown; hint?: string; exitStatus?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "StepError";
     this.hint = options.hint ?? "";
+    this.exitStatus = options.exitStatus ?? 1;
   }
 }
 

@@ -44,6 +44,7 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = O_CLOEXEC;
+export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SOL_SOCKET = 1;
 export const SO_TYPE = 3;
 export const SO_DOMAIN = 39;

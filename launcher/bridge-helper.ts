@@ -1,0 +1,84 @@
+// Running a bridge helper exactly as QEMU's -netdev bridge does, and receiving the TAP fd it sends.
+import type { ConsolaInstance } from "consola";
+import { receiveFd } from "../shared/fdpass.ts";
+import { StepError, SysError } from "../shared/errors.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../shared/kernel.ts";
+import { closeFd, openSocketPair } from "../shared/libc.ts";
+import { adoptTapFd, type OpenedTap } from "./tap-fd.ts";
+
+/** The helper's end of the socketpair, as the helper sees it. */
+export const HELPER_SOCKET_FD = 3;
+
+/**
+ * QEMU's rules (net_bridge_run_helper): a helper string with a space or tab is a shell command run as
+ * `/bin/sh -c "HELPER --use-vnet --fd=N [--br=BRIDGE]"`, with `--br=` added only when the string has
+ * none; otherwise it is the path of an executable run as `HELPER --use-vnet --fd=N --br=BRIDGE`.
+ */
+export function helperCommand(helper: string, bridge: string, socketFd = HELPER_SOCKET_FD): string[] {
+  if (helper.includes(" ") || helper.includes("\t")) {
+    const br = helper.includes("--br=") ? "" : `--br=${bridge}`;
+    return ["/bin/sh", "-c", `${helper} --use-vnet --fd=${socketFd} ${br}`];
+  }
+  return [helper, "--use-vnet", `--fd=${socketFd}`, `--br=${bridge}`];
+}
+
+function signalOf(child: { signalCode: NodeJS.Signals | number | null }): string | null {
+  return child.signalCode === null ? null : String(child.signalCode);
+}
+
+/**
+ * Runs `helper` for `bridge` with one end of an AF_UNIX stream socketpair as fd 3 and nothing else
+ * open beyond stdio, waits for it, and returns the TAP it sent, non-blocking. The helper's stderr
+ * is passed on as warnings when it succeeds and quoted in the error when it fails.
+ * throws StepError when it cannot start, fails, is killed, or exits 0 without sending a TAP.
+ */
+export async function runBridgeHelper(helper: string, bridge: string, log: ConsolaInstance): Promise<OpenedTap> {
+  const cmd = helperCommand(helper, bridge);
+  log.debug(`running bridge helper: ${cmd.map((arg) => JSON.stringify(arg)).join(" ")}`);
+  const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+  let child;
+  try {
+    try {
+      child = Bun.spawn({ cmd, stdio: ["ignore", "pipe", "pipe", theirs] });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? String(err);
+      throw new StepError(`cannot run bridge helper ${helper}: ${code}`, {
+        hint: code === "ENOENT" ? "install it (as root: tap-launcher install), or name it with --helper=PATH" : "check --helper",
+      });
+    } finally {
+      // Only the helper may hold its end: one that sends nothing must leave us reading EOF, not waiting.
+      closeFd(theirs);
+    }
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    // One line for quoting: the helper's own log prefixes and blank lines add nothing here.
+    const said = `${stderr}${stdout}`.replace(/\[tap-bridge-helper\]\s*/g, "").replace(/\s+/g, " ").trim();
+    let received: number | null = null;
+    try {
+      received = receiveFd(ours).fd;
+    } catch (err) {
+      // EAGAIN: nothing was sent (something the helper started may still hold its end).
+      if (!(err instanceof SysError && err.code === "EAGAIN")) throw err;
+    }
+    const signal = signalOf(child);
+    if (signal !== null || exitCode !== 0) {
+      if (received !== null) closeFd(received);
+      const how = signal !== null ? `was killed by ${signal}` : `failed (exit status ${exitCode})`;
+      throw new StepError(`bridge helper ${helper} ${how} for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, {
+        hint: said.includes("access denied") ? "the helper's ACL does not allow this bridge to you: `tap-launcher doctor` shows what it allows" : "",
+      });
+    }
+    if (received === null) {
+      throw new StepError(`bridge helper ${helper} exited 0 without sending a TAP fd for bridge ${bridge}${said ? `: ${said}` : ""}`, {
+        hint: "the helper is broken: QEMU would have taken fd 0 for the TAP. Use tap-bridge-helper (tap-launcher install)",
+      });
+    }
+    if (said) log.warn(`bridge helper: ${said}`);
+    return adoptTapFd(received, `bridge helper ${helper}`);
+  } finally {
+    closeFd(ours);
+  }
+}

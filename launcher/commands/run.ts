@@ -1,0 +1,39 @@
+// The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
+import type { ArgsDef, CommandContext } from "citty";
+import { StepError } from "../../shared/errors.ts";
+import { runBridgeHelper } from "../bridge-helper.ts";
+import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
+import { closeInheritedFdsOnExec } from "../fds.ts";
+import { runGuestWithTap } from "../guest.ts";
+import { defaultHelper } from "../layout.ts";
+import { openUnmanagedTap } from "../unmanaged.ts";
+
+export const runArgs = {
+  br: { type: "string", default: "br0", valueHint: "BRIDGE", description: "Bridge the helper attaches the TAP to" },
+  helper: { type: "string", valueHint: "CMD", description: "Bridge helper: a path, or a command line (run by /bin/sh when it has blanks), as QEMU's helper= (default: the installed one)" },
+  tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
+  unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
+  ...verbosityArgs,
+} satisfies ArgsDef;
+
+/** Everything after `--`: the guest command. */
+function guestCommand(rawArgs: readonly string[]): string[] {
+  const separator = rawArgs.indexOf("--");
+  return separator < 0 ? [] : rawArgs.slice(separator + 1);
+}
+
+export async function runLauncher({ args, rawArgs }: CommandContext<typeof runArgs>): Promise<void> {
+  const log = loggerFor(args);
+  closeInheritedFdsOnExec();
+  await reportFailure(log, async () => {
+    const command = guestCommand(rawArgs);
+    if (command.length === 0) throw new StepError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
+    if (args.unmanaged === true && args.tap === undefined) throw new StepError("--unmanaged needs --tap=NAME, the TAP to open");
+    if (args.tap !== undefined && args.unmanaged !== true) {
+      throw new StepError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
+    }
+    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log);
+    log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is fd 3 of ${command[0]}`);
+    process.exitCode = await runGuestWithTap(command, tap, log);
+  });
+}
