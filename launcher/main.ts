@@ -3,7 +3,7 @@
 // Exit status: the guest's own status (128 + signal if it was killed); 1 a failed step or a problem
 // doctor found; 127 the guest command could not be started.
 import { defineCommand, runMain } from "citty";
-import { runArgs, runLauncher } from "./commands/run.ts";
+import { runArgs } from "./commands/run.ts";
 
 const main = defineCommand({
   meta: {
@@ -19,9 +19,12 @@ const main = defineCommand({
       "  sudo tap-launcher install --mode=caps && tap-launcher doctor",
     ].join("\n"),
   },
+  // The launcher's options on the root too, so `--br br0` is known to take a value when citty looks
+  // for a subcommand name; `run` is the default, so exactly one command runs.
   args: runArgs,
-  run: runLauncher,
+  default: "run",
   subCommands: {
+    run: () => import("./commands/run.ts").then((module) => module.run),
     install: () => import("./commands/install.ts").then((module) => module.install),
     uninstall: () => import("./commands/install.ts").then((module) => module.uninstall),
     doctor: () => import("./commands/doctor.ts").then((module) => module.doctor),

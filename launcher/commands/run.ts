@@ -1,5 +1,5 @@
 // The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
-import type { ArgsDef, CommandContext } from "citty";
+import { defineCommand, type ArgsDef, type CommandContext } from "citty";
 import { StepError } from "../../shared/errors.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
@@ -37,3 +37,9 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
     process.exitCode = await runGuestWithTap(command, tap, log);
   });
 }
+
+export const run = defineCommand({
+  meta: { name: "run", description: "Run a guest command with a TAP as its fd 3 (the default command)" },
+  args: runArgs,
+  run: runLauncher,
+});
