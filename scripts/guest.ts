@@ -1,8 +1,8 @@
 // A tiny Linux guest for QEMU tests: Debian's kernel and a busybox-static initramfs with virtio-net.
 //
-// The guest configures eth0 from the kernel command line (tl.ip, tl.target), pings the target three
-// times, prints TL-PING-OK or TL-PING-FAIL on the serial console and powers off. With QEMU's
-// isa-debug-exit device present, a failed ping also makes QEMU exit with status 3.
+// The guest configures eth0 from the kernel command line (tl.ip, tl.target), pings the target
+// (tl.count times, default 3), prints TL-PING-OK or TL-PING-FAIL on the serial console and powers
+// off. With QEMU's isa-debug-exit device present, a failed ping makes QEMU exit with status 3.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -23,12 +23,16 @@ for module in ${MODULES.join(" ")}; do
   [ -f /lib/$module.ko ] && insmod /lib/$module.ko
 done
 for word in $(cat /proc/cmdline); do
-  case $word in tl.ip=*) ip=\${word#tl.ip=} ;; tl.target=*) target=\${word#tl.target=} ;; esac
+  case $word in
+    tl.ip=*) ip=\${word#tl.ip=} ;;
+    tl.target=*) target=\${word#tl.target=} ;;
+    tl.count=*) count=\${word#tl.count=} ;;
+  esac
 done
 ip link set lo up
 ip link set eth0 up
 ip addr add $ip/24 dev eth0
-if ping -c 3 -W 3 $target; then
+if ping -c \${count:-3} -W 3 $target; then
   echo TL-PING-OK
   poweroff -f
 fi
@@ -81,13 +85,13 @@ async function makeGuest(): Promise<Guest> {
 }
 
 /** The QEMU command line that boots `guest` with one virtio-net NIC on `netdev` (id n0). */
-export function qemuCommand(guest: Guest, netdev: string, ip: string, target: string): string[] {
+export function qemuCommand(guest: Guest, netdev: string, ip: string, target: string, count = 3): string[] {
   return [
     "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-accel", "tcg", "-m", "256",
     "-display", "none", "-serial", "stdio", "-no-reboot",
     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
     "-kernel", guest.kernel, "-initrd", guest.initrd,
-    "-append", `console=ttyS0 panic=-1 quiet tl.ip=${ip} tl.target=${target}`,
+    "-append", `console=ttyS0 panic=-1 quiet tl.ip=${ip} tl.target=${target} tl.count=${count}`,
     "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,romfile=",
   ];
 }
