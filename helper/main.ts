@@ -3,6 +3,7 @@
 // Exit status: 0 the TAP fd was sent over --fd; 1 anything else (usage, denied, a failed step). It
 // never exits 0 without having sent the fd, because QEMU would then take fd 0 for the TAP. A lone
 // --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
+import { fstatSync } from "node:fs";
 import { runCommand } from "citty";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial } from "../acl/decide.ts";
@@ -10,8 +11,9 @@ import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFd } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
-import { AF_UNIX, F_GETFD, FD_CLOEXEC, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { closeFd, fcntl, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
+import { EBADF } from "../shared/errno.ts";
+import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
+import { closeFd, describeErrno, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
 import { createLogger } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
@@ -31,24 +33,46 @@ function attempt<T>(what: string, action: () => T, hints: Readonly<Record<string
 }
 
 /**
- * --fd must be a unix socket the caller passed. The Bun runtime opens fds of its own before our code
- * runs (epoll, eventfd, dups of stdout and stderr), so a number that was closed in the caller can name
- * one of them; those are all close-on-exec, while an fd inherited through execve cannot be.
+ * --fd must be a unix socket, and not one of the helper's own standard streams. The Bun runtime makes
+ * copies of stdout and stderr at start-up, so a number that was closed in the caller can name one of
+ * those: the TAP would then go out over stderr. (Close-on-exec tells nothing here: Bun sets it on every
+ * inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
  */
 function checkCallerSocket(fd: number): void {
-  const fdFlags = attempt(`use --fd=${fd}`, () => fcntl(fd, F_GETFD, "F_GETFD"), {
+  const identity = attempt(`use --fd=${fd}`, () => fileIdentity(fd), {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  if ((fdFlags & FD_CLOEXEC) !== 0) {
-    throw new StepError(`--fd=${fd} was not passed by the caller (it is one the helper's runtime opened)`, {
-      hint: "pass the number of an inherited unix socket, as QEMU does",
-    });
+  for (const [stdio, name] of [[0, "input"], [1, "output"], [2, "error"]] as const) {
+    if (identity === safeFileIdentity(stdio)) {
+      throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
+        hint: "pass the number of an inherited unix socket, as QEMU does",
+      });
+    }
   }
   const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
     ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
   });
   if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
+}
+
+/** Device and inode of an open fd. throws SysError(EBADF). */
+function fileIdentity(fd: number): string {
+  try {
+    const stat = fstatSync(fd);
+    return `${stat.dev}:${stat.ino}`;
+  } catch (err) {
+    const errno = Math.abs((err as { errno?: number }).errno ?? EBADF);
+    throw new SysError("fstat", errno, describeErrno(errno), `fd ${fd}`);
+  }
+}
+
+function safeFileIdentity(fd: number): string | null {
+  try {
+    return fileIdentity(fd);
+  } catch {
+    return null;
+  }
 }
 
 /** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
