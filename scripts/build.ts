@@ -14,13 +14,14 @@ if (!isAbsolute(aclFile) || aclFile.includes("\0")) {
   process.exit(1);
 }
 
+// Workers must be entry points of their own to be found inside a compiled executable.
 const programs = [
-  { entry: "helper/main.ts", output: "tap-bridge-helper" },
-  { entry: "launcher/main.ts", output: "tap-launcher" },
+  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: [] },
+  { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
 ];
 
 mkdirSync(outDir, { recursive: true });
-for (const { entry, output } of programs) {
+for (const { entry, output, workers } of programs) {
   const outfile = join(outDir, output);
   const build = Bun.spawnSync({
     cmd: [
@@ -28,7 +29,7 @@ for (const { entry, output } of programs) {
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
       "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
-      join(root, entry), `--outfile=${outfile}`,
+      join(root, entry), ...workers.map((worker) => join(root, worker)), `--outfile=${outfile}`,
     ],
     cwd: root,
     stdout: "inherit",

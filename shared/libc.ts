@@ -11,6 +11,11 @@ const libc = dlopen("libc.so.6", {
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  readv: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
+  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
+  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.u64], returns: FFIType.i32 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -99,6 +104,43 @@ export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byte
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   const n = asNumber(sym.write(fd, buffer, length));
+  return n < 0 ? -lastErrno() : n;
+}
+
+/**
+ * write(2) from a raw address (see addressOf) for the datapath, which must not allocate a view per
+ * frame: bytes written, or minus errno. Never throws.
+ */
+export function writeAtOrErrno(fd: number, address: number, length: number): number {
+  const n = asNumber(sym.write(fd, address, length));
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** readv(2) over `count` iovecs laid out at `iovecs`: bytes read, or minus errno. Never throws. */
+export function readvOrErrno(fd: number, iovecs: Uint8Array, count: number): number {
+  const n = asNumber(sym.readv(fd, iovecs, count));
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** recv(2) into a raw address; with MSG_TRUNC the datagram's real length. Minus errno on failure. */
+export function receiveAtOrErrno(fd: number, address: number, length: number, flags: number): number {
+  const n = asNumber(sym.recv(fd, address, length, flags));
+  return n < 0 ? -lastErrno() : n;
+}
+
+/** epoll_create1(2). throws SysError. */
+export function epollCreate(flags: number): number {
+  return checked("epoll_create1", sym.epoll_create1(flags), "");
+}
+
+/** epoll_ctl(2) with an epoll_event laid out in `event`. throws SysError. */
+export function epollControl(epollFd: number, operation: number, fd: number, event: Uint8Array): void {
+  checked("epoll_ctl", sym.epoll_ctl(epollFd, operation, fd, event), `fd ${fd}`);
+}
+
+/** epoll_wait(2): ready count, or minus errno (EINTR is normal). */
+export function epollWaitOrErrno(epollFd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
+  const n = sym.epoll_wait(epollFd, events, maxEvents, timeoutMs);
   return n < 0 ? -lastErrno() : n;
 }
 

@@ -5,6 +5,7 @@ import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 import { closeInheritedFdsOnExec } from "../fds.ts";
 import { runGuestWithTap } from "../guest.ts";
+import { runGuestWithRelay } from "../relay-mode.ts";
 import { defaultHelper } from "../layout.ts";
 import { openUnmanagedTap } from "../unmanaged.ts";
 
@@ -13,6 +14,7 @@ export const runArgs = {
   helper: { type: "string", valueHint: "CMD", description: "Bridge helper: a path, or a command line (run by /bin/sh when it has blanks), as QEMU's helper= (default: the installed one)" },
   tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
   unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
+  relay: { type: "string", valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
   ...verbosityArgs,
 } satisfies ArgsDef;
 
@@ -32,9 +34,16 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
     if (args.tap !== undefined && args.unmanaged !== true) {
       throw new StepError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
     }
+    const relay = args.relay;
+    if (relay !== undefined && relay !== "stream" && relay !== "dgram") throw new StepError(`--relay must be stream or dgram, not ${JSON.stringify(relay)}`);
     const tap = args.tap !== undefined ? openUnmanagedTap(args.tap) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log);
-    log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is fd 3 of ${command[0]}`);
-    process.exitCode = await runGuestWithTap(command, tap, log);
+    if (relay === undefined) {
+      log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is fd 3 of ${command[0]}`);
+      process.exitCode = await runGuestWithTap(command, tap, log);
+    } else {
+      log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
+      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log);
+    }
   });
 }
 

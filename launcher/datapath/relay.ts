@@ -1,0 +1,85 @@
+// The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
+import { readFileSync } from "node:fs";
+import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
+import { closeFd, openPipe, writeOrErrno } from "../../shared/libc.ts";
+import type { RelayCounters } from "./counters.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayEnd, type RelayMode } from "./relay-loop.ts";
+import type { WorkerReport } from "./worker.ts";
+import { isCompiled } from "../layout.ts";
+
+/**
+ * The Worker's module. In a compiled launcher, scripts/build.ts makes it an entry point of its own,
+ * placed relative to the entry points' common folder (launcher/); in a source run, beside this file.
+ */
+const WORKER_MODULE = isCompiled ? "./datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
+
+/** QEMU's tap.c moves at most 50 frames per wake-up. */
+export const FRAMES_PER_WAKEUP = 50;
+
+export interface RelayResult {
+  end: RelayEnd;
+  counters: RelayCounters;
+}
+
+/**
+ * A relay between `tapFd` and `guestFd` (both non-blocking, owned by the caller, who closes them after
+ * `ended`). The Worker and the control pipe are the relay's own and are gone once `stop()` returns.
+ */
+export class Relay {
+  readonly ended: Promise<RelayResult>;
+  #worker: Worker;
+  #control: [number, number];
+  #waiting: ((counters: RelayCounters) => void)[] = [];
+  #closed = false;
+
+  constructor(settings: { tapFd: number; guestFd: number; mode: RelayMode; vnetHeaderLength: number }) {
+    this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
+    this.#worker = new Worker(WORKER_MODULE);
+    this.ended = new Promise<RelayResult>((resolve, reject) => {
+      this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
+        const report = event.data;
+        if (report.type === "counters") this.#waiting.splice(0).forEach((notify) => notify(report.counters));
+        else if (report.type === "ended") resolve({ end: report.end, counters: report.counters });
+        else reject(new Error(`the relay failed: ${report.message}`));
+      };
+      this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));
+    });
+    this.ended.then(() => this.#release(), () => this.#release());
+    this.#worker.postMessage({ ...settings, controlFd: this.#control[0], budget: FRAMES_PER_WAKEUP });
+  }
+
+  /** The counters as they are now. */
+  counters(): Promise<RelayCounters> {
+    const reply = new Promise<RelayCounters>((resolve) => this.#waiting.push(resolve));
+    this.#send(CONTROL_COUNTERS);
+    return reply;
+  }
+
+  /** Stops the loop (if it still runs) and returns how it ended. */
+  async stop(): Promise<RelayResult> {
+    this.#send(CONTROL_STOP);
+    return this.ended;
+  }
+
+  #send(byte: number): void {
+    if (!this.#closed) writeOrErrno(this.#control[1], new Uint8Array([byte]));
+  }
+
+  #release(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#worker.terminate();
+    closeFd(this.#control[0]);
+    closeFd(this.#control[1]);
+  }
+}
+
+/**
+ * Frames the kernel dropped on their way out of the TAP (its TX drops in /proc/net/dev, which
+ * follows the reader's network namespace): what was lost while the relay held the TAP back.
+ */
+export function kernelTapDrops(name: string): number | null {
+  const line = readFileSync("/proc/self/net/dev", "latin1").split("\n").find((row) => row.trim().startsWith(`${name}:`));
+  const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number);
+  return fields?.[11] ?? null;
+}

@@ -1,0 +1,62 @@
+// Relay mode: the launcher keeps the TAP and relays frames to the guest over a socketpair (QEMU's stream/dgram).
+import type { ConsolaInstance } from "consola";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
+import { closeFd, ioctlValue, openSocketPair } from "../shared/libc.ts";
+import { formatCounters } from "./datapath/counters.ts";
+import { kernelTapDrops, Relay } from "./datapath/relay.ts";
+import type { RelayMode } from "./datapath/relay-loop.ts";
+import { setNonBlocking } from "./fds.ts";
+import { GUEST_FD, startGuest } from "./guest.ts";
+import type { OpenedTap } from "./tap-fd.ts";
+
+/**
+ * Runs the guest with one end of an AF_UNIX socketpair (SOCK_STREAM or SOCK_DGRAM) as fd 3 and relays
+ * frames between it and the TAP until the guest exits. With `ownTap`, the TAP's offloads are turned
+ * off so that the kernel never hands over a GSO frame (an unmanaged TAP is left as it is). Counters
+ * are logged at exit (--verbose) and on SIGUSR1. Closes the TAP and both socket ends. Returns the
+ * guest's exit status.
+ */
+export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode: RelayMode, ownTap: boolean, log: ConsolaInstance): Promise<number> {
+  let ours = -1;
+  let relay: Relay | null = null;
+  const closeOurs = () => {
+    if (ours < 0) return;
+    closeFd(ours);
+    ours = -1;
+  };
+  const showCounters = () => {
+    relay?.counters().then((counters) => log.info(formatCounters(counters, kernelTapDrops(tap.name))));
+  };
+  try {
+    if (ownTap && tap.vnetHeader) ioctlValue(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
+    const [launcherEnd, guestEnd] = openSocketPair(AF_UNIX, (mode === "stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC);
+    ours = launcherEnd;
+    let exited: Promise<number>;
+    try {
+      setNonBlocking(ours);
+      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0 });
+      exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name, TAP_FD: String(GUEST_FD) }, log);
+    } finally {
+      closeFd(guestEnd);
+    }
+    process.on("SIGUSR1", showCounters);
+    relay.ended.then(({ end }) => {
+      if (end.reason === "stopped") return;
+      if (end.reason === "guest-closed") log.debug(`relay: ${end.detail}`);
+      else log.error(`relay stopped, closing the guest's connection: ${end.detail}`);
+      closeOurs(); // the guest sees the end of its connection
+    }, (err: unknown) => {
+      log.error(String(err));
+      closeOurs();
+    });
+    const status = await exited;
+    const { counters } = await relay.stop();
+    log.debug(formatCounters(counters, kernelTapDrops(tap.name)));
+    return status;
+  } finally {
+    process.off("SIGUSR1", showCounters);
+    if (relay !== null) await relay.stop().catch(() => undefined);
+    closeOurs();
+    closeFd(tap.fd);
+  }
+}

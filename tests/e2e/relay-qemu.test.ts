@@ -1,0 +1,40 @@
+// Real QEMU behind the relay, as an unprivileged user: -netdev stream and -netdev dgram on fd 3.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { buildGuest, qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { removeAtExit } from "../support/build.ts";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { withNetns } from "../support/netns.ts";
+import { run } from "../support/proc.ts";
+import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+
+let installed: TestInstall;
+let guest: Guest;
+beforeAll(async () => {
+  [installed, guest] = await Promise.all([installForTest("setuid"), buildGuest()]);
+  removeAtExit(guest.folder);
+});
+afterAll(() => installed.uninstall());
+
+for (const [mode, netdev] of [
+  ["stream", "stream,id=n0,addr.type=fd,addr.str=3"],
+  ["dgram", "dgram,id=n0,local.type=fd,local.str=3"],
+] as const) {
+  test(`tap-launcher --relay=${mode} -- qemu … -netdev ${netdev.split(",")[0]}: the guest pings the bridge`, async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.ip("addr", "add", "10.77.0.1/24", "dev", "br0");
+      const result = await run([
+        ...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "120",
+        installed.launcher, "--verbose", "--br=br0", `--relay=${mode}`, "--",
+        ...qemuCommand(guest, netdev, "10.77.0.2", "10.77.0.1"),
+      ]);
+      expect(result.stdout).toContain("TL-PING-OK");
+      expect(result.exitCode).toBe(0);
+      // --verbose: the counters at exit; ARP and three pings each way at least.
+      const counters = /tap -> guest: (\d+) frames[\s\S]*guest -> tap: (\d+) frames/.exec(result.stderr);
+      expect(Number(counters?.[1])).toBeGreaterThanOrEqual(4);
+      expect(Number(counters?.[2])).toBeGreaterThanOrEqual(4);
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  }, 150_000);
+}
