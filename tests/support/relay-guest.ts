@@ -1,0 +1,123 @@
+// A test guest that speaks the relay's formats on fd 3 (as QEMU's -netdev stream/dgram would).
+//   relay-guest.ts recv-sweep stream|dgram FROM TO STEP TIMEOUT_MS   "ok N" or the first problem
+//   relay-guest.ts send-sweep stream|dgram FROM TO STEP              every size, in order
+//   relay-guest.ts until-eof                                          prints "eof" when fd 3 ends
+//   relay-guest.ts fuzz SEED                                          valid frames in random pieces, then garbage
+import { EAGAIN } from "../../shared/errno.ts";
+import { POLLIN } from "../../shared/kernel.ts";
+import { pollOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { isSweepFrame, sweepFrame, sweepProblem, sweepSizes } from "./sweep.ts";
+
+const FD = 3;
+const [mode, format, ...rest] = process.argv.slice(2);
+const numbers = rest.map(Number);
+const buffer = new Uint8Array(1 << 20);
+let held = 0;
+
+function waitReadable(timeoutMs: number): boolean {
+  const pollfd = new Uint8Array(8);
+  new DataView(pollfd.buffer).setInt32(0, FD, true);
+  new DataView(pollfd.buffer).setInt16(4, POLLIN, true);
+  return pollOrErrno(pollfd, 1, timeoutMs) > 0;
+}
+
+function writeAll(bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeOrErrno(FD, bytes.subarray(done));
+    if (n === -EAGAIN) {
+      Bun.sleepSync(1);
+      continue;
+    }
+    if (n < 0) throw new Error(`write: ${n}`);
+    done += n;
+  }
+}
+
+/** The next frame from fd 3 in `format`, or null at the end or after the timeout. */
+function nextFrame(timeoutMs: number): Uint8Array | null {
+  for (;;) {
+    if (format === "stream" && held >= 4) {
+      const length = new DataView(buffer.buffer).getUint32(0, false);
+      if (held >= 4 + length) {
+        const frame = buffer.slice(4, 4 + length);
+        buffer.copyWithin(0, 4 + length, held);
+        held -= 4 + length;
+        return frame;
+      }
+    }
+    if (!waitReadable(timeoutMs)) return null;
+    const n = readOrErrno(FD, buffer.subarray(format === "stream" ? held : 0));
+    if (n <= 0) return null;
+    if (format === "dgram") return buffer.slice(0, n);
+    held += n;
+  }
+}
+
+function encode(frame: Uint8Array): Uint8Array {
+  if (format !== "stream") return frame;
+  const framed = new Uint8Array(4 + frame.length);
+  new DataView(framed.buffer).setUint32(0, frame.length, false);
+  framed.set(frame, 4);
+  return framed;
+}
+
+if (mode === "recv-sweep") {
+  const [from = 14, to = 1514, step = 1, timeout = 10000] = numbers;
+  console.log("ready");
+  const sizes = sweepSizes(from, to, step);
+  let problem: string | null = null;
+  for (const size of sizes) {
+    let frame = nextFrame(timeout);
+    while (frame !== null && !isSweepFrame(frame)) frame = nextFrame(timeout);
+    problem = frame === null ? `no frame of ${size} bytes arrived` : sweepProblem(frame, size);
+    if (problem !== null) break;
+  }
+  console.log(problem ?? `ok ${sizes.length}`);
+} else if (mode === "send-sweep") {
+  const [from = 14, to = 1514, step = 1] = numbers;
+  sweepSizes(from, to, step).forEach((size, index) => {
+    writeAll(encode(sweepFrame(size, 0x0a)));
+    if (index % 20 === 19) Bun.sleepSync(1);
+  });
+  Bun.sleepSync(200); // let the relay pass the last frames before this end closes
+} else if (mode === "until-eof") {
+  console.log("up");
+  while (waitReadable(-1)) {
+    if (readOrErrno(FD, buffer) <= 0) break;
+  }
+  console.log("eof");
+} else if (mode === "fuzz") {
+  // A small deterministic generator, so a failing seed can be replayed.
+  let state = (numbers[0] ?? 1) >>> 0 || 1;
+  const random = (limit: number) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % limit;
+  };
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < 200; i += 1) {
+    const kind = random(10);
+    if (kind === 0) parts.push(encode(new Uint8Array(0))); // an empty frame: dropped, not fatal
+    else if (kind === 1) parts.push(encode(new Uint8Array(1 + random(13)))); // shorter than Ethernet: dropped
+    else parts.push(encode(sweepFrame(14 + random(1500), 0x0a)));
+  }
+  const stream = Buffer.concat(parts);
+  for (let at = 0; at < stream.length; ) {
+    const piece = 1 + random(3000); // random splits: a length or a frame cut anywhere
+    writeAll(stream.subarray(at, at + piece));
+    at += piece;
+  }
+  // Then garbage whose first four bytes are an impossible length: the relay must close us.
+  const garbage = new Uint8Array(64).map(() => random(256));
+  garbage.set([0xff, 0xff, 0xff, random(256)], 0);
+  writeAll(garbage);
+  const closed = (() => {
+    for (;;) {
+      if (!waitReadable(10000)) return false;
+      if (readOrErrno(FD, buffer) === 0) return true;
+    }
+  })();
+  console.log(closed ? "closed" : "still open");
+}
