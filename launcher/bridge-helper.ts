@@ -64,12 +64,11 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       if (!(err instanceof SysError && err.code === "EAGAIN")) throw err;
     }
     const signal = signalOf(child);
+    const aclHint = said.includes("access denied") ? "the helper's ACL does not allow this bridge to you: `tap-launcher doctor` shows what it allows" : "";
     if (signal !== null || exitCode !== 0) {
       if (received !== null) closeFd(received);
-      const how = signal !== null ? `was killed by ${signal}` : `failed (exit status ${exitCode})`;
-      throw new StepError(`bridge helper ${helper} ${how} for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, {
-        hint: said.includes("access denied") ? "the helper's ACL does not allow this bridge to you: `tap-launcher doctor` shows what it allows" : "",
-      });
+      if (signal !== null) throw new StepError(`bridge helper ${helper} was killed by ${signal} for bridge ${bridge}${said ? `: ${said}` : ""}`);
+      throw new StepError(`bridge helper ${helper} failed (exit status ${exitCode}) for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, { hint: aclHint });
     }
     if (received === null) {
       throw new StepError(`bridge helper ${helper} exited 0 without sending a TAP fd for bridge ${bridge}${said ? `: ${said}` : ""}`, {

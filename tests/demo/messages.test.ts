@@ -1,0 +1,26 @@
+// Every error message in the README's troubleshooting table is one the code prints, and every error
+// message the code prints is in the table.
+import { expect, test } from "bun:test";
+import { codeMessages, codeText, fixedParts, signature, tableMessages, tableText } from "./messages.ts";
+
+test("the extraction finds the programs' messages and the table's rows", () => {
+  expect(codeMessages().length).toBeGreaterThan(80);
+  expect(tableMessages().length).toBeGreaterThan(70);
+});
+
+test("every message the code prints is in the troubleshooting table", () => {
+  const table = tableText();
+  const missing = codeMessages().filter(({ message }) => !table.includes(signature(message))).map(({ file, message }) => `${file}: ${message}`);
+  expect(missing).toEqual([]);
+});
+
+test("every message in the troubleshooting table is one the code prints", () => {
+  const code = codeText();
+  const unknown = tableMessages().filter((message) => !fixedParts(message).every((part) => code.includes(part)));
+  expect(unknown).toEqual([]);
+});
+
+test("a message the code never prints would be caught", () => {
+  const code = codeText();
+  expect(fixedParts("failed to reticulate splines 'BR': …").every((part) => code.includes(part))).toBe(false);
+});
