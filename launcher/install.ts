@@ -58,6 +58,15 @@ function makeRootDirectory(dir: string): void {
   chmodSync(dir, 0o755);
 }
 
+/** Copies `source` to `target` as a root-owned 0755 file with no privilege, replacing it in one rename. */
+function placeUnprivileged(source: string, target: string): void {
+  const temporary = `${target}.new`;
+  copyFileSync(source, temporary);
+  chownSync(temporary, 0, 0);
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, target);
+}
+
 /** Compiles the shim for `helperPath` into `output` with the system C compiler. */
 function compileShim(helperPath: string, output: string): void {
   const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
@@ -115,11 +124,7 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   makeRootDirectory(dirname(layout.shim));
   checkTrustedPath(dirname(layout.shim));
 
-  const helperTemp = `${layout.helper}.new`;
-  copyFileSync(builtHelper, helperTemp);
-  chownSync(helperTemp, 0, 0);
-  chmodSync(helperTemp, 0o755);
-  renameSync(helperTemp, layout.helper);
+  placeUnprivileged(builtHelper, layout.helper);
   log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
 
   const shimTemp = `${layout.shim}.new`;
@@ -131,11 +136,7 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   const builtLauncher = join(options.from, "tap-launcher");
   if (existsSync(builtLauncher)) {
     makeRootDirectory(dirname(layout.launcher));
-    const launcherTemp = `${layout.launcher}.new`;
-    copyFileSync(builtLauncher, launcherTemp);
-    chownSync(launcherTemp, 0, 0);
-    chmodSync(launcherTemp, 0o755);
-    renameSync(launcherTemp, layout.launcher);
+    placeUnprivileged(builtLauncher, layout.launcher);
     log.success(`installed the launcher ${layout.launcher}`);
   }
 
