@@ -6,7 +6,7 @@ import { formatCounters } from "./datapath/counters.ts";
 import { kernelTapDrops, Relay } from "./datapath/relay.ts";
 import type { RelayMode } from "./datapath/relay-loop.ts";
 import { setNonBlocking } from "./fds.ts";
-import { GUEST_FD, startGuest } from "./guest.ts";
+import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
 /**
@@ -35,7 +35,8 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
     try {
       setNonBlocking(ours);
       relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0 });
-      exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name, TAP_FD: String(GUEST_FD) }, log);
+      // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
+      exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {
       closeFd(guestEnd);
     }

@@ -1,58 +1,19 @@
 // The demo's guest: on fd 3 (a TAP with a vnet header, or the relay's stream or dgram socket) it finds
 // the bridge's address with ARP, pings it, then measures echo throughput, and prints one JSON line.
 //   demo-guest.ts tap|stream|dgram GUEST_IP TARGET_IP
-import { EAGAIN } from "../shared/errno.ts";
-import { POLLIN, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
-import { pollOrErrno, readOrErrno, writeOrErrno } from "../shared/libc.ts";
+import { FrameChannel } from "./frame-channel.ts";
 
-const FD = 3;
 const [framing = "stream", guestIpText = "10.99.0.2", targetIpText = "10.99.0.1"] = process.argv.slice(2);
+if (framing !== "tap" && framing !== "stream" && framing !== "dgram") throw new Error(`unknown framing ${framing}`);
+const channel = new FrameChannel(3, framing);
 const GUEST_MAC = new Uint8Array([0x02, 0x74, 0x6c, 0x00, 0x00, 0x02]);
 const ip = (text: string) => new Uint8Array(text.split(".").map(Number));
 const GUEST_IP = ip(guestIpText);
 const TARGET_IP = ip(targetIpText);
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_ARP = 0x0806;
-const prefix = framing === "tap" ? VIRTIO_NET_HDR_LEN : framing === "stream" ? 4 : 0;
-const input = new Uint8Array(1 << 20);
-let held = 0;
-
-function send(frame: Uint8Array): void {
-  const out = new Uint8Array(prefix + frame.length); // a zeroed vnet header, or the stream length
-  if (framing === "stream") new DataView(out.buffer).setUint32(0, frame.length, false);
-  out.set(frame, prefix);
-  for (let done = 0; done < out.length; ) {
-    const n = writeOrErrno(FD, out.subarray(done));
-    if (n === -EAGAIN) continue;
-    if (n < 0) throw new Error(`write to fd 3 failed: errno ${-n}`);
-    done += n;
-  }
-}
-
-/** The next frame, or null if none comes within `timeoutMs`. */
-function receive(timeoutMs: number): Uint8Array | null {
-  const deadline = performance.now() + timeoutMs;
-  const pollfd = new Uint8Array(8);
-  new DataView(pollfd.buffer).setInt32(0, FD, true);
-  new DataView(pollfd.buffer).setInt16(4, POLLIN, true);
-  for (;;) {
-    if (framing === "stream" && held >= 4) {
-      const length = new DataView(input.buffer).getUint32(0, false);
-      if (held >= 4 + length) {
-        const frame = input.slice(4, 4 + length);
-        input.copyWithin(0, 4 + length, held);
-        held -= 4 + length;
-        return frame;
-      }
-    }
-    const left = deadline - performance.now();
-    if (left <= 0 || pollOrErrno(pollfd, 1, Math.ceil(left)) <= 0) return null;
-    const n = readOrErrno(FD, input.subarray(framing === "stream" ? held : 0));
-    if (n <= 0) return null;
-    if (framing === "stream") held += n;
-    else return input.slice(prefix, n);
-  }
-}
+const send = (frame: Uint8Array) => channel.send(frame);
+const receive = (timeoutMs: number) => channel.receive(timeoutMs);
 
 function checksum(bytes: Uint8Array): number {
   let sum = 0;

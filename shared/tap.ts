@@ -1,5 +1,5 @@
 // TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
-import { closeFd, ioctlBuffer, openPath } from "./libc.ts";
+import { ioctlBuffer, openPath } from "./libc.ts";
 import {
   IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETIFF,
 } from "./kernel.ts";
@@ -62,4 +62,3 @@ export function tapInfo(fd: number): TapInfo {
   };
 }
 
-export { closeFd };

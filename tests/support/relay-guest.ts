@@ -3,56 +3,12 @@
 //   relay-guest.ts send-sweep stream|dgram FROM TO STEP              every size, in order
 //   relay-guest.ts until-eof                                          prints "eof" when fd 3 ends
 //   relay-guest.ts fuzz SEED                                          valid frames in random pieces, then garbage
-import { EAGAIN } from "../../shared/errno.ts";
-import { POLLIN } from "../../shared/kernel.ts";
-import { pollOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { FrameChannel } from "../../scripts/frame-channel.ts";
 import { isSweepFrame, sweepFrame, sweepProblem, sweepSizes } from "./sweep.ts";
 
-const FD = 3;
 const [mode, format, ...rest] = process.argv.slice(2);
 const numbers = rest.map(Number);
-const buffer = new Uint8Array(1 << 20);
-let held = 0;
-
-function waitReadable(timeoutMs: number): boolean {
-  const pollfd = new Uint8Array(8);
-  new DataView(pollfd.buffer).setInt32(0, FD, true);
-  new DataView(pollfd.buffer).setInt16(4, POLLIN, true);
-  return pollOrErrno(pollfd, 1, timeoutMs) > 0;
-}
-
-function writeAll(bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = writeOrErrno(FD, bytes.subarray(done));
-    if (n === -EAGAIN) {
-      Bun.sleepSync(1);
-      continue;
-    }
-    if (n < 0) throw new Error(`write: ${n}`);
-    done += n;
-  }
-}
-
-/** The next frame from fd 3 in `format`, or null at the end or after the timeout. */
-function nextFrame(timeoutMs: number): Uint8Array | null {
-  for (;;) {
-    if (format === "stream" && held >= 4) {
-      const length = new DataView(buffer.buffer).getUint32(0, false);
-      if (held >= 4 + length) {
-        const frame = buffer.slice(4, 4 + length);
-        buffer.copyWithin(0, 4 + length, held);
-        held -= 4 + length;
-        return frame;
-      }
-    }
-    if (!waitReadable(timeoutMs)) return null;
-    const n = readOrErrno(FD, buffer.subarray(format === "stream" ? held : 0));
-    if (n <= 0) return null;
-    if (format === "dgram") return buffer.slice(0, n);
-    held += n;
-  }
-}
+const channel = new FrameChannel(3, format === "dgram" ? "dgram" : "stream");
 
 function encode(frame: Uint8Array): Uint8Array {
   if (format !== "stream") return frame;
@@ -68,8 +24,8 @@ if (mode === "recv-sweep") {
   const sizes = sweepSizes(from, to, step);
   let problem: string | null = null;
   for (const size of sizes) {
-    let frame = nextFrame(timeout);
-    while (frame !== null && !isSweepFrame(frame)) frame = nextFrame(timeout);
+    let frame = channel.receive(timeout);
+    while (frame !== null && !isSweepFrame(frame)) frame = channel.receive(timeout);
     problem = frame === null ? `no frame of ${size} bytes arrived` : sweepProblem(frame, size);
     if (problem !== null) break;
   }
@@ -77,15 +33,13 @@ if (mode === "recv-sweep") {
 } else if (mode === "send-sweep") {
   const [from = 14, to = 1514, step = 1] = numbers;
   sweepSizes(from, to, step).forEach((size, index) => {
-    writeAll(encode(sweepFrame(size, 0x0a)));
+    channel.send(sweepFrame(size, 0x0a));
     if (index % 20 === 19) Bun.sleepSync(1);
   });
   Bun.sleepSync(200); // let the relay pass the last frames before this end closes
 } else if (mode === "until-eof") {
   console.log("up");
-  while (waitReadable(-1)) {
-    if (readOrErrno(FD, buffer) <= 0) break;
-  }
+  while (channel.readable(-1) && channel.readRaw() > 0);
   console.log("eof");
 } else if (mode === "fuzz") {
   // A small deterministic generator, so a failing seed can be replayed.
@@ -106,17 +60,17 @@ if (mode === "recv-sweep") {
   const stream = Buffer.concat(parts);
   for (let at = 0; at < stream.length; ) {
     const piece = 1 + random(3000); // random splits: a length or a frame cut anywhere
-    writeAll(stream.subarray(at, at + piece));
+    channel.sendRaw(stream.subarray(at, at + piece));
     at += piece;
   }
   // Then garbage whose first four bytes are an impossible length: the relay must close us.
   const garbage = new Uint8Array(64).map(() => random(256));
   garbage.set([0xff, 0xff, 0xff, random(256)], 0);
-  writeAll(garbage);
+  channel.sendRaw(garbage);
   const closed = (() => {
     for (;;) {
-      if (!waitReadable(10000)) return false;
-      if (readOrErrno(FD, buffer) === 0) return true;
+      if (!channel.readable(10000)) return false;
+      if (channel.readRaw() === 0) return true;
     }
   })();
   console.log(closed ? "closed" : "still open");
