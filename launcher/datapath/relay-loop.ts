@@ -6,7 +6,8 @@
 // read. What the relay holds is bounded by fixed buffers allocated once, whatever the input.
 import { EAGAIN, EINTR } from "../../shared/errno.ts";
 import {
-  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_EVENT_SIZE, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, MSG_TRUNC,
+  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_EVENT_SIZE, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT,
+  EPOLLPRI, MSG_TRUNC,
 } from "../../shared/kernel.ts";
 import {
   addressOf, closeFd, epollControl, epollCreate, epollWaitOrErrno, readOrErrno, readvOrErrno, receiveAtOrErrno,
@@ -45,7 +46,6 @@ const FRAME_ROOM = 65600;
 const GUEST_READ_ROOM = 256 * 1024;
 // errno values the loop tells apart (<asm-generic/errno.h>)
 const EBADFD = 77;
-const EIO = 5;
 const EPIPE = 32;
 const ECONNRESET = 104;
 const ECONNREFUSED = 111;
@@ -57,8 +57,8 @@ class RelayStop extends Error {
   }
 }
 
-const tapGone = (errno: number) =>
-  new RelayStop({ reason: "tap-gone", detail: `the TAP went away (read: errno ${errno}); was it deleted (ip link del)?` });
+const tapGone = (call: string, errno: number) =>
+  new RelayStop({ reason: "tap-gone", detail: `the TAP went away (${call}: errno ${errno}); was it deleted (ip link del)?` });
 const guestClosed = (what: string) => new RelayStop({ reason: "guest-closed", detail: what });
 
 /** Writes `value` (an address below 2^53) as a little-endian u64 without a BigInt. */
@@ -98,28 +98,41 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
   const fromGuestAddress = addressOf(fromGuest);
   const control = new Uint8Array(64);
 
-  // TAP -> guest state: bytes [batchSent, batchFill) wait for the guest.
+  // TAP -> guest state: bytes [batchSent, batchFill) wait for the guest; the batch's frames and
+  // bytes count as delivered once all of it is written.
   let batchFill = 0;
   let batchSent = 0;
+  let batchFrames = 0;
+  let batchBytes = 0;
   // guest -> TAP state: a frame the TAP refused with EAGAIN, kept to retry.
   let tapPending: { offset: number; length: number } | null = null;
   let backlog = false; // complete frames held beyond this wake-up's budget
 
   const epollFd = epollCreate(EPOLL_CLOEXEC);
   const interest = new Map<number, number>();
+  /** Sets the events wanted from `fd`; 0 takes it out of the set (its EPOLLHUP would wake us forever). */
   function want(fd: number, flags: number): void {
-    const before = interest.get(fd);
+    const before = interest.get(fd) ?? 0;
     if (before === flags) return;
     registrationView.setUint32(0, flags, true);
     setAddress(registrationView, 4, fd);
-    epollControl(epollFd, before === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, registration);
+    const operation = flags === 0 ? EPOLL_CTL_DEL : before === 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    epollControl(epollFd, operation, fd, registration);
     interest.set(fd, flags);
   }
 
   function updateInterest(): void {
     const guestWaiting = batchFill > batchSent;
-    want(tapFd, (guestWaiting ? 0 : EPOLLIN) | (tapPending !== null ? EPOLLOUT : 0));
+    // The TAP stays in the set (EPOLLPRI, which tun never raises, holds its place), so that its
+    // deletion wakes the loop even while neither direction wants it.
+    want(tapFd, (guestWaiting ? EPOLLPRI : EPOLLIN) | (tapPending !== null ? EPOLLOUT : 0));
     want(guestFd, (tapPending !== null || backlog ? 0 : EPOLLIN) | (guestWaiting ? EPOLLOUT : 0));
+  }
+
+  /** A zero-length read takes no frame from a live TAP and fails with EBADFD once it is deleted. */
+  function checkTapAlive(): void {
+    const n = readOrErrno(tapFd, control, 0);
+    if (n === -EBADFD) throw tapGone("read", EBADFD);
   }
 
   /** Reads one TAP frame to `address` (vnet header to scratch): frame length, or null on EAGAIN. */
@@ -133,7 +146,7 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
       if (n >= 0) return n - vnet;
       if (n === -EINTR) continue;
       if (n === -EAGAIN) return null;
-      throw tapGone(-n);
+      throw tapGone("read", -n);
     }
   }
 
@@ -152,7 +165,11 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
       throw guestClosed(`the guest's socket refused data (errno ${-n})`);
     }
     toGuest.queueHighWater = Math.max(toGuest.queueHighWater, batchFill - batchSent);
-    if (batchSent === batchFill) batchSent = batchFill = 0;
+    if (batchSent === batchFill) {
+      toGuest.frames += batchFrames;
+      toGuest.bytes += batchBytes;
+      batchSent = batchFill = batchFrames = batchBytes = 0;
+    }
   }
 
   function tapToGuestStream(): void {
@@ -165,8 +182,8 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
       }
       batchView.setUint32(batchFill, length, false);
       batchFill += 4 + length;
-      toGuest.frames += 1;
-      toGuest.bytes += length;
+      batchFrames += 1;
+      batchBytes += length;
     }
     toGuest.queueHighWater = Math.max(toGuest.queueHighWater, batchFill);
     flushBatch();
@@ -177,6 +194,8 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
     for (;;) {
       const n = writeAtOrErrno(guestFd, batchAddress, batchFill);
       if (n >= 0) {
+        toGuest.frames += 1;
+        toGuest.bytes += batchFill;
         batchFill = batchSent = 0;
         return true;
       }
@@ -198,8 +217,6 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
         continue;
       }
       batchFill = length;
-      toGuest.frames += 1;
-      toGuest.bytes += length;
       toGuest.queueHighWater = Math.max(toGuest.queueHighWater, length);
       if (!sendDatagram()) break;
     }
@@ -217,8 +234,8 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
       }
       if (n === -EINTR) continue;
       if (n === -EAGAIN) return false;
-      if (n === -EBADFD || n === -EIO) throw tapGone(-n);
-      toTap.drops += 1; // EINVAL and the like: the kernel refused this frame
+      if (n === -EBADFD) throw tapGone("write", -n);
+      toTap.drops += 1; // EIO (the TAP is down), EINVAL and the like: the kernel refused this frame
       return true;
     }
   }
@@ -313,6 +330,8 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
       const ready = epollWaitOrErrno(epollFd, events, 8, timeout);
       if (ready === -EINTR) continue;
       if (ready < 0) throw new RelayStop({ reason: "tap-gone", detail: `epoll_wait failed (errno ${-ready})` });
+      // guest -> TAP runs at most once per wake-up, whichever event asks for it: one budget.
+      let guestToTapDue = backlog && tapPending === null;
       for (let i = 0; i < ready; i += 1) {
         const flags = eventsView.getUint32(i * EPOLL_EVENT_SIZE, true);
         const fd = eventsView.getUint32(i * EPOLL_EVENT_SIZE + 4, true);
@@ -320,14 +339,15 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
           const end = readControl();
           if (end !== null) return { end, counters };
         } else if (fd === tapFd) {
-          if (flags & EPOLLOUT) guestToTap();
-          if (flags & (EPOLLIN | EPOLLERR | EPOLLHUP) && batchFill === 0) tapToGuest();
+          if (flags & (EPOLLERR | EPOLLHUP)) checkTapAlive();
+          if (flags & EPOLLOUT) guestToTapDue = true;
+          if (flags & EPOLLIN && batchFill === 0) tapToGuest();
         } else if (fd === guestFd) {
           if (flags & EPOLLOUT) flushToGuest();
-          if (flags & (EPOLLIN | EPOLLERR | EPOLLHUP)) guestToTap();
+          if (flags & (EPOLLIN | EPOLLERR | EPOLLHUP)) guestToTapDue = true;
         }
       }
-      if (backlog && tapPending === null) guestToTap();
+      if (guestToTapDue) guestToTap();
       updateInterest();
     }
   } catch (err) {

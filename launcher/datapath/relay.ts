@@ -48,8 +48,9 @@ export class Relay {
     this.#worker.postMessage({ ...settings, controlFd: this.#control[0], budget: FRAMES_PER_WAKEUP });
   }
 
-  /** The counters as they are now. */
+  /** The counters as they are now (the final ones once the relay has ended). */
   counters(): Promise<RelayCounters> {
+    if (this.#closed) return this.ended.then((result) => result.counters);
     const reply = new Promise<RelayCounters>((resolve) => this.#waiting.push(resolve));
     this.#send(CONTROL_COUNTERS);
     return reply;

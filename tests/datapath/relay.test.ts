@@ -117,6 +117,34 @@ describe("a hostile or broken guest", () => {
     });
   }, 120_000);
 
+  test("a TAP that is down refuses frames (counted as drops); the relay goes on", async () => {
+    await withNetns(async (ns) => {
+      await ns.exec("ip", "tuntap", "add", "dev", "tapdown", "mode", "tap");
+      const result = await run([...ns.prefix(), launcher, "--verbose", "--tap=tapdown", "--unmanaged", "--relay=stream", "--",
+        process.execPath, relayGuest, "send-sweep", "stream", "14", "113", "1"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).not.toContain("ERROR");
+      expect(result.stderr).toMatch(/guest -> tap: 0 frames, 0 bytes, 100 dropped/);
+    });
+  }, 60_000);
+
+  test("the TAP deleted while the guest is not reading: the relay notices at once and says so", async () => {
+    await withNetns(async (ns) => {
+      await bridgeWithVeth(ns, 1500);
+      const relay = Bun.spawn(relayCommand(ns, "stream", ["sh", "-c", "echo ready; exec sleep 60"]), { stdout: "pipe", stderr: "pipe" });
+      expect(await lineReader(relay.stdout)()).toBe("ready");
+      // Fill the guest's socket so the relay holds a batch for it, then delete the TAP.
+      await ns.exec(process.execPath, packetTool, "flood", "vB", "5000", "1514");
+      await ns.ip("link", "del", "tap0");
+      const stderr = lineReader(relay.stderr);
+      let line: string | null = "";
+      while (line !== null && !line.includes("the TAP went away")) line = await stderr();
+      expect(line).toMatch(/relay stopped, closing the guest's connection: the TAP went away \(read: errno 77\)/);
+      relay.kill("SIGTERM");
+      await relay.exited;
+    });
+  }, 60_000);
+
   test("the TAP vanishing (ip link del) ends the relay with a clear message, and the guest sees the end", async () => {
     await withNetns(async (ns) => {
       await bridgeWithVeth(ns, 1500);
