@@ -1,5 +1,5 @@
 // Installing the helper for real use: the Bun helper unprivileged, beside a compiled exec shim that alone is privileged.
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import type { ConsolaInstance } from "consola";
@@ -33,35 +33,52 @@ function run(cmd: string[], what: string): string {
   return result.stdout.toString();
 }
 
+/** Why `path` (which exists) cannot hold or lead to the privileged shim's helper, or null. */
+function untrustedBecause(path: string, allowSticky: boolean): string | null {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return `${path} is a symbolic link: give the prefix as a real path`;
+  if (!stat.isDirectory()) return `${path} is not a directory`;
+  if (stat.uid !== 0) return `${path} is owned by uid ${stat.uid}, not root: its owner could replace the helper`;
+  const writableByOthers = (stat.mode & 0o022) !== 0;
+  if (writableByOthers && !(allowSticky && (stat.mode & 0o1000) !== 0)) {
+    return `${path} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)}): they could replace the helper`;
+  }
+  return null;
+}
+
 /**
- * Every directory from / down to `dir` must be root-owned and not writable by others (a sticky one
- * such as /tmp is accepted: others cannot replace what root made in it), or a user could swap the
- * helper that the privileged shim executes. throws StepError naming the directory.
+ * Makes sure every directory from / down to `dir` is a real directory, root-owned and not writable by
+ * others, creating the missing ones (root, 0755) one level at a time and changing none that exist.
+ * A sticky directory such as /tmp is accepted above the prefix only: others cannot replace what root
+ * made in it, but could plant anything in the prefix or below. A directory that appears between the
+ * check and mkdir (EEXIST) is checked like any other. throws StepError naming the directory.
  */
-export function checkTrustedPath(dir: string): void {
+export function makeTrustedPath(dir: string, prefix: string): void {
+  const root = resolve(prefix);
   let path = "";
   for (const part of resolve(dir).split(sep).filter(Boolean)) {
     path += `/${part}`;
-    if (!existsSync(path)) return;
-    const stat = lstatSync(path);
-    if (stat.isSymbolicLink()) throw new StepError(`${path} is a symbolic link: give the prefix as a real path`);
-    if (stat.uid !== 0) throw new StepError(`${path} is owned by uid ${stat.uid}, not root: its owner could replace the helper`);
-    if ((stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0) {
-      throw new StepError(`${path} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)}): they could replace the helper`);
+    const allowSticky = path !== root && !path.startsWith(`${root}/`);
+    try {
+      mkdirSync(path, { mode: 0o755 });
+      chownSync(path, 0, 0);
+      chmodSync(path, 0o755);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "EEXIST") throw err;
     }
+    const problem = untrustedBecause(path, allowSticky);
+    if (problem !== null) throw new StepError(problem);
   }
 }
 
-function makeRootDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  chownSync(dir, 0, 0);
-  chmodSync(dir, 0o755);
-}
-
-/** Copies `source` to `target` as a root-owned 0755 file with no privilege, replacing it in one rename. */
+/**
+ * Copies `source` to `target` as a root-owned 0755 file with no privilege, replacing it in one rename.
+ * The temporary name is removed first and created exclusively, so nothing planted there is followed.
+ */
 function placeUnprivileged(source: string, target: string): void {
   const temporary = `${target}.new`;
-  copyFileSync(source, temporary);
+  rmSync(temporary, { force: true });
+  copyFileSync(source, temporary, constants.COPYFILE_EXCL);
   chownSync(temporary, 0, 0);
   chmodSync(temporary, 0o755);
   renameSync(temporary, target);
@@ -120,14 +137,14 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
   if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
 
-  checkTrustedPath(layout.prefix);
-  makeRootDirectory(dirname(layout.shim));
-  checkTrustedPath(dirname(layout.shim));
+  // Every check before anything is written; nothing that exists is changed.
+  makeTrustedPath(dirname(layout.shim), layout.prefix);
 
   placeUnprivileged(builtHelper, layout.helper);
   log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
 
   const shimTemp = `${layout.shim}.new`;
+  rmSync(shimTemp, { force: true });
   compileShim(layout.helper, shimTemp);
   grantPrivilege(shimTemp, options.mode);
   renameSync(shimTemp, layout.shim);
@@ -135,7 +152,7 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 
   const builtLauncher = join(options.from, "tap-launcher");
   if (existsSync(builtLauncher)) {
-    makeRootDirectory(dirname(layout.launcher));
+    makeTrustedPath(dirname(layout.launcher), layout.prefix);
     placeUnprivileged(builtLauncher, layout.launcher);
     log.success(`installed the launcher ${layout.launcher}`);
   }

@@ -1,8 +1,7 @@
 // `tap-launcher install` in both modes, and the installed helper used by a real unprivileged user.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { lstatSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { copyFileSync } from "node:fs";
 import { grantPrivilege, privilegeOf } from "../../launcher/install.ts";
 import { isBunExecutable } from "../../shared/bun-binary.ts";
 import { closeFd } from "../../shared/libc.ts";
@@ -113,6 +112,43 @@ for (const mode of ["setuid", "caps"] as const) {
     });
   });
 }
+
+describe("install refuses an untrusted prefix and changes nothing there", () => {
+  test("a sticky, world-writable prefix such as /tmp", async () => {
+    const installed = await installForTest("setuid");
+    try {
+      const sticky = sharedFolder("tl-sticky-");
+      chmodSync(sticky, 0o1777);
+      const result = await run([installed.launcher, "install", `--prefix=${sticky}`, "--mode=setuid", `--from=${installed.dist}`]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`${sticky} is writable by group or others (mode 1777)`);
+      expect(readdirSync(sticky)).toEqual([]);
+    } finally {
+      await installed.uninstall();
+    }
+  });
+
+  test("a libexec planted by a user, with a symlink at the temporary name", async () => {
+    const installed = await installForTest("setuid");
+    try {
+      const prefix = sharedFolder("tl-planted-");
+      const libexec = join(prefix, "libexec");
+      mkdirSync(libexec);
+      const target = join(sharedFolder("tl-target-"), "evil");
+      writeFileSync(target, "untouched");
+      symlinkSync(target, join(libexec, "tap-bridge-helper.bun.new"));
+      chownSync(libexec, ALICE.uid, ALICE.gid);
+      const result = await run([installed.launcher, "install", `--prefix=${prefix}`, "--mode=setuid", `--from=${installed.dist}`]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`${libexec} is owned by uid ${ALICE.uid}, not root`);
+      expect(readFileSync(target, "utf8")).toBe("untouched");
+      expect(lstatSync(libexec).uid).toBe(ALICE.uid);
+      expect(readdirSync(libexec)).toEqual(["tap-bridge-helper.bun.new"]);
+    } finally {
+      await installed.uninstall();
+    }
+  });
+});
 
 describe("a privileged Bun executable", () => {
   test("install refuses to grant privilege to a Bun executable", async () => {

@@ -2,6 +2,13 @@
 import { run, runOk } from "./proc.ts";
 
 let counter = 0;
+/** Every namespace not yet disposed: removed after the run even when a test was abandoned (timeout). */
+const live = new Set<TestNetns>();
+
+/** Disposes of every namespace still present (tests/support/preload.ts calls it after all tests). */
+export async function disposeAllNetns(): Promise<void> {
+  for (const ns of [...live]) await ns.dispose();
+}
 
 /** A namespace made by `ip netns add`; `dispose()` kills what runs in it and deletes it. */
 export class TestNetns {
@@ -16,6 +23,7 @@ export class TestNetns {
     const name = `tl-${process.pid}-${++counter}`;
     await runOk(["ip", "netns", "add", name]);
     const ns = new TestNetns(name);
+    live.add(ns);
     try {
       await ns.ip("link", "set", "lo", "up");
       await ns.exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
@@ -64,6 +72,7 @@ export class TestNetns {
 
   /** Kills every process left in the namespace and deletes it. Safe to call twice. */
   async dispose(): Promise<void> {
+    live.delete(this);
     const pids = (await run(["ip", "netns", "pids", this.name])).stdout.split(/\s+/).filter(Boolean);
     for (const pid of pids) {
       try {
