@@ -26,8 +26,15 @@ export class AclLoadError extends Error {
 
 /** Why a file could not be read: an errno code from node:fs, or our own reason. */
 class UnreadableFile extends Error {
+  /**
+   * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
+   * as empty by the original) is skipped; any other failure must not silently drop its deny rules.
+   */
+  readonly skippable: boolean;
+
   constructor(readonly path: string, readonly reason: string) {
     super(`${path}: ${reason}`);
+    this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
 }
 
@@ -50,6 +57,7 @@ export function readAclFile(path: string): OpenedFile {
   }
   try {
     const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new UnreadableFile(path, "a directory");
     if (!stat.isFile()) throw new UnreadableFile(path, "not a regular file");
     if (stat.size > MAX_ACL_FILE_BYTES) {
       throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
@@ -80,9 +88,11 @@ function errorCode(err: unknown): string {
  * Loads `mainFile` and its includes. Matches qemu-bridge-helper's decisions, with these deliberate,
  * safe differences: a syntax error in an included file refuses the whole ACL (the original keeps the
  * rules read before the bad line); an include path must be absolute (the original resolves it against
- * the caller's directory); an include that is missing or unreadable is skipped as in the original but
- * said on stderr; an include loop is followed once (the same rules the original ends up with); nesting
- * deeper than MAX_INCLUDE_DEPTH refuses the whole ACL.
+ * the caller's directory); an include that is missing, unreadable to the caller or a directory is
+ * skipped as in the original but said on stderr, while any other read failure (a FIFO, a device, a
+ * file over MAX_ACL_FILE_BYTES, an I/O error) refuses the whole ACL rather than drop its deny rules;
+ * an include loop is followed once (the same rules the original ends up with); nesting deeper than
+ * MAX_INCLUDE_DEPTH refuses the whole ACL.
  * throws AclLoadError when the caller must deny.
  */
 export function loadAcl(mainFile: string): LoadedAcl {
@@ -127,6 +137,7 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       included = readAclFile(entry.path);
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
+      if (!err.skippable) throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
       into.warnings.push(`${where}: skipped include ${entry.path}: ${err.reason}`);
       continue;
     }

@@ -1,8 +1,9 @@
 /* tap-bridge-helper exec shim: the only privileged file. It makes itself the caller (real uid and
  * gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
  * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
- * Bun helper from the path fixed when this file was compiled, with argv unchanged. It reads nothing
- * the caller controls except argv, which it does not interpret.
+ * Bun helper from the path fixed when this file was compiled, with the arguments unchanged and argv[0]
+ * fixed (some Bun versions acted as the full bun CLI when argv[0] was "bun"). It reads nothing the
+ * caller controls except argv, which it does not interpret.
  *
  * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
  * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
@@ -40,7 +41,8 @@ int main(int argc, char **argv)
     const __u32 net_admin = 1u << CAP_NET_ADMIN;
     const uid_t uid = getuid();
     const gid_t gid = getgid();
-    (void)argc;
+    /* argv[0] is replaced below; with no arguments at all there is nothing to replace. */
+    if (argc < 1) return 1;
 
     /* A root exec would regain every capability in the bounding set: shrink it to CAP_NET_ADMIN.
      * Only possible with CAP_SETPCAP (setuid mode, or root); without it no exec can gain anything
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
     if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0) fail("clear the environment");
     umask(022);
     if (chdir("/") != 0) fail("change directory to /");
+    argv[0] = (char *)"tap-bridge-helper";
     execv(TAP_HELPER_PATH, argv);
     fail("execute " TAP_HELPER_PATH);
     return 1;

@@ -13,7 +13,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   111: "ECONNREFUSED", 113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
 };
 
-export const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EAGAIN = 11, EACCES = 13, EBUSY = 16;
+export const EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13, EBUSY = 16;
 export const EEXIST = 17, ENODEV = 19, EISDIR = 21, EINVAL = 22, ENOTTY = 25, ENOTSOCK = 88;
 export const EOPNOTSUPP = 95, ENOBUFS = 105, ENODATA = 61, EPIPE = 32;
 

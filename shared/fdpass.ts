@@ -1,7 +1,7 @@
 // Passing one fd over a unix socket with SCM_RIGHTS, as QEMU's bridge helper protocol does.
 import { addressOf, closeFd, describeErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
-import { EINTR } from "./errno.ts";
+import { EINTR, EIO } from "./errno.ts";
 import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_NOSIGNAL, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
 
 // One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
@@ -41,7 +41,8 @@ export function sendFd(socketFd: number, fd: number): void {
   arenaView.setInt32(CONTROL + CMSG_HEADER, fd, true);
   for (;;) {
     const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL);
-    if (sent >= 0) return;
+    if (sent === 1) return; // the one data byte, and with it the fd
+    if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);
     if (-sent !== EINTR) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
   }
 }

@@ -1,7 +1,7 @@
 // The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
 import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
-import { ENODATA } from "./errno.ts";
+import { EIO, ENODATA } from "./errno.ts";
 
 const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -48,6 +48,11 @@ const errnoAddress = sym.__errno_location();
 /** errno as the last failing call left it; read it before any other libc call. */
 export function lastErrno(): number {
   return errnoAddress === null ? 0 : read.i32(errnoAddress, 0);
+}
+
+/** Minus errno for a failed call, never 0: a failure must not read as "0 bytes, success". */
+function minusErrno(): number {
+  return -(lastErrno() || EIO);
 }
 
 /** libc's text for an errno value (`No such device`). */
@@ -98,13 +103,13 @@ export function closeFd(fd: number): void {
 /** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */
 export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   const n = asNumber(sym.read(fd, buffer, length));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   const n = asNumber(sym.write(fd, buffer, length));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /**
@@ -113,19 +118,19 @@ export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byt
  */
 export function writeAtOrErrno(fd: number, address: number, length: number): number {
   const n = asNumber(sym.write(fd, address, length));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** readv(2) over `count` iovecs laid out at `iovecs`: bytes read, or minus errno. Never throws. */
 export function readvOrErrno(fd: number, iovecs: Uint8Array, count: number): number {
   const n = asNumber(sym.readv(fd, iovecs, count));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** recv(2) into a raw address; with MSG_TRUNC the datagram's real length. Minus errno on failure. */
 export function receiveAtOrErrno(fd: number, address: number, length: number, flags: number): number {
   const n = asNumber(sym.recv(fd, address, length, flags));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** epoll_create1(2). throws SysError. */
@@ -141,7 +146,7 @@ export function epollControl(epollFd: number, operation: number, fd: number, eve
 /** epoll_wait(2): ready count, or minus errno (EINTR is normal). */
 export function epollWaitOrErrno(epollFd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
   const n = sym.epoll_wait(epollFd, events, maxEvents, timeoutMs);
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** ioctl(2) whose argument is a buffer the kernel reads or fills. throws SysError naming the request. */
@@ -199,19 +204,19 @@ export function setSocketOptionInt(fd: number, level: number, option: number, na
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
 export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
   const n = asNumber(sym.sendmsg(fd, message, flags));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** recvmsg(2) with a msghdr laid out in `message`; bytes received, or minus errno. Never throws. */
 export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
   const n = asNumber(sym.recvmsg(fd, message, flags));
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** poll(2) over `count` pollfd records; ready count, or minus errno (EINTR is normal). */
 export function pollOrErrno(pollfds: Uint8Array, count: number, timeoutMs: number): number {
   const n = sym.poll(pollfds, count, timeoutMs);
-  return n < 0 ? -lastErrno() : n;
+  return n < 0 ? minusErrno() : n;
 }
 
 /** if_nametoindex(3). throws SysError(ENODEV) when no such interface exists in this namespace. */

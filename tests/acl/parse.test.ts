@@ -65,10 +65,21 @@ describe("loadAcl", () => {
     expect(acl.filesRead).toEqual([`${dir}/m2.conf`, loop]);
   });
 
-  test("a FIFO is refused without blocking", () => {
+  test("an included FIFO refuses the whole ACL, without blocking (its deny rules must not be dropped)", () => {
     mkfifoSync(join(dir, "fifo"));
-    const acl = loadAcl(write("m3.conf", `include ${dir}/fifo\nallow br0\n`));
-    expect(acl.warnings[0]).toContain("not a regular file");
+    const main = write("m3.conf", `include ${dir}/fifo\nallow br0\n`);
+    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:1: cannot read include ${dir}/fifo: not a regular file`));
+  });
+
+  test("an included file over the size limit refuses the whole ACL", () => {
+    const big = write("big-include.conf", "#".repeat(MAX_ACL_FILE_BYTES + 1));
+    const main = write("m5.conf", `allow br0\ninclude ${big}\n`);
+    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:2: cannot read include ${big}: larger than ${MAX_ACL_FILE_BYTES} bytes`));
+  });
+
+  test("an included directory is skipped, as the original reads it as empty", () => {
+    const acl = loadAcl(write("m6.conf", `include ${dir}\nallow br0\n`));
+    expect(acl.warnings).toEqual([`${dir}/m6.conf:1: skipped include ${dir}: a directory`]);
   });
 
   test("an oversized file is refused", () => {

@@ -80,6 +80,7 @@ const SITES = [
   /checkInterfaceName\([^,()]+,\s*/g,
   /warnings\.push\(\s*/g,
   /\brun\(\[[^\]]*\],\s*/g,
+  /\)\s*\{?\s*return (?=`)/g,
 ];
 
 /** Each message the programs print as an error, as written in the source, with its file. */

@@ -103,6 +103,8 @@ interface Attempt {
   refusal: RegExp | null;
   /** A warning the helper must print while succeeding (else its stderr must be empty). */
   warning?: RegExp;
+  /** What the attacker puts in argv[0] (bash's exec -a). */
+  argv0?: string;
 }
 
 const valid = ["--use-vnet", "--fd=3", "--br=br0"];
@@ -110,6 +112,7 @@ const ENV_AND_DIRECTORY: Attempt[] = [
   { name: "BUN_OPTIONS=--preload", args: valid, env: { BUN_OPTIONS: `--preload ${payload}` }, refusal: null },
   { name: "BUN_BE_BUN=1 with -e CODE", args: ["-e", `require(${JSON.stringify(payload)})`], env: { BUN_BE_BUN: "1" }, refusal: /unknown argument "-e"/ },
   { name: "BUN_BE_BUN=1 with valid arguments", args: valid, env: { BUN_BE_BUN: "1" }, refusal: null },
+  { name: "argv[0] set to bun, with -e CODE", args: ["-e", `require(${JSON.stringify(payload)})`], argv0: "bun", refusal: /unknown argument "-e"/ },
   { name: "NODE_OPTIONS=--require", args: valid, env: { NODE_OPTIONS: `--require ${payload}` }, refusal: null },
   { name: "LD_PRELOAD", args: valid, env: { LD_PRELOAD: evilSo }, refusal: null },
   { name: "LD_LIBRARY_PATH with a false libc.so.6", args: valid, env: { LD_LIBRARY_PATH: libDir }, refusal: null },
@@ -144,7 +147,8 @@ async function attempt(installed: TestInstall, user: TestUser, bridge: string, s
     for (const name of ["br0", "br1", "brlab"]) await ns.addBridge(name);
     const env = Object.entries({ PATH: "/usr/bin:/bin", ...spec.env }).map(([key, value]) => `${key}=${value}`);
     const args = spec.args.map((arg) => (arg === "--br=br0" ? `--br=${bridge}` : arg));
-    const cmd = [...ns.prefix(), ...withOpenTunDevice(), ...asUser(user), "env", "-i", "-C", spec.cwd ?? "/", ...env, installed.shim, ...args];
+    const exec = spec.argv0 === undefined ? [installed.shim, ...args] : ["bash", "-c", `exec -a ${spec.argv0} "$0" "$@"`, installed.shim, ...args];
+    const cmd = [...ns.prefix(), ...withOpenTunDevice(), ...asUser(user), "env", "-i", "-C", spec.cwd ?? "/", ...env, ...exec];
     let fd3: number | "none" | undefined;
     let close = () => {};
     if (spec.fd3 === "file") {
