@@ -50,9 +50,13 @@ export function lastErrno(): number {
   return errnoAddress === null ? 0 : read.i32(errnoAddress, 0);
 }
 
-/** Minus errno for a failed call, never 0: a failure must not read as "0 bytes, success". */
-function minusErrno(): number {
-  return -(lastErrno() || EIO);
+/**
+ * The result of a call for loops that treat EAGAIN/EINTR as normal: the count, or minus errno on
+ * failure, never 0 then (a failure must not read as "0 bytes, success").
+ */
+function orErrno(result: number | bigint): number {
+  const n = asNumber(result);
+  return n < 0 ? -(lastErrno() || EIO) : n;
 }
 
 /** libc's text for an errno value (`No such device`). */
@@ -65,12 +69,12 @@ function failure(call: string, detail: string): SysError {
   return new SysError(call, errno, describeErrno(errno), detail);
 }
 
-/** Throws SysError for a negative libc result, else returns it. */
 /** i64_fast results are numbers unless beyond 2^53, which no size or count here can reach. */
 function asNumber(result: number | bigint): number {
   return typeof result === "bigint" ? Number(result) : result;
 }
 
+/** Throws SysError for a negative libc result, else returns it. */
 function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
@@ -102,14 +106,12 @@ export function closeFd(fd: number): void {
 
 /** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */
 export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
-  const n = asNumber(sym.read(fd, buffer, length));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.read(fd, buffer, length));
 }
 
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
-  const n = asNumber(sym.write(fd, buffer, length));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.write(fd, buffer, length));
 }
 
 /**
@@ -117,20 +119,17 @@ export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byt
  * frame: bytes written, or minus errno. Never throws.
  */
 export function writeAtOrErrno(fd: number, address: number, length: number): number {
-  const n = asNumber(sym.write(fd, address, length));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.write(fd, address, length));
 }
 
 /** readv(2) over `count` iovecs laid out at `iovecs`: bytes read, or minus errno. Never throws. */
 export function readvOrErrno(fd: number, iovecs: Uint8Array, count: number): number {
-  const n = asNumber(sym.readv(fd, iovecs, count));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.readv(fd, iovecs, count));
 }
 
 /** recv(2) into a raw address; with MSG_TRUNC the datagram's real length. Minus errno on failure. */
 export function receiveAtOrErrno(fd: number, address: number, length: number, flags: number): number {
-  const n = asNumber(sym.recv(fd, address, length, flags));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.recv(fd, address, length, flags));
 }
 
 /** epoll_create1(2). throws SysError. */
@@ -145,8 +144,7 @@ export function epollControl(epollFd: number, operation: number, fd: number, eve
 
 /** epoll_wait(2): ready count, or minus errno (EINTR is normal). */
 export function epollWaitOrErrno(epollFd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
-  const n = sym.epoll_wait(epollFd, events, maxEvents, timeoutMs);
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.epoll_wait(epollFd, events, maxEvents, timeoutMs));
 }
 
 /** ioctl(2) whose argument is a buffer the kernel reads or fills. throws SysError naming the request. */
@@ -203,20 +201,17 @@ export function setSocketOptionInt(fd: number, level: number, option: number, na
 
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
 export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  const n = asNumber(sym.sendmsg(fd, message, flags));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.sendmsg(fd, message, flags));
 }
 
 /** recvmsg(2) with a msghdr laid out in `message`; bytes received, or minus errno. Never throws. */
 export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  const n = asNumber(sym.recvmsg(fd, message, flags));
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.recvmsg(fd, message, flags));
 }
 
 /** poll(2) over `count` pollfd records; ready count, or minus errno (EINTR is normal). */
 export function pollOrErrno(pollfds: Uint8Array, count: number, timeoutMs: number): number {
-  const n = sym.poll(pollfds, count, timeoutMs);
-  return n < 0 ? minusErrno() : n;
+  return orErrno(sym.poll(pollfds, count, timeoutMs));
 }
 
 /** if_nametoindex(3). throws SysError(ENODEV) when no such interface exists in this namespace. */
