@@ -11,8 +11,8 @@ export interface HelperArgs {
   socketFd: number;
 }
 
-/** The command's definition, used for --help and usage; run() is attached by helper/main.ts. */
-export const helperCommandMeta = {
+/** The command's definition, for --help and usage; the arguments themselves are checked by parseHelperArgv. */
+const helperCommand = defineCommand({
   meta: {
     name: "tap-bridge-helper",
     description:
@@ -25,13 +25,11 @@ export const helperCommandMeta = {
     fd: { type: "string", required: true, valueHint: "N", description: "Open unix socket to send the TAP fd over (SCM_RIGHTS)" },
     help: { type: "boolean", description: "Show this help (only on its own)" },
   },
-} as const;
-
-export const helperUsageCommand = defineCommand(helperCommandMeta);
+});
 
 /** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
-  const text = await renderUsage(helperUsageCommand);
+  const text = await renderUsage(helperCommand);
   return forTerminal ? text : stripVTControlCharacters(text);
 }
 

@@ -4,7 +4,6 @@
 // never exits 0 without having sent the fd, because QEMU would then take fd 0 for the TAP. A lone
 // --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
 import { fstatSync } from "node:fs";
-import { runCommand } from "citty";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
@@ -14,10 +13,10 @@ import { formatMac } from "../shared/ifreq.ts";
 import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { closeFd, describeErrno, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
-import { createLogger } from "../shared/log.ts";
+import { createLogger, reportStepError } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
-import { helperCommandMeta, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
+import { helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { ACL_FILE, TAP_NAME_TEMPLATE } from "./config.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 
@@ -50,7 +49,6 @@ function checkCallerSocket(fd: number): void {
     }
   }
   const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
-    EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
     ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
   });
   if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
@@ -144,8 +142,7 @@ async function main(argv: readonly string[]): Promise<void> {
     log.debug(`credentials: ${checkLeastPrivilege()}`);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
-    log.error(err.message);
-    log.info(err.hint);
+    reportStepError(log, err);
     return;
   }
   let args: HelperArgs | "help";
@@ -162,14 +159,12 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 0;
     return;
   }
-  const checked = args;
   try {
-    await runCommand({ ...helperCommandMeta, run: () => createAndSendTap(checked, log) }, { rawArgs: [...argv] });
+    createAndSendTap(args, log);
     process.exitCode = 0;
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
-    log.error(err.message);
-    if (err.hint) log.info(err.hint);
+    reportStepError(log, err);
   }
 }
 

@@ -2,7 +2,7 @@
 import type { ArgsDef } from "citty";
 import type { ConsolaInstance } from "consola";
 import { StepError } from "../shared/errors.ts";
-import { createLogger } from "../shared/log.ts";
+import { createLogger, reportStepError } from "../shared/log.ts";
 
 export const verbosityArgs = {
   verbose: { type: "boolean", alias: "v", description: "Say more: each step, and counters" },
@@ -19,8 +19,7 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
     await action();
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
-    log.error(err.message);
-    if (err.hint) log.info(err.hint);
+    reportStepError(log, err);
     process.exitCode = err.exitStatus;
   }
 }

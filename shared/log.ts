@@ -1,5 +1,6 @@
 // The one consola instance per program, writing everything to stderr, with --verbose/--quiet levels.
 import { createConsola, type ConsolaInstance } from "consola";
+import type { StepError } from "./errors.ts";
 
 /** consola levels: 0 errors, 1 warnings, 3 information, 4 debug. */
 export type Verbosity = "quiet" | "normal" | "verbose";
@@ -17,4 +18,10 @@ export function createLogger(tag: string, verbosity: Verbosity = "normal"): Cons
     stderr: process.stderr,
     formatOptions: { date: false, colors: process.stderr.isTTY === true },
   }).withTag(tag);
+}
+
+/** Prints a failed step: its message as an error, then what to do about it. */
+export function reportStepError(log: ConsolaInstance, err: StepError): void {
+  log.error(err.message);
+  if (err.hint) log.info(err.hint);
 }
