@@ -1,6 +1,6 @@
 // `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the ACL for this user.
 import { existsSync, lstatSync, readdirSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
@@ -76,7 +76,7 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
       const privilege = privilegeOf(path);
       if (privilege.setuid || privilege.setgid || privilege.capabilities) {
         findings.push({ severity: "critical", subject: path, message: "a Bun executable carries privilege: every user can get a root shell through BUN_OPTIONS=--preload or BUN_BE_BUN=1", fix: `now, as root: chmod u-s,g-s ${path}; setcap -r ${path}` });
-      } else if (name === `${basename(path)}` && name.endsWith(".bun")) {
+      } else if (name.endsWith(".bun")) {
         findings.push({ severity: "ok", subject: path, message: `Bun helper, unprivileged (${describeMode(path)})` });
       }
     }

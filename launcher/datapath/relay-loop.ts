@@ -93,8 +93,8 @@ export function runRelay(settings: RelaySettings, report: (counters: RelayCounte
   const batchView = new DataView(batch.buffer);
   // guest -> TAP
   const reassembly = mode === "stream" ? new StreamReassembly(GUEST_READ_ROOM + 4 + FRAME_ROOM) : null;
-  const datagram = mode === "dgram" ? new Uint8Array(HEADROOM + FRAME_ROOM) : null; // [HEADROOM-vnet, HEADROOM) stays zero
-  const fromGuest = reassembly?.buffer ?? datagram ?? new Uint8Array(0);
+  // dgram: each datagram lands at HEADROOM; [HEADROOM - vnet, HEADROOM) stays zero for the TAP.
+  const fromGuest = reassembly !== null ? reassembly.buffer : new Uint8Array(HEADROOM + FRAME_ROOM);
   const fromGuestAddress = addressOf(fromGuest);
   const control = new Uint8Array(64);
 
