@@ -1,30 +1,29 @@
 // Real QEMU runs our helper through -netdev bridge,helper= and its guest pings the bridge's address.
-import { expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildWithAcl, removeAtExit, tempFolder } from "../support/build.ts";
-import { buildGuest as buildGuestOnce, qemuCommand, type Guest } from "../../scripts/guest.ts";
-
-async function buildGuest(): Promise<Guest> {
-  const guest = await buildGuestOnce();
-  removeAtExit(guest.folder);
-  return guest;
-}
-import { run } from "../support/proc.ts";
+import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
+import { run } from "../support/proc.ts";
+import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
 
-test("qemu -netdev bridge,helper=tap-bridge-helper: the guest pings the bridge", async () => {
+let helper = "";
+let guest: Guest;
+beforeAll(async () => {
   const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
   writeFileSync(aclFile, "allow br0\n");
-  const [dist, guest] = await Promise.all([buildWithAcl(aclFile), buildGuest()]);
+  let dist: string;
+  [dist, guest] = await Promise.all([buildWithAcl(aclFile), testGuest()]);
+  helper = join(dist, "tap-bridge-helper");
+});
+
+const qemuOn = (bridge: string) => qemuCommand(guest, `bridge,id=n0,br=${bridge},helper=${helper}`, GUEST_ADDRESS, BRIDGE_ADDRESS);
+
+test("qemu -netdev bridge,helper=tap-bridge-helper: the guest pings the bridge", async () => {
   await withNetns(async (ns) => {
-    await ns.addBridge("br0");
-    await ns.ip("addr", "add", "10.77.0.1/24", "dev", "br0");
-    const helper = join(dist, "tap-bridge-helper");
-    const qemu = await run([
-      ...ns.prefix(), "timeout", "120",
-      ...qemuCommand(guest, `bridge,id=n0,br=br0,helper=${helper}`, "10.77.0.2", "10.77.0.1"),
-    ]);
+    await bridgeWithAddress(ns, "br0");
+    const qemu = await run([...ns.prefix(), "timeout", "120", ...qemuOn("br0")]);
     expect(qemu.stdout).toContain("TL-PING-OK");
     expect(qemu.exitCode).toBe(0);
     expect(await ns.tapNames()).toEqual([]);
@@ -32,13 +31,9 @@ test("qemu -netdev bridge,helper=tap-bridge-helper: the guest pings the bridge",
 }, 180_000);
 
 test("qemu -netdev bridge on a bridge the ACL denies: QEMU refuses to start and shows the helper's reason", async () => {
-  const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
-  writeFileSync(aclFile, "allow br0\n");
-  const [dist, guest] = await Promise.all([buildWithAcl(aclFile), buildGuest()]);
   await withNetns(async (ns) => {
     await ns.addBridge("br1");
-    const helper = join(dist, "tap-bridge-helper");
-    const qemu = await run([...ns.prefix(), "timeout", "60", ...qemuCommand(guest, `bridge,id=n0,br=br1,helper=${helper}`, "10.77.0.2", "10.77.0.1")]);
+    const qemu = await run([...ns.prefix(), "timeout", "60", ...qemuOn("br1")]);
     expect(qemu.exitCode).toBe(1);
     expect(qemu.stderr).toContain("access denied by acl file: no allow rule matches bridge br1");
     expect(qemu.stderr).toContain("bridge helper failed");

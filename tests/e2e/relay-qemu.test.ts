@@ -1,17 +1,16 @@
 // Real QEMU behind the relay, as an unprivileged user: -netdev stream and -netdev dgram on fd 3.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { buildGuest, qemuCommand, type Guest } from "../../scripts/guest.ts";
-import { removeAtExit } from "../support/build.ts";
+import { qemuCommand, type Guest } from "../../scripts/guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
+import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
 import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
 
 let installed: TestInstall;
 let guest: Guest;
 beforeAll(async () => {
-  [installed, guest] = await Promise.all([installForTest("setuid"), buildGuest()]);
-  removeAtExit(guest.folder);
+  [installed, guest] = await Promise.all([installForTest("setuid"), testGuest()]);
 });
 afterAll(() => installed.uninstall());
 
@@ -21,12 +20,11 @@ for (const [mode, netdev] of [
 ] as const) {
   test(`tap-launcher --relay=${mode} -- qemu … -netdev ${netdev.split(",")[0]}: the guest pings the bridge`, async () => {
     await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      await ns.ip("addr", "add", "10.77.0.1/24", "dev", "br0");
+      await bridgeWithAddress(ns);
       const result = await run([
         ...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "120",
         installed.launcher, "--verbose", "--br=br0", `--relay=${mode}`, "--",
-        ...qemuCommand(guest, netdev, "10.77.0.2", "10.77.0.1"),
+        ...qemuCommand(guest, netdev, GUEST_ADDRESS, BRIDGE_ADDRESS),
       ]);
       expect(result.stdout).toContain("TL-PING-OK");
       expect(result.exitCode).toBe(0);
