@@ -27,6 +27,9 @@ const helperCommand = defineCommand({
   },
 });
 
+/** One line for a usage error: libvirt shows the helper's stderr verbatim. */
+export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] --br=BRIDGE --fd=N";
+
 /** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
   const text = await renderUsage(helperCommand);

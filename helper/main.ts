@@ -5,19 +5,20 @@
 // --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
 import { fstatSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
-import { decideBridgeAccess, explainDenial } from "../acl/decide.ts";
+import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFd } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { closeFd, describeErrno, getSocketOptionInt, interfaceIndex } from "../shared/libc.ts";
+import { closeFd, describeErrno, getSocketOptionInt } from "../shared/libc.ts";
 import { createLogger, reportStepError } from "../shared/log.ts";
+import { linkNames } from "../shared/netlink.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
-import { helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
-import { ACL_FILE, TAP_NAME_TEMPLATE } from "./config.ts";
+import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
+import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
@@ -73,65 +74,89 @@ function safeFileIdentity(fd: number): string | null {
   }
 }
 
+/** What to do when the ACL denies: names only what an installed user has. */
+const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows you; an administrator changes it`;
+
 /** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
-function checkBridgeAcl(bridge: string, log: ConsolaInstance): void {
+function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
   let acl;
   try {
     acl = loadAcl(ACL_FILE);
   } catch (err) {
     if (!(err instanceof AclLoadError)) throw err;
-    throw new StepError(`access denied: ${err.message}`, { hint: `fix ${ACL_FILE} (see "ACL files" in the README)` });
+    throw new StepError(`access denied: ${err.message}`, { hint: `an administrator fixes ${ACL_FILE}; until then every bridge is denied` });
   }
   for (const warning of acl.warnings) log.warn(warning);
   const decision = decideBridgeAccess(acl.rules, bridge);
-  if (!decision.allowed) throw new StepError(explainDenial(decision, bridge, acl.filesRead));
+  if (!decision.allowed) throw new StepError(explainDenial(decision, bridge, acl.filesRead), { hint: ACL_HINT });
   const rule = decision.allowRule;
-  log.debug(`bridge ${bridge} allowed by "allow ${rule?.bridge ?? "all"}" at ${rule?.file}:${rule?.line}`);
+  log.debug(`bridge ${bridge.requested} allowed by "allow ${rule?.bridge ?? "all"}" at ${rule?.file}:${rule?.line}`);
+}
+
+/** The device `name` reaches (SIOCGIFINDEX follows alternative names) and all its names; a SysError(ENODEV) when none. */
+function lookUpBridge(control: InterfaceControl, name: string): { index: number; names: string[] } | SysError {
+  let index: number;
+  try {
+    index = control.index(name);
+  } catch (err) {
+    if (err instanceof SysError && err.code === "ENODEV") return err;
+    throw err;
+  }
+  const link = linkNames(index);
+  return { index, names: [link.name, ...link.altNames] };
 }
 
 /** The helper's job, in order; every fd it opens is closed on the way out. */
 function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
-  const { bridge, socketFd } = args;
+  const { socketFd } = args;
   checkCallerSocket(socketFd);
-  checkBridgeAcl(bridge, log);
-  attempt(`find bridge \`${bridge}'`, () => interfaceIndex(bridge), {
-    ENODEV: `create it first (ip link add ${bridge} type bridge) or name an existing bridge with --br`,
-  });
-
-  const tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
-    ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
-    ENODEV: "load the tun module (modprobe tun)",
-    EACCES: `the helper runs as you and ${TUN_DEVICE} is not open to you: make it mode 0666, as Debian's udev does (chmod 0666 ${TUN_DEVICE})`,
-  });
-  let control: InterfaceControl | undefined;
+  const control = attempt("open a control socket", () => new InterfaceControl());
+  let tunFd = -1;
   try {
-    control = attempt("open a control socket", () => new InterfaceControl());
-    const ctl = control;
-    const vnetHeader = args.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(tunFd)) & IFF_VNET_HDR) !== 0;
-    const tap = attempt("create tun device", () => attachNewTap(tunFd, TAP_NAME_TEMPLATE, vnetHeader), {
-      EPERM: "the helper lacks CAP_NET_ADMIN: install it with `tap-launcher install` (setuid or caps mode)",
+    // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
+    const found = attempt(`find bridge \`${args.bridge}'`, () => lookUpBridge(control, args.bridge));
+    checkBridgeAcl({ requested: args.bridge, deviceNames: found instanceof SysError ? [args.bridge] : found.names }, log);
+    if (found instanceof SysError) {
+      throw new StepError(`failed to find bridge \`${args.bridge}': ${systemReason(found)}`, {
+        cause: found,
+        hint: `create it first (ip link add ${args.bridge} type bridge), or name an existing bridge`,
+      });
+    }
+    // From here on the device's canonical name, which the decision was about.
+    const [bridge = args.bridge] = found.names;
+
+    tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
+      ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
+      ENODEV: "load the tun module (modprobe tun)",
+      EACCES: `the helper runs as you and ${TUN_DEVICE} is not open to you: make it mode 0666, as Debian's udev does (chmod 0666 ${TUN_DEVICE})`,
+    });
+    const fd = tunFd;
+    const vnetHeader = args.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
+    const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, vnetHeader), {
+      EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
     });
     log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
 
-    const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => ctl.mtu(bridge));
-    attempt(`set mtu of device \`${tap}' to ${mtu}`, () => ctl.setMtu(tap, mtu));
-    // The bridge takes the lowest port MAC as its own; a first byte of 0xFE keeps the TAP from
-    // changing the bridge's address when it joins.
-    const { family, mac } = attempt(`get MAC address of device \`${tap}'`, () => ctl.hardwareAddress(tap));
+    const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
+    attempt(`set mtu of device \`${tap}' to ${mtu}`, () => control.setMtu(tap, mtu));
+    // The bridge takes the lowest port MAC as its own unless its address was set; a first byte of
+    // 0xFE keeps a new TAP from changing it by accident (the fd's holder can still change the TAP's MAC).
+    const { family, mac } = attempt(`get MAC address of device \`${tap}'`, () => control.hardwareAddress(tap));
     mac[0] = 0xfe;
-    attempt(`set MAC address of device \`${tap}'`, () => ctl.setHardwareAddress(tap, family, mac));
-    attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => ctl.addToBridge(bridge, tap), {
+    attempt(`set MAC address of device \`${tap}'`, () => control.setHardwareAddress(tap, family, mac));
+    attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.addToBridge(bridge, tap), {
       EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
     });
-    attempt(`bring up interface \`${tap}'`, () => ctl.bringUp(tap));
-    attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, tunFd), {
+    attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
+    attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, fd, SEND_TIMEOUT_MS), {
       EPIPE: "the receiving end closed the socket before the fd arrived",
+      ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",
     });
     log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
   } finally {
     // The TAP is not persistent: with this fd closed and nothing received, it disappears.
-    control?.close();
-    closeFd(tunFd);
+    control.close();
+    if (tunFd >= 0) closeFd(tunFd);
   }
 }
 
@@ -151,7 +176,7 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     log.error(err.message);
-    process.stderr.write(`${await helperUsage(process.stderr.isTTY === true)}\n`);
+    log.info(HELPER_USAGE_LINE);
     return;
   }
   if (args === "help") {

@@ -1,29 +1,55 @@
-// The helper's check, before it reads anything, that no thread holds more than creating a TAP needs.
-import { CAP_NET_ADMIN_MASK, describeCredentials, readThreadCredentials } from "../shared/credentials.ts";
+// The helper's check, before it reads anything, that it runs as the exec shim left it, holding no more than creating a TAP needs.
+import {
+  CAP_NET_ADMIN_MASK, CredentialsUnreadable, describeCredentials, readThreadCredentials, type ThreadCredentials,
+} from "../shared/credentials.ts";
 import { StepError } from "../shared/errors.ts";
 
+const HINT = "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
+  "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
+
 /**
- * Linux keeps credentials per thread and Bun starts threads before any of our code runs, so the
- * helper cannot drop privilege for the whole process itself; the installed exec shim (helper/shim.c)
- * does it, single-threaded, before exec. This verifies the result on every thread: user ids all
- * equal, group ids all equal and, unless the caller is root itself, nothing beyond CAP_NET_ADMIN.
- * A failure means the Bun executable itself was made setuid or given capabilities, which lets any
- * user run code as root through BUN_OPTIONS: the helper refuses to go on.
- * Returns a description of the credentials. throws StepError.
+ * Why these threads must not go on, or null. Linux keeps credentials per thread and Bun starts
+ * threads before any of our code runs, so the helper cannot drop privilege itself; the exec shim
+ * (helper/shim.c) does it, single-threaded, before exec, and leaves a signature: no_new_privs set and
+ * CAP_NET_ADMIN ambient. Every thread must show, unless the caller is root itself: all user ids equal,
+ * all group ids equal, nothing beyond CAP_NET_ADMIN, and that signature. A Bun executable given file
+ * capabilities or the setuid bit by mistake lacks the signature: refusing makes the mistake fail
+ * loudly instead of "working" while BUN_OPTIONS=--preload runs any user's code with its privilege.
  */
-export function checkLeastPrivilege(): string {
-  const threads = readThreadCredentials();
-  const hint = "never give the Bun executable the setuid bit or file capabilities: install with `tap-launcher install` and run `tap-launcher doctor`";
+export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
+  if (threads.length === 0) return "no thread's credentials could be read";
   for (const thread of threads) {
     const [uid] = thread.uids;
     if (thread.uids.some((id) => id !== uid) || thread.gids.some((id) => id !== thread.gids[0])) {
-      throw new StepError(`refusing to run with mixed ids (thread ${thread.tid}: ${describeCredentials(thread)})`, { hint });
+      return `refusing to run with mixed ids (thread ${thread.tid}: ${describeCredentials(thread)})`;
     }
-    const beyond = (thread.permitted | thread.effective | thread.ambient) & ~CAP_NET_ADMIN_MASK;
-    if (uid !== 0 && beyond !== 0n) {
-      throw new StepError(`refusing to run with capabilities beyond CAP_NET_ADMIN (thread ${thread.tid}: ${describeCredentials(thread)})`, { hint });
+    if (uid === 0) continue;
+    if (((thread.permitted | thread.effective | thread.ambient) & ~CAP_NET_ADMIN_MASK) !== 0n) {
+      return `refusing to run with capabilities beyond CAP_NET_ADMIN (thread ${thread.tid}: ${describeCredentials(thread)})`;
+    }
+    if (!thread.noNewPrivs || (thread.ambient & CAP_NET_ADMIN_MASK) === 0n) {
+      return `refusing to run without the exec shim's restrictions, no_new_privs and an ambient CAP_NET_ADMIN (thread ${thread.tid}: ${describeCredentials(thread)})`;
     }
   }
-  const first = threads[0];
-  return first === undefined ? "no threads readable" : `${threads.length} threads, each ${describeCredentials(first)}`;
+  return null;
+}
+
+/**
+ * Verifies every thread's credentials (see privilegeProblem); what cannot be read denies.
+ * Returns a description of the credentials. throws StepError.
+ */
+export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): string {
+  let threads: ThreadCredentials[];
+  try {
+    threads = readThreads();
+  } catch (err) {
+    if (!(err instanceof CredentialsUnreadable)) throw err;
+    throw new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, {
+      hint: "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)",
+    });
+  }
+  const problem = privilegeProblem(threads);
+  if (problem !== null) throw new StepError(problem, { hint: HINT });
+  const [first] = threads;
+  return `${threads.length} threads, each ${first === undefined ? "" : describeCredentials(first)}`;
 }

@@ -55,7 +55,7 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       child.exited,
     ]);
     // One line for quoting: the helper's own log prefixes and blank lines add nothing here.
-    const said = `${stderr}${stdout}`.replace(/\[tap-bridge-helper\]\s*/g, "").replace(/\s+/g, " ").trim();
+    const said = `${stderr}${stdout}`.replace(/^tap-bridge-helper: /gm, "").replace(/\s+/g, " ").trim();
     let received: number | null = null;
     try {
       received = receiveFd(ours).fd;

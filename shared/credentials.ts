@@ -18,37 +18,81 @@ export interface ThreadCredentials {
   noNewPrivs: boolean;
 }
 
-function field(status: string, name: string): string {
-  const match = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(status);
-  return match?.[1]?.trim() ?? "";
+/** A status file this process cannot trust: a check built on it must deny. */
+export class CredentialsUnreadable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CredentialsUnreadable";
+  }
 }
 
-function numbers(text: string): number[] {
-  return text.split(/\s+/).filter(Boolean).map(Number);
+/** The value of `name:` in a status file; a missing field throws, never reads as empty or zero. */
+function field(status: string, name: string, tid: string): string {
+  const match = new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status);
+  if (match?.[1] === undefined) throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has no ${name} field`);
+  return match[1].trim();
 }
 
-/** One entry per thread. Threads that end while being read are left out. */
-export function readThreadCredentials(): ThreadCredentials[] {
+function ids(text: string, name: string, tid: string, count: number): number[] {
+  const values = text.split(/\s+/).filter(Boolean);
+  if (values.length < count || !values.every((value) => /^[0-9]+$/.test(value))) {
+    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed ${name} field: ${JSON.stringify(text)}`);
+  }
+  return values.map(Number);
+}
+
+function capabilitySet(status: string, name: string, tid: string): bigint {
+  const text = field(status, name, tid);
+  if (!/^[0-9a-f]{1,16}$/.test(text)) {
+    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed ${name} field: ${JSON.stringify(text)}`);
+  }
+  return BigInt(`0x${text}`);
+}
+
+/** One thread's credentials from the text of its status file. throws CredentialsUnreadable. */
+export function parseThreadStatus(tid: string, status: string): ThreadCredentials {
+  const noNewPrivs = field(status, "NoNewPrivs", tid);
+  if (noNewPrivs !== "0" && noNewPrivs !== "1") {
+    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);
+  }
+  return {
+    tid: Number(tid),
+    uids: ids(field(status, "Uid", tid), "Uid", tid, 4),
+    gids: ids(field(status, "Gid", tid), "Gid", tid, 4),
+    groups: ids(field(status, "Groups", tid), "Groups", tid, 0),
+    permitted: capabilitySet(status, "CapPrm", tid),
+    effective: capabilitySet(status, "CapEff", tid),
+    ambient: capabilitySet(status, "CapAmb", tid),
+    bounding: capabilitySet(status, "CapBnd", tid),
+    noNewPrivs: noNewPrivs === "1",
+  };
+}
+
+/**
+ * One entry per thread. A thread that ended while being read (ENOENT, ESRCH) is left out; any other
+ * failure, or no thread at all, throws: the caller checks privilege and must then deny.
+ * throws CredentialsUnreadable.
+ */
+export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCredentials[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(taskFolder);
+  } catch (err) {
+    throw new CredentialsUnreadable(`cannot list ${taskFolder}: ${(err as { code?: string }).code ?? String(err)}`);
+  }
   const threads: ThreadCredentials[] = [];
-  for (const tid of readdirSync("/proc/self/task")) {
+  for (const tid of tids) {
     let status: string;
     try {
-      status = readFileSync(`/proc/self/task/${tid}/status`, "latin1");
-    } catch {
-      continue;
+      status = readFileSync(`${taskFolder}/${tid}/status`, "latin1");
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? String(err);
+      if (code === "ENOENT" || code === "ESRCH") continue;
+      throw new CredentialsUnreadable(`cannot read ${taskFolder}/${tid}/status: ${code}`);
     }
-    threads.push({
-      tid: Number(tid),
-      uids: numbers(field(status, "Uid")),
-      gids: numbers(field(status, "Gid")),
-      groups: numbers(field(status, "Groups")),
-      permitted: BigInt(`0x${field(status, "CapPrm") || "0"}`),
-      effective: BigInt(`0x${field(status, "CapEff") || "0"}`),
-      ambient: BigInt(`0x${field(status, "CapAmb") || "0"}`),
-      bounding: BigInt(`0x${field(status, "CapBnd") || "0"}`),
-      noNewPrivs: field(status, "NoNewPrivs") === "1",
-    });
+    threads.push(parseThreadStatus(tid, status));
   }
+  if (threads.length === 0) throw new CredentialsUnreadable(`no thread's status could be read in ${taskFolder}`);
   return threads;
 }
 

@@ -1,8 +1,10 @@
 // Passing one fd over a unix socket with SCM_RIGHTS, as QEMU's bridge helper protocol does.
-import { addressOf, closeFd, describeErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
+import { addressOf, closeFd, describeErrno, pollOrErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
-import { EINTR, EIO } from "./errno.ts";
-import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_NOSIGNAL, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
+import { EAGAIN, EINTR, EIO, ETIMEDOUT } from "./errno.ts";
+import {
+  MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLOUT, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
+} from "./kernel.ts";
 
 // One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
 // msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
@@ -28,22 +30,37 @@ function layOutMessage(dataLength: number, controlLength: number): void {
 }
 
 /**
- * Sends `fd` over the unix socket `socketFd` with one data byte and SCM_RIGHTS, retrying EINTR.
- * MSG_NOSIGNAL turns a vanished receiver into EPIPE instead of SIGPIPE.
- * throws SysError(EPIPE, ENOTSOCK, EBADF, ...).
+ * Sends `fd` over the unix socket `socketFd` with one data byte and SCM_RIGHTS, retrying EINTR, and
+ * waiting at most `timeoutMs` for room in the socket: a receiver that never reads (or filled the
+ * socket beforehand) must not hold the sender forever. The socket's own flags and options are left
+ * as they are (the caller may share it): MSG_DONTWAIT and poll() make the wait bounded. MSG_NOSIGNAL
+ * turns a vanished receiver into EPIPE instead of SIGPIPE.
+ * throws SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
  */
-export function sendFd(socketFd: number, fd: number): void {
-  layOutMessage(1, 24); // CMSG_SPACE(sizeof(int))
-  arena[DATA] = 0x20;
-  arenaView.setBigUint64(CONTROL, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
-  arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
-  arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
-  arenaView.setInt32(CONTROL + CMSG_HEADER, fd, true);
+export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
+  const deadline = performance.now() + timeoutMs;
+  const pollfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents
+  const pollView = new DataView(pollfd.buffer);
   for (;;) {
-    const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL);
+    layOutMessage(1, 24); // CMSG_SPACE(sizeof(int))
+    arena[DATA] = 0x20;
+    arenaView.setBigUint64(CONTROL, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
+    arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
+    arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
+    arenaView.setInt32(CONTROL + CMSG_HEADER, fd, true);
+    const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent === 1) return; // the one data byte, and with it the fd
     if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);
-    if (-sent !== EINTR) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
+    if (-sent === EINTR) continue;
+    if (-sent !== EAGAIN) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
+    const left = Math.ceil(deadline - performance.now());
+    if (left <= 0) {
+      throw new SysError("sendmsg", ETIMEDOUT, `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`, `fd ${socketFd}`);
+    }
+    pollView.setInt32(0, socketFd, true);
+    pollView.setInt16(4, POLLOUT, true);
+    pollView.setInt16(6, 0, true);
+    pollOrErrno(pollfd, 1, left); // ready, timed out or interrupted: the next sendmsg tells which
   }
 }
 

@@ -24,6 +24,7 @@ export const SIOCGIFMTU = 0x8921;
 export const SIOCSIFMTU = 0x8922;
 export const SIOCSIFHWADDR = 0x8924;
 export const SIOCGIFHWADDR = 0x8927;
+export const SIOCGIFINDEX = 0x8933;
 export const SIOCBRADDIF = 0x89a2;
 
 // <asm-generic/fcntl.h>
@@ -39,6 +40,7 @@ export const FD_CLOEXEC = 1;
 // <linux/socket.h>, <asm-generic/socket.h>
 export const AF_UNIX = 1;
 export const AF_INET = 2;
+export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
@@ -86,3 +88,17 @@ export const POLLNVAL = 0x20;
 
 // <linux/virtio_net.h>: struct virtio_net_hdr, the header IFF_VNET_HDR adds by default.
 export const VIRTIO_NET_HDR_LEN = 10;
+
+// <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>: the link query of shared/netlink.ts
+export const NETLINK_ROUTE = 0;
+export const NLMSG_ERROR = 2;
+export const NLM_F_REQUEST = 0x1;
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+export const IFLA_IFNAME = 3;
+export const IFLA_EXT_MASK = 29;
+export const IFLA_PROP_LIST = 52;
+export const IFLA_ALT_IFNAME = 53;
+export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+/** The type bits of nlattr.nla_type, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
+export const NLA_TYPE_MASK = 0x3fff;

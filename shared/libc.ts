@@ -33,7 +33,6 @@ const libc = dlopen("libc.so.6", {
   sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-  if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
   getxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   getuid: { args: [], returns: FFIType.u32 },
   geteuid: { args: [], returns: FFIType.u32 },
@@ -212,13 +211,6 @@ export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: nu
 /** poll(2) over `count` pollfd records; ready count, or minus errno (EINTR is normal). */
 export function pollOrErrno(pollfds: Uint8Array, count: number, timeoutMs: number): number {
   return orErrno(sym.poll(pollfds, count, timeoutMs));
-}
-
-/** if_nametoindex(3). throws SysError(ENODEV) when no such interface exists in this namespace. */
-export function interfaceIndex(name: string): number {
-  const index = sym.if_nametoindex(cString(name));
-  if (index === 0) throw failure("if_nametoindex", name);
-  return index;
 }
 
 /**

@@ -1,5 +1,6 @@
-// The one consola instance per program, writing everything to stderr, with --verbose/--quiet levels.
-import { createConsola, type ConsolaInstance } from "consola";
+// The one logger per program: plain `program: message` lines on stderr, as libvirt and QEMU quote them.
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
+import { format } from "node:util";
 import type { StepError } from "./errors.ts";
 
 /** consola levels: 0 errors, 1 warnings, 3 information, 4 debug. */
@@ -7,17 +8,39 @@ export type Verbosity = "quiet" | "normal" | "verbose";
 
 const LEVELS: Record<Verbosity, number> = { quiet: 1, normal: 3, verbose: 4 };
 
+/** The word a line of each kind carries after the program's name; errors carry none (QEMU's style). */
+const KIND_WORDS: Readonly<Record<string, string>> = { warn: "warning: ", debug: "debug: ", trace: "debug: " };
+
+/** ANSI colours for a terminal only: red errors, yellow warnings, green successes, dim debug. */
+const KIND_COLOURS: Readonly<Record<string, string>> = {
+  error: "\x1b[31m", fatal: "\x1b[31m", fail: "\x1b[31m", warn: "\x1b[33m", success: "\x1b[32m", debug: "\x1b[2m", trace: "\x1b[2m",
+};
+
 /**
- * A logger tagged with the program's name. stdout is left to the program's real output (and the
- * guest's), so all diagnostics go to stderr.
+ * One line per message, `tag: [warning: ]message`, nothing else: no badge, no blank line, no time.
+ * libvirt shows a helper's stderr verbatim and QEMU prefixes it, so what is written is the contract.
+ * Colour only when `stream` is a terminal.
+ */
+function lineReporter(tag: string, stream: NodeJS.WriteStream): ConsolaReporter {
+  return {
+    log(entry: LogObject) {
+      const text = format(...entry.args).replace(/\n+$/, "");
+      const line = `${tag}: ${KIND_WORDS[entry.type] ?? ""}${text}`;
+      const colour = stream.isTTY === true ? KIND_COLOURS[entry.type] : undefined;
+      stream.write(colour === undefined ? `${line}\n` : `${colour}${line}\x1b[0m\n`);
+    },
+  };
+}
+
+/**
+ * A logger for the program `tag`. stdout is left to the program's real output (and the guest's), so
+ * all diagnostics go to stderr.
  */
 export function createLogger(tag: string, verbosity: Verbosity = "normal"): ConsolaInstance {
   return createConsola({
     level: LEVELS[verbosity],
-    stdout: process.stderr,
-    stderr: process.stderr,
-    formatOptions: { date: false, colors: process.stderr.isTTY === true },
-  }).withTag(tag);
+    reporters: [lineReporter(tag, process.stderr)],
+  });
 }
 
 /** Prints a failed step: its message as an error, then what to do about it. */

@@ -1,7 +1,7 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
-import { closeFd, interfaceIndex, ioctlBuffer, openSocket } from "./libc.ts";
+import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
 import {
-  AF_INET, IFF_UP, SIOCBRADDIF, SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFMTU, SIOCSIFFLAGS,
+  AF_INET, IFF_UP, SIOCBRADDIF, SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFFLAGS,
   SIOCSIFHWADDR, SIOCSIFMTU, SOCK_CLOEXEC, SOCK_DGRAM,
 } from "./kernel.ts";
 import {
@@ -21,6 +21,17 @@ export class InterfaceControl {
 
   #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): void {
     ioctlBuffer(this.#fd, request, name, ifreq, device);
+  }
+
+  /**
+   * The interface index of `device` (SIOCGIFINDEX), which the kernel also finds by an alternative
+   * name. throws SysError(ENODEV) when no device has that name in this namespace. (Not
+   * if_nametoindex(3): it opens a socket of its own and can report a failure there with another errno.)
+   */
+  index(device: string): number {
+    const ifreq = ifreqFor(device);
+    this.#ioctl(SIOCGIFINDEX, "SIOCGIFINDEX", ifreq, device);
+    return ifreqInt(ifreq);
   }
 
   /** The interface's MTU (SIOCGIFMTU). */
@@ -52,7 +63,7 @@ export class InterfaceControl {
   /** Makes `device` a port of `bridge` (SIOCBRADDIF); EOPNOTSUPP when `bridge` is no bridge. */
   addToBridge(bridge: string, device: string): void {
     const ifreq = ifreqFor(bridge);
-    setIfreqInt(ifreq, interfaceIndex(device));
+    setIfreqInt(ifreq, this.index(device));
     this.#ioctl(SIOCBRADDIF, "SIOCBRADDIF", ifreq, `${device} to ${bridge}`);
   }
 

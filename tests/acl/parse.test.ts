@@ -4,7 +4,7 @@ import { mkfifoSync } from "../support/fifo.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decideBridgeAccess, explainDenial } from "../../acl/decide.ts";
-import { AclLoadError, loadAcl, MAX_ACL_FILE_BYTES } from "../../acl/load.ts";
+import { AclLoadError, loadAcl, MAX_ACL_FILE_BYTES, MAX_ACL_FILES, MAX_ACL_TOTAL_BYTES } from "../../acl/load.ts";
 import { AclSyntaxError, parseAclText } from "../../acl/parse.ts";
 import { tempFolder } from "../support/build.ts";
 
@@ -93,23 +93,83 @@ describe("loadAcl", () => {
   });
 });
 
+describe("loadAcl bounds the whole ACL, not only each file", () => {
+  const dir = tempFolder("tl-acl-bounds-");
+  // 1 MiB of comment lines: the largest file that is read at all.
+  const big = join(dir, "big.conf");
+  const commentLine = `#${"x".repeat(62)}\n`;
+  writeFileSync(big, commentLine.repeat(MAX_ACL_FILE_BYTES / commentLine.length));
+
+  test("the same 1 MiB file included 300 times is refused once the total passes the bound", () => {
+    const main = join(dir, "many-big.conf");
+    writeFileSync(main, `allow br0\n${`include ${big}\n`.repeat(300)}`);
+    const started = performance.now();
+    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${big}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`));
+    console.log(`refused after ${(performance.now() - started).toFixed(0)} ms`);
+  });
+
+  test("more than MAX_ACL_FILES small includes are refused, naming the line", () => {
+    const small = join(dir, "small.conf");
+    writeFileSync(small, "allow br1\n");
+    const main = join(dir, "many-small.conf");
+    writeFileSync(main, `include ${small}\n`.repeat(MAX_ACL_FILES + 1));
+    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+  });
+
+  test("up to the bounds an ACL loads: MAX_ACL_FILES files in all", () => {
+    const small = join(dir, "small2.conf");
+    writeFileSync(small, "allow br1\n");
+    const main = join(dir, "just-enough.conf");
+    writeFileSync(main, `include ${small}\n`.repeat(MAX_ACL_FILES - 1));
+    expect(loadAcl(main).filesRead.length).toBe(MAX_ACL_FILES);
+  });
+});
+
 describe("decideBridgeAccess", () => {
   const rules = parseAclText(text("allow all\ndeny br1\nallow br1\n"), "/etc/qemu/bridge.conf").filter(
     (entry) => entry.kind === "rule",
   );
+  const plain = (name: string) => ({ requested: name, deviceNames: [name] });
 
   test("deny wins whatever the order, and is named", () => {
-    const decision = decideBridgeAccess(rules, "br1");
+    const decision = decideBridgeAccess(rules, plain("br1"));
     expect(decision.allowed).toBe(false);
-    expect(explainDenial(decision, "br1", ["/etc/qemu/bridge.conf"])).toBe(
+    expect(explainDenial(decision, plain("br1"), ["/etc/qemu/bridge.conf"])).toBe(
       'access denied by acl file: rule "deny br1" at /etc/qemu/bridge.conf:2 matches bridge br1 (deny wins over allow)',
     );
   });
 
   test("no match denies and says what to add", () => {
-    const decision = decideBridgeAccess([], "br0");
-    expect(explainDenial(decision, "br0", ["/a.conf", "/b.conf"])).toBe(
+    const decision = decideBridgeAccess([], plain("br0"));
+    expect(explainDenial(decision, plain("br0"), ["/a.conf", "/b.conf"])).toBe(
       'access denied by acl file: no allow rule matches bridge br0 in /a.conf, /b.conf; add "allow br0" to one of them',
+    );
+  });
+
+  test("a deny naming the device's canonical name holds for an alternative name", () => {
+    const lab1 = { requested: "lab1", deviceNames: ["br1", "lab1"] };
+    const decision = decideBridgeAccess(rules, lab1);
+    expect(decision.allowed).toBe(false);
+    expect(explainDenial(decision, lab1, ["/etc/qemu/bridge.conf"])).toBe(
+      'access denied by acl file: rule "deny br1" at /etc/qemu/bridge.conf:2 matches bridge lab1 (the device br1, also named lab1) (deny wins over allow)',
+    );
+  });
+
+  test("a deny naming an alternative name holds for the canonical name and the other alternatives", () => {
+    const denyLab = parseAclText(text("allow all\ndeny lab2\n"), "/a.conf").filter((entry) => entry.kind === "rule");
+    for (const requested of ["br1", "lab1", "lab2"]) {
+      expect(decideBridgeAccess(denyLab, { requested, deviceNames: ["br1", "lab1", "lab2"] }).allowed).toBe(false);
+    }
+    expect(decideBridgeAccess(denyLab, plain("br0")).allowed).toBe(true);
+  });
+
+  test("an allow naming any name of the device allows it, and an allow for another device does not", () => {
+    const allowBr1 = parseAclText(text("allow br1\n"), "/a.conf").filter((entry) => entry.kind === "rule");
+    expect(decideBridgeAccess(allowBr1, { requested: "lab1", deviceNames: ["br1", "lab1"] }).allowed).toBe(true);
+    expect(decideBridgeAccess(allowBr1, { requested: "lab1", deviceNames: ["br7", "lab1"] }).allowed).toBe(false);
+    const decision = decideBridgeAccess([], { requested: "lab1", deviceNames: ["br7", "lab1"] });
+    expect(explainDenial(decision, { requested: "lab1", deviceNames: ["br7", "lab1"] }, ["/a.conf"])).toBe(
+      'access denied by acl file: no allow rule matches bridge lab1 (the device br7, also named lab1) in /a.conf; add "allow br7" to one of them',
     );
   });
 });

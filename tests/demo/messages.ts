@@ -68,6 +68,7 @@ const SITES = [
   /new StepError\(\s*/g,
   /new UsageError\(\s*/g,
   /new AclLoadError\(\s*/g,
+  /new CredentialsUnreadable\(\s*/g,
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,
   /log\.error\(\s*/g,
   /super\(\s*/g,

@@ -11,6 +11,17 @@ const aclFile = join(aclDir, "bridge.conf");
 writeFileSync(aclFile, "allow br0\nallow vx0\nallow nosuchbr\nallow brdeny\ndeny brdeny\n");
 const helper = join(await buildWithAcl(aclFile), "tap-bridge-helper");
 
+/**
+ * What libvirt shows verbatim: `tap-bridge-helper: ` lines only, no colour, no blank line, no badge,
+ * and no hint about a README the user does not have.
+ */
+function expectPlainLines(stderr: string): void {
+  expect(stderr).not.toContain("\x1b");
+  expect(stderr).toEndWith("\n");
+  for (const line of stderr.slice(0, -1).split("\n")) expect(line).toMatch(/^tap-bridge-helper: \S/);
+  expect(stderr).not.toContain("README");
+}
+
 /** Runs the helper in a namespace with bridges br0, brdeny, brother and a veth vx0. */
 async function refused(args: string[], message: RegExp, options: { fd3?: number | "none" } = {}): Promise<string> {
   return withNetns(async (ns: TestNetns) => {
@@ -20,6 +31,7 @@ async function refused(args: string[], message: RegExp, options: { fd3?: number 
     expect(outcome.fd).toBeNull();
     expect(outcome.exitCode).toBe(1);
     expect(outcome.stderr).toMatch(message);
+    expectPlainLines(outcome.stderr);
     expect(await ns.tapNames()).toEqual([]);
     return outcome.stderr;
   });
@@ -43,6 +55,23 @@ describe("refused by the ACL", () => {
       expect(outcome.stderr).toContain(`cannot read ACL file ${missing}: ENOENT`);
       expect(await ns.tapNames()).toEqual([]);
     });
+  });
+});
+
+describe("messages as libvirt and QEMU show them", () => {
+  test("a denial: the reason, then a hint naming the ACL file and tap-launcher doctor", async () => {
+    const stderr = await refused(["--use-vnet", "--fd=3", "--br=brother"], /./);
+    expect(stderr).toBe(
+      `tap-bridge-helper: access denied by acl file: no allow rule matches bridge brother in ${aclFile}; add "allow brother" to one of them\n` +
+        `tap-bridge-helper: \`tap-launcher doctor\` shows which bridges ${aclFile} allows you; an administrator changes it\n`,
+    );
+  });
+  test("an unknown bridge: the hint does not send a libvirt user to a --br they never typed", async () => {
+    const stderr = await refused(["--use-vnet", "--fd=3", "--br=nosuchbr"], /./);
+    expect(stderr).toBe(
+      "tap-bridge-helper: failed to find bridge `nosuchbr': No such device (ENODEV)\n" +
+        "tap-bridge-helper: create it first (ip link add nosuchbr type bridge), or name an existing bridge\n",
+    );
   });
 });
 
@@ -70,10 +99,10 @@ describe("the --fd socket", () => {
     }
   });
   test("negative", async () => {
-    await refused(["--use-vnet", "--fd=-1", "--br=br0"], /--fd=-1 is not a file descriptor number[\s\S]*USAGE/);
+    await refused(["--use-vnet", "--fd=-1", "--br=br0"], /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/);
   });
   test("missing", async () => {
-    await refused(["--use-vnet", "--br=br0"], /missing --fd=N[\s\S]*USAGE/);
+    await refused(["--use-vnet", "--br=br0"], /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/);
   });
   test("standard input", async () => {
     await refused(["--use-vnet", "--fd=0", "--br=br0"], /--fd=0 is standard input/);
@@ -82,7 +111,7 @@ describe("the --fd socket", () => {
 
 describe("the command line", () => {
   for (const [label, args, message] of [
-    ["unknown argument", ["--use-vnet", "--fd=3", "--br=br0", "--verbose"], /unknown argument "--verbose"[\s\S]*USAGE/],
+    ["unknown argument", ["--use-vnet", "--fd=3", "--br=br0", "--verbose"], /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/],
     ["--br given twice", ["--fd=3", "--br=brother", "--br=br0"], /--br given more than once/],
     ["missing --br", ["--use-vnet", "--fd=3"], /missing --br=BRIDGE/],
     ["a space-separated value", ["--fd=3", "--br", "br0"], /unknown argument "--br"/],

@@ -3,4 +3,4 @@ import { openSync } from "node:fs";
 import { sendFd } from "../../shared/fdpass.ts";
 
 const fdArg = process.argv.find((arg) => arg.startsWith("--fd="));
-sendFd(Number(fdArg?.slice(5)), openSync("/dev/null", "r"));
+sendFd(Number(fdArg?.slice(5)), openSync("/dev/null", "r"), 5000);

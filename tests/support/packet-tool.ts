@@ -6,7 +6,8 @@
 //                                                   "ready", then "ok N" or the first problem
 //   packet-tool.ts flood IFACE COUNT SIZE           COUNT frames as fast as it can
 import { AF_PACKET, ETH_P_ALL, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "../../shared/kernel.ts";
-import { bindSocket, interfaceIndex, openSocket, setSocketOptionInt, writeOrErrno } from "../../shared/libc.ts";
+import { bindSocket, openSocket, setSocketOptionInt, writeOrErrno } from "../../shared/libc.ts";
+import { InterfaceControl } from "../../shared/netdev.ts";
 import { readTestFrame } from "./frames.ts";
 import { sweepFrame, sweepProblem, sweepSizes } from "./sweep.ts";
 
@@ -19,7 +20,9 @@ const address = new Uint8Array(20); // struct sockaddr_ll
 const view = new DataView(address.buffer);
 view.setUint16(0, AF_PACKET, true);
 view.setUint16(2, protocol, true);
-view.setInt32(4, interfaceIndex(iface), true);
+const control = new InterfaceControl();
+view.setInt32(4, control.index(iface), true);
+control.close();
 bindSocket(fd, address, iface);
 // A capture must not lose frames itself: a large receive buffer (root may exceed rmem_max).
 const SO_RCVBUFFORCE = 33;
