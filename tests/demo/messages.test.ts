@@ -24,3 +24,12 @@ test("a message the code never prints would be caught", () => {
   const code = codeText();
   expect(fixedParts("failed to reticulate splines 'BR': …").every((part) => code.includes(part))).toBe(false);
 });
+
+test("quotes count: a row that quotes differently from the code is caught both ways", () => {
+  const code = codeText();
+  // The code prints failed to find bridge `br0' (a backtick, then a quote), as qemu-bridge-helper does.
+  expect(fixedParts("failed to find bridge 'BR': …").every((part) => code.includes(part))).toBe(false);
+  expect(fixedParts("failed to find bridge `BR': …").every((part) => code.includes(part))).toBe(true);
+  expect(tableText()).toContain(signature("failed to find bridge `${args.bridge}'"));
+  expect(tableText()).not.toContain("failed to find bridge 'BR'");
+});

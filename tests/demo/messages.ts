@@ -46,14 +46,16 @@ function literalAt(text: string, at: number): string | null {
 
 /**
  * The fixed parts of a message: what is left after taking out what is filled in at run time (`${…}`,
- * CAPITALS, numbers, absolute paths, …, <…>) and splitting where messages are joined (": ") or quoted
- * (JSON.stringify adds quotes at run time). Parts shorter than 6 characters say too little to count.
+ * CAPITALS, numbers, absolute paths, …, <…>, a quoted "…" that JSON.stringify makes at run time) and
+ * splitting where messages are joined (": "). Quotes and backticks are kept and compared exactly:
+ * `BR' and 'BR' are different messages. Parts shorter than 6 characters say too little to count.
  */
 export function fixedParts(message: string): string[] {
   return message
     .replace(/\$\{(?:[^{}]|\{[^{}]*\})*\}/g, "\u0000")
     .replace(/\\(.)/g, "$1")
-    .split(/\u0000|…|<[^>]*>|\b[A-Z][A-Z0-9_]*\b|\b\d+\b|(?<![\w.])\/[\w./-]*|: |[`'"]/)
+    .replace(/"(?:…|[A-Z][A-Z0-9_]*)"/g, "\u0000")
+    .split(/\u0000|…|<[^>]*>|\b[A-Z][A-Z0-9_]*\b|\b\d+\b|(?<![\w.])\/[\w./-]*|: /)
     .map((part) => part.trim().replace(/:$/, "").trim())
     .filter((part) => part.length >= 6);
 }
@@ -105,21 +107,45 @@ export function codeMessages(): { file: string; message: string }[] {
   return found;
 }
 
-/** The messages in the first cell of each troubleshooting row: backticked, and not in a (note). */
-export function tableMessages(): string[] {
+/**
+ * The code spans of a markdown text, as CommonMark reads them: a run of N backticks opens, the next run
+ * of exactly N closes, and one space at both ends is stripped. Each with the text before it.
+ */
+function codeSpans(text: string): { before: string; code: string }[] {
+  const spans: { before: string; code: string }[] = [];
+  let at = 0;
+  let last = 0;
+  while (at < text.length) {
+    if (text[at] !== "`") {
+      at += 1;
+      continue;
+    }
+    let ticks = 0;
+    while (text[at + ticks] === "`") ticks += 1;
+    const fence = "`".repeat(ticks);
+    let close = text.indexOf(fence, at + ticks);
+    while (close >= 0 && text[close + ticks] === "`") close = text.indexOf(fence, close + ticks + 1);
+    if (close < 0) break;
+    let code = text.slice(at + ticks, close);
+    if (code.length > 2 && code.startsWith(" ") && code.endsWith(" ")) code = code.slice(1, -1);
+    spans.push({ before: text.slice(last, at), code });
+    at = close + ticks;
+    last = at;
+  }
+  return spans;
+}
+
+/** The messages in the first cell of each troubleshooting row: code spans, with or without those inside a (note). */
+export function tableMessages(withNotes = false): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Troubleshooting"));
   const messages: string[] = [];
   for (const line of section.split("\n").filter((row) => row.startsWith("| `"))) {
-    const pieces = (line.split(" | ")[0] ?? "").slice(2).split("`");
     let depth = 0;
-    pieces.forEach((piece, i) => {
-      if (i % 2 === 1) {
-        if (depth === 0) messages.push(piece);
-        return;
-      }
-      for (const c of piece) depth += c === "(" ? 1 : c === ")" ? -1 : 0;
-    });
+    for (const { before, code } of codeSpans(line.slice(2, line.indexOf(" | ", 2)))) {
+      for (const c of before) depth += c === "(" ? 1 : c === ")" ? -1 : 0;
+      if (depth === 0 || withNotes) messages.push(code);
+    }
   }
   return messages;
 }
@@ -129,8 +155,7 @@ export function codeText(): string {
   return codeMessages().map(({ message }) => fixedParts(message).join("\u0000")).join("\n");
 }
 
-/** The troubleshooting section's text, quotes unified. */
+/** The troubleshooting table's messages and variants, one per line, exactly as written (quotes and backticks kept). */
 export function tableText(): string {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  return readme.slice(readme.indexOf("## Troubleshooting")).replace(/[`'"]/g, "'");
+  return tableMessages(true).join("\n");
 }
