@@ -134,7 +134,12 @@ const ARGUMENTS: Attempt[] = [
   { name: "--fd pointing at a pipe", args: valid, fd3: "pipe", refusal: /failed to use --fd=3: .*ENOTSOCK/ },
   { name: "--fd pointing at a closed fd", args: ["--use-vnet", "--fd=9", "--br=br0"], refusal: /failed to use --fd=9: Bad file descriptor \(EBADF\)/ },
   // Closed in the caller, but the runtime's own dup of stderr (a socket here) in the helper.
-  { name: "--fd naming an fd the helper's runtime opened", args: ["--use-vnet", "--fd=7", "--br=br0"], refusal: /--fd=7 is the same file as the helper's standard error/ },
+  // Whether the runtime has fd 7 open (a copy of stderr, say) depends on what it loaded: either way it is refused.
+  ...[4, 5, 7].map((fd) => ({
+    name: `--fd=${fd}, an fd the helper's runtime may have opened`,
+    args: ["--use-vnet", `--fd=${fd}`, "--br=br0"],
+    refusal: new RegExp(`--fd=${fd} is the same file as the helper's standard (error|output)|failed to use --fd=${fd}: .*\\((EBADF|ENOTSOCK)\\)|--fd=${fd} is not a unix socket`),
+  })),
   { name: "--fd pointing at stdin", args: ["--use-vnet", "--fd=0", "--br=br0"], refusal: /--fd=0 is standard input/ },
 ];
 
