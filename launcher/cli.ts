@@ -1,7 +1,9 @@
-// What every launcher command shares: --verbose/--quiet, the logger, and reporting a failed step.
-import type { ArgsDef } from "citty";
+// What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
+import { stripVTControlCharacters } from "node:util";
+import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { StepError } from "../shared/errors.ts";
+import { StepError, UsageError } from "../shared/errors.ts";
+import { checkArgv, HELP_OPTION } from "./argv.ts";
 import { createLogger, reportStepError } from "../shared/log.ts";
 
 export const verbosityArgs = {
@@ -21,5 +23,104 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
     process.exitCode = err.exitStatus;
+  }
+}
+
+/** The value behind one of citty's lazily given fields (args, meta, subcommands). */
+async function resolved<T>(value: Resolvable<T>): Promise<T> {
+  return typeof value === "function" ? (value as () => T | Promise<T>)() : (value as T | Promise<T>);
+}
+
+/** The command argv chose, and how to name it to the user. */
+interface ChosenCommand {
+  command: CommandDef;
+  argsDef: ArgsDef;
+  /** `tap-launcher` or `tap-launcher doctor`: how the user calls it. */
+  calledAs: string;
+  /** The words after the command's name. */
+  argv: string[];
+  /** Whether it runs a guest given after `--`. */
+  takesGuest: boolean;
+  /** Whether argv named no command, so --help describes the program as a whole. */
+  isDefault: boolean;
+  /** The names of all the commands. */
+  commandNames: string[];
+}
+
+/** The subcommand argv[0] names, or the default one with all of argv. */
+async function chooseCommand<T extends ArgsDef>(main: CommandDef<T>, argv: string[], guestCommand: string): Promise<ChosenCommand> {
+  const program = (await resolved(main.meta ?? {})).name ?? "tap-launcher";
+  const subCommands = await resolved(main.subCommands ?? {});
+  const named = argv[0] !== undefined && Object.hasOwn(subCommands, argv[0]) ? argv[0] : undefined;
+  const name = named ?? (await resolved(main.default ?? ""));
+  const entry = subCommands[name];
+  if (entry === undefined) throw new Error(`${program} has no command ${name}`);
+  const command = await resolved(entry);
+  return {
+    command,
+    argsDef: await resolved(command.args ?? {}),
+    calledAs: named === undefined ? program : `${program} ${named}`,
+    argv: named === undefined ? argv : argv.slice(1),
+    takesGuest: name === guestCommand,
+    isDefault: named === undefined,
+    commandNames: Object.keys(subCommands),
+  };
+}
+
+/** Refuses `tap-launcher -v doctor`, which would otherwise read as a guest command put before `--`. throws UsageError. */
+function refuseMisplacedCommand(chosen: ChosenCommand, word: string): void {
+  if (chosen.isDefault && chosen.commandNames.includes(word)) {
+    throw new UsageError(`the command ${word} comes first: tap-launcher ${word} [OPTIONS]`);
+  }
+}
+
+/** The usage line: what citty would print, with the guest command where it goes. */
+function usageLine(chosen: ChosenCommand): string {
+  return `${chosen.calledAs} [OPTIONS]${chosen.takesGuest ? " -- guest-cmd [args...]" : ""}`;
+}
+
+/** citty's help for the chosen command (the whole program's when none was named), colours only for a terminal. */
+async function helpText<T extends ArgsDef>(main: CommandDef<T>, chosen: ChosenCommand, forTerminal: boolean): Promise<string> {
+  const subject = chosen.isDefault ? main : chosen.command;
+  const argsDef = chosen.isDefault ? await resolved(main.args ?? {}) : chosen.argsDef;
+  const displayArgs: ArgsDef = { ...argsDef, help: HELP_OPTION };
+  const parent: CommandDef | undefined = chosen.isDefault ? undefined : { meta: main.meta };
+  const text = await renderUsage({ meta: subject.meta, args: displayArgs, subCommands: subject.subCommands }, parent);
+  // citty's USAGE line lists the subcommands, or nothing, where the guest command goes.
+  const lines = text.split("\n").map((line) => {
+    const plain = stripVTControlCharacters(line);
+    return plain.startsWith("USAGE ") ? line.replace(plain.slice("USAGE ".length), usageLine(chosen)) : line;
+  });
+  const joined = lines.join("\n");
+  return forTerminal ? joined : stripVTControlCharacters(joined);
+}
+
+/**
+ * Runs the command argv names (install, uninstall, doctor, run; `guestCommand` when none is named)
+ * after checking its options strictly (launcher/argv.ts), as citty alone would not. Nothing after the
+ * first `--` is read. A bad command line prints what is wrong and a usage line, and exits 1 before
+ * anything is done.
+ */
+export async function runCommandLine<T extends ArgsDef>(main: CommandDef<T>, argv: string[], guestCommand: string): Promise<void> {
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(`${(await resolved(main.meta ?? {})).version ?? ""}\n`);
+    return;
+  }
+  let chosen: ChosenCommand | undefined;
+  try {
+    const command = await chooseCommand(main, argv, guestCommand);
+    chosen = command;
+    const checked = checkArgv(command.argv, command.argsDef, command.takesGuest, (word) => refuseMisplacedCommand(command, word));
+    if (checked.help) {
+      process.stdout.write(`${await helpText(main, command, process.stdout.isTTY === true)}\n`);
+      return;
+    }
+    await runCommand(command.command, { rawArgs: checked.guest === null ? checked.options : [...checked.options, "--", ...checked.guest] });
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const log = createLogger("tap-launcher");
+    log.error(err.message);
+    if (chosen !== undefined) log.info(`usage: ${usageLine(chosen)} (${chosen.calledAs} --help lists the options)`);
+    process.exitCode = 1;
   }
 }

@@ -1,8 +1,9 @@
 // tap-launcher: run a guest on a TAP from the bridge helper (or an unmanaged TAP); install; doctor.
 //
-// Exit status: the guest's own status (128 + signal if it was killed); 1 a failed step or a problem
-// doctor found; 127 the guest command could not be started.
-import { defineCommand, runMain } from "citty";
+// Exit status: the guest's own status (128 + signal if it was killed); 1 a bad command line, a failed
+// step or a problem doctor found; 127 the guest command could not be started.
+import { defineCommand } from "citty";
+import { runCommandLine } from "./cli.ts";
 import { runArgs } from "./commands/run.ts";
 
 const main = defineCommand({
@@ -19,8 +20,7 @@ const main = defineCommand({
       "  sudo tap-launcher install --mode=caps && tap-launcher doctor",
     ].join("\n"),
   },
-  // The launcher's options on the root too, so `--br br0` is known to take a value when citty looks
-  // for a subcommand name; `run` is the default, so exactly one command runs.
+  // The launcher's options on the root too, for --help; `run` is the default command.
   args: runArgs,
   default: "run",
   subCommands: {
@@ -31,4 +31,5 @@ const main = defineCommand({
   },
 });
 
-await runMain(main);
+// citty defines the commands and renders --help; the command line itself is checked strictly first.
+await runCommandLine(main, process.argv.slice(2), "run");

@@ -1,7 +1,9 @@
 // Opening a TAP that an administrator made beforehand (libvirt's managed='no'), changing nothing on it.
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
+import type { ConsolaInstance } from "consola";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../shared/kernel.ts";
+import { IFF_MULTI_QUEUE, IFF_NAPI_FRAGS, IFF_NO_PI, IFF_ONE_QUEUE, IFF_PERSIST, IFF_VNET_HDR } from "../shared/kernel.ts";
 import { closeFd } from "../shared/libc.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
@@ -19,6 +21,9 @@ interface TunLinkData {
 }
 
 interface LinkDescription {
+  ifindex: number | null;
+  address: string | null;
+  master: string | null;
   kind: string | null;
   tun: TunLinkData | null;
 }
@@ -27,22 +32,97 @@ interface LinkDescription {
 function describeLink(name: string): LinkDescription | null {
   const result = Bun.spawnSync({ cmd: ["ip", "-j", "-d", "link", "show", "dev", name], stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) return null;
-  const [link] = JSON.parse(result.stdout.toString()) as { linkinfo?: { info_kind?: string; info_data?: TunLinkData } }[];
+  const [link] = JSON.parse(result.stdout.toString()) as {
+    ifindex?: number;
+    address?: string;
+    master?: string;
+    linkinfo?: { info_kind?: string; info_data?: TunLinkData };
+  }[];
   const kind = link?.linkinfo?.info_kind ?? null;
-  return { kind, tun: kind === "tun" ? (link?.linkinfo?.info_data ?? {}) : null };
+  return {
+    ifindex: link?.ifindex ?? null,
+    address: link?.address ?? null,
+    master: link?.master ?? null,
+    kind,
+    tun: kind === "tun" ? (link?.linkinfo?.info_data ?? {}) : null,
+  };
+}
+
+/** The caller as `ip tuntap add … user` takes it: the name, or the uid when there is no passwd entry. */
+function callerForIp(): string {
+  const { username, uid } = userInfo();
+  return username === "" || username === "unknown" ? String(uid) : username;
 }
 
 function createHint(name: string): string {
-  const user = userInfo().username;
-  return `an administrator creates it once for you: ip tuntap add dev ${name} mode tap user ${user} vnet_hdr && ip link set ${name} master br0 up`;
+  return `an administrator creates it once for you: ip tuntap add dev ${name} mode tap user ${callerForIp()} vnet_hdr && ip link set ${name} master br0 up`;
+}
+
+/** Who the kernel lets attach the TAP (tun_not_capable: the owner, if set, and a member of the group, if set), or null for everyone. */
+function ownerLabel(tun: TunLinkData): string | null {
+  const parts = [tun.user === undefined ? null : `user ${tun.user}`, tun.group === undefined ? null : `group ${tun.group}`].filter((part) => part !== null);
+  return parts.length === 0 ? null : parts.join(" and ");
+}
+
+/** The commands that make the TAP `name` again for the caller, with the flags iproute2 can set and its bridge. */
+function recreateCommand(name: string, flags: number, link: LinkDescription): string {
+  const options = [
+    (flags & IFF_NO_PI) === 0 ? "pi" : null,
+    (flags & IFF_VNET_HDR) !== 0 ? "vnet_hdr" : null,
+    (flags & IFF_MULTI_QUEUE) !== 0 ? "multi_queue" : null,
+    (flags & IFF_ONE_QUEUE) !== 0 ? "one_queue" : null,
+  ].filter((option) => option !== null);
+  const add = ["ip tuntap add dev", name, "mode tap user", callerForIp(), ...options].join(" ");
+  const set = `ip link set ${name}${link.master === null ? "" : ` master ${link.master}`} up`;
+  return `ip tuntap del dev ${name} mode tap && ${add} && ${set}`;
+}
+
+/** Reads one attribute of a network device from /sys. throws the read's error. */
+function sysfsAttribute(name: string, attribute: string): string {
+  return readFileSync(`/sys/class/net/${name}/${attribute}`, "latin1").trim();
 }
 
 /**
- * Attaches to the existing TAP `name` with exactly the flags it already has (TUNSETIFF would otherwise
- * rewrite them), and changes nothing else: no MAC, MTU, up/down or bridge. Needs no privilege when the
- * TAP belongs to the caller's user or group. throws StepError saying how to fix each failure.
+ * The TUN flags the kernel keeps for the device (/sys/class/net/NAME/tun_flags, without IFF_PERSIST):
+ * netlink leaves out IFF_NAPI, IFF_NAPI_FRAGS and IFF_ONE_QUEUE, and TUNSETIFF on an existing device
+ * rewrites all of them. /sys shows the network namespace of whoever mounted it (`ip netns exec` mounts
+ * one for its namespace; `unshare -n` alone does not), so the device there must have the ifindex and
+ * address netlink reports for this one. throws StepError rather than use another device's flags.
  */
-export function openUnmanagedTap(name: string): OpenedTap {
+function kernelTunFlags(name: string, link: LinkDescription): number {
+  let ifindex: string;
+  let address: string;
+  let text: string;
+  try {
+    ifindex = sysfsAttribute(name, "ifindex");
+    address = sysfsAttribute(name, "address");
+    text = sysfsAttribute(name, "tun_flags");
+  } catch (err) {
+    if (!(err instanceof Error && "code" in err && err.code === "ENOENT")) {
+      throw new StepError(`failed to read the flags of TAP ${name}: ${systemReason(err)}`);
+    }
+    ifindex = "";
+    address = "";
+    text = "";
+  }
+  if (ifindex !== String(link.ifindex) || address !== link.address) {
+    throw new StepError(`failed to read the flags of TAP ${name}: /sys shows another network namespace, where ${name} is missing or another device`, {
+      hint: "run the launcher through ip netns exec, which mounts /sys for the namespace, or mount it yourself in a mount namespace of your own (unshare -m, then mount -t sysfs sysfs /sys)",
+    });
+  }
+  if (!/^0x[0-9a-f]{1,4}$/.test(text)) {
+    throw new StepError(`failed to read the flags of TAP ${name}: /sys/class/net/${name}/tun_flags holds ${JSON.stringify(text)}, not a hex number`);
+  }
+  return Number.parseInt(text.slice(2), 16) & ~IFF_PERSIST;
+}
+
+/**
+ * Attaches to the existing TAP `name` with exactly the flags the kernel has for it (TUNSETIFF would
+ * otherwise rewrite them), and changes nothing else: no MAC, MTU, up/down or bridge. Needs no
+ * privilege when the TAP belongs to the caller's user or group, or to nobody (then it warns: anyone
+ * can attach it). throws StepError saying how to fix each failure.
+ */
+export function openUnmanagedTap(name: string, log: ConsolaInstance): OpenedTap {
   checkInterfaceName(name, "TAP name");
   const link = describeLink(name);
   if (link === null) throw new StepError(`TAP ${name} does not exist in this network namespace`, { hint: createHint(name) });
@@ -53,8 +133,8 @@ export function openUnmanagedTap(name: string): OpenedTap {
   if (link.tun.persist !== true) {
     throw new StepError(`TAP ${name} is not persistent: it belongs to a running program`, { hint: createHint(name) });
   }
-  const tun = link.tun;
-  const flags = IFF_TAP | (tun.pi === true ? 0 : IFF_NO_PI) | (tun.vnet_hdr === true ? IFF_VNET_HDR : 0) | (tun.multi_queue === true ? IFF_MULTI_QUEUE : 0);
+  const flags = kernelTunFlags(name, link);
+  const owner = ownerLabel(link.tun);
 
   let tunFd: number;
   try {
@@ -69,20 +149,29 @@ export function openUnmanagedTap(name: string): OpenedTap {
   } catch (err) {
     closeFd(tunFd);
     const code = err instanceof SysError ? err.code : "";
-    const owner = [tun.user === undefined ? null : `user ${tun.user}`, tun.group === undefined ? null : `group ${tun.group}`].filter(Boolean).join(" and ") || "root only";
-    if (code === "EPERM") {
+    if (code === "EPERM" && (flags & IFF_NAPI_FRAGS) !== 0) {
+      throw new StepError(`TAP ${name} has IFF_NAPI_FRAGS, which only a process with CAP_NET_ADMIN may attach: ${systemReason(err)}`, {
+        hint: `an administrator makes it again without IFF_NAPI_FRAGS: ${recreateCommand(name, flags, link)}`,
+      });
+    }
+    if (code === "EPERM" && owner !== null) {
       throw new StepError(`TAP ${name} belongs to someone else (${owner}): ${systemReason(err)}`, { hint: createHint(name) });
     }
     if (code === "EBUSY") {
       throw new StepError(`TAP ${name} is in use by another program: ${systemReason(err)}`, { hint: "stop the program holding it, or use another TAP" });
     }
-    throw new StepError(`failed to attach to TAP ${name}: ${systemReason(err)}`);
+    throw new StepError(`failed to attach to TAP ${name}: ${systemReason(err)}`, {
+      hint: code === "EPERM" ? "the TAP has no owner, so the kernel's own check let you in: a security module (SELinux, AppArmor) refused" : "",
+    });
   }
   const tap = adoptTapFd(tunFd, `TAP ${name}`);
   // If the device vanished between the look and the attach, TUNSETIFF made a new one: refuse it.
   if (describeLink(name)?.tun?.persist !== true) {
     closeFd(tap.fd);
     throw new StepError(`TAP ${name} disappeared while it was being opened`, { hint: createHint(name) });
+  }
+  if (owner === null) {
+    log.warn(`TAP ${name} has no owner or group: any user on this host can attach it and read or send its frames; to give it one, as root: ${recreateCommand(name, flags, link)}`);
   }
   return tap;
 }

@@ -7,11 +7,16 @@ export const IFF_UP = 0x1;
 // <linux/if_tun.h>
 export const IFF_TUN = 0x0001;
 export const IFF_TAP = 0x0002;
+export const IFF_NAPI = 0x0010;
+export const IFF_NAPI_FRAGS = 0x0020; // only CAP_NET_ADMIN may request it
 export const IFF_MULTI_QUEUE = 0x0100;
+export const IFF_PERSIST = 0x0800; // shown by tun_flags; TUNSETIFF does not take it
 export const IFF_NO_PI = 0x1000;
+export const IFF_ONE_QUEUE = 0x2000; // kept for old programs; not shown by `ip -d link`
 export const IFF_VNET_HDR = 0x4000;
 export const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
 export const TUNSETPERSIST = 0x400454cb; // _IOW('T', 203, int)
+export const TUNSETOWNER = 0x400454cc; // _IOW('T', 204, int)
 export const TUNGETFEATURES = 0x800454cf; // _IOR('T', 207, unsigned int)
 export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int)
 export const TUNGETIFF = 0x800454d2; // _IOR('T', 210, unsigned int)

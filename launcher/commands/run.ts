@@ -1,6 +1,7 @@
 // The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
 import { defineCommand, type ArgsDef, type CommandContext } from "citty";
-import { StepError } from "../../shared/errors.ts";
+import { UsageError } from "../../shared/errors.ts";
+import { checkInterfaceName } from "../../shared/ifname.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 import { closeInheritedFdsOnExec } from "../fds.ts";
@@ -18,25 +19,44 @@ export const runArgs = {
   ...verbosityArgs,
 } satisfies ArgsDef;
 
-/** Everything after `--`: the guest command. */
+/** Everything after `--`: the guest command (launcher/cli.ts checked every word before it). */
 function guestCommand(rawArgs: readonly string[]): string[] {
   const separator = rawArgs.indexOf("--");
   return separator < 0 ? [] : rawArgs.slice(separator + 1);
 }
 
+/** Whether the option `--name` was given (rather than left at its default). */
+function given(rawArgs: readonly string[], name: string): boolean {
+  const separator = rawArgs.indexOf("--");
+  return (separator < 0 ? rawArgs : rawArgs.slice(0, separator)).some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+}
+
+/** The options that only make sense together, checked before anything is opened or run. throws UsageError. */
+function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs: readonly string[], command: readonly string[]): void {
+  if (command.length === 0) throw new UsageError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
+  if (args.unmanaged === true && args.tap === undefined) throw new UsageError("--unmanaged needs --tap=NAME, the TAP to open");
+  if (args.tap !== undefined && args.unmanaged !== true) {
+    throw new UsageError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
+  }
+  const helperOption = ["br", "helper"].find((name) => given(rawArgs, name));
+  if (args.tap !== undefined && helperOption !== undefined) {
+    throw new UsageError(`--${helperOption} chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other`);
+  }
+  if (args.relay !== undefined && args.relay !== "stream" && args.relay !== "dgram") {
+    throw new UsageError(`--relay must be stream or dgram, not ${JSON.stringify(args.relay)}`);
+  }
+  if (args.tap !== undefined) checkInterfaceName(args.tap, "TAP name");
+  else checkInterfaceName(args.br, "bridge name");
+}
+
 export async function runLauncher({ args, rawArgs }: CommandContext<typeof runArgs>): Promise<void> {
   const log = loggerFor(args);
   closeInheritedFdsOnExec();
+  const command = guestCommand(rawArgs);
+  checkCombination(args, rawArgs, command);
+  const relay = args.relay === "stream" || args.relay === "dgram" ? args.relay : undefined;
   await reportFailure(log, async () => {
-    const command = guestCommand(rawArgs);
-    if (command.length === 0) throw new StepError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
-    if (args.unmanaged === true && args.tap === undefined) throw new StepError("--unmanaged needs --tap=NAME, the TAP to open");
-    if (args.tap !== undefined && args.unmanaged !== true) {
-      throw new StepError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
-    }
-    const relay = args.relay;
-    if (relay !== undefined && relay !== "stream" && relay !== "dgram") throw new StepError(`--relay must be stream or dgram, not ${JSON.stringify(relay)}`);
-    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log);
+    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap, log) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log);
     if (relay === undefined) {
       log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is fd 3 of ${command[0]}`);
       process.exitCode = await runGuestWithTap(command, tap, log);

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { adminTap, unmanagedState } from "../support/admin-tap.ts";
+import { IFF_NAPI } from "../../shared/kernel.ts";
+import { flaggedTapCommand, NAPI_TAP_FLAGS } from "../support/flagged-tap.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { lineReader } from "../support/lines.ts";
@@ -16,6 +18,14 @@ afterAll(() => installed.uninstall());
 function asAlice(ns: TestNetns, args: string[]): string[] {
   return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, ...args];
 }
+
+/** The TUN flags the kernel keeps for a device of `ns` (`ip netns exec` mounts the namespace's own /sys). */
+async function tunFlags(ns: TestNetns, name: string): Promise<string> {
+  return (await ns.exec("cat", `/sys/class/net/${name}/tun_flags`)).trim();
+}
+
+/** <linux/if_tun.h> */
+const IFF_NAPI_FRAGS = 0x0020;
 
 describe("opening an unmanaged TAP", () => {
   test("as its owner, without privilege: fd 3 is the TAP, and nothing on it changes", async () => {
@@ -75,6 +85,86 @@ describe("opening an unmanaged TAP", () => {
         holder.kill();
         await holder.exited;
       }
+    });
+  });
+
+  // `ip -d link` does not show IFF_NAPI or IFF_ONE_QUEUE, and TUNSETIFF on an existing TAP rewrites both.
+  for (const [label, make, flag] of [
+    ["IFF_NAPI (which iproute2 cannot set)", (ns: TestNetns) => ns.exec(...flaggedTapCommand("tapn", NAPI_TAP_FLAGS, ALICE.uid)), IFF_NAPI],
+    ["IFF_ONE_QUEUE", (ns: TestNetns) => ns.exec("ip", "tuntap", "add", "dev", "tapn", "mode", "tap", "user", String(ALICE.uid), "vnet_hdr", "one_queue"), 0x2000],
+  ] as const) {
+    test(`a TAP with ${label} keeps it after the guest ran on it`, async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await make(ns);
+        await ns.ip("link", "set", "tapn", "master", "br0", "up");
+        const flags = await tunFlags(ns, "tapn");
+        expect(Number.parseInt(flags, 16) & flag).toBe(flag);
+        const before = unmanagedState(await ns.link("tapn"));
+        const result = await run(asAlice(ns, ["--tap=tapn", "--unmanaged", "--", "true"]));
+        expect(result.stderr).toContain("tapn (vnet header) is fd 3 of true");
+        expect(result.exitCode).toBe(0);
+        expect(await tunFlags(ns, "tapn")).toBe(flags);
+        expect(unmanagedState(await ns.link("tapn"))).toEqual(before);
+      });
+    });
+  }
+
+  test("a TAP with IFF_NAPI_FRAGS is refused, not opened without it", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.exec(...flaggedTapCommand("tapn", NAPI_TAP_FLAGS | IFF_NAPI_FRAGS, ALICE.uid));
+      const flags = await tunFlags(ns, "tapn");
+      const result = await run(asAlice(ns, ["--tap=tapn", "--unmanaged", "--", "true"]));
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/TAP tapn has IFF_NAPI_FRAGS, which only a process with CAP_NET_ADMIN may attach: Operation not permitted \(EPERM\)/);
+      expect(result.stderr).toContain("ip tuntap del dev tapn mode tap && ip tuntap add dev tapn mode tap user 4101 vnet_hdr");
+      expect(await tunFlags(ns, "tapn")).toBe(flags);
+    });
+  });
+
+  // /sys shows the namespace it was mounted for: after `unshare -n` alone, the namespace ns (which
+  // `ip netns exec` mounted /sys for), not the one the TAP is in.
+  for (const [label, setup] of [
+    ["has no device of that name", async () => {}],
+    // ifindex 3 there (after lo and br0), 2 in the TAP's own namespace; and another address.
+    ["has another TAP of that name", async (ns: TestNetns) => adminTap(ns, "tapu0")],
+  ] as const) {
+    test(`refused when /sys shows another network namespace, which ${label}`, async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await setup(ns);
+        const inner = 'ip tuntap add dev tapu0 mode tap user 4101 vnet_hdr && exec "$@"';
+        const result = await run([...ns.prefix(), "unshare", "-n", "sh", "-c", inner, "sh",
+          ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "--tap=tapu0", "--unmanaged", "--", "true"]);
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain("failed to read the flags of TAP tapu0: /sys shows another network namespace, where tapu0 is missing or another device");
+        expect(result.stderr).toContain("ip netns exec");
+      });
+    });
+  }
+
+  test("a TAP with no owner and no group opens for anyone, with a warning that says so and how to fix it", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.exec("ip", "tuntap", "add", "dev", "tapu0", "mode", "tap", "vnet_hdr");
+      await ns.ip("link", "set", "tapu0", "master", "br0", "up");
+      const result = await run(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--quiet", "--", "true"]));
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toBe(
+        "tap-launcher: warning: TAP tapu0 has no owner or group: any user on this host can attach it and read or send its frames; " +
+        "to give it one, as root: ip tuntap del dev tapu0 mode tap && ip tuntap add dev tapu0 mode tap user 4101 vnet_hdr && ip link set tapu0 master br0 up\n",
+      );
+    });
+  });
+
+  test("a TAP of the user's gets no such warning", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await adminTap(ns, "tapu0");
+      const result = await run(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--quiet", "--", "true"]));
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toBe("");
     });
   });
 });

@@ -1,0 +1,111 @@
+// A command line checked strictly against a citty ArgsDef, before citty's own lenient parser sees it.
+import type { ArgDef, ArgsDef } from "citty";
+import { UsageError } from "../shared/errors.ts";
+
+/** What a strictly checked command line holds. */
+export interface CheckedArgv {
+  /** The options in one spelling citty reads the same way: `--name` for a switch, `--name=VALUE` otherwise. */
+  options: string[];
+  /** The words after the first `--`, untouched; null when there was no `--`. */
+  guest: string[] | null;
+  /** `--help` or `-h` was given. */
+  help: boolean;
+}
+
+/** An option of the definition, with the spellings that name it. */
+interface KnownOption {
+  name: string;
+  def: ArgDef;
+}
+
+/** The help switch every command takes, as citty offers it. */
+export const HELP_OPTION = { type: "boolean", alias: "h", description: "Show this help" } satisfies ArgDef;
+
+function aliasesOf(def: ArgDef): string[] {
+  if (!("alias" in def) || def.alias === undefined) return [];
+  return Array.isArray(def.alias) ? def.alias : [def.alias];
+}
+
+/** `-x` and `--name` spellings of each option, mapped to it. */
+function spellings(argsDef: ArgsDef): Map<string, KnownOption> {
+  const known = new Map<string, KnownOption>();
+  const all: ArgsDef = { help: HELP_OPTION, ...argsDef };
+  for (const [name, def] of Object.entries(all)) {
+    if (def.type === "positional") continue;
+    const option = { name, def };
+    known.set(`--${name}`, option);
+    for (const alias of aliasesOf(def)) known.set(alias.length === 1 ? `-${alias}` : `--${alias}`, option);
+  }
+  return known;
+}
+
+/**
+ * Checks `argv` exactly, as parseHelperArgv does for the helper: only the options `argsDef` defines
+ * (and --help), each at most once (an alias and its long name count as one), a switch only as
+ * `--name` or its `-x`, a value as `--name=VALUE` or `--name VALUE` (VALUE not empty and not starting
+ * with `-`; `--name=-x` says it is meant). With `takesGuest`, the first `--` ends the options and
+ * everything after it is returned untouched; otherwise `--` and any other word are refused
+ * (`refuseStrayWord` may first throw a UsageError that says better why a word is misplaced).
+ * citty alone would ignore unknown options, keep the last of repeated ones, read `--switch=no` as on,
+ * and take a `--` as a value. throws UsageError naming the option or word.
+ */
+export function checkArgv(argv: readonly string[], argsDef: ArgsDef, takesGuest: boolean, refuseStrayWord: (word: string) => void = () => {}): CheckedArgv {
+  const known = spellings(argsDef);
+  const options: string[] = [];
+  const seen = new Set<string>();
+  let help = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") {
+      if (!takesGuest) throw new UsageError(`unexpected argument "--": this command takes no guest command`);
+      return finish(known, seen, help, { options, guest: argv.slice(i + 1), help });
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      refuseStrayWord(arg);
+      if (takesGuest) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}: the guest command goes after --, as in -- ${arg} …`);
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    }
+    const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const spelling = equals < 0 ? arg : arg.slice(0, equals);
+    const option = known.get(spelling);
+    if (option === undefined) throw new UsageError(`unknown option ${JSON.stringify(spelling)}`);
+    const long = `--${option.name}`;
+    if (seen.has(option.name)) throw new UsageError(`${long} given more than once`);
+    seen.add(option.name);
+    if (option.def.type === "boolean") {
+      if (equals >= 0) throw new UsageError(`${long} is a switch and takes no value (${JSON.stringify(arg)}): give it alone, or leave it out`);
+      if (option.name === "help") help = true;
+      else options.push(long);
+      continue;
+    }
+    let value: string;
+    if (equals >= 0) {
+      value = arg.slice(equals + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("-")) {
+        throw new UsageError(`${long} needs a value: ${long}=${option.def.valueHint ?? "VALUE"}`);
+      }
+      value = next;
+      i += 1;
+    }
+    if (value === "") throw new UsageError(`${long} needs a value: ${long}=${option.def.valueHint ?? "VALUE"}`);
+    const choices = option.def.type === "enum" ? (option.def.options ?? []) : [];
+    if (choices.length > 0 && !choices.includes(value)) {
+      throw new UsageError(`${long} must be one of ${choices.join(", ")}, not ${JSON.stringify(value)}`);
+    }
+    options.push(`${long}=${value}`);
+  }
+  return finish(known, seen, help, { options, guest: null, help });
+}
+
+/** `checked`, once every required option was given (a lone --help needs none). throws UsageError. */
+function finish(known: Map<string, KnownOption>, seen: Set<string>, help: boolean, checked: CheckedArgv): CheckedArgv {
+  if (help) return checked;
+  for (const { name, def } of known.values()) {
+    if (def.required === true && def.default === undefined && !seen.has(name)) {
+      throw new UsageError(`missing --${name}=${def.valueHint ?? "VALUE"}`);
+    }
+  }
+  return checked;
+}
