@@ -22,9 +22,15 @@
 #error "compile with -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
 #endif
 
+/* Set once the shim is the caller: from then on EPERM means the kernel did not grant the shim its
+ * privilege at exec, for a reason outside the shim, so a second line names the reasons and the fixes. */
+static const char *eperm_cause;
+
 static void fail(const char *step)
 {
-    fprintf(stderr, "tap-bridge-helper: failed to %s: %s\n", step, strerror(errno));
+    const int error = errno;
+    fprintf(stderr, "tap-bridge-helper: failed to %s: %s\n", step, strerror(error));
+    if (error == EPERM && eperm_cause != NULL) fprintf(stderr, "tap-bridge-helper: %s\n", eperm_cause);
     _exit(1);
 }
 
@@ -57,6 +63,12 @@ int main(int argc, char **argv)
     if (setresgid(gid, gid, gid) != 0) fail("set group ids to the caller's");
     if (setresuid(uid, uid, uid) != 0) fail("set user ids to the caller's");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail("reset keep-capabilities");
+    /* The kernel ignores the setuid bit and file capabilities on a nosuid mount and under no_new_privs. */
+    eperm_cause = "it started without its privilege: it sits on a nosuid mount (install it on another: "
+                  "tap-launcher install --prefix=DIR), or the caller runs under no_new_privs (systemd "
+                  "NoNewPrivileges=, a container, flatpak: run the VM outside that, or use a TAP made beforehand "
+                  "with tap-launcher --tap=NAME --unmanaged, which needs no privilege), or it lost its setuid bit "
+                  "or capability (reinstall it); tap-launcher doctor tells which";
     if (set_capabilities(net_admin, net_admin, net_admin) != 0) fail("keep only CAP_NET_ADMIN");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) fail("clear ambient capabilities");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) != 0) fail("pass CAP_NET_ADMIN on");

@@ -1,5 +1,5 @@
-// `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the ACL for this user.
-import { existsSync, lstatSync, readdirSync, statSync } from "node:fs";
+// `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the caller, the ACL and the bridges.
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
@@ -8,6 +8,7 @@ import { SysError } from "../shared/errors.ts";
 import { closeFd } from "../shared/libc.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
+import { nosuidMountOf } from "./mounts.ts";
 
 export type Severity = "ok" | "warn" | "error" | "critical";
 
@@ -50,10 +51,14 @@ export function checkHelper(shim: string): Finding[] {
   const findings: Finding[] = [];
   const privilege = privilegeOf(shim);
   const privileged = privilege.setuid || privilege.setgid || privilege.capabilities;
-  if (isBunExecutable(shim)) {
+  const bunExecutable = isBunExecutable(shim);
+  const nosuidMount = privileged && !bunExecutable ? nosuidMountOf(shim) : null;
+  if (bunExecutable) {
     findings.push(privileged
       ? { severity: "critical", subject: shim, message: `a Bun executable with ${privilege.capabilities ? "file capabilities" : "the setuid/setgid bit"}: any user can run code with its privilege through BUN_OPTIONS or BUN_BE_BUN`, fix: `now, as root: chmod u-s,g-s ${shim}; setcap -r ${shim}; then tap-launcher install` }
       : { severity: "warn", subject: shim, message: "the Bun helper itself, unprivileged: it works only for root", fix: "as root: tap-launcher install (then use PREFIX/libexec/tap-bridge-helper)" });
+  } else if (nosuidMount !== null) {
+    findings.push({ severity: "error", subject: shim, message: `on a nosuid mount (${nosuidMount}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN"`, fix: "as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)" });
   } else if (privilege.setuid && lstatSync(shim).uid === 0) {
     findings.push({ severity: "ok", subject: shim, message: `exec shim, setuid mode (${describeMode(shim)})` });
   } else if (privilege.capabilities) {
@@ -84,8 +89,66 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
   return findings;
 }
 
-/** The ACL files this user can read and the decision they give for each bridge. */
-export function checkAcl(aclFile: string, bridges: string[]): Finding[] {
+/**
+ * This process runs under no_new_privs (`NoNewPrivs: 1` in /proc/self/status; inherited by every
+ * child, so the VM started from here would have it too): the kernel then ignores the shim's setuid
+ * bit and file capabilities. Root needs neither, so only others are told.
+ */
+export function checkNoNewPrivs(uid: number): Finding[] {
+  const noNewPrivs = /^NoNewPrivs:\s*(\d+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  if (noNewPrivs !== "1" || uid === 0) return [];
+  return [{
+    severity: "error", subject: `uid ${uid}`, message: "this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper's setuid bit and file capabilities, so every run fails with \"failed to keep only CAP_NET_ADMIN\"",
+    fix: "run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege",
+  }];
+}
+
+/** A bridge in this network namespace, as netlink reports it. */
+export interface BridgeLink {
+  name: string;
+  /** Alternative names (`ip link property add … altname`): the ACL decides on every name of the device. */
+  altNames: string[];
+  ifindex: number;
+  address: string;
+}
+
+/** `addr_assign_type` of a device whose address was set from user space (`ip link set … address`). <linux/netdevice.h> */
+const NET_ADDR_SET = 3;
+
+/**
+ * Whether `bridge` keeps its MAC address. A bridge without a set address takes the lowest MAC of its
+ * ports, and any caller can set its TAP's MAC through the fd: the helper's `fe:` MAC only prevents
+ * accidents. The kernel reports how the address came to be only in sysfs, and /sys shows the network
+ * namespace that mounted it (`ip netns exec` mounts one for its namespace): the device is trusted to
+ * be the same only when its index and address agree with netlink's.
+ */
+export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
+  const subject = `bridge ${bridge.name}`;
+  const readSysfs = (file: string): string | null => {
+    try {
+      return readFileSync(`/sys/class/net/${bridge.name}/${file}`, "utf8").trim();
+    } catch {
+      return null;
+    }
+  };
+  const assignType = readSysfs("addr_assign_type");
+  if (readSysfs("ifindex") !== String(bridge.ifindex) || readSysfs("address") !== bridge.address || assignType === null) {
+    return { severity: "warn", subject, message: "cannot tell whether its MAC address is fixed: /sys shows another network namespace", fix: "run doctor through ip netns exec NS, which mounts /sys for that namespace" };
+  }
+  if (Number(assignType) === NET_ADDR_SET) return { severity: "ok", subject, message: `MAC address ${bridge.address} is fixed: no port's MAC can move it` };
+  return {
+    severity: "warn", subject,
+    message: `MAC address ${bridge.address} is not fixed (addr_assign_type ${assignType}): a caller can give its TAP a lower MAC and the bridge takes that as its own address`,
+    fix: `ip link set ${bridge.name} address ${bridge.address} (setting it, even to the address it has, makes it fixed)`,
+  };
+}
+
+/**
+ * The ACL files this user can read and the decision they give for each bridge; an error when bridges
+ * exist and none is allowed. `asRoot`: also whether each allowed bridge's MAC address is fixed, which
+ * only an administrator can change.
+ */
+export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean): Finding[] {
   let acl;
   try {
     acl = loadAcl(aclFile);
@@ -96,20 +159,27 @@ export function checkAcl(aclFile: string, bridges: string[]): Finding[] {
   const findings: Finding[] = [{ severity: "ok", subject: aclFile, message: `read ${acl.filesRead.join(", ")}` }];
   for (const warning of acl.warnings) findings.push({ severity: "warn", subject: aclFile, message: warning });
   if (bridges.length === 0) findings.push({ severity: "warn", subject: "bridges", message: "no bridge in this network namespace", fix: "ip link add br0 type bridge" });
+  let allowedCount = 0;
   for (const bridge of bridges) {
-    const decision = decideBridgeAccess(acl.rules, bridge);
+    const decision = decideBridgeAccess(acl.rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] });
     const rule = decision.denyRule ?? decision.allowRule;
     const where = rule === null ? "no rule matches" : `"${rule.action} ${rule.bridge ?? "all"}" at ${rule.file}:${rule.line}`;
     findings.push(decision.allowed
-      ? { severity: "ok", subject: `bridge ${bridge}`, message: `allowed for you (${where})` }
-      : { severity: "warn", subject: `bridge ${bridge}`, message: `denied for you (${where})`, fix: decision.denyRule === null ? `add "allow ${bridge}" to ${aclFile}` : "" });
+      ? { severity: "ok", subject: `bridge ${bridge.name}`, message: `allowed for you (${where})` }
+      : { severity: "warn", subject: `bridge ${bridge.name}`, message: `denied for you (${where})`, fix: decision.denyRule === null ? `add "allow ${bridge.name}" to ${aclFile}` : "" });
+    if (decision.allowed) allowedCount += 1;
+    if (decision.allowed && asRoot) findings.push(checkBridgeAddressFixed(bridge));
+  }
+  if (bridges.length > 0 && allowedCount === 0) {
+    findings.push({ severity: "error", subject: aclFile, message: `no bridge is allowed for you: it denies ${bridges.map((bridge) => bridge.name).join(", ")}`, fix: `ask the administrator to add "allow BR" for the bridge you need to ${aclFile}` });
   }
   return findings;
 }
 
 /** Bridges in this network namespace, from `ip -j link show type bridge`. */
-export function listBridges(): string[] {
+export function listBridges(): BridgeLink[] {
   const result = Bun.spawnSync({ cmd: ["ip", "-j", "link", "show", "type", "bridge"], stdout: "pipe", stderr: "ignore" });
   if (result.exitCode !== 0) return [];
-  return (JSON.parse(result.stdout.toString() || "[]") as { ifname: string }[]).map((link) => link.ifname);
+  const links = JSON.parse(result.stdout.toString() || "[]") as { ifname: string; ifindex: number; address?: string; altnames?: string[] }[];
+  return links.map((link) => ({ name: link.ifname, altNames: link.altnames ?? [], ifindex: link.ifindex, address: link.address ?? "" }));
 }

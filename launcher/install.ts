@@ -8,6 +8,7 @@ import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError } from "../shared/errors.ts";
 import { extendedAttribute } from "../shared/libc.ts";
 import { installLayout, type InstallLayout } from "./layout.ts";
+import { nosuidMountOf } from "./mounts.ts";
 
 export type InstallMode = "setuid" | "caps";
 
@@ -68,6 +69,33 @@ export function makeTrustedPath(dir: string, prefix: string): void {
     }
     const problem = untrustedBecause(path, allowSticky);
     if (problem !== null) throw new StepError(problem);
+  }
+}
+
+/**
+ * Checks, without creating or following anything, every directory from / down to `dir` that exists,
+ * as makeTrustedPath does: uninstall must not remove files through a folder someone else controls
+ * (a user's prefix whose libexec/ links into a real installation). Stops at the first missing one:
+ * nothing below it can exist. throws StepError naming the directory.
+ */
+export function checkTrustedPath(dir: string, prefix: string): void {
+  const root = resolve(prefix);
+  let path = "";
+  for (const part of resolve(dir).split(sep).filter(Boolean)) {
+    path += `/${part}`;
+    if (!pathExists(path)) return;
+    const problem = untrustedBecause(path, path !== root && !path.startsWith(`${root}/`));
+    if (problem !== null) throw new StepError(problem, { hint: "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control" });
+  }
+}
+
+/** True when `path` exists, itself: a symbolic link counts even when it leads nowhere. */
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -138,7 +166,14 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
 
   // Every check before anything is written; nothing that exists is changed.
-  makeTrustedPath(dirname(layout.shim), layout.prefix);
+  const libexec = dirname(layout.shim);
+  const nosuidMount = nosuidMountOf(libexec);
+  if (nosuidMount !== null) {
+    throw new StepError(`${libexec} is on a nosuid mount (${nosuidMount}): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail`, {
+      hint: "install under a prefix on a mount without nosuid (findmnt -T DIR shows a folder's mount options), such as /usr/local",
+    });
+  }
+  makeTrustedPath(libexec, layout.prefix);
 
   placeUnprivileged(builtHelper, layout.helper);
   log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
@@ -171,9 +206,11 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
+  // Every folder checked before anything is removed, as install checks them before writing.
+  for (const dir of [dirname(layout.shim), dirname(layout.launcher)]) checkTrustedPath(dir, layout.prefix);
   let removed = 0;
   for (const path of [layout.shim, layout.helper, layout.launcher, `${layout.shim}.new`, `${layout.helper}.new`, `${layout.launcher}.new`]) {
-    if (!existsSync(path)) continue;
+    if (!pathExists(path)) continue;
     rmSync(path);
     removed += 1;
     log.success(`removed ${path}`);

@@ -1,27 +1,30 @@
 // `tap-launcher doctor`: one screen of checks, each with what to fix.
 import { defineCommand } from "citty";
 import { ACL_FILE } from "../../helper/config.ts";
-import { checkAcl, checkHelper, checkTunDevice, listBridges, type Finding, type Severity } from "../doctor.ts";
+import { checkAcl, checkHelper, checkNoNewPrivs, checkTunDevice, listBridges, type Finding, type Severity } from "../doctor.ts";
 import { defaultHelper } from "../layout.ts";
 import { loggerFor, verbosityArgs } from "../cli.ts";
 
-const LABEL: Record<Severity, string> = { ok: "ok", warn: "warning", error: "ERROR", critical: "CRITICAL" };
+/** The word each finding's line starts with, exactly once: the logger writes `warning: ` itself. */
+const LABEL: Record<Severity, string> = { ok: "ok: ", warn: "", error: "ERROR: ", critical: "CRITICAL: " };
 
 export const doctor = defineCommand({
-  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, and what the ACL allows you; say what to fix" },
+  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, no_new_privs, what the ACL allows you and (as root) the bridges' addresses; say what to fix" },
   args: {
     helper: { type: "string", description: "The helper to check (default: the installed one)" },
     ...verbosityArgs,
   },
   run({ args }) {
     const log = loggerFor(args);
+    const uid = process.getuid?.() ?? -1;
     const findings: Finding[] = [
       checkTunDevice(),
       ...checkHelper(args.helper ?? defaultHelper()),
-      ...checkAcl(ACL_FILE, listBridges()),
+      ...checkNoNewPrivs(uid),
+      ...checkAcl(ACL_FILE, listBridges(), uid === 0),
     ];
     for (const finding of findings) {
-      const line = `${LABEL[finding.severity]}: ${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;
+      const line = `${LABEL[finding.severity]}${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;
       if (finding.severity === "ok") log.success(line);
       else if (finding.severity === "warn") log.warn(line);
       else log.error(line);

@@ -1,6 +1,6 @@
 // `tap-launcher install` in both modes, and the installed helper used by a real unprivileged user.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { grantPrivilege, privilegeOf } from "../../launcher/install.ts";
 import { isBunExecutable } from "../../shared/bun-binary.ts";
@@ -104,6 +104,24 @@ for (const mode of ["setuid", "caps"] as const) {
       });
     });
 
+    test("under no_new_privs the shim fails at its first privileged step and says why and what to do", async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        // A second setpriv sets no_new_privs: the first keeps root's permitted set across its exec, and under
+        // no_new_privs the kernel grants a file capability when the old permitted set already holds it.
+        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "setpriv", "--nnp", installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fd).toBeNull();
+        const lines = outcome.stderr.trimEnd().split("\n");
+        expect(lines.length).toBe(2);
+        expect(lines[0]).toBe("tap-bridge-helper: failed to keep only CAP_NET_ADMIN: Operation not permitted");
+        expect(lines[1]).toStartWith("tap-bridge-helper: it started without its privilege: it sits on a nosuid mount");
+        expect(lines[1]).toContain("or the caller runs under no_new_privs (systemd NoNewPrivileges=, a container, flatpak");
+        expect(lines[1]).toContain("tap-launcher --tap=NAME --unmanaged, which needs no privilege");
+        expect(await ns.tapNames()).toEqual([]);
+      });
+    });
+
     test("doctor names the mode and finds nothing to fix in the installation", async () => {
       const doctor = await run([installed.launcher, "doctor", `--helper=${installed.shim}`]);
       expect(doctor.stderr).toContain(mode === "setuid" ? "exec shim, setuid mode" : "exec shim, caps mode (cap_net_admin");
@@ -147,6 +165,64 @@ describe("install refuses an untrusted prefix and changes nothing there", () => 
     } finally {
       await installed.uninstall();
     }
+  });
+});
+
+describe("install and uninstall on a prefix they must not touch", () => {
+  let installed: TestInstall;
+  beforeAll(async () => {
+    installed = await installForTest("setuid");
+  });
+  afterAll(async () => {
+    await installed.uninstall();
+  });
+
+  /** The files of the real installation, each still there. */
+  const intact = () => [installed.shim, installed.helper, installed.launcher].map((path) => existsSync(path));
+
+  test("uninstall of a user's prefix whose libexec and bin link into a real installation: refused, nothing removed", async () => {
+    const prefix = join(sharedFolder("tl-links-"), "p");
+    mkdirSync(prefix);
+    for (const name of ["libexec", "bin"]) {
+      symlinkSync(join(installed.prefix, name), join(prefix, name));
+      lchownSync(join(prefix, name), ALICE.uid, ALICE.gid);
+    }
+    chownSync(prefix, ALICE.uid, ALICE.gid);
+    const result = await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`tap-launcher: ${prefix} is owned by uid ${ALICE.uid}, not root: its owner could replace the helper\n`);
+    expect(result.stderr).toContain("nothing was removed");
+    expect(intact()).toEqual([true, true, true]);
+    expect(readdirSync(prefix).sort()).toEqual(["bin", "libexec"]);
+  });
+
+  test("uninstall of a root-owned prefix whose libexec and bin are symbolic links: refused, nothing removed", async () => {
+    const prefix = join(sharedFolder("tl-links-"), "p");
+    mkdirSync(prefix, { mode: 0o755 });
+    for (const name of ["libexec", "bin"]) symlinkSync(join(installed.prefix, name), join(prefix, name));
+    const result = await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`tap-launcher: ${prefix}/libexec is a symbolic link: give the prefix as a real path\n`);
+    expect(intact()).toEqual([true, true, true]);
+  });
+
+  /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
+  const inPrivateMounts = (script: string) =>
+    run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", sharedFolder("tl-mount-"), installed.launcher, installed.dist]);
+
+  test("install onto a nosuid mount is refused, says why, and creates nothing", async () => {
+    const result = await inPrivateMounts('mount -t tmpfs -o nosuid,mode=0755 tl-nosuid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3"; status=$?; ls -A "$1"; exit $status');
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^tap-launcher: (\/\S+)\/usr\/libexec is on a nosuid mount \(\1\): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail\n/);
+    expect(result.stderr).toContain("tap-launcher: install under a prefix on a mount without nosuid");
+    expect(result.stdout).toBe("");
+  });
+
+  test("the same tmpfs without nosuid: install and uninstall succeed (the control)", async () => {
+    const result = await inPrivateMounts('mount -t tmpfs -o mode=0755 tl-suid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3" && ls "$1/usr/libexec" && "$2" uninstall --prefix="$1/usr" && ls -A "$1/usr"');
+    expect(result.stderr).not.toContain("nosuid");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("tap-bridge-helper\ntap-bridge-helper.bun\n");
   });
 });
 

@@ -1,18 +1,22 @@
-// Catching a helper at the moment it sends the fd: its sendmsg is made to block, and every thread's
+// Catching a helper at the moment it sends the fd: its send is made to wait, and every thread's
 // credentials are read from /proc while it waits; then the socket is drained and the fd received.
 import { readdirSync, readFileSync } from "node:fs";
 import { receiveFd, type ReceivedFd } from "../../shared/fdpass.ts";
 import { AF_UNIX, F_GETFL, F_SETFL, O_NONBLOCK, SO_PASSCRED, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET } from "../../shared/kernel.ts";
 import { closeFd, fcntl, openSocketPair, readOrErrno, setSocketOptionInt, writeOrErrno } from "../../shared/libc.ts";
 
-/** x86-64 syscall number of sendmsg, as /proc/PID/syscall shows it. */
+/**
+ * x86-64 syscall numbers, as /proc/PID/syscall shows them: the helper waits for room in a full socket
+ * in poll() (its send is bounded in time); a plain blocking sender would wait in sendmsg itself.
+ */
+const SYS_POLL = 7;
 const SYS_SENDMSG = 46;
 
 export interface SendMoment {
   exitCode: number;
   stderr: string;
   received: ReceivedFd;
-  /** /proc/PID/task/TID/status of every thread while the helper was blocked in sendmsg. */
+  /** /proc/PID/task/TID/status of every thread while the helper was waiting to send. */
   threads: string[];
 }
 
@@ -58,7 +62,7 @@ export async function catchSendMoment(cmd: string[]): Promise<SendMoment> {
       } catch {
         break;
       }
-      if (syscall.startsWith(`${SYS_SENDMSG} `)) {
+      if (syscall.startsWith(`${SYS_POLL} `) || syscall.startsWith(`${SYS_SENDMSG} `)) {
         for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
           threads.push(readFileSync(`/proc/${child.pid}/task/${tid}/status`, "latin1"));
         }

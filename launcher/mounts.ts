@@ -1,0 +1,48 @@
+// Which mount holds a path, from /proc/self/mountinfo, and whether it is nosuid.
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+/** One mount of /proc/self/mountinfo: its ids, where it sits, and its per-mount options (nosuid is one). */
+interface MountEntry {
+  id: string;
+  parentId: string;
+  mountPoint: string;
+  options: string[];
+}
+
+/** Paths in mountinfo have space, tab, newline and backslash written as octal escapes (`\040`). */
+function unescapeMountPath(text: string): string {
+  return text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+function readMounts(): MountEntry[] {
+  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((line) => {
+    const [id = "", parentId = "", , , mountPoint = "", options = ""] = line.split(" ");
+    return { id, parentId, mountPoint: unescapeMountPath(mountPoint), options: options.split(",") };
+  });
+}
+
+/**
+ * The mount that holds `path`, or where it would be created: the nearest existing folder with its
+ * symbolic links resolved, then the longest mount point containing it. Of several mounts stacked on
+ * that point, the visible one is the one no other of them sits on.
+ */
+function mountHolding(path: string): MountEntry | null {
+  let existing = resolve(path);
+  while (!existsSync(existing)) existing = dirname(existing);
+  const real = realpathSync(existing);
+  const contains = (mountPoint: string) => mountPoint === "/" || real === mountPoint || real.startsWith(`${mountPoint}/`);
+  const candidates = readMounts().filter((mount) => contains(mount.mountPoint));
+  const longest = Math.max(...candidates.map((mount) => mount.mountPoint.length));
+  const stacked = candidates.filter((mount) => mount.mountPoint.length === longest);
+  return stacked.find((mount) => !stacked.some((other) => other.parentId === mount.id)) ?? stacked.at(-1) ?? null;
+}
+
+/**
+ * The mount point of the nosuid mount holding `path`, or null. On such a mount the kernel ignores a
+ * file's setuid bit and its file capabilities at exec, so the shim would run without its privilege.
+ */
+export function nosuidMountOf(path: string): string | null {
+  const mount = mountHolding(path);
+  return mount !== null && mount.options.includes("nosuid") ? mount.mountPoint : null;
+}

@@ -1,0 +1,135 @@
+// `tap-launcher doctor`: the exact line format, no allowed bridge, no_new_privs, a nosuid helper, the bridges' MACs.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { withNetns, type TestNetns } from "../support/netns.ts";
+import { run } from "../support/proc.ts";
+import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+
+let installed: TestInstall;
+beforeAll(async () => {
+  installed = await installForTest("setuid");
+});
+afterAll(() => installed.uninstall());
+
+/** The installed launcher's doctor in `ns` with a 0666 /dev/net/tun, as ALICE (with `setpriv` options) or as root. */
+function doctorIn(ns: TestNetns, as: string[] | "root"): string[] {
+  return [...ns.prefix(), ...withOpenTunDevice(), ...(as === "root" ? [] : as), installed.launcher, "doctor"];
+}
+
+/** stderr as lines. */
+function linesOf(stderr: string): string[] {
+  return stderr.trimEnd().split("\n");
+}
+
+describe("doctor's lines", () => {
+  test("each finding is `tap-launcher: SEVERITY: subject: message[ -- fix: …]`, its severity word written once", async () => {
+    installed.setAcl("allow br0\n");
+    await withNetns(async (ns) => {
+      for (const bridge of ["br0", "brnone"]) await ns.addBridge(bridge);
+      const result = await run(doctorIn(ns, asUser(ALICE)));
+      expect(linesOf(result.stderr)).toEqual([
+        "tap-launcher: ok: /dev/net/tun: mode 0666, opens for this user",
+        `tap-launcher: ok: ${installed.shim}: exec shim, setuid mode (owner 0:0, mode 4755)`,
+        `tap-launcher: ok: ${installed.helper}: Bun helper, unprivileged (owner 0:0, mode 0755)`,
+        `tap-launcher: ok: ${installed.aclFile}: read ${installed.aclFile}`,
+        `tap-launcher: ok: bridge br0: allowed for you ("allow br0" at ${installed.aclFile}:1)`,
+        `tap-launcher: warning: bridge brnone: denied for you (no rule matches) -- fix: add "allow brnone" to ${installed.aclFile}`,
+        "tap-launcher: nothing to fix",
+      ]);
+      expect(result.exitCode).toBe(0);
+    });
+  });
+
+  test("bridges exist but none is allowed for the user: an error with the fix, exit 1", async () => {
+    installed.setAcl("allow br0\ndeny brother\n");
+    try {
+      await withNetns(async (ns) => {
+        for (const bridge of ["brother", "brnone"]) await ns.addBridge(bridge);
+        const result = await run(doctorIn(ns, asUser(ALICE)));
+        const lines = linesOf(result.stderr);
+        expect(lines).toContain(`tap-launcher: warning: bridge brother: denied for you ("deny brother" at ${installed.aclFile}:2)`);
+        expect(lines).toContain(`tap-launcher: ERROR: ${installed.aclFile}: no bridge is allowed for you: it denies brother, brnone -- fix: ask the administrator to add "allow BR" for the bridge you need to ${installed.aclFile}`);
+        expect(lines.at(-1)).toBe("tap-launcher: 1 problem to fix");
+        expect(result.exitCode).toBe(1);
+      });
+    } finally {
+      installed.setAcl("allow br0\n");
+    }
+  });
+});
+
+describe("doctor on what makes the kernel ignore the helper's privilege", () => {
+  test("a caller under no_new_privs is an error with the fix; without it, nothing to fix", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const restricted = await run(doctorIn(ns, [...asUser(ALICE), "setpriv", "--nnp"]));
+      expect(linesOf(restricted.stderr)).toContain(`tap-launcher: ERROR: uid ${ALICE.uid}: this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper's setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege`);
+      expect(restricted.exitCode).toBe(1);
+      const plain = await run(doctorIn(ns, asUser(ALICE)));
+      expect(plain.stderr).not.toContain("no_new_privs");
+      expect(plain.exitCode).toBe(0);
+    });
+  });
+
+  test("a helper on a nosuid mount is an error with the fix, and the shim itself says why it fails", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      // The installation's libexec bound onto itself nosuid, in a private mount namespace only.
+      const nosuid = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+        'mount --bind "$1" "$1" && mount -o remount,bind,nosuid "$1" && shift && exec "$@"', "sh", dirname(installed.shim)];
+      const doctor = await run([...ns.prefix(), ...withOpenTunDevice(), ...nosuid, ...asUser(ALICE), installed.launcher, "doctor"]);
+      const lines = linesOf(doctor.stderr);
+      expect(lines).toContain(`tap-launcher: ERROR: ${installed.shim}: on a nosuid mount (${dirname(installed.shim)}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)`);
+      expect(lines).not.toContain(`tap-launcher: ok: ${installed.shim}: exec shim, setuid mode (owner 0:0, mode 4755)`);
+      expect(doctor.exitCode).toBe(1);
+
+      const shim = await run([...ns.prefix(), ...withOpenTunDevice(), ...nosuid, ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+      expect(shim.exitCode).toBe(1);
+      const shimLines = linesOf(shim.stderr);
+      expect(shimLines[0]).toBe("tap-bridge-helper: failed to keep only CAP_NET_ADMIN: Operation not permitted");
+      expect(shimLines[1]).toStartWith("tap-bridge-helper: it started without its privilege: it sits on a nosuid mount (install it on another: tap-launcher install --prefix=DIR)");
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+});
+
+describe("doctor, as root, on the MAC address of each allowed bridge", () => {
+  test("a bridge without a fixed address is a warning with the fix; after `ip link set BR address X`, ok", async () => {
+    installed.setAcl("allow br0\n");
+    await withNetns(async (ns) => {
+      for (const bridge of ["br0", "brother"]) await ns.addBridge(bridge);
+      const address = (await ns.link("br0")).address;
+      const before = await run(doctorIn(ns, "root"));
+      const warning = `tap-launcher: warning: bridge br0: MAC address ${address} is not fixed (addr_assign_type 1): a caller can give its TAP a lower MAC and the bridge takes that as its own address -- fix: ip link set br0 address ${address} (setting it, even to the address it has, makes it fixed)`;
+      expect(linesOf(before.stderr)).toContain(warning);
+      // Only bridges the ACL allows are anyone's concern here.
+      expect(before.stderr).not.toContain("bridge brother: MAC address");
+      expect(before.exitCode).toBe(0);
+
+      await ns.ip("link", "set", "br0", "address", address);
+      const after = await run(doctorIn(ns, "root"));
+      expect(linesOf(after.stderr)).toContain(`tap-launcher: ok: bridge br0: MAC address ${address} is fixed: no port's MAC can move it`);
+      expect(after.stderr).not.toContain("is not fixed");
+      expect(after.exitCode).toBe(0);
+    });
+  });
+
+  test("not as a user: only an administrator can fix it", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const result = await run(doctorIn(ns, asUser(ALICE)));
+      expect(result.stderr).not.toContain("MAC address");
+      expect(result.exitCode).toBe(0);
+    });
+  });
+
+  test("when /sys shows another network namespace, doctor says it cannot tell and how to check", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      // nsenter changes the network namespace only; /sys stays the host's.
+      const result = await run(["nsenter", `--net=/run/netns/${ns.name}`, ...withOpenTunDevice(), installed.launcher, "doctor"]);
+      expect(linesOf(result.stderr)).toContain("tap-launcher: warning: bridge br0: cannot tell whether its MAC address is fixed: /sys shows another network namespace -- fix: run doctor through ip netns exec NS, which mounts /sys for that namespace");
+    });
+  });
+});
