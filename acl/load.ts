@@ -7,9 +7,11 @@ export const MAX_ACL_FILE_BYTES = 1 << 20;
 /** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
 export const MAX_INCLUDE_DEPTH = 8;
 /**
- * Bounds on the whole ACL, main file and every include read: without them the same large file
- * included many times would cost seconds and gigabytes per run (measured: 300 includes of a 1 MiB
- * file, 18 s and 5.8 GB). Beyond either, the ACL is refused.
+ * Bounds on the whole ACL: the files opened (the main file and every include line followed, whether
+ * it was read, skipped or found to loop) and the bytes read. Without them the same large file
+ * included many times, or a file including itself thousands of times, would cost seconds and
+ * gigabytes per run (measured: 300 includes of a 1 MiB file, 18 s and 5.8 GB). Beyond either, the
+ * ACL is refused.
  */
 export const MAX_ACL_FILES = 64;
 export const MAX_ACL_TOTAL_BYTES = 4 << 20;
@@ -23,6 +25,8 @@ export interface LoadedAcl {
   warnings: string[];
   /** The bytes of every file read so far, for MAX_ACL_TOTAL_BYTES. */
   bytesRead: number;
+  /** The files opened so far, the main file and every include attempted, for MAX_ACL_FILES. */
+  filesOpened: number;
 }
 
 /** The ACL cannot be trusted as a whole: the caller must deny. */
@@ -106,7 +110,7 @@ function errorCode(err: unknown): string {
  * throws AclLoadError when the caller must deny.
  */
 export function loadAcl(mainFile: string): LoadedAcl {
-  const loaded: LoadedAcl = { rules: [], filesRead: [], warnings: [], bytesRead: 0 };
+  const loaded: LoadedAcl = { rules: [], filesRead: [], warnings: [], bytesRead: 0, filesOpened: 1 };
   let main: OpenedFile;
   try {
     main = readAclFile(mainFile);
@@ -120,11 +124,16 @@ export function loadAcl(mainFile: string): LoadedAcl {
   return loaded;
 }
 
-function collect(path: string, file: OpenedFile, includeStack: string[], into: LoadedAcl): void {
+/** Counts `file`'s bytes towards MAX_ACL_TOTAL_BYTES. throws AclLoadError beyond it. */
+function countBytes(path: string, file: OpenedFile, into: LoadedAcl): void {
   into.bytesRead += file.content.byteLength;
   if (into.bytesRead > MAX_ACL_TOTAL_BYTES) {
     throw new AclLoadError(`${path}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`);
   }
+}
+
+function collect(path: string, file: OpenedFile, includeStack: string[], into: LoadedAcl): void {
+  countBytes(path, file, into);
   let entries;
   try {
     entries = parseAclText(file.content, path);
@@ -146,7 +155,8 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
     if (stack.length > MAX_INCLUDE_DEPTH) {
       throw new AclLoadError(`${where}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
     }
-    if (into.filesRead.length >= MAX_ACL_FILES) {
+    into.filesOpened += 1;
+    if (into.filesOpened > MAX_ACL_FILES) {
       throw new AclLoadError(`${where}: the ACL and its includes are more than ${MAX_ACL_FILES} files`);
     }
     let included: OpenedFile;
@@ -159,6 +169,7 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       continue;
     }
     if (stack.includes(included.identity)) {
+      countBytes(entry.path, included, into);
       into.warnings.push(`${where}: skipped include ${entry.path}: include loop`);
       continue;
     }

@@ -14,7 +14,8 @@ import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { closeFd, describeErrno, getSocketOptionInt } from "../shared/libc.ts";
 import { createLogger, reportStepError } from "../shared/log.ts";
-import { linkNames } from "../shared/netlink.ts";
+import { describeLink } from "../shared/netlink.ts";
+import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
@@ -102,7 +103,7 @@ function lookUpBridge(control: InterfaceControl, name: string): { index: number;
     if (err instanceof SysError && err.code === "ENODEV") return err;
     throw err;
   }
-  const link = linkNames(index);
+  const link = describeLink(index);
   return { index, names: [link.name, ...link.altNames] };
 }
 
@@ -122,8 +123,15 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
         hint: `create it first (ip link add ${args.bridge} type bridge), or name an existing bridge`,
       });
     }
-    // From here on the device's canonical name, which the decision was about.
+    // From here on the device's canonical name, which the decision was about (checked again after
+    // the attach, in case the device was renamed meanwhile).
     const [bridge = args.bridge] = found.names;
+    const nameProblem = interfaceNameProblem(bridge);
+    if (nameProblem !== null) {
+      throw new StepError(`failed to find bridge \`${args.bridge}': the device's name ${JSON.stringify(bridge)} is not one the helper handles (${nameProblem})`, {
+        hint: `an administrator renames it (ip link set dev ${args.bridge} name NEWNAME) to printable ASCII`,
+      });
+    }
 
     tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
       ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
@@ -147,6 +155,10 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
     attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.addToBridge(bridge, tap), {
       EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
     });
+    const master = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(control.index(tap)).master);
+    if (master !== found.index) {
+      throw new StepError(`failed to add interface \`${tap}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`, { hint: "run it again" });
+    }
     attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
     attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, fd, SEND_TIMEOUT_MS), {
       EPIPE: "the receiving end closed the socket before the fd arrived",

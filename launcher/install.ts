@@ -75,18 +75,20 @@ export function makeTrustedPath(dir: string, prefix: string): void {
 /**
  * Checks, without creating or following anything, every directory from / down to `dir` that exists,
  * as makeTrustedPath does: uninstall must not remove files through a folder someone else controls
- * (a user's prefix whose libexec/ links into a real installation). Stops at the first missing one:
- * nothing below it can exist. throws StepError naming the directory.
+ * (a user's prefix whose libexec/ links into a real installation). Returns whether all of `dir`
+ * exists: when a folder is missing, nothing below it may be touched, since someone could create it
+ * (a link, say) between this check and the removal. throws StepError naming the directory.
  */
-export function checkTrustedPath(dir: string, prefix: string): void {
+export function checkTrustedPath(dir: string, prefix: string): boolean {
   const root = resolve(prefix);
   let path = "";
   for (const part of resolve(dir).split(sep).filter(Boolean)) {
     path += `/${part}`;
-    if (!pathExists(path)) return;
+    if (!pathExists(path)) return false;
     const problem = untrustedBecause(path, path !== root && !path.startsWith(`${root}/`));
     if (problem !== null) throw new StepError(problem, { hint: "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control" });
   }
+  return true;
 }
 
 /** True when `path` exists, itself: a symbolic link counts even when it leads nowhere. */
@@ -206,11 +208,16 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
-  // Every folder checked before anything is removed, as install checks them before writing.
-  for (const dir of [dirname(layout.shim), dirname(layout.launcher)]) checkTrustedPath(dir, layout.prefix);
+  // Every folder checked before anything is removed, as install checks them before writing; in a
+  // folder that does not (fully) exist there is nothing of ours to remove.
+  const present = new Set([dirname(layout.shim), dirname(layout.launcher)].filter((dir) => checkTrustedPath(dir, layout.prefix)));
   let removed = 0;
   for (const path of [layout.shim, layout.helper, layout.launcher, `${layout.shim}.new`, `${layout.helper}.new`, `${layout.launcher}.new`]) {
-    if (!pathExists(path)) continue;
+    if (!present.has(dirname(path)) || !pathExists(path)) continue;
+    if (lstatSync(path).isDirectory()) {
+      log.warn(`left ${path} alone: it is a directory, which install never makes`);
+      continue;
+    }
     rmSync(path);
     removed += 1;
     log.success(`removed ${path}`);

@@ -1,6 +1,8 @@
-// Which mount holds a path, from /proc/self/mountinfo, and whether it is nosuid.
+// Whether a path is on a nosuid mount (statvfs), and that mount's place (/proc/self/mountinfo) for messages.
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { ST_NOSUID } from "../shared/kernel.ts";
+import { mountFlags } from "../shared/libc.ts";
 
 /** One mount of /proc/self/mountinfo: its ids, where it sits, and its per-mount options (nosuid is one). */
 interface MountEntry {
@@ -39,10 +41,13 @@ function mountHolding(path: string): MountEntry | null {
 }
 
 /**
- * The mount point of the nosuid mount holding `path`, or null. On such a mount the kernel ignores a
+ * The mount point of the nosuid mount holding `path` (or where it would be created), or null. On such a mount the kernel ignores a
  * file's setuid bit and its file capabilities at exec, so the shim would run without its privilege.
  */
 export function nosuidMountOf(path: string): string | null {
-  const mount = mountHolding(path);
-  return mount !== null && mount.options.includes("nosuid") ? mount.mountPoint : null;
+  let existing = resolve(path);
+  while (!existsSync(existing)) existing = dirname(existing);
+  // The kernel's own per-mount flag decides; mountinfo only names the mount for the message.
+  if ((mountFlags(existing) & ST_NOSUID) === 0n) return null;
+  return mountHolding(existing)?.mountPoint ?? existing;
 }

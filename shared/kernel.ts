@@ -101,9 +101,13 @@ export const NLM_F_REQUEST = 0x1;
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
 export const IFLA_IFNAME = 3;
+export const IFLA_MASTER = 10;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_PROP_LIST = 52;
 export const IFLA_ALT_IFNAME = 53;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 /** The type bits of nlattr.nla_type, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
 export const NLA_TYPE_MASK = 0x3fff;
+
+// <sys/statvfs.h>: f_flag bits
+export const ST_NOSUID = 2n;

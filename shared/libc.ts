@@ -34,6 +34,7 @@ const libc = dlopen("libc.so.6", {
   recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   getxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+  statvfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   getuid: { args: [], returns: FFIType.u32 },
   geteuid: { args: [], returns: FFIType.u32 },
   getgid: { args: [], returns: FFIType.u32 },
@@ -223,6 +224,17 @@ export function extendedAttribute(path: string, name: string): Uint8Array | null
   if (n >= 0) return value.slice(0, n);
   if (lastErrno() === ENODATA) return null;
   throw failure("getxattr", `${name} of ${path}`);
+}
+
+/**
+ * The mount flags (f_flag: ST_NOSUID, ST_RDONLY, ...) of the file system holding `path`, from
+ * statvfs(3). struct statvfs on 64-bit glibc: ten 8-byte fields before f_flag, 112 bytes in all.
+ * throws SysError(ENOENT, EACCES, ...).
+ */
+export function mountFlags(path: string): bigint {
+  const result = new BigUint64Array(14);
+  checked("statvfs", sym.statvfs(cString(path), result), path);
+  return result[9] ?? 0n;
 }
 
 /** Real and effective ids of this process. */

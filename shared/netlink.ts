@@ -1,8 +1,8 @@
-// One rtnetlink question: every name of a network device (canonical and alternative), by index.
+// One rtnetlink question about a network device, by index: all its names and the bridge it is a port of.
 import { SysError } from "./errors.ts";
 import { EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
-  AF_NETLINK, IFLA_ALT_IFNAME, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_PROP_LIST, NETLINK_ROUTE, NLA_TYPE_MASK,
+  AF_NETLINK, IFLA_ALT_IFNAME, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_MASTER, IFLA_PROP_LIST, NETLINK_ROUTE, NLA_TYPE_MASK,
   NLM_F_REQUEST, NLMSG_ERROR, RTEXT_FILTER_SKIP_STATS, RTM_GETLINK, RTM_NEWLINK, SOCK_CLOEXEC, SOCK_RAW,
 } from "./kernel.ts";
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
@@ -16,12 +16,14 @@ const NLATTR_SIZE = 4;
 /** One link's reply without statistics is a few KiB; alternative names add at most 128 bytes each. */
 const REPLY_ROOM = 64 * 1024;
 
-export interface LinkNames {
+export interface LinkDescription {
   index: number;
   /** The canonical name (IFLA_IFNAME). */
   name: string;
   /** Alternative names (IFLA_PROP_LIST / IFLA_ALT_IFNAME), in the kernel's order. */
   altNames: string[];
+  /** The index of the bridge (or other master) the device is a port of (IFLA_MASTER), or null. */
+  master: number | null;
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
@@ -60,7 +62,7 @@ function nulTerminated(bytes: Uint8Array, offset: number, length: number): strin
 }
 
 /** Reads the names out of an RTM_NEWLINK reply. throws SysError(EIO) when it is malformed. */
-function parseLinkReply(reply: Uint8Array, length: number, index: number): LinkNames {
+function parseLinkReply(reply: Uint8Array, length: number, index: number): LinkDescription {
   const view = new DataView(reply.buffer, reply.byteOffset, length);
   if (length < NLMSGHDR_SIZE) throw new SysError("recv", EIO, "short rtnetlink reply", `link ${index}`);
   const messageLength = Math.min(view.getUint32(0, true), length);
@@ -73,24 +75,26 @@ function parseLinkReply(reply: Uint8Array, length: number, index: number): LinkN
     throw new SysError("RTM_GETLINK", EIO, `unexpected rtnetlink reply of type ${type}`, `link ${index}`);
   }
   let name: string | null = null;
+  let master: number | null = null;
   const altNames: string[] = [];
   for (const [attrType, offset, size] of attributes(view, NLMSGHDR_SIZE + IFINFOMSG_SIZE, messageLength)) {
     if (attrType === IFLA_IFNAME) name = nulTerminated(reply, offset, size);
+    if (attrType === IFLA_MASTER && size >= 4) master = view.getUint32(offset, true);
     if (attrType !== IFLA_PROP_LIST) continue;
     for (const [propType, propOffset, propSize] of attributes(view, offset, offset + size)) {
       if (propType === IFLA_ALT_IFNAME) altNames.push(nulTerminated(reply, propOffset, propSize));
     }
   }
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  return { index, name, altNames };
+  return { index, name, altNames, master };
 }
 
 /**
- * Every name of the device with interface index `index` in this network namespace, asked of the
- * kernel over rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the
- * device is gone, EMFILE, ...).
+ * The device with interface index `index` in this network namespace, asked of the kernel over
+ * rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
+ * gone, EMFILE, ...).
  */
-export function linkNames(index: number): LinkNames {
+export function describeLink(index: number): LinkDescription {
   const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   try {
     const request = linkRequest(index);

@@ -116,6 +116,22 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
     expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
   });
 
+  test("a file that includes itself thousands of times is refused: a loop counts as a file opened", () => {
+    const loop = join(dir, "loop.conf");
+    writeFileSync(loop, `include ${loop}\n`.repeat(100));
+    expect(() => loadAcl(loop)).toThrow(new AclLoadError(`${loop}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+    // 1 MiB of self-includes: each looped read counts its bytes too.
+    const bigLoop = join(dir, "big-loop.conf");
+    writeFileSync(bigLoop, `include ${bigLoop}\n`.repeat(Math.floor(MAX_ACL_FILE_BYTES / (bigLoop.length + 9))));
+    expect(() => loadAcl(bigLoop)).toThrow(new AclLoadError(`${bigLoop}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`));
+  });
+
+  test("missing includes count as files opened too", () => {
+    const main = join(dir, "many-missing.conf");
+    writeFileSync(main, `include ${dir}/absent.conf\n`.repeat(5000));
+    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+  });
+
   test("up to the bounds an ACL loads: MAX_ACL_FILES files in all", () => {
     const small = join(dir, "small2.conf");
     writeFileSync(small, "allow br1\n");

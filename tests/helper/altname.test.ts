@@ -78,3 +78,19 @@ describe("an allow rule allows the device by any of its names", () => {
     });
   }
 });
+
+test("an ASCII altname of a device whose own name is not ASCII: a one-line refusal, no stack trace, no TAP", async () => {
+  const allowAll = await helperWithAcl("allow all\n");
+  await withNetns(async (ns) => {
+    await ns.ip("link", "add", "br\u00fc", "type", "bridge");
+    await ns.ip("link", "property", "add", "dev", "br\u00fc", "altname", "labu");
+    const outcome = await runHelper([...ns.prefix(), allowAll.helper, "--use-vnet", "--fd=3", "--br=labu"]);
+    expect(outcome.fd).toBeNull();
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.stderr).toBe(
+      "tap-bridge-helper: failed to find bridge `labu': the device's name \"br\u00c3\u00bc\" is not one the helper handles (only printable ASCII without blanks is accepted)\n" +
+        "tap-bridge-helper: an administrator renames it (ip link set dev labu name NEWNAME) to printable ASCII\n",
+    );
+    expect(await ns.tapNames()).toEqual([]);
+  });
+});

@@ -206,6 +206,18 @@ describe("install and uninstall on a prefix they must not touch", () => {
     expect(intact()).toEqual([true, true, true]);
   });
 
+  test("uninstall leaves a directory standing where a file of ours would be, and says so (no stack trace)", async () => {
+    const prefix = join(sharedFolder("tl-dirs-"), "p");
+    mkdirSync(join(prefix, "libexec", "tap-bridge-helper"), { recursive: true, mode: 0o755 });
+    const result = await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      `tap-launcher: warning: left ${prefix}/libexec/tap-bridge-helper alone: it is a directory, which install never makes\n` +
+        `tap-launcher: warning: nothing of tap-launcher was installed under ${prefix}\n`,
+    );
+    expect(intact()).toEqual([true, true, true]);
+  });
+
   /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
   const inPrivateMounts = (script: string) =>
     run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", sharedFolder("tl-mount-"), installed.launcher, installed.dist]);
