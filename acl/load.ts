@@ -1,5 +1,6 @@
 // Reading an ACL file and the files it includes into one ordered list of rules.
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { errorCode } from "../shared/errors.ts";
 import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
 
 /** Larger files are refused: an ACL is a few lines, and a hostile include must not exhaust memory. */
@@ -92,10 +93,6 @@ export function readAclFile(path: string): OpenedFile {
   }
 }
 
-function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === "string" ? code : String(err);
-}
 
 /**
  * Loads `mainFile` and its includes. Matches qemu-bridge-helper's decisions, with these deliberate,

@@ -1,7 +1,7 @@
 // Running a bridge helper exactly as QEMU's -netdev bridge does, and receiving the TAP fd it sends.
 import type { ConsolaInstance } from "consola";
 import { receiveFd } from "../shared/fdpass.ts";
-import { StepError, SysError } from "../shared/errors.ts";
+import { errorCode, StepError, SysError } from "../shared/errors.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../shared/kernel.ts";
 import { closeFd, openSocketPair } from "../shared/libc.ts";
 import { adoptTapFd, type OpenedTap } from "./tap-fd.ts";
@@ -41,7 +41,7 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
     try {
       child = Bun.spawn({ cmd, stdio: ["ignore", "pipe", "pipe", theirs] });
     } catch (err) {
-      const code = (err as { code?: string }).code ?? String(err);
+      const code = errorCode(err);
       throw new StepError(`cannot run bridge helper ${helper}: ${code}`, {
         hint: code === "ENOENT" ? "install it (as root: tap-launcher install), or name it with --helper=PATH" : "check --helper",
       });

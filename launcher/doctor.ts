@@ -9,6 +9,7 @@ import { closeFd } from "../shared/libc.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
+import { deviceAttribute } from "./sysfs.ts";
 
 export type Severity = "ok" | "warn" | "error" | "critical";
 
@@ -118,21 +119,17 @@ const NET_ADDR_SET = 3;
 /**
  * Whether `bridge` keeps its MAC address. A bridge without a set address takes the lowest MAC of its
  * ports, and any caller can set its TAP's MAC through the fd: the helper's `fe:` MAC only prevents
- * accidents. The kernel reports how the address came to be only in sysfs, and /sys shows the network
- * namespace that mounted it (`ip netns exec` mounts one for its namespace): the device is trusted to
- * be the same only when its index and address agree with netlink's.
+ * accidents. The kernel reports how the address came to be only in sysfs (see deviceAttribute).
  */
 export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
   const subject = `bridge ${bridge.name}`;
-  const readSysfs = (file: string): string | null => {
-    try {
-      return readFileSync(`/sys/class/net/${bridge.name}/${file}`, "utf8").trim();
-    } catch {
-      return null;
-    }
-  };
-  const assignType = readSysfs("addr_assign_type");
-  if (readSysfs("ifindex") !== String(bridge.ifindex) || readSysfs("address") !== bridge.address || assignType === null) {
+  let assignType: string | null;
+  try {
+    assignType = deviceAttribute({ name: bridge.name, ifindex: bridge.ifindex, address: bridge.address }, "addr_assign_type");
+  } catch {
+    assignType = null;
+  }
+  if (assignType === null) {
     return { severity: "warn", subject, message: "cannot tell whether its MAC address is fixed: /sys shows another network namespace", fix: "run doctor through ip netns exec NS, which mounts /sys for that namespace" };
   }
   if (Number(assignType) === NET_ADDR_SET) return { severity: "ok", subject, message: `MAC address ${bridge.address} is fixed: no port's MAC can move it` };

@@ -1,7 +1,7 @@
 // Starting the guest command with one fd of ours as its fd 3, forwarding signals, and its exit status.
 import { constants } from "node:os";
 import type { ConsolaInstance } from "consola";
-import { StepError } from "../shared/errors.ts";
+import { errorCode, StepError } from "../shared/errors.ts";
 import { closeFd } from "../shared/libc.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
@@ -20,7 +20,7 @@ export function startGuest(command: string[], fd: number, env: Record<string, st
   try {
     child = Bun.spawn({ cmd: command, stdio: ["inherit", "inherit", "inherit", fd], env: { ...process.env, ...env } });
   } catch (err) {
-    throw new StepError(`failed to start the guest ${JSON.stringify(command[0])}: ${(err as { code?: string }).code ?? String(err)}`, {
+    throw new StepError(`failed to start the guest ${JSON.stringify(command[0])}: ${errorCode(err)}`, {
       hint: "check the command after --",
       exitStatus: 127,
     });

@@ -25,14 +25,12 @@ function readMounts(): MountEntry[] {
 }
 
 /**
- * The mount that holds `path`, or where it would be created: the nearest existing folder with its
- * symbolic links resolved, then the longest mount point containing it. Of several mounts stacked on
- * that point, the visible one is the one no other of them sits on.
+ * The mount that holds the existing `path`: the longest mount point containing it with its symbolic
+ * links resolved. Of several mounts stacked on that point, the visible one is the one no other of
+ * them sits on.
  */
 function mountHolding(path: string): MountEntry | null {
-  let existing = resolve(path);
-  while (!existsSync(existing)) existing = dirname(existing);
-  const real = realpathSync(existing);
+  const real = realpathSync(path);
   const contains = (mountPoint: string) => mountPoint === "/" || real === mountPoint || real.startsWith(`${mountPoint}/`);
   const candidates = readMounts().filter((mount) => contains(mount.mountPoint));
   const longest = Math.max(...candidates.map((mount) => mount.mountPoint.length));

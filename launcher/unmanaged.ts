@@ -1,5 +1,4 @@
 // Opening a TAP that an administrator made beforehand (libvirt's managed='no'), changing nothing on it.
-import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { ConsolaInstance } from "consola";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
@@ -7,6 +6,7 @@ import { IFF_MULTI_QUEUE, IFF_NAPI_FRAGS, IFF_NO_PI, IFF_ONE_QUEUE, IFF_PERSIST,
 import { closeFd } from "../shared/libc.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
+import { deviceAttribute } from "./sysfs.ts";
 import { adoptTapFd, type OpenedTap } from "./tap-fd.ts";
 
 /** What `ip -j -d link show` says of a TUN/TAP device. */
@@ -77,11 +77,6 @@ function recreateCommand(name: string, flags: number, link: LinkDescription): st
   return `ip tuntap del dev ${name} mode tap && ${add} && ${set}`;
 }
 
-/** Reads one attribute of a network device from /sys. throws the read's error. */
-function sysfsAttribute(name: string, attribute: string): string {
-  return readFileSync(`/sys/class/net/${name}/${attribute}`, "latin1").trim();
-}
-
 /**
  * The TUN flags the kernel keeps for the device (/sys/class/net/NAME/tun_flags, without IFF_PERSIST):
  * netlink leaves out IFF_NAPI, IFF_NAPI_FRAGS and IFF_ONE_QUEUE, and TUNSETIFF on an existing device
@@ -90,22 +85,13 @@ function sysfsAttribute(name: string, attribute: string): string {
  * address netlink reports for this one. throws StepError rather than use another device's flags.
  */
 function kernelTunFlags(name: string, link: LinkDescription): number {
-  let ifindex: string;
-  let address: string;
-  let text: string;
+  let text: string | null;
   try {
-    ifindex = sysfsAttribute(name, "ifindex");
-    address = sysfsAttribute(name, "address");
-    text = sysfsAttribute(name, "tun_flags");
+    text = deviceAttribute({ name, ifindex: link.ifindex, address: link.address }, "tun_flags");
   } catch (err) {
-    if (!(err instanceof Error && "code" in err && err.code === "ENOENT")) {
-      throw new StepError(`failed to read the flags of TAP ${name}: ${systemReason(err)}`);
-    }
-    ifindex = "";
-    address = "";
-    text = "";
+    throw new StepError(`failed to read the flags of TAP ${name}: ${systemReason(err)}`);
   }
-  if (ifindex !== String(link.ifindex) || address !== link.address) {
+  if (text === null) {
     throw new StepError(`failed to read the flags of TAP ${name}: /sys shows another network namespace, where ${name} is missing or another device`, {
       hint: "run the launcher through ip netns exec, which mounts /sys for the namespace, or mount it yourself in a mount namespace of your own (unshare -m, then mount -t sysfs sysfs /sys)",
     });

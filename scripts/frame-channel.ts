@@ -1,7 +1,7 @@
 // Frames on one fd in the three forms a guest sees: a TAP with a vnet header, QEMU's stream framing, datagrams.
 import { EAGAIN } from "../shared/errno.ts";
 import { POLLIN, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
-import { pollOrErrno, readOrErrno, writeOrErrno } from "../shared/libc.ts";
+import { pollOneOrErrno, readOrErrno, writeOrErrno } from "../shared/libc.ts";
 
 export type Framing = "tap" | "stream" | "dgram";
 
@@ -11,15 +11,12 @@ export class FrameChannel {
   readonly #framing: Framing;
   readonly #prefix: number;
   readonly #input = new Uint8Array(1 << 20);
-  readonly #pollfd = new Uint8Array(8);
   #held = 0;
 
   constructor(fd: number, framing: Framing) {
     this.#fd = fd;
     this.#framing = framing;
     this.#prefix = framing === "tap" ? VIRTIO_NET_HDR_LEN : framing === "stream" ? 4 : 0;
-    new DataView(this.#pollfd.buffer).setInt32(0, fd, true);
-    new DataView(this.#pollfd.buffer).setInt16(4, POLLIN, true);
   }
 
   /** Sends one frame (with a zeroed vnet header, or its stream length, in front). throws Error. */
@@ -45,7 +42,7 @@ export class FrameChannel {
 
   /** Waits up to `timeoutMs` (-1: for ever) for the fd to be readable. */
   readable(timeoutMs: number): boolean {
-    return pollOrErrno(this.#pollfd, 1, timeoutMs) > 0;
+    return pollOneOrErrno(this.#fd, POLLIN, timeoutMs) > 0;
   }
 
   /** Reads whatever is there; 0 at the end. For watching a connection close. */

@@ -1,5 +1,6 @@
 // The credentials of every thread of this process, as /proc/self/task/*/status reports them.
 import { readdirSync, readFileSync } from "node:fs";
+import { errorCode } from "./errors.ts";
 
 /** <linux/capability.h> */
 export const CAP_NET_ADMIN = 12;
@@ -78,7 +79,7 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
   try {
     tids = readdirSync(taskFolder);
   } catch (err) {
-    throw new CredentialsUnreadable(`cannot list ${taskFolder}: ${(err as { code?: string }).code ?? String(err)}`);
+    throw new CredentialsUnreadable(`cannot list ${taskFolder}: ${errorCode(err)}`);
   }
   const threads: ThreadCredentials[] = [];
   for (const tid of tids) {
@@ -86,7 +87,7 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
     try {
       status = readFileSync(`${taskFolder}/${tid}/status`, "latin1");
     } catch (err) {
-      const code = (err as { code?: string }).code ?? String(err);
+      const code = errorCode(err);
       if (code === "ENOENT" || code === "ESRCH") continue;
       throw new CredentialsUnreadable(`cannot read ${taskFolder}/${tid}/status: ${code}`);
     }

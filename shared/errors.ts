@@ -49,3 +49,9 @@ export function systemReason(err: unknown): string {
   if (err instanceof SysError) return err.message.slice(err.message.lastIndexOf(": ") + 2);
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A Node error's code (`ENOENT`), or the error as text when it has none. */
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : String(err);
+}

@@ -1,5 +1,5 @@
 // Passing one fd over a unix socket with SCM_RIGHTS, as QEMU's bridge helper protocol does.
-import { addressOf, closeFd, describeErrno, pollOrErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
+import { addressOf, closeFd, describeErrno, pollOneOrErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, ETIMEDOUT } from "./errno.ts";
 import {
@@ -39,8 +39,6 @@ function layOutMessage(dataLength: number, controlLength: number): void {
  */
 export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
   const deadline = performance.now() + timeoutMs;
-  const pollfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents
-  const pollView = new DataView(pollfd.buffer);
   for (;;) {
     layOutMessage(1, 24); // CMSG_SPACE(sizeof(int))
     arena[DATA] = 0x20;
@@ -57,10 +55,7 @@ export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
     if (left <= 0) {
       throw new SysError("sendmsg", ETIMEDOUT, `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`, `fd ${socketFd}`);
     }
-    pollView.setInt32(0, socketFd, true);
-    pollView.setInt16(4, POLLOUT, true);
-    pollView.setInt16(6, 0, true);
-    pollOrErrno(pollfd, 1, left); // ready, timed out or interrupted: the next sendmsg tells which
+    pollOneOrErrno(socketFd, POLLOUT, left); // ready, timed out or interrupted: the next sendmsg tells which
   }
 }
 

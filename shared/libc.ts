@@ -209,9 +209,19 @@ export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: nu
   return orErrno(sym.recvmsg(fd, message, flags));
 }
 
-/** poll(2) over `count` pollfd records; ready count, or minus errno (EINTR is normal). */
-export function pollOrErrno(pollfds: Uint8Array, count: number, timeoutMs: number): number {
-  return orErrno(sym.poll(pollfds, count, timeoutMs));
+// struct pollfd (8 bytes): int fd, short events, short revents; one, reused (poll is not reentrant here).
+const pollfd = new Uint8Array(8);
+const pollfdView = new DataView(pollfd.buffer);
+
+/**
+ * poll(2) on one fd for `events` (POLLIN, POLLOUT), at most `timeoutMs` (-1: for ever): 1 when it is
+ * ready (or has an error or hang-up to report), 0 on time-out, or minus errno (EINTR is normal).
+ */
+export function pollOneOrErrno(fd: number, events: number, timeoutMs: number): number {
+  pollfdView.setInt32(0, fd, true);
+  pollfdView.setInt16(4, events, true);
+  pollfdView.setInt16(6, 0, true);
+  return orErrno(sym.poll(pollfd, 1, timeoutMs));
 }
 
 /**

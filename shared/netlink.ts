@@ -44,12 +44,16 @@ function linkRequest(index: number): Uint8Array {
   return request;
 }
 
-/** The attributes laid out in view[start, end): [type, payload offset, payload length]. */
+/**
+ * The attributes laid out in view[start, end): [type, payload offset, payload length]. A malformed
+ * attribute throws rather than end the list early: a name left unread could be one a deny rule names.
+ * throws SysError(EIO).
+ */
 function* attributes(view: DataView, start: number, end: number): Generator<[number, number, number]> {
   let at = start;
   while (at + NLATTR_SIZE <= end) {
     const length = view.getUint16(at, true);
-    if (length < NLATTR_SIZE || at + length > end) return;
+    if (length < NLATTR_SIZE || at + length > end) throw new SysError("RTM_GETLINK", EIO, "malformed attribute in the rtnetlink reply");
     yield [view.getUint16(at + 2, true) & NLA_TYPE_MASK, at + NLATTR_SIZE, length - NLATTR_SIZE];
     at += align4(length);
   }
@@ -65,7 +69,8 @@ function nulTerminated(bytes: Uint8Array, offset: number, length: number): strin
 function parseLinkReply(reply: Uint8Array, length: number, index: number): LinkDescription {
   const view = new DataView(reply.buffer, reply.byteOffset, length);
   if (length < NLMSGHDR_SIZE) throw new SysError("recv", EIO, "short rtnetlink reply", `link ${index}`);
-  const messageLength = Math.min(view.getUint32(0, true), length);
+  const messageLength = view.getUint32(0, true);
+  if (messageLength > length) throw new SysError("recv", EIO, "truncated rtnetlink reply", `link ${index}`);
   const type = view.getUint16(4, true);
   if (type === NLMSG_ERROR && messageLength >= NLMSGHDR_SIZE + 4) {
     const errno = -view.getInt32(NLMSGHDR_SIZE, true);

@@ -1,6 +1,6 @@
 // Ethernet test frames and reading a TAP fd with a deadline.
 import { POLLIN } from "../../shared/kernel.ts";
-import { pollOrErrno, readOrErrno } from "../../shared/libc.ts";
+import { pollOneOrErrno, readOrErrno } from "../../shared/libc.ts";
 
 /** A local experimental EtherType (IEEE 802 "Local Experimental Ethertype 1"): nothing else sends it. */
 export const TEST_ETHERTYPE = 0x88b5;
@@ -28,15 +28,10 @@ export function etherType(frame: Uint8Array, offset = 0): number {
 export function readTestFrame(fd: number, timeoutMs: number, skip = 0): Uint8Array | null {
   const deadline = Date.now() + timeoutMs;
   const buffer = new Uint8Array(70000);
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) return null;
-    view.setInt32(0, fd, true);
-    view.setInt16(4, POLLIN, true);
-    view.setInt16(6, 0, true);
-    if (pollOrErrno(pollfd, 1, left) <= 0) continue;
+    if (pollOneOrErrno(fd, POLLIN, left) <= 0) continue;
     const n = readOrErrno(fd, buffer);
     if (n <= skip) continue;
     const frame = buffer.slice(skip, n);
