@@ -1,7 +1,8 @@
-// Reading an ACL file and the files it includes into one ordered list of rules.
+// Reading an ACL file and the files it includes into one ordered list of rules, and the shared-hosts policy file.
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { errorCode } from "../shared/errors.ts";
 import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
+import { parsePolicyText, PolicySyntaxError, type PolicyRule } from "./policy.ts";
 
 /** Larger files are refused: an ACL is a few lines, and a hostile include must not exhaust memory. */
 export const MAX_ACL_FILE_BYTES = 1 << 20;
@@ -30,7 +31,7 @@ export interface LoadedAcl {
   filesOpened: number;
 }
 
-/** The ACL cannot be trusted as a whole: the caller must deny. */
+/** The ACL (or the policy) cannot be trusted as a whole: the caller must deny. */
 export class AclLoadError extends Error {
   constructor(message: string) {
     super(message);
@@ -171,5 +172,28 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       continue;
     }
     collect(entry.path, included, stack, into);
+  }
+}
+
+/**
+ * The shared-hosts policy at `path`, or null when there is no such file (then nothing changes: the
+ * ACL alone decides, as with QEMU's helper). Any other failure to read or parse it denies: a quota
+ * that cannot be read must not read as "no quota". The policy has no includes.
+ * throws AclLoadError.
+ */
+export function loadPolicy(path: string): PolicyRule[] | null {
+  let file: OpenedFile;
+  try {
+    file = readAclFile(path);
+  } catch (err) {
+    if (!(err instanceof UnreadableFile)) throw err;
+    if (err.reason === "ENOENT") return null;
+    throw new AclLoadError(`cannot read policy file ${path}: ${err.reason}`);
+  }
+  try {
+    return parsePolicyText(file.content, path);
+  } catch (err) {
+    if (err instanceof PolicySyntaxError) throw new AclLoadError(`policy syntax error at ${err.message}`);
+    throw err;
   }
 }

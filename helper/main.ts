@@ -7,6 +7,9 @@ import { fstatSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
+import type { PolicyRule } from "../acl/policy.ts";
+import { holderAlias } from "../acl/quota.ts";
+import { describeCredentials, type ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFd } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
@@ -14,12 +17,14 @@ import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { closeFd, describeErrno, getSocketOptionInt } from "../shared/libc.ts";
 import { createLogger, reportStepError } from "../shared/log.ts";
-import { describeLink } from "../shared/netlink.ts";
+import { describeLink, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
-import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
+import { attachNewTap, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
+import { type AuditRecord, writeAuditLine } from "./audit.ts";
 import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
+import { applicableRule, type CallerIdentity, identifyCaller, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
@@ -107,8 +112,14 @@ function lookUpBridge(control: InterfaceControl, name: string): { index: number;
   return { index, names: [link.name, ...link.altNames] };
 }
 
-/** The helper's job, in order; every fd it opens is closed on the way out. */
-function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
+/** What the policy adds to a request, when a policy file exists. */
+interface SharedHostRequest {
+  rules: readonly PolicyRule[];
+  caller: CallerIdentity;
+}
+
+/** The helper's job, in order; every fd it opens is closed on the way out. `audit` is filled in as it goes. */
+function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, audit: AuditRecord, log: ConsolaInstance): void {
   const { socketFd } = args;
   checkCallerSocket(socketFd);
   const control = attempt("open a control socket", () => new InterfaceControl());
@@ -132,6 +143,18 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
         hint: `an administrator renames it (ip link set dev ${args.bridge} name NEWNAME) to printable ASCII`,
       });
     }
+    audit.bridge = bridge;
+
+    // Shared hosts: the caller's line of the policy, and a first count so that a caller at their
+    // limit makes no TAP at all (the count that holds under races comes after the attach).
+    const rule = shared === null ? null : applicableRule(shared.rules, shared.caller, found.names);
+    audit.rule = rule;
+    if (shared !== null) {
+      const held = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid));
+      audit.held = held.length;
+      const refusal = rule === null ? null : quotaProblem(rule, bridge, held);
+      if (refusal !== null) throw refusal;
+    }
 
     tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
       ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
@@ -143,7 +166,14 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
     const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, vnetHeader), {
       EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
     });
+    audit.tap = tap;
     log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
+    if (shared !== null) {
+      // Owner and mark before the TAP joins the bridge, so that every count that sees it counts it.
+      const { uid, gid } = shared.caller;
+      attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, uid, gid, tap));
+      attempt(`set alias of device \`${tap}'`, () => setLinkAlias(control.index(tap), holderAlias(uid)));
+    }
 
     const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
     attempt(`set mtu of device \`${tap}' to ${mtu}`, () => control.setMtu(tap, mtu));
@@ -155,9 +185,23 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
     attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.addToBridge(bridge, tap), {
       EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
     });
-    const master = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(control.index(tap)).master);
-    if (master !== found.index) {
+    const tapIndex = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.index(tap));
+    if (attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(tapIndex).master) !== found.index) {
       throw new StepError(`failed to add interface \`${tap}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`, { hint: "run it again" });
+    }
+    if (shared !== null) {
+      // Counted again with this TAP on the bridge: of helpers racing for the last place, each sees
+      // every TAP kept before its own count, so no more than the limit are ever kept.
+      const others = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid))
+        .filter((name) => name !== tap);
+      audit.held = others.length + 1;
+      const refusal = rule === null ? null : quotaProblem(rule, bridge, others);
+      if (refusal !== null) throw refusal;
+    }
+    if (rule?.isolated === true) {
+      attempt(`isolate bridge port \`${tap}'`, () => setBridgePortIsolated(tapIndex), {
+        EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
+      });
     }
     attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
     attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, fd, SEND_TIMEOUT_MS), {
@@ -175,8 +219,10 @@ function createAndSendTap(args: HelperArgs, log: ConsolaInstance): void {
 async function main(argv: readonly string[]): Promise<void> {
   process.exitCode = 1;
   const log = createLogger("tap-bridge-helper");
+  let credentials: ThreadCredentials;
   try {
-    log.debug(`credentials: ${checkLeastPrivilege()}`);
+    credentials = checkLeastPrivilege();
+    log.debug(`credentials: ${describeCredentials(credentials)}`);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
@@ -196,12 +242,27 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 0;
     return;
   }
+  const audit: AuditRecord = { userName: null, uid: credentials.uids[0] ?? -1, bridge: args.bridge, tap: null, queues: 1, rule: null, held: null };
+  // With a policy file, also one that cannot be read or parsed, every decision is audited.
+  const policy = readPolicy();
+  const auditing = policy !== null;
   try {
-    createAndSendTap(args, log);
+    if (policy instanceof StepError) throw policy;
+    let shared: SharedHostRequest | null = null;
+    if (policy !== null) {
+      const caller = identifyCaller(credentials);
+      audit.userName = caller.userName;
+      shared = { rules: policy, caller };
+    }
+    createAndSendTap(args, shared, audit, log);
     process.exitCode = 0;
+    const problem = auditing ? writeAuditLine("grant", audit) : null;
+    if (problem !== null) log.warn(problem);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
+    const problem = auditing ? writeAuditLine("refuse", audit, err.message) : null;
+    if (problem !== null) log.warn(problem);
   }
 }
 

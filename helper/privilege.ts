@@ -36,9 +36,9 @@ export function privilegeProblem(threads: readonly ThreadCredentials[]): string 
 
 /**
  * Verifies every thread's credentials (see privilegeProblem); what cannot be read denies.
- * Returns a description of the credentials. throws StepError.
+ * Returns the first thread's credentials (all threads agree on the ids). throws StepError.
  */
-export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): string {
+export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): ThreadCredentials {
   let threads: ThreadCredentials[];
   try {
     threads = readThreads();
@@ -51,5 +51,6 @@ export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = rea
   const problem = privilegeProblem(threads);
   if (problem !== null) throw new StepError(problem, { hint: HINT });
   const [first] = threads;
-  return `${threads.length} threads, each ${first === undefined ? "" : describeCredentials(first)}`;
+  if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
+  return first;
 }

@@ -1,17 +1,20 @@
 // `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR).
 //
-// TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) is baked into the helper here; nothing at
-// run time can change it. Every --no-compile-autoload-* flag is set so that a compiled program never
+// TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
+// /etc/qemu/bridge-policy.conf) are baked into the programs here; nothing at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program never
 // reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
+const policyFile = process.env.TAP_POLICY_FILE ?? "/etc/qemu/bridge-policy.conf";
 const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
-if (!isAbsolute(aclFile) || aclFile.includes("\0")) {
-  console.error(`TAP_ACL_FILE must be an absolute path, not ${JSON.stringify(aclFile)}`);
-  process.exit(1);
+for (const [name, path] of [["TAP_ACL_FILE", aclFile], ["TAP_POLICY_FILE", policyFile]] as const) {
+  if (!isAbsolute(path) || path.includes("\0")) {
+    console.error(`${name} must be an absolute path, not ${JSON.stringify(path)}`);
+    process.exit(1);
+  }
 }
 
 // Workers must be entry points of their own to be found inside a compiled executable.
@@ -29,6 +32,7 @@ for (const { entry, output, workers } of programs) {
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
       "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
+      `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
       join(root, entry), ...workers.map((worker) => join(root, worker)), `--outfile=${outfile}`,
     ],
     cwd: root,
@@ -36,5 +40,5 @@ for (const { entry, output, workers } of programs) {
     stderr: "inherit",
   });
   if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
-  console.log(`built ${outfile} (ACL file ${aclFile})`);
+  console.log(`built ${outfile} (ACL file ${aclFile}, policy file ${policyFile})`);
 }

@@ -17,6 +17,7 @@ export const IFF_VNET_HDR = 0x4000;
 export const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
 export const TUNSETPERSIST = 0x400454cb; // _IOW('T', 203, int)
 export const TUNSETOWNER = 0x400454cc; // _IOW('T', 204, int)
+export const TUNSETGROUP = 0x400454ce; // _IOW('T', 206, int)
 export const TUNGETFEATURES = 0x800454cf; // _IOR('T', 207, unsigned int)
 export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int)
 export const TUNGETIFF = 0x800454d2; // _IOR('T', 210, unsigned int)
@@ -97,17 +98,35 @@ export const VIRTIO_NET_HDR_LEN = 10;
 // <linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h>: the link query of shared/netlink.ts
 export const NETLINK_ROUTE = 0;
 export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
 export const NLM_F_REQUEST = 0x1;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
+export const AF_UNSPEC = 0;
+export const AF_BRIDGE = 7;
+// <linux/if_link.h>
 export const IFLA_IFNAME = 3;
 export const IFLA_MASTER = 10;
+export const IFLA_PROTINFO = 12;
+export const IFLA_LINKINFO = 18;
+export const IFLA_IFALIAS = 20;
 export const IFLA_EXT_MASK = 29;
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_TUN_OWNER = 1;
+export const IFLA_TUN_GROUP = 2;
+export const IFLA_BRPORT_ISOLATED = 33;
+/** The longest alias the kernel keeps (IFALIASZ), NUL included. */
+export const IFALIASZ = 256;
 export const IFLA_PROP_LIST = 52;
 export const IFLA_ALT_IFNAME = 53;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 /** The type bits of nlattr.nla_type, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
 export const NLA_TYPE_MASK = 0x3fff;
+export const NLA_F_NESTED = 1 << 15;
 
 // <sys/statvfs.h>: f_flag bits
 export const ST_NOSUID = 2n;

@@ -35,6 +35,9 @@ const libc = dlopen("libc.so.6", {
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   getxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   statvfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   getuid: { args: [], returns: FFIType.u32 },
   geteuid: { args: [], returns: FFIType.u32 },
   getgid: { args: [], returns: FFIType.u32 },
@@ -245,6 +248,57 @@ export function mountFlags(path: string): bigint {
   const result = new BigUint64Array(14);
   checked("statvfs", sym.statvfs(cString(path), result), path);
   return result[9] ?? 0n;
+}
+
+// struct passwd and struct group both start with `char *pw_name` / `char *gr_name`; 48 and 32 bytes
+// on 64-bit glibc. The strings they point to live in the caller's buffer.
+const PASSWD_SIZE = 48;
+const GROUP_SIZE = 32;
+const ERANGE = 34;
+/** NSS answers larger than this are refused (a name database entry is a few hundred bytes). */
+const MAX_ENTRY_BUFFER = 1 << 20;
+/** getpwuid_r(3)'s results that mean "no such entry", as its manual lists them. */
+const NOT_FOUND = new Set([0, 1, 2, 3, 9]); // 0, EPERM, ENOENT, ESRCH, EBADF
+
+/**
+ * The name of a user or group id through the system's name service (getpwuid_r / getgrgid_r, so
+ * NSS sources such as LDAP count), or null when there is no such entry. The name is read out of our
+ * own buffer, never through a pointer kept across calls.
+ * throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
+ */
+function entryName(call: "getpwuid_r" | "getgrgid_r", id: number, structSize: number): string | null {
+  for (let size = 16 * 1024; size <= MAX_ENTRY_BUFFER; size *= 4) {
+    const entry = new Uint8Array(Math.max(structSize, 1024));
+    const strings = new Uint8Array(size);
+    const result = new BigUint64Array(128); // 1 KiB, so that it cannot move during the call
+    const status = sym[call](id, entry, strings, size, result);
+    if (status === ERANGE) continue;
+    if (result[0] === 0n) {
+      if (NOT_FOUND.has(status)) return null;
+      throw new SysError(call, status, describeErrno(status), `id ${id}`);
+    }
+    const nameAddress = new DataView(entry.buffer).getBigUint64(0, true);
+    const offset = Number(nameAddress - BigInt(addressOf(strings)));
+    if (offset < 0 || offset >= size) throw new SysError(call, EIO, "the name lies outside the buffer given", `id ${id}`);
+    const end = strings.indexOf(0, offset);
+    return Buffer.from(strings.subarray(offset, end < 0 ? size : end)).toString("latin1");
+  }
+  throw new SysError(call, ERANGE, describeErrno(ERANGE), `id ${id}`);
+}
+
+/** The user name of `uid`, or null when it has none. throws SysError when the lookup failed. */
+export function userNameOf(uid: number): string | null {
+  return entryName("getpwuid_r", uid, PASSWD_SIZE);
+}
+
+/** The group name of `gid`, or null when it has none. throws SysError when the lookup failed. */
+export function groupNameOf(gid: number): string | null {
+  return entryName("getgrgid_r", gid, GROUP_SIZE);
+}
+
+/** connect(2) with a sockaddr the caller laid out: 0, or minus errno. Never throws. */
+export function connectOrErrno(fd: number, address: Uint8Array): number {
+  return orErrno(sym.connect(fd, address, address.byteLength));
 }
 
 /** Real and effective ids of this process. */

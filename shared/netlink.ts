@@ -1,20 +1,28 @@
-// One rtnetlink question about a network device, by index: all its names and the bridge it is a port of.
+// Questions and changes about network devices over rtnetlink: names, bridge ports, TAP owners, aliases, port isolation.
 import { SysError } from "./errors.ts";
 import { EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
-  AF_NETLINK, IFLA_ALT_IFNAME, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_MASTER, IFLA_PROP_LIST, NETLINK_ROUTE, NLA_TYPE_MASK,
-  NLM_F_REQUEST, NLMSG_ERROR, RTEXT_FILTER_SKIP_STATS, RTM_GETLINK, RTM_NEWLINK, SOCK_CLOEXEC, SOCK_RAW,
+  AF_BRIDGE, AF_NETLINK, AF_UNSPEC, IFALIASZ, IFLA_ALT_IFNAME, IFLA_BRPORT_ISOLATED, IFLA_EXT_MASK, IFLA_IFALIAS,
+  IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_PROP_LIST, IFLA_PROTINFO,
+  IFLA_TUN_GROUP, IFLA_TUN_OWNER, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, RTEXT_FILTER_SKIP_STATS,
+  RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, SOCK_CLOEXEC, SOCK_RAW,
 } from "./kernel.ts";
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
+import {
+  AttributeList, encodeLinkRequest, isDone, messageErrno, parseLinkMessage, splitMessages, type NetlinkMessage,
+} from "./netlink-message.ts";
 
-// struct nlmsghdr (16 bytes): u32 nlmsg_len, u16 nlmsg_type, u16 nlmsg_flags, u32 nlmsg_seq, u32 nlmsg_pid
-const NLMSGHDR_SIZE = 16;
-// struct ifinfomsg (16 bytes): u8 ifi_family, u8 pad, u16 ifi_type, i32 ifi_index, u32 ifi_flags, u32 ifi_change
-const IFINFOMSG_SIZE = 16;
-// struct nlattr (4 bytes): u16 nla_len, u16 nla_type; payloads padded to 4 bytes
-const NLATTR_SIZE = 4;
-/** One link's reply without statistics is a few KiB; alternative names add at most 128 bytes each. */
+/** One datagram of a reply; a link without statistics is a few KiB, a dump part at most 32 KiB. */
 const REPLY_ROOM = 64 * 1024;
+/** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
+const MAX_DUMP_DATAGRAMS = 4096;
+
+/** The TUN/TAP facts rtnetlink reports (IFLA_INFO_DATA of kind "tun"): who may attach it. */
+export interface TunOwnership {
+  /** TUNSETOWNER's uid, or null when anyone may attach (as far as the owner goes). */
+  owner: number | null;
+  group: number | null;
+}
 
 export interface LinkDescription {
   index: number;
@@ -24,95 +32,132 @@ export interface LinkDescription {
   altNames: string[];
   /** The index of the bridge (or other master) the device is a port of (IFLA_MASTER), or null. */
   master: number | null;
+  /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
+  alias: string | null;
+  /** For a TUN/TAP device, its owner and group; null for any other kind. */
+  tun: TunOwnership | null;
 }
 
-const align4 = (n: number): number => (n + 3) & ~3;
-
-/** RTM_GETLINK for `index`, statistics left out. */
-function linkRequest(index: number): Uint8Array {
-  const request = new Uint8Array(NLMSGHDR_SIZE + IFINFOMSG_SIZE + NLATTR_SIZE + 4);
-  const view = new DataView(request.buffer);
-  view.setUint32(0, request.byteLength, true);
-  view.setUint16(4, RTM_GETLINK, true);
-  view.setUint16(6, NLM_F_REQUEST, true);
-  view.setUint32(8, 1, true); // nlmsg_seq
-  view.setInt32(NLMSGHDR_SIZE + 4, index, true); // ifi_index
-  const attr = NLMSGHDR_SIZE + IFINFOMSG_SIZE;
-  view.setUint16(attr, NLATTR_SIZE + 4, true);
-  view.setUint16(attr + 2, IFLA_EXT_MASK, true);
-  view.setUint32(attr + NLATTR_SIZE, RTEXT_FILTER_SKIP_STATS, true);
-  return request;
-}
-
-/**
- * The attributes laid out in view[start, end): [type, payload offset, payload length]. A malformed
- * attribute throws rather than end the list early: a name left unread could be one a deny rule names.
- * throws SysError(EIO).
- */
-function* attributes(view: DataView, start: number, end: number): Generator<[number, number, number]> {
-  let at = start;
-  while (at + NLATTR_SIZE <= end) {
-    const length = view.getUint16(at, true);
-    if (length < NLATTR_SIZE || at + length > end) throw new SysError("RTM_GETLINK", EIO, "malformed attribute in the rtnetlink reply");
-    yield [view.getUint16(at + 2, true) & NLA_TYPE_MASK, at + NLATTR_SIZE, length - NLATTR_SIZE];
-    at += align4(length);
-  }
-}
-
-function nulTerminated(bytes: Uint8Array, offset: number, length: number): string {
-  const field = bytes.subarray(offset, offset + length);
-  const end = field.indexOf(0);
-  return Buffer.from(end < 0 ? field : field.subarray(0, end)).toString("latin1");
-}
-
-/** Reads the names out of an RTM_NEWLINK reply. throws SysError(EIO) when it is malformed. */
-function parseLinkReply(reply: Uint8Array, length: number, index: number): LinkDescription {
-  const view = new DataView(reply.buffer, reply.byteOffset, length);
-  if (length < NLMSGHDR_SIZE) throw new SysError("recv", EIO, "short rtnetlink reply", `link ${index}`);
-  const messageLength = view.getUint32(0, true);
-  if (messageLength > length) throw new SysError("recv", EIO, "truncated rtnetlink reply", `link ${index}`);
-  const type = view.getUint16(4, true);
-  if (type === NLMSG_ERROR && messageLength >= NLMSGHDR_SIZE + 4) {
-    const errno = -view.getInt32(NLMSGHDR_SIZE, true);
-    throw new SysError("RTM_GETLINK", errno, describeErrno(errno), `link ${index}`);
-  }
-  if (type !== RTM_NEWLINK || messageLength < NLMSGHDR_SIZE + IFINFOMSG_SIZE) {
-    throw new SysError("RTM_GETLINK", EIO, `unexpected rtnetlink reply of type ${type}`, `link ${index}`);
-  }
-  let name: string | null = null;
-  let master: number | null = null;
-  const altNames: string[] = [];
-  for (const [attrType, offset, size] of attributes(view, NLMSGHDR_SIZE + IFINFOMSG_SIZE, messageLength)) {
-    if (attrType === IFLA_IFNAME) name = nulTerminated(reply, offset, size);
-    if (attrType === IFLA_MASTER && size >= 4) master = view.getUint32(offset, true);
-    if (attrType !== IFLA_PROP_LIST) continue;
-    for (const [propType, propOffset, propSize] of attributes(view, offset, offset + size)) {
-      if (propType === IFLA_ALT_IFNAME) altNames.push(nulTerminated(reply, propOffset, propSize));
-    }
-  }
+function describe(message: NetlinkMessage): LinkDescription {
+  const { index, attributes } = parseLinkMessage(message);
+  const name = attributes.string(IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  return { index, name, altNames, master };
+  const altNames = attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [];
+  const linkInfo = attributes.nested(IFLA_LINKINFO);
+  const tunData = linkInfo?.string(IFLA_INFO_KIND) === "tun" ? linkInfo.nested(IFLA_INFO_DATA) : undefined;
+  return {
+    index,
+    name,
+    altNames,
+    master: attributes.u32(IFLA_MASTER),
+    alias: attributes.string(IFLA_IFALIAS) || null,
+    tun: tunData === undefined ? null : { owner: tunData?.u32(IFLA_TUN_OWNER) ?? null, group: tunData?.u32(IFLA_TUN_GROUP) ?? null },
+  };
+}
+
+/** A route netlink socket for one exchange, closed whatever happens. */
+function withRouteSocket<T>(body: (fd: number) => T): T {
+  const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  try {
+    return body(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function send(fd: number, request: Uint8Array, what: string): void {
+  // An unbound netlink socket sends to the kernel and is bound to a port of its own on the way.
+  const sent = writeOrErrno(fd, request);
+  if (sent < 0) throw new SysError("send", -sent, describeErrno(-sent), what);
+}
+
+/** The messages of the next datagram. throws SysError(EMSGSIZE when it did not fit, EIO when malformed). */
+function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
+  let received: number;
+  do received = readOrErrno(fd, buffer); while (received === -EINTR);
+  if (received < 0) throw new SysError("recv", -received, describeErrno(-received), what);
+  if (received === buffer.byteLength) throw new SysError("recv", EMSGSIZE, describeErrno(EMSGSIZE), what);
+  return splitMessages(buffer.subarray(0, received));
+}
+
+/** Throws the SysError an NLMSG_ERROR carries; true for an acknowledgement (errno 0). */
+function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
+  const errno = messageErrno(message);
+  if (errno === null) return false;
+  if (errno !== 0) throw new SysError(call, errno, describeErrno(errno), what);
+  return true;
 }
 
 /**
  * The device with interface index `index` in this network namespace, asked of the kernel over
  * rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
- * gone, EMFILE, ...).
+ * gone, EMFILE, EIO when the reply is malformed, ...).
  */
 export function describeLink(index: number): LinkDescription {
-  const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  try {
-    const request = linkRequest(index);
-    // An unbound netlink socket sends to the kernel and is bound to a port of its own on the way.
-    const sent = writeOrErrno(fd, request);
-    if (sent < 0) throw new SysError("send", -sent, describeErrno(-sent), `RTM_GETLINK ${index}`);
-    const reply = new Uint8Array(REPLY_ROOM);
-    let received: number;
-    do received = readOrErrno(fd, reply); while (received === -EINTR);
-    if (received < 0) throw new SysError("recv", -received, describeErrno(-received), `RTM_GETLINK ${index}`);
-    if (received === reply.byteLength) throw new SysError("recv", EMSGSIZE, describeErrno(EMSGSIZE), `RTM_GETLINK ${index}`);
-    return parseLinkReply(reply, received, index);
-  } finally {
-    closeFd(fd);
-  }
+  const what = `RTM_GETLINK ${index}`;
+  return withRouteSocket((fd) => {
+    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
+    for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
+      if (acknowledged(message, "RTM_GETLINK", what)) continue;
+      if (message.type === RTM_NEWLINK) return describe(message);
+    }
+    throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+  });
+}
+
+/**
+ * Every port of the bridge with index `bridgeIndex`, from one dump (the kernel filters by
+ * IFLA_MASTER; the result is filtered again here, for kernels that ignore the filter).
+ * throws SysError.
+ */
+export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
+  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+  return withRouteSocket((fd) => {
+    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).u32(IFLA_MASTER, bridgeIndex);
+    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter), what);
+    const buffer = new Uint8Array(REPLY_ROOM);
+    const ports: LinkDescription[] = [];
+    for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
+      for (const message of receive(fd, buffer, what)) {
+        if (isDone(message)) return ports;
+        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
+        const link = describe(message);
+        if (link.master === bridgeIndex) ports.push(link);
+      }
+    }
+    throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
+  });
+}
+
+/** Sends one RTM_SETLINK and reads its acknowledgement. throws SysError with the kernel's errno. */
+function setLink(family: number, index: number, attributes: AttributeList, what: string): void {
+  withRouteSocket((fd) => {
+    send(fd, encodeLinkRequest({ type: RTM_SETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
+    const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
+    if (reply === undefined || !acknowledged(reply, "RTM_SETLINK", what)) {
+      throw new SysError("RTM_SETLINK", EIO, "no acknowledgement in the reply", what);
+    }
+  });
+}
+
+/**
+ * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
+ * TAP's holder cannot rewrite what the helper wrote there. throws RangeError for an alias of
+ * IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
+ */
+export function setLinkAlias(index: number, alias: string): void {
+  if (Buffer.byteLength(alias, "latin1") >= IFALIASZ) throw new RangeError(`alias longer than ${IFALIASZ - 1} bytes`);
+  setLink(AF_UNSPEC, index, new AttributeList().string(IFLA_IFALIAS, alias), `alias of link ${index}`);
+}
+
+/**
+ * Turns on the bridge port flag `isolated` of the port with index `index` (`bridge link set dev X
+ * isolated on`): isolated ports exchange no frame with each other, only with the other ports.
+ * throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
+ */
+export function setBridgePortIsolated(index: number): void {
+  const attributes = new AttributeList().nested(IFLA_PROTINFO, (port) => port.u8(IFLA_BRPORT_ISOLATED, 1));
+  setLink(AF_BRIDGE, index, attributes, `isolation of bridge port ${index}`);
 }

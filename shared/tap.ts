@@ -1,11 +1,22 @@
 // TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
-import { ioctlBuffer, openPath } from "./libc.ts";
+import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
 import {
-  IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETIFF,
+  IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETGROUP, TUNSETIFF, TUNSETOWNER,
 } from "./kernel.ts";
 import { ifreqFlags, ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
 export const TUN_DEVICE = "/dev/net/tun";
+
+/**
+ * Gives the TAP behind `tunFd` an owner and a group (TUNSETOWNER, TUNSETGROUP): only a process with
+ * that effective uid and in that group (or with CAP_NET_ADMIN) can attach it again, which matters
+ * once it is persistent. The kernel lets any holder of an attached fd change both later.
+ * throws SysError(EINVAL for an id without a mapping, EBADFD when unattached).
+ */
+export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
+  ioctlValue(tunFd, TUNSETOWNER, "TUNSETOWNER", uid, device);
+  ioctlValue(tunFd, TUNSETGROUP, "TUNSETGROUP", gid, device);
+}
 
 /** What TUNGETIFF reports about an attached TUN/TAP fd. */
 export interface TapInfo {

@@ -14,17 +14,21 @@ export function removeTempFolders(): void {
   builds.clear();
 }
 
-/** The dist folder of a build whose helper reads `aclFile`; built on first request. */
-export function buildWithAcl(aclFile: string): Promise<string> {
-  let build = builds.get(aclFile);
+/**
+ * The dist folder of a build whose programs read `aclFile` and `policyFile` (by default the
+ * installed default path, absent on a host without a policy); built on first request.
+ */
+export function buildWithAcl(aclFile: string, policyFile = "/etc/qemu/bridge-policy.conf"): Promise<string> {
+  const key = `${aclFile}\0${policyFile}`;
+  let build = builds.get(key);
   if (build === undefined) {
     const outDir = mkdtempSync(join(tmpdir(), "tl-dist-"));
     folders.push(outDir);
     build = runOk([process.execPath, "run", "build"], {
       cwd: ROOT,
-      env: { ...process.env, TAP_ACL_FILE: aclFile, TAP_OUT_DIR: outDir } as Record<string, string>,
+      env: { ...process.env, TAP_ACL_FILE: aclFile, TAP_POLICY_FILE: policyFile, TAP_OUT_DIR: outDir } as Record<string, string>,
     }).then(() => outDir);
-    builds.set(aclFile, build);
+    builds.set(key, build);
   }
   return build;
 }

@@ -1,0 +1,206 @@
+// rtnetlink link messages as bytes: a small typed builder for requests and a bounds-checked reader for replies (pure).
+import { SysError } from "./errors.ts";
+import { EIO } from "./errno.ts";
+import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_DONE, NLMSG_ERROR } from "./kernel.ts";
+
+// struct nlmsghdr (16 bytes): u32 nlmsg_len, u16 nlmsg_type, u16 nlmsg_flags, u32 nlmsg_seq, u32 nlmsg_pid
+export const NLMSGHDR_SIZE = 16;
+// struct ifinfomsg (16 bytes): u8 ifi_family, u8 pad, u16 ifi_type, i32 ifi_index, u32 ifi_flags, u32 ifi_change
+export const IFINFOMSG_SIZE = 16;
+// struct nlattr (4 bytes): u16 nla_len, u16 nla_type; each payload padded to a multiple of 4
+const NLATTR_SIZE = 4;
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/** A request body that the builder could not encode (too long for a u16 attribute length). */
+export class NetlinkEncodeError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "NetlinkEncodeError";
+  }
+}
+
+/** Attributes under construction: each added in order, padded, nested ones wrapped with NLA_F_NESTED. */
+export class AttributeList {
+  readonly #parts: Uint8Array[] = [];
+  #length = 0;
+
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  #add(type: number, payload: Uint8Array): this {
+    const length = NLATTR_SIZE + payload.byteLength;
+    if (length > 0xffff) throw new NetlinkEncodeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
+    const attribute = new Uint8Array(align4(length));
+    const view = new DataView(attribute.buffer);
+    view.setUint16(0, length, true);
+    view.setUint16(2, type, true);
+    attribute.set(payload, NLATTR_SIZE);
+    this.#parts.push(attribute);
+    this.#length += attribute.byteLength;
+    return this;
+  }
+
+  u8(type: number, value: number): this {
+    return this.#add(type, Uint8Array.of(value));
+  }
+
+  u32(type: number, value: number): this {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setUint32(0, value, true);
+    return this.#add(type, payload);
+  }
+
+  /** A NUL-terminated string, as the kernel's NLA_STRING and NLA_NUL_STRING policies accept. */
+  string(type: number, value: string): this {
+    return this.#add(type, Buffer.from(`${value}\0`, "latin1"));
+  }
+
+  /** An attribute holding other attributes, flagged NLA_F_NESTED (the bridge reads IFLA_PROTINFO without it as a port state). */
+  nested(type: number, fill: (inner: AttributeList) => void): this {
+    const inner = new AttributeList();
+    fill(inner);
+    return this.#add(type | NLA_F_NESTED, inner.bytes());
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let at = 0;
+    for (const part of this.#parts) {
+      out.set(part, at);
+      at += part.byteLength;
+    }
+    return out;
+  }
+}
+
+export interface LinkRequestHeader {
+  type: number;
+  flags: number;
+  seq: number;
+  family: number;
+  index: number;
+}
+
+/** One nlmsghdr + ifinfomsg + attributes, as RTM_GETLINK and RTM_SETLINK take them. */
+export function encodeLinkRequest(header: LinkRequestHeader, attributes: AttributeList): Uint8Array {
+  const body = attributes.bytes();
+  const message = new Uint8Array(NLMSGHDR_SIZE + IFINFOMSG_SIZE + body.byteLength);
+  const view = new DataView(message.buffer);
+  view.setUint32(0, message.byteLength, true);
+  view.setUint16(4, header.type, true);
+  view.setUint16(6, header.flags, true);
+  view.setUint32(8, header.seq, true);
+  view.setUint8(NLMSGHDR_SIZE, header.family);
+  view.setInt32(NLMSGHDR_SIZE + 4, header.index, true);
+  message.set(body, NLMSGHDR_SIZE + IFINFOMSG_SIZE);
+  return message;
+}
+
+/** A malformed reply: a check built on it must fail, never read a half-parsed list as complete. */
+function malformed(what: string): SysError {
+  return new SysError("rtnetlink", EIO, `malformed reply: ${what}`);
+}
+
+/** One message of a reply datagram. */
+export interface NetlinkMessage {
+  type: number;
+  flags: number;
+  seq: number;
+  /** The message, header included. */
+  bytes: Uint8Array;
+}
+
+/** The messages in one received datagram, each checked to lie inside it. throws SysError(EIO). */
+export function splitMessages(datagram: Uint8Array): NetlinkMessage[] {
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  const messages: NetlinkMessage[] = [];
+  let at = 0;
+  while (at < datagram.byteLength) {
+    if (at + NLMSGHDR_SIZE > datagram.byteLength) throw malformed("a message header is cut short");
+    const length = view.getUint32(at, true);
+    if (length < NLMSGHDR_SIZE || at + length > datagram.byteLength) throw malformed(`a message claims ${length} bytes`);
+    messages.push({
+      type: view.getUint16(at + 4, true),
+      flags: view.getUint16(at + 6, true),
+      seq: view.getUint32(at + 8, true),
+      bytes: datagram.subarray(at, at + length),
+    });
+    at += align4(length);
+  }
+  return messages;
+}
+
+/** The errno an NLMSG_ERROR message carries (0 for an acknowledgement), or null for another type. */
+export function messageErrno(message: NetlinkMessage): number | null {
+  if (message.type !== NLMSG_ERROR) return null;
+  if (message.bytes.byteLength < NLMSGHDR_SIZE + 4) throw malformed("an error message without its code");
+  return -new DataView(message.bytes.buffer, message.bytes.byteOffset).getInt32(NLMSGHDR_SIZE, true);
+}
+
+export const isDone = (message: NetlinkMessage): boolean => message.type === NLMSG_DONE;
+
+/** Attributes read from a reply: every value by type, nested lists parsed on request. */
+export class ParsedAttributes {
+  readonly #byType = new Map<number, Uint8Array[]>();
+
+  /** Parses bytes[start, end) as attributes. throws SysError(EIO) on a length that leaves the range. */
+  constructor(bytes: Uint8Array, start = 0, end = bytes.byteLength) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = start;
+    while (at + NLATTR_SIZE <= end) {
+      const length = view.getUint16(at, true);
+      if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
+      const type = view.getUint16(at + 2, true) & NLA_TYPE_MASK;
+      const values = this.#byType.get(type) ?? [];
+      values.push(bytes.subarray(at + NLATTR_SIZE, at + length));
+      this.#byType.set(type, values);
+      at += align4(length);
+    }
+  }
+
+  all(type: number): Uint8Array[] {
+    return this.#byType.get(type) ?? [];
+  }
+
+  get(type: number): Uint8Array | undefined {
+    return this.#byType.get(type)?.[0];
+  }
+
+  /** A u32 value, or null when absent. throws SysError(EIO) when shorter than 4 bytes. */
+  u32(type: number): number | null {
+    const value = this.get(type);
+    if (value === undefined) return null;
+    if (value.byteLength < 4) throw malformed(`attribute ${type} is shorter than a u32`);
+    return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
+  }
+
+  /** A string up to its first NUL (bytes as latin1), or null when absent. */
+  string(type: number): string | null {
+    return this.strings(type)[0] ?? null;
+  }
+
+  /** Every value of `type` as a string, in order (IFLA_ALT_IFNAME repeats). */
+  strings(type: number): string[] {
+    return this.all(type).map((value) => {
+      const end = value.indexOf(0);
+      return Buffer.from(end < 0 ? value : value.subarray(0, end)).toString("latin1");
+    });
+  }
+
+  nested(type: number): ParsedAttributes | null {
+    const value = this.get(type);
+    return value === undefined ? null : new ParsedAttributes(value);
+  }
+}
+
+/** The ifinfomsg of an RTM_NEWLINK message and its attributes. throws SysError(EIO). */
+export function parseLinkMessage(message: NetlinkMessage): { index: number; attributes: ParsedAttributes } {
+  if (message.bytes.byteLength < NLMSGHDR_SIZE + IFINFOMSG_SIZE) throw malformed("a link message without its ifinfomsg");
+  const view = new DataView(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+  return {
+    index: view.getInt32(NLMSGHDR_SIZE + 4, true),
+    attributes: new ParsedAttributes(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE),
+  };
+}
