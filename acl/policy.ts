@@ -55,27 +55,27 @@ function quote(text: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
 }
 
-function parseSubject(field: string, fail: (problem: string) => never): PolicySubject {
+function parseSubject(field: string, reject: (problem: string) => never): PolicySubject {
   if (field === "*") return { kind: "anyone" };
   const group = field.startsWith("@");
   const name = group ? field.slice(1) : field;
   if (!NAME.test(name)) {
-    fail(`invalid subject ${quote(field)}: expected a user name, @group or *`);
+    reject(`invalid subject ${quote(field)}: expected a user name, @group or *`);
   }
   return group ? { kind: "group", name } : { kind: "user", name };
 }
 
-function parseBridge(field: string, fail: (problem: string) => never): string | null {
+function parseBridge(field: string, reject: (problem: string) => never): string | null {
   if (field === "all") return null;
   if (!BRIDGE.test(field) || field === "." || field === ".." || /[/:%]/.test(field)) {
-    fail(`invalid bridge ${quote(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all`);
+    reject(`invalid bridge ${quote(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all`);
   }
   return field;
 }
 
-function parseWholeNumber(field: string, what: string, low: number, high: number, fail: (problem: string) => never): number {
+function parseWholeNumber(field: string, what: string, low: number, high: number, reject: (problem: string) => never): number {
   if (!/^[0-9]{1,5}$/.test(field) || Number(field) < low || Number(field) > high) {
-    fail(`invalid ${what} ${quote(field)}: expected a whole number from ${low} to ${high}`);
+    reject(`invalid ${what} ${quote(field)}: expected a whole number from ${low} to ${high}`);
   }
   return Number(field);
 }
@@ -95,20 +95,20 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
   const lines = Buffer.from(content).toString("latin1").split("\n");
   lines.forEach((raw, index) => {
     const line = index + 1;
-    const fail = (problem: string): never => {
+    const reject = (problem: string): never => {
       throw new PolicySyntaxError(file, line, problem);
     };
     const fields = raw.split(BLANKS).filter((field) => field.length > 0);
     if (fields.length === 0 || fields[0]?.startsWith("#")) return;
-    if (raw.includes("\0") || raw.includes("\v")) fail("a NUL or vertical tab byte in the line");
+    if (raw.includes("\0") || raw.includes("\v")) reject("a NUL or vertical tab byte in the line");
     const [subjectField = "", bridgeField, maxField, ...options] = fields;
     if (bridgeField === undefined || maxField === undefined) {
-      fail(`invalid line ${quote(fields.join(" "))}: expected SUBJECT BRIDGE MAX [isolated] [queues=N]`);
+      reject(`invalid line ${quote(fields.join(" "))}: expected SUBJECT BRIDGE MAX [isolated] [queues=N]`);
     }
     const rule: PolicyRule = {
-      subject: parseSubject(subjectField, fail),
-      bridge: parseBridge(bridgeField ?? "", fail),
-      maxTaps: parseWholeNumber(maxField ?? "", "MAX", 0, MAX_TAPS_LIMIT, fail),
+      subject: parseSubject(subjectField, reject),
+      bridge: parseBridge(bridgeField ?? "", reject),
+      maxTaps: parseWholeNumber(maxField ?? "", "MAX", 0, MAX_TAPS_LIMIT, reject),
       isolated: false,
       maxQueues: null,
       file,
@@ -118,13 +118,13 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
     for (const option of options) {
       if (option === "isolated" && !rule.isolated) rule.isolated = true;
       else if (option.startsWith("queues=") && rule.maxQueues === null) {
-        rule.maxQueues = parseWholeNumber(option.slice("queues=".length), "queues", 1, MAX_QUEUES, fail);
-      } else if (option === "isolated" || option.startsWith("queues=")) fail(`${option.split("=")[0]} given twice`);
-      else fail(`unknown option ${quote(option)}: expected isolated or queues=N`);
+        rule.maxQueues = parseWholeNumber(option.slice("queues=".length), "queues", 1, MAX_QUEUES, reject);
+      } else if (option === "isolated" || option.startsWith("queues=")) reject(`${option.split("=")[0]} given twice`);
+      else reject(`unknown option ${quote(option)}: expected isolated or queues=N`);
     }
     const key = `${subjectKey(rule.subject)} ${rule.bridge ?? "all"}`;
     const earlier = seen.get(key);
-    if (earlier !== undefined) fail(`a second line for ${key} (the first is line ${earlier})`);
+    if (earlier !== undefined) reject(`a second line for ${key} (the first is line ${earlier})`);
     seen.set(key, line);
     rules.push(rule);
   });

@@ -247,11 +247,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const policy = readPolicy();
   const auditing = policy !== null;
   try {
-    if (policy instanceof StepError) throw policy;
     let shared: SharedHostRequest | null = null;
     if (policy !== null) {
       const caller = identifyCaller(credentials);
       audit.userName = caller.userName;
+      if (policy instanceof StepError) throw policy;
       shared = { rules: policy, caller };
     }
     createAndSendTap(args, shared, audit, log);

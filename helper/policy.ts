@@ -70,11 +70,12 @@ export function tapsHeldOn(bridgeIndex: number, uid: number): string[] {
 /** The refusal when `held` (the caller's TAPs on `bridge`, not counting one being made) leaves no room under `rule`. */
 export function quotaProblem(rule: PolicyRule, bridge: string, held: readonly string[]): StepError | null {
   if (held.length < rule.maxTaps) return null;
-  const allows = rule.maxTaps === 0 ? "allows you no TAP" : `allows you at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"}`;
-  const inUse = held.length === 0 ? "" : `, and ${held.length} ${held.length === 1 ? "is" : "are"} in use (${held.join(", ")})`;
-  return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} ${allows} on bridge ${bridge}${inUse}`, {
-    hint: rule.maxTaps === 0
-      ? `an administrator changes ${rule.file}; ${DOCTOR_HINT}`
-      : `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
+  if (rule.maxTaps === 0) {
+    return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} allows you no TAP on bridge ${bridge}`, {
+      hint: `an administrator changes ${rule.file}; ${DOCTOR_HINT}`,
+    });
+  }
+  return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${rule.maxTaps} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`, {
+    hint: `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
   });
 }

@@ -2,9 +2,12 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
-import { AclLoadError, loadAcl } from "../acl/load.ts";
+import { AclLoadError, loadAcl, loadPolicy } from "../acl/load.ts";
+import { describePolicyRule, queueLimit } from "../acl/policy.ts";
+import { applicableRule, type CallerIdentity, identifyCaller, tapsHeldOn } from "../helper/policy.ts";
+import { CredentialsUnreadable, readThreadCredentials } from "../shared/credentials.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
-import { SysError } from "../shared/errors.ts";
+import { StepError, SysError } from "../shared/errors.ts";
 import { closeFd } from "../shared/libc.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
@@ -169,6 +172,61 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
   }
   if (bridges.length > 0 && allowedCount === 0) {
     findings.push({ severity: "error", subject: aclFile, message: `no bridge is allowed for you: it denies ${bridges.map((bridge) => bridge.name).join(", ")}`, fix: `ask the administrator to add "allow BR" for the bridge you need to ${aclFile}` });
+  }
+  return findings;
+}
+
+/** The bridges of `bridges` the ACL allows this user; none when the ACL cannot be read. */
+export function bridgesAllowed(aclFile: string, bridges: BridgeLink[]): BridgeLink[] {
+  try {
+    const { rules } = loadAcl(aclFile);
+    return bridges.filter((bridge) => decideBridgeAccess(rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] }).allowed);
+  } catch (err) {
+    if (err instanceof AclLoadError) return [];
+    throw err;
+  }
+}
+
+/**
+ * The shared-hosts policy as it applies to this user on each bridge `allowed` lists: the line that
+ * holds, the limit, the TAPs counted against them now, isolation and the queue limit. Nothing when
+ * there is no policy file; an error when it cannot be read or parsed (the helper then denies all).
+ */
+export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[] {
+  let rules;
+  try {
+    rules = loadPolicy(policyFile);
+  } catch (err) {
+    if (!(err instanceof AclLoadError)) throw err;
+    return [{ severity: "error", subject: policyFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${policyFile}` }];
+  }
+  if (rules === null) return [];
+  let caller: CallerIdentity;
+  try {
+    const [credentials] = readThreadCredentials();
+    if (credentials === undefined) throw new CredentialsUnreadable("no thread's status could be read");
+    caller = identifyCaller(credentials);
+  } catch (err) {
+    if (err instanceof StepError) return [{ severity: "error", subject: policyFile, message: err.message, fix: err.hint }];
+    if (err instanceof CredentialsUnreadable) return [{ severity: "error", subject: policyFile, message: `cannot tell who you are: ${err.message}` }];
+    throw err;
+  }
+  const who = `${caller.userName ?? "uid"} ${caller.uid}${caller.groupNames.length > 0 ? ` (groups ${caller.groupNames.join(", ")})` : ""}`;
+  const findings: Finding[] = [{ severity: "ok", subject: policyFile, message: `read; you are ${who}` }];
+  for (const bridge of allowed) {
+    const rule = applicableRule(rules, caller, [bridge.name, ...bridge.altNames]);
+    const held = tapsHeldOn(bridge.ifindex, caller.uid);
+    const inUse = `${held.length} in use${held.length > 0 ? ` (${held.join(", ")})` : ""}`;
+    const subject = `bridge ${bridge.name}`;
+    if (rule === null) {
+      findings.push({ severity: "ok", subject, message: `no line of the policy applies to you: no limit, ${inUse}, at most ${queueLimit(null)} queues per TAP` });
+      continue;
+    }
+    const message = `at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
+      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP`;
+    findings.push(held.length >= rule.maxTaps
+      ? { severity: "warn", subject, message: `${message}: the next request is refused`, fix: "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)" }
+      : { severity: "ok", subject, message });
   }
   return findings;
 }

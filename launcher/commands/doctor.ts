@@ -1,7 +1,9 @@
 // `tap-launcher doctor`: one screen of checks, each with what to fix.
 import { defineCommand } from "citty";
-import { ACL_FILE } from "../../helper/config.ts";
-import { checkAcl, checkHelper, checkNoNewPrivs, checkTunDevice, listBridges, type Finding, type Severity } from "../doctor.ts";
+import { ACL_FILE, POLICY_FILE } from "../../helper/config.ts";
+import {
+  bridgesAllowed, checkAcl, checkHelper, checkNoNewPrivs, checkPolicy, checkTunDevice, listBridges, type Finding, type Severity,
+} from "../doctor.ts";
 import { defaultHelper } from "../layout.ts";
 import { loggerFor, verbosityArgs } from "../cli.ts";
 
@@ -9,7 +11,7 @@ import { loggerFor, verbosityArgs } from "../cli.ts";
 const LABEL: Record<Severity, string> = { ok: "ok: ", warn: "", error: "ERROR: ", critical: "CRITICAL: " };
 
 export const doctor = defineCommand({
-  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, no_new_privs, what the ACL allows you and (as root) the bridges' addresses; say what to fix" },
+  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix" },
   args: {
     helper: { type: "string", description: "The helper to check (default: the installed one)" },
     ...verbosityArgs,
@@ -17,11 +19,13 @@ export const doctor = defineCommand({
   run({ args }) {
     const log = loggerFor(args);
     const uid = process.getuid?.() ?? -1;
+    const bridges = listBridges();
     const findings: Finding[] = [
       checkTunDevice(),
       ...checkHelper(args.helper ?? defaultHelper()),
       ...checkNoNewPrivs(uid),
-      ...checkAcl(ACL_FILE, listBridges(), uid === 0),
+      ...checkAcl(ACL_FILE, bridges, uid === 0),
+      ...checkPolicy(POLICY_FILE, bridgesAllowed(ACL_FILE, bridges)),
     ];
     for (const finding of findings) {
       const line = `${LABEL[finding.severity]}${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;

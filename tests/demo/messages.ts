@@ -80,6 +80,7 @@ const SITES = [
   /return `access denied[^`]*`/g,
   /\bfail\("/g,
   /reject\(new Error\(\s*/g,
+  /\breject\(\s*(?=["`])/g,
   /checkInterfaceName\([^,()]+,\s*/g,
   /warnings\.push\(\s*/g,
   /\brun\(\[[^\]]*\],\s*/g,

@@ -5,6 +5,8 @@ import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { testAccounts } from "../support/accounts.ts";
+import { privateEtcPrefix } from "../support/private-etc.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -131,5 +133,31 @@ describe("doctor, as root, on the MAC address of each allowed bridge", () => {
       const result = await run(["nsenter", `--net=/run/netns/${ns.name}`, ...withOpenTunDevice(), installed.launcher, "doctor"]);
       expect(linesOf(result.stderr)).toContain("tap-launcher: warning: bridge br0: cannot tell whether its MAC address is fixed: /sys shows another network namespace -- fix: run doctor through ip netns exec NS, which mounts /sys for that namespace");
     });
+  });
+});
+
+describe("doctor and the shared-hosts policy", () => {
+  test("shows the line that holds for the user on each allowed bridge, the limit, the TAPs in use, isolation and queues", async () => {
+    installed.setAcl("allow br0\nallow br1\n");
+    installed.setPolicy("@lab br0 1 isolated queues=4\n* all 3\n");
+    try {
+      await withNetns(async (ns) => {
+        for (const bridge of ["br0", "br1"]) await ns.addBridge(bridge);
+        await ns.exec("ip", "tuntap", "add", "dev", "tapheld", "mode", "tap", "user", String(ALICE.uid));
+        await ns.ip("link", "set", "tapheld", "master", "br0");
+        const result = await run([...ns.prefix(), ...privateEtcPrefix(testAccounts()), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);
+        const lines = linesOf(result.stderr);
+        expect(lines).toContain(`tap-launcher: ok: ${installed.policyFile}: read; you are alice 4101 (groups alice, lab)`);
+        expect(lines).toContain(`tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`);
+        expect(lines).toContain(`tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, at most 8 queues per TAP`);
+        installed.setPolicy("@lab br0 one\n");
+        const broken = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);
+        expect(linesOf(broken.stderr)).toContain(`tap-launcher: ERROR: ${installed.policyFile}: every bridge is denied: policy syntax error at ${installed.policyFile}:1: invalid MAX "one": expected a whole number from 0 to 1024 -- fix: as root, fix ${installed.policyFile}`);
+        expect(broken.exitCode).toBe(1);
+      });
+    } finally {
+      installed.setAcl("allow br0\n");
+      installed.setPolicy(null);
+    }
   });
 });

@@ -1,5 +1,5 @@
 // Installing the helper into a temporary prefix for tests, with an ACL file the test controls.
-import { rmSync, writeFileSync } from "node:fs";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installLayout, type InstallLayout } from "../../launcher/layout.ts";
 import { buildWithAcl } from "./build.ts";
@@ -36,7 +36,10 @@ export async function installForTest(mode: "setuid" | "caps", acl = "allow br0\n
     setAcl,
     setPolicy: (content) => {
       if (content === null) rmSync(policyFile, { force: true });
-      else writeFileSync(policyFile, content, { mode: 0o644 });
+      else {
+        writeFileSync(policyFile, content);
+        chmodSync(policyFile, 0o644);
+      }
     },
     uninstall: async () => {
       await run([join(dist, "tap-launcher"), "uninstall", `--prefix=${prefix}`]);

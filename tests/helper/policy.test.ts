@@ -1,0 +1,296 @@
+// The shared-hosts policy through the installed setuid helper, as real unprivileged users in throw-away namespaces.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { POLLIN, TUNSETPERSIST } from "../../shared/kernel.ts";
+import { closeFd, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { readTestFrame, testFrame } from "../support/frames.ts";
+import { NOBODY, testAccounts } from "../support/accounts.ts";
+import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { withNetns, type TestNetns } from "../support/netns.ts";
+import { privateEtcPrefix } from "../support/private-etc.ts";
+import { run } from "../support/proc.ts";
+import { privateDevPrefix, SyslogSink } from "../support/syslog-sink.ts";
+import { ALICE, asUser, BOB, type TestUser } from "../support/users.ts";
+
+let installed: TestInstall;
+const accounts = testAccounts();
+beforeAll(async () => {
+  installed = await installForTest("setuid", "allow br0\n");
+});
+afterAll(() => installed.uninstall());
+
+/** Runs the installed helper (the shim) as `user`, the way QEMU does, with names for the test users and a private /dev. */
+function request(ns: TestNetns, user: TestUser, options: { log?: SyslogSink; extra?: string[] } = {}): Promise<HelperOutcome> {
+  return runHelper([
+    ...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(options.log?.path ?? null), ...asUser(user),
+    installed.shim, ...(options.extra ?? []), "--fd=3", "--br=br0",
+  ]);
+}
+
+/** The namespace's TAP names, sorted. */
+async function tapsOf(ns: TestNetns): Promise<string[]> {
+  return (await ns.tapNames()).sort();
+}
+
+function closeAll(outcomes: HelperOutcome[]): void {
+  for (const outcome of outcomes) if (outcome.fd !== null) closeFd(outcome.fd);
+}
+
+describe("quotas", () => {
+  test("nobody br0 2: a third TAP is refused naming the rule and the TAPs in use; after one closes, the next is granted; others are not limited", async () => {
+    installed.setPolicy("# lab\nnobody br0 2\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const held: HelperOutcome[] = [];
+      try {
+        for (let i = 0; i < 2; i += 1) held.push(await request(ns, NOBODY));
+        expect(held.map((outcome) => [outcome.exitCode, outcome.fd !== null])).toEqual([[0, true], [0, true]]);
+        const inUse = await tapsOf(ns);
+        expect(inUse.length).toBe(2);
+
+        const third = await request(ns, NOBODY);
+        expect(third.exitCode).toBe(1);
+        expect(third.fd).toBe(null);
+        expect(third.stderr).toContain(
+          `tap-bridge-helper: access denied by policy file: rule "nobody br0 2" at ${installed.policyFile}:2 limits you to 2 on bridge br0: 2 in use (${inUse.join(", ")})\n`,
+        );
+        expect(await tapsOf(ns)).toEqual(inUse);
+
+        const first = held.shift();
+        if (first?.fd != null) closeFd(first.fd);
+        const next = await request(ns, NOBODY);
+        held.push(next);
+        expect(next.exitCode).toBe(0);
+        expect(next.fd).not.toBe(null);
+
+        // alice has no line: no limit from the policy.
+        for (let i = 0; i < 3; i += 1) held.push(await request(ns, ALICE));
+        expect(held.slice(-3).map((outcome) => outcome.exitCode)).toEqual([0, 0, 0]);
+        expect((await tapsOf(ns)).length).toBe(5);
+      } finally {
+        closeAll(held);
+      }
+      expect(await tapsOf(ns)).toEqual([]);
+    });
+  }, 60_000);
+
+  test("20 requests at once by one user under MAX 3: at most 3 TAPs, every other request refused cleanly, nothing left", async () => {
+    installed.setPolicy("alice br0 3\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const outcomes = await Promise.all(Array.from({ length: 20 }, () => request(ns, ALICE)));
+      try {
+        const granted = outcomes.filter((outcome) => outcome.fd !== null);
+        expect(granted.length).toBeGreaterThanOrEqual(1);
+        expect(granted.length).toBeLessThanOrEqual(3);
+        expect(granted.every((outcome) => outcome.exitCode === 0)).toBe(true);
+        for (const refused of outcomes.filter((outcome) => outcome.fd === null)) {
+          expect(refused.exitCode).toBe(1);
+          expect(refused.stderr).toMatch(/^tap-bridge-helper: access denied by policy file: rule "alice br0 3" at \S+:1 limits you to 3 on bridge br0: [0-9]+ in use \(/);
+        }
+        expect((await tapsOf(ns)).length).toBe(granted.length);
+      } finally {
+        closeAll(outcomes);
+      }
+      expect(await tapsOf(ns)).toEqual([]);
+    });
+  }, 120_000);
+
+  test("a line for the user's group holds for them; * 0 refuses everyone else before any TAP is made", async () => {
+    installed.setPolicy("* br0 0\n@lab br0 1\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const alice = await request(ns, ALICE);
+      try {
+        expect(alice.exitCode).toBe(0);
+        const bob = await request(ns, BOB);
+        expect(bob.exitCode).toBe(1);
+        expect(bob.stderr).toContain(`access denied by policy file: rule "* br0 0" at ${installed.policyFile}:1 allows you no TAP on bridge br0\n`);
+        expect((await tapsOf(ns)).length).toBe(1);
+      } finally {
+        closeAll([alice]);
+      }
+    });
+  }, 60_000);
+
+  test("a malformed or unreadable policy denies everyone, naming file and line", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      installed.setPolicy("alice br0 2\nbob br0 two\n");
+      const malformed = await request(ns, ALICE);
+      expect(malformed.exitCode).toBe(1);
+      expect(malformed.stderr).toContain(`access denied: policy syntax error at ${installed.policyFile}:2: invalid MAX "two": expected a whole number from 0 to 1024\n`);
+      installed.setPolicy("alice br0 2\n");
+      chmodSync(installed.policyFile, 0o600);
+      const unreadable = await request(ns, ALICE);
+      expect(unreadable.exitCode).toBe(1);
+      expect(unreadable.stderr).toContain(`access denied: cannot read policy file ${installed.policyFile}: EACCES\n`);
+      expect(await tapsOf(ns)).toEqual([]);
+    });
+  }, 60_000);
+});
+
+describe("ownership", () => {
+  test("every TAP gets the caller's owner and group; one its holder made persistent stays theirs and counts against them", async () => {
+    installed.setPolicy("alice br0 1\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const granted = await request(ns, ALICE);
+      expect(granted.exitCode).toBe(0);
+      const [tap = ""] = await tapsOf(ns);
+      const link = await ns.link(tap);
+      expect(link.linkinfo?.info_data).toMatchObject({ user: ALICE.uid, group: ALICE.gid });
+      expect((await ns.exec("cat", `/sys/class/net/${tap}/owner`)).trim()).toBe(String(ALICE.uid));
+      expect((await ns.exec("cat", `/sys/class/net/${tap}/group`)).trim()).toBe(String(ALICE.gid));
+
+      // The holder makes it persistent (no privilege needed once the fd is attached) and closes it.
+      if (granted.fd === null) throw new Error("no fd");
+      ioctlValue(granted.fd, TUNSETPERSIST, "TUNSETPERSIST", 1);
+      closeFd(granted.fd);
+      expect(await tapsOf(ns)).toEqual([tap]);
+
+      const asBob = await run([...ns.prefix(), ...privateDevPrefix(null), ...asUser(BOB), installed.launcher, `--tap=${tap}`, "--unmanaged", "--", "true"]);
+      expect(asBob.exitCode).not.toBe(0);
+      expect(asBob.stderr).toContain(`TAP ${tap} belongs to someone else (user ${ALICE.uid} and group ${ALICE.gid})`);
+
+      const again = await request(ns, ALICE);
+      expect(again.exitCode).toBe(1);
+      expect(again.stderr).toContain(`limits you to 1 on bridge br0: 1 in use (${tap})`);
+      expect(await tapsOf(ns)).toEqual([tap]);
+    });
+  }, 60_000);
+});
+
+/** An ARP request from `mac`/`ip` for `target`, padded to the minimum frame. */
+function arpRequest(mac: number[], ip: number[], target: number[]): Uint8Array {
+  const frame = new Uint8Array(60);
+  frame.fill(0xff, 0, 6);
+  frame.set(mac, 6);
+  frame.set([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1], 12); // ARP, Ethernet/IPv4, request
+  frame.set(mac, 22);
+  frame.set(ip, 28);
+  frame.set(target, 38);
+  return frame;
+}
+
+/** Whether an ARP reply arrives on `fd` before the deadline. */
+function arpReplyArrives(fd: number, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  const buffer = new Uint8Array(2048);
+  while (Date.now() < deadline) {
+    if (pollOneOrErrno(fd, POLLIN, deadline - Date.now()) <= 0) continue;
+    const n = readOrErrno(fd, buffer);
+    if (n >= 42 && buffer[12] === 0x08 && buffer[13] === 0x06 && buffer[21] === 2) return true;
+  }
+  return false;
+}
+
+/** The marker of the first test frame `fd` receives within the time, or null. */
+function markerReceived(fd: number, timeoutMs: number): string | null {
+  const frame = readTestFrame(fd, timeoutMs);
+  return frame === null ? null : new TextDecoder().decode(frame.subarray(14, 20));
+}
+
+describe("isolation", () => {
+  test("the port of an isolated line carries the kernel's isolated flag; others do not", async () => {
+    installed.setPolicy("@lab br0 4 isolated\nbob br0 4\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const outcomes = [await request(ns, ALICE), await request(ns, BOB)];
+      try {
+        const isolated = await Promise.all((await tapsOf(ns)).map(async (tap) => {
+          const detail = JSON.parse(await ns.ip("-j", "-d", "link", "show", "dev", tap))[0];
+          return [detail.linkinfo.info_data.user, detail.linkinfo.info_slave_data.isolated];
+        }));
+        expect(isolated.sort()).toEqual([[ALICE.uid, true], [BOB.uid, false]]);
+      } finally {
+        closeAll(outcomes);
+      }
+    });
+  }, 60_000);
+
+  test("two guests on isolated ports exchange no frame, each reaches the bridge's own address, a guest on a plain port reaches both", async () => {
+    installed.setPolicy("@lab br0 4 isolated\nbob br0 4\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.ip("addr", "add", "10.77.0.1/24", "dev", "br0");
+      const outcomes = [await request(ns, ALICE), await request(ns, ALICE), await request(ns, BOB)];
+      try {
+        const [a, b, c] = outcomes.map((outcome) => {
+          if (outcome.fd === null) throw new Error(`no TAP: ${outcome.stderr}`);
+          return outcome.fd;
+        }) as [number, number, number];
+        const mac = (last: number) => [0x02, 0, 0, 0, 0, last];
+        const send = (fd: number, frame: Uint8Array) => expect(writeOrErrno(fd, frame)).toBe(frame.byteLength);
+
+        send(a, testFrame("02:00:00:00:00:0a", "from-a"));
+        expect(markerReceived(c, 2000)).toBe("from-a");
+        expect(markerReceived(b, 1000)).toBe(null);
+        send(b, testFrame("02:00:00:00:00:0b", "from-b"));
+        expect(markerReceived(c, 2000)).toBe("from-b");
+        expect(markerReceived(a, 1000)).toBe(null);
+        // Unicast to a known address on the other isolated port: dropped too.
+        const unicast = testFrame("02:00:00:00:00:0a", "a-to-b");
+        unicast.set(mac(0x0b), 0);
+        send(a, unicast);
+        expect(markerReceived(b, 1000)).toBe(null);
+        send(c, testFrame("02:00:00:00:00:0c", "from-c"));
+        expect(markerReceived(a, 2000)).toBe("from-c");
+        expect(markerReceived(b, 2000)).toBe("from-c");
+
+        for (const [fd, last] of [[a, 0x0a], [b, 0x0b]] as const) {
+          send(fd, arpRequest(mac(last), [10, 77, 0, last], [10, 77, 0, 1]));
+          expect(arpReplyArrives(fd, 2000)).toBe(true);
+        }
+      } finally {
+        closeAll(outcomes);
+      }
+    });
+  }, 60_000);
+});
+
+describe("audit", () => {
+  test("one syslog line per grant and per refusal, authpriv, with user, uid, bridge, TAP, queues, rule and use", async () => {
+    installed.setPolicy("alice br0 1\n");
+    const log = new SyslogSink();
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const granted = await request(ns, ALICE, { log });
+        const refused = await request(ns, ALICE, { log });
+        const [tap = ""] = await tapsOf(ns);
+        closeAll([granted, refused]);
+        const lines = log.lines();
+        expect(lines.length).toBe(2);
+        const rule = `${installed.policyFile}:1`;
+        expect(lines[0]).toMatch(new RegExp(`^<86>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tap-bridge-helper\\[[0-9]+\\]: grant user=alice uid=4101 bridge=br0 tap=${tap} queues=1 rule=${rule} use=1/1$`));
+        expect(lines[1]).toMatch(new RegExp(`^<84>.* tap-bridge-helper\\[[0-9]+\\]: refuse user=alice uid=4101 bridge=br0 tap=- queues=1 rule=${rule} use=1/1 reason="access denied by policy file: rule \\\\"alice br0 1\\\\" at ${rule} limits you to 1 on bridge br0: 1 in use \\(${tap}\\)"$`));
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+
+  test("an ACL refusal is audited too; a missing /dev/log is no error", async () => {
+    installed.setPolicy("* all 4\n");
+    const log = new SyslogSink();
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await ns.addBridge("br9");
+        const denied = await runHelper([
+          ...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(log.path), ...asUser(BOB), installed.shim, "--fd=3", "--br=br9",
+        ]);
+        expect(denied.exitCode).toBe(1);
+        expect(log.lines()).toEqual([expect.stringMatching(/: refuse user=bob uid=4102 bridge=br9 tap=- queues=1 rule=none use=-\/unlimited reason="access denied by acl file: no allow rule matches bridge br9/)]);
+        const noLog = await request(ns, BOB);
+        closeAll([noLog]);
+        expect(noLog.exitCode).toBe(0);
+        expect(noLog.stderr).toBe("");
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+});
