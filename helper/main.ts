@@ -11,7 +11,7 @@ import type { PolicyRule } from "../acl/policy.ts";
 import { holderAlias } from "../acl/quota.ts";
 import { describeCredentials, type ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
-import { sendFd } from "../shared/fdpass.ts";
+import { sendFds } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
@@ -20,11 +20,11 @@ import { createLogger, reportStepError } from "../shared/log.ts";
 import { describeLink, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
-import { attachNewTap, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
+import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { type AuditRecord, writeAuditLine } from "./audit.ts";
 import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
-import { applicableRule, type CallerIdentity, identifyCaller, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
+import { applicableRule, type CallerIdentity, identifyCaller, queueProblem, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
@@ -123,7 +123,7 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
   const { socketFd } = args;
   checkCallerSocket(socketFd);
   const control = attempt("open a control socket", () => new InterfaceControl());
-  let tunFd = -1;
+  const tunFds: number[] = [];
   try {
     // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
     const found = attempt(`find bridge \`${args.bridge}'`, () => lookUpBridge(control, args.bridge));
@@ -149,6 +149,8 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
     // limit makes no TAP at all (the count that holds under races comes after the attach).
     const rule = shared === null ? null : applicableRule(shared.rules, shared.caller, found.names);
     audit.rule = rule;
+    const tooManyQueues = queueProblem(rule, args.queues);
+    if (tooManyQueues !== null) throw tooManyQueues;
     if (shared !== null) {
       const held = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid));
       audit.held = held.length;
@@ -156,14 +158,19 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
       if (refusal !== null) throw refusal;
     }
 
-    tunFd = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
-      ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
-      ENODEV: "load the tun module (modprobe tun)",
-      EACCES: `the helper runs as you and ${TUN_DEVICE} is not open to you: make it mode 0666, as Debian's udev does (chmod 0666 ${TUN_DEVICE})`,
-    });
-    const fd = tunFd;
+    const openTun = (): number => {
+      const opened = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
+        ENOENT: "load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)",
+        ENODEV: "load the tun module (modprobe tun)",
+        EACCES: `the helper runs as you and ${TUN_DEVICE} is not open to you: make it mode 0666, as Debian's udev does (chmod 0666 ${TUN_DEVICE})`,
+      });
+      tunFds.push(opened);
+      return opened;
+    };
+    const fd = openTun();
     const vnetHeader = args.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
-    const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, vnetHeader), {
+    const flags = newTapFlags(vnetHeader, args.queues > 1);
+    const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, flags), {
       EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
     });
     audit.tap = tap;
@@ -173,6 +180,11 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
       const { uid, gid } = shared.caller;
       attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, uid, gid, tap));
       attempt(`set alias of device \`${tap}'`, () => setLinkAlias(control.index(tap), holderAlias(uid)));
+    }
+    // A multiqueue TAP: each further TUNSETIFF with its name and the same flags attaches one more queue.
+    for (let queue = 2; queue <= args.queues; queue += 1) {
+      const queueFd = openTun();
+      attempt(`attach queue ${queue} of device \`${tap}'`, () => attachExistingTap(queueFd, tap, flags));
     }
 
     const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
@@ -204,15 +216,15 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
       });
     }
     attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
-    attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFd(socketFd, fd, SEND_TIMEOUT_MS), {
+    attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFds(socketFd, tunFds, SEND_TIMEOUT_MS), {
       EPIPE: "the receiving end closed the socket before the fd arrived",
       ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",
     });
     log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
   } finally {
-    // The TAP is not persistent: with this fd closed and nothing received, it disappears.
+    // The TAP is not persistent: with these fds closed and nothing received, it disappears.
     control.close();
-    if (tunFd >= 0) closeFd(tunFd);
+    for (const tunFd of tunFds) closeFd(tunFd);
   }
 }
 
@@ -242,7 +254,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 0;
     return;
   }
-  const audit: AuditRecord = { userName: null, uid: credentials.uids[0] ?? -1, bridge: args.bridge, tap: null, queues: 1, rule: null, held: null };
+  const audit: AuditRecord = { userName: null, uid: credentials.uids[0] ?? -1, bridge: args.bridge, tap: null, queues: args.queues, rule: null, held: null };
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
   const policy = readPolicy();
   const auditing = policy !== null;

@@ -1,6 +1,6 @@
 // The shared-hosts policy as the helper applies it: who the caller is, which line holds, the TAPs they hold already.
 import { AclLoadError, loadPolicy } from "../acl/load.ts";
-import { choosePolicyRule, describePolicyRule, type PolicyRule } from "../acl/policy.ts";
+import { choosePolicyRule, describePolicyRule, MAX_QUEUES, queueLimit, type PolicyRule } from "../acl/policy.ts";
 import { tapsHeldBy } from "../acl/quota.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
@@ -77,5 +77,18 @@ export function quotaProblem(rule: PolicyRule, bridge: string, held: readonly st
   }
   return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${rule.maxTaps} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`, {
     hint: `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
+  });
+}
+
+/**
+ * The refusal when `queues` is above what `rule` allows one TAP (queues=, or DEFAULT_MAX_QUEUES with
+ * no line or no policy at all), else null.
+ */
+export function queueProblem(rule: PolicyRule | null, queues: number): StepError | null {
+  const limit = queueLimit(rule);
+  if (queues <= limit) return null;
+  const source = rule === null ? `the default without a policy line that sets queues=` : `rule ${describePolicyRule(rule)}`;
+  return new StepError(`access denied: --queues=${queues} is more than the ${limit} queues per TAP that ${source} allows`, {
+    hint: `ask for ${limit} or fewer; an administrator can raise it with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
   });
 }

@@ -1,4 +1,4 @@
-// Passing one fd over a unix socket with SCM_RIGHTS, as QEMU's bridge helper protocol does.
+// Passing fds over a unix socket with SCM_RIGHTS: one, as QEMU's bridge helper protocol does, or one per TAP queue.
 import { addressOf, closeFd, describeErrno, pollOneOrErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, ETIMEDOUT } from "./errno.ts";
@@ -29,25 +29,30 @@ function layOutMessage(dataLength: number, controlLength: number): void {
   arenaView.setBigUint64(IOVEC + 8, BigInt(dataLength), true); // iov_len
 }
 
+/** The most fds one message carries: a multiqueue TAP has at most 16 queues here (the kernel allows 256). */
+export const MAX_FDS_PER_MESSAGE = 16;
+
 /**
- * Sends `fd` over the unix socket `socketFd` with one data byte and SCM_RIGHTS, retrying EINTR, and
- * waiting at most `timeoutMs` for room in the socket: a receiver that never reads (or filled the
- * socket beforehand) must not hold the sender forever. The socket's own flags and options are left
- * as they are (the caller may share it): MSG_DONTWAIT and poll() make the wait bounded. MSG_NOSIGNAL
- * turns a vanished receiver into EPIPE instead of SIGPIPE.
- * throws SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
+ * Sends `fds` in one message over the unix socket `socketFd` with one data byte and SCM_RIGHTS,
+ * retrying EINTR, and waiting at most `timeoutMs` for room in the socket: a receiver that never reads
+ * (or filled the socket beforehand) must not hold the sender forever. The socket's own flags and
+ * options are left as they are (the caller may share it): MSG_DONTWAIT and poll() make the wait
+ * bounded. MSG_NOSIGNAL turns a vanished receiver into EPIPE instead of SIGPIPE.
+ * throws RangeError for no fds or more than MAX_FDS_PER_MESSAGE, SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
  */
-export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
+export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: number): void {
+  if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE) throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);
   const deadline = performance.now() + timeoutMs;
+  const controlLength = CMSG_HEADER + 4 * fds.length; // CMSG_LEN(n * sizeof(int))
   for (;;) {
-    layOutMessage(1, 24); // CMSG_SPACE(sizeof(int))
+    layOutMessage(1, (controlLength + 7) & ~7); // CMSG_SPACE
     arena[DATA] = 0x20;
-    arenaView.setBigUint64(CONTROL, 20n, true); // cmsg_len = CMSG_LEN(sizeof(int))
+    arenaView.setBigUint64(CONTROL, BigInt(controlLength), true);
     arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
     arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
-    arenaView.setInt32(CONTROL + CMSG_HEADER, fd, true);
+    fds.forEach((fd, i) => arenaView.setInt32(CONTROL + CMSG_HEADER + 4 * i, fd, true));
     const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent === 1) return; // the one data byte, and with it the fd
+    if (sent === 1) return; // the one data byte, and with it the fds
     if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);
     if (-sent === EINTR) continue;
     if (-sent !== EAGAIN) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
@@ -57,6 +62,11 @@ export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
     }
     pollOneOrErrno(socketFd, POLLOUT, left); // ready, timed out or interrupted: the next sendmsg tells which
   }
+}
+
+/** sendFds with one fd: QEMU's protocol. */
+export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
+  sendFds(socketFd, [fd], timeoutMs);
 }
 
 /** What one recvmsg on the helper's socket brought. */
@@ -71,11 +81,21 @@ export interface ReceivedFd {
   sender: { pid: number; uid: number; gid: number } | null;
 }
 
+/** What one recvmsg brought when up to N fds were expected. */
+export interface ReceivedFds {
+  /** The fds passed, close-on-exec, at most the number asked for. */
+  fds: number[];
+  bytes: number;
+  /** More fds than asked for (closed at once), or a truncated control message: the peer broke the protocol. */
+  extra: boolean;
+  sender: ReceivedFd["sender"];
+}
+
 /**
- * Receives one message and the fd it carries, retrying EINTR (blocks unless the socket is
- * non-blocking). Any fds beyond the first are closed at once. throws SysError(EAGAIN, EBADF, ...).
+ * Receives one message and up to `wanted` fds it carries, retrying EINTR (blocks unless the socket
+ * is non-blocking). Fds beyond `wanted` are closed at once. throws SysError(EAGAIN, EBADF, ...).
  */
-export function receiveFd(socketFd: number): ReceivedFd {
+export function receiveFds(socketFd: number, wanted: number): ReceivedFds {
   let received: number;
   do {
     layOutMessage(DATA_ROOM, CONTROL_ROOM);
@@ -85,9 +105,15 @@ export function receiveFd(socketFd: number): ReceivedFd {
 
   const { fds, sender } = readControlMessages();
   const flags = arenaView.getInt32(MSGHDR + 48, true);
-  const [first, ...rest] = fds;
-  for (const fd of rest) closeFd(fd);
-  return { fd: first ?? null, bytes: received, extra: rest.length > 0 || (flags & MSG_CTRUNC) !== 0, sender };
+  const kept = fds.slice(0, wanted);
+  for (const fd of fds.slice(wanted)) closeFd(fd);
+  return { fds: kept, bytes: received, extra: fds.length > wanted || (flags & MSG_CTRUNC) !== 0, sender };
+}
+
+/** receiveFds for QEMU's protocol: one fd; any beyond it are closed. */
+export function receiveFd(socketFd: number): ReceivedFd {
+  const { fds, bytes, extra, sender } = receiveFds(socketFd, 1);
+  return { fd: fds[0] ?? null, bytes, extra, sender };
 }
 
 /** The fds (SCM_RIGHTS) and credentials (SCM_CREDENTIALS) the last recvmsg left in the arena. */

@@ -1,7 +1,7 @@
 // TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
 import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
 import {
-  IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETGROUP, TUNSETIFF, TUNSETOWNER,
+  IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETGROUP, TUNSETIFF, TUNSETOWNER,
 } from "./kernel.ts";
 import { ifreqFlags, ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
@@ -24,6 +24,7 @@ export interface TapInfo {
   flags: number;
   isTap: boolean;
   vnetHeader: boolean;
+  multiQueue: boolean;
 }
 
 /** Opens /dev/net/tun (close-on-exec). throws SysError(ENOENT, EACCES, ...). */
@@ -38,14 +39,19 @@ export function tunFeatures(tunFd: number): number {
   return new DataView(features.buffer).getUint32(0, true);
 }
 
+/** The TUNSETIFF flags of the TAPs the helper makes: no packet info, the virtio-net header and several queues on request. */
+export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
+  return IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0) | (multiQueue ? IFF_MULTI_QUEUE : 0);
+}
+
 /**
- * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`), without packet
- * info, with the virtio-net header when `vnetHeader`. Returns the name the kernel chose.
+ * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`) with `flags` (see
+ * newTapFlags). Returns the name the kernel chose.
  * throws SysError(EPERM without CAP_NET_ADMIN, EBUSY, ...).
  */
-export function attachNewTap(tunFd: number, template: string, vnetHeader: boolean): string {
+export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = ifreqForTemplate(template);
-  setIfreqFlags(ifreq, IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0));
+  setIfreqFlags(ifreq, flags);
   ioctlBuffer(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, template);
   return ifreqName(ifreq);
 }
@@ -70,6 +76,7 @@ export function tapInfo(fd: number): TapInfo {
     flags,
     isTap: (flags & IFF_TAP) !== 0,
     vnetHeader: (flags & IFF_VNET_HDR) !== 0,
+    multiQueue: (flags & IFF_MULTI_QUEUE) !== 0,
   };
 }
 

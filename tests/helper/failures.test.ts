@@ -99,10 +99,10 @@ describe("the --fd socket", () => {
     }
   });
   test("negative", async () => {
-    await refused(["--use-vnet", "--fd=-1", "--br=br0"], /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/);
+    await refused(["--use-vnet", "--fd=-1", "--br=br0"], /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/);
   });
   test("missing", async () => {
-    await refused(["--use-vnet", "--br=br0"], /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/);
+    await refused(["--use-vnet", "--br=br0"], /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/);
   });
   test("standard input", async () => {
     await refused(["--use-vnet", "--fd=0", "--br=br0"], /--fd=0 is standard input/);
@@ -111,7 +111,7 @@ describe("the --fd socket", () => {
 
 describe("the command line", () => {
   for (const [label, args, message] of [
-    ["unknown argument", ["--use-vnet", "--fd=3", "--br=br0", "--verbose"], /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] --br=BRIDGE --fd=N\n$/],
+    ["unknown argument", ["--use-vnet", "--fd=3", "--br=br0", "--verbose"], /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/],
     ["--br given twice", ["--fd=3", "--br=brother", "--br=br0"], /--br given more than once/],
     ["missing --br", ["--use-vnet", "--fd=3"], /missing --br=BRIDGE/],
     ["a space-separated value", ["--fd=3", "--br", "br0"], /unknown argument "--br"/],

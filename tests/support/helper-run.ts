@@ -1,13 +1,15 @@
 // Runs a bridge helper the way QEMU does: one end of a socketpair as --fd, then receive what it sent.
-import { receiveFd } from "../../shared/fdpass.ts";
+import { receiveFds } from "../../shared/fdpass.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
 import { closeFd, openSocketPair } from "../../shared/libc.ts";
 
 export interface HelperOutcome {
   exitCode: number;
   stderr: string;
-  /** The fd the helper sent (close it when done), or null. */
+  /** The (first) fd the helper sent (close it when done), or null. */
   fd: number | null;
+  /** Every fd the helper sent in its message (one per queue), fd first. */
+  fds: number[];
 }
 
 /**
@@ -26,8 +28,8 @@ export async function runHelper(cmd: string[], options: { fd3?: number | "none" 
     closeFd(theirs);
     theirsOpen = false;
     const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
-    const received = receiveFd(ours);
-    return { exitCode, stderr, fd: received.fd };
+    const received = receiveFds(ours, 64);
+    return { exitCode, stderr, fd: received.fds[0] ?? null, fds: received.fds };
   } finally {
     if (theirsOpen) closeFd(theirs);
     closeFd(ours);

@@ -1,0 +1,99 @@
+// --queues=N: one multiqueue TAP, N fds in one message, each a queue on the bridge; bad counts and counts above the limit refused.
+import { afterAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { POLLIN, VIRTIO_NET_HDR_LEN } from "../../shared/kernel.ts";
+import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
+import { tapInfo } from "../../shared/tap.ts";
+import { buildWithAcl, tempFolder } from "../support/build.ts";
+import { readTestFrame, testFrame } from "../support/frames.ts";
+import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
+import { withNetns } from "../support/netns.ts";
+
+const folder = tempFolder("tl-acl-");
+const aclFile = join(folder, "bridge.conf");
+const policyFile = join(folder, "bridge-policy.conf");
+writeFileSync(aclFile, "allow br0\n");
+const helper = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
+const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
+const opened: number[] = [];
+afterAll(() => opened.splice(0).forEach((fd) => closeFd(fd)));
+
+function keep(outcome: HelperOutcome): number[] {
+  opened.push(...outcome.fds);
+  return outcome.fds;
+}
+
+/** The index of the fd among `fds` the test frame arrives on, or -1. */
+function queueReceiving(fds: number[], timeoutMs: number): number {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const [index, fd] of fds.entries()) {
+      if (pollOneOrErrno(fd, POLLIN, 0) > 0 && readTestFrame(fd, 50, VIRTIO_NET_HDR_LEN) !== null) return index;
+    }
+    Bun.sleepSync(5);
+  }
+  return -1;
+}
+
+describe("--queues=4", () => {
+  test("sends 4 fds in one message, each a queue of the same multiqueue TAP on the bridge; a frame into the bridge comes out of one", async () => {
+    writeFileSync(policyFile, "");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const outcome = await runHelper([...ns.prefix(), helper, "--use-vnet", "--queues=4", "--fd=3", "--br=br0"]);
+      expect(outcome.stderr).toBe("");
+      expect(outcome.exitCode).toBe(0);
+      const fds = keep(outcome);
+      expect(fds.length).toBe(4);
+      expect(new Set(fds).size).toBe(4);
+      const infos = fds.map((fd) => tapInfo(fd));
+      const [name] = await ns.tapNames();
+      expect(infos.map((info) => [info.name, info.isTap, info.multiQueue, info.vnetHeader])).toEqual(Array(4).fill([name, true, true, true]));
+      const link = await ns.link(name ?? "");
+      expect(link.master).toBe("br0");
+      expect(link.linkinfo?.info_data).toMatchObject({ multi_queue: true, numqueues: 4 });
+
+      // A broadcast sent by the bridge itself; each queue reads it behind its virtio-net header.
+      const frame = Buffer.from(testFrame("02:00:00:00:00:0b", "to-queues")).toString("hex");
+      await ns.exec(process.execPath, packetTool, "send", "br0", frame);
+      expect(queueReceiving(fds, 3000)).toBeGreaterThanOrEqual(0);
+      fds.forEach((fd) => closeFd(fd));
+      opened.splice(0);
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+});
+
+describe("refusals", () => {
+  for (const value of ["0", "17", "x", "", "04x", "-1"]) {
+    test(`--queues=${value}: usage, exit 1, no TAP`, async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const outcome = await runHelper([...ns.prefix(), helper, `--queues=${value}`, "--fd=3", "--br=br0"]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fd).toBe(null);
+        expect(outcome.stderr).toBe(`tap-bridge-helper: --queues=${value} is not a number of queues from 1 to 16\ntap-bridge-helper: usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N\n`);
+        expect(await ns.tapNames()).toEqual([]);
+      });
+    });
+  }
+
+  test("above the policy's queues= (or the default 8): refused naming the limit, no TAP", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      writeFileSync(policyFile, "* br0 4 queues=2\n");
+      const overRule = await runHelper([...ns.prefix(), helper, "--queues=3", "--fd=3", "--br=br0"]);
+      expect(overRule.exitCode).toBe(1);
+      expect(overRule.stderr).toContain(`tap-bridge-helper: access denied: --queues=3 is more than the 2 queues per TAP that rule "* br0 4 queues=2" at ${policyFile}:1 allows\n`);
+      keep(await runHelper([...ns.prefix(), helper, "--queues=2", "--fd=3", "--br=br0"]));
+      writeFileSync(policyFile, "");
+      const overDefault = await runHelper([...ns.prefix(), helper, "--queues=9", "--fd=3", "--br=br0"]);
+      expect(overDefault.stderr).toContain("tap-bridge-helper: access denied: --queues=9 is more than the 8 queues per TAP that the default without a policy line that sets queues= allows\n");
+      expect(overDefault.fd).toBe(null);
+      expect((await ns.tapNames()).length).toBe(1);
+      opened.splice(0).forEach((fd) => closeFd(fd));
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+});
