@@ -1,10 +1,10 @@
 // Running a bridge helper exactly as QEMU's -netdev bridge does, and receiving the TAP fd it sends.
 import type { ConsolaInstance } from "consola";
-import { receiveFd } from "../shared/fdpass.ts";
+import { receiveFds } from "../shared/fdpass.ts";
 import { errorCode, StepError, SysError } from "../shared/errors.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../shared/kernel.ts";
 import { closeFd, openSocketPair } from "../shared/libc.ts";
-import { adoptTapFd, type OpenedTap } from "./tap-fd.ts";
+import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 
 /** The helper's end of the socketpair, as the helper sees it. */
 export const HELPER_SOCKET_FD = 3;
@@ -13,13 +13,16 @@ export const HELPER_SOCKET_FD = 3;
  * QEMU's rules (net_bridge_run_helper): a helper string with a space or tab is a shell command run as
  * `/bin/sh -c "HELPER --use-vnet --fd=N [--br=BRIDGE]"`, with `--br=` added only when the string has
  * none; otherwise it is the path of an executable run as `HELPER --use-vnet --fd=N --br=BRIDGE`.
+ * More than one queue adds `--queues=N` (tap-bridge-helper's extension) at the end; one queue leaves
+ * QEMU's command line exactly as it is, for any helper.
  */
-export function helperCommand(helper: string, bridge: string, socketFd = HELPER_SOCKET_FD): string[] {
+export function helperCommand(helper: string, bridge: string, queues = 1, socketFd = HELPER_SOCKET_FD): string[] {
+  const extension = queues > 1 ? [`--queues=${queues}`] : [];
   if (helper.includes(" ") || helper.includes("\t")) {
     const br = helper.includes("--br=") ? "" : `--br=${bridge}`;
-    return ["/bin/sh", "-c", `${helper} --use-vnet --fd=${socketFd} ${br}`];
+    return ["/bin/sh", "-c", `${helper} --use-vnet --fd=${socketFd} ${br}${extension.map((arg) => ` ${arg}`).join("")}`];
   }
-  return [helper, "--use-vnet", `--fd=${socketFd}`, `--br=${bridge}`];
+  return [helper, "--use-vnet", `--fd=${socketFd}`, `--br=${bridge}`, ...extension];
 }
 
 function signalOf(child: { signalCode: NodeJS.Signals | number | null }): string | null {
@@ -32,8 +35,8 @@ function signalOf(child: { signalCode: NodeJS.Signals | number | null }): string
  * is passed on as warnings when it succeeds and quoted in the error when it fails.
  * throws StepError when it cannot start, fails, is killed, or exits 0 without sending a TAP.
  */
-export async function runBridgeHelper(helper: string, bridge: string, log: ConsolaInstance): Promise<OpenedTap> {
-  const cmd = helperCommand(helper, bridge);
+export async function runBridgeHelper(helper: string, bridge: string, log: ConsolaInstance, queues = 1): Promise<OpenedTap> {
+  const cmd = helperCommand(helper, bridge, queues);
   log.debug(`running bridge helper: ${cmd.map((arg) => JSON.stringify(arg)).join(" ")}`);
   const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
   let child;
@@ -56,27 +59,35 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
     ]);
     // One line for quoting: the helper's own log prefixes and blank lines add nothing here.
     const said = `${stderr}${stdout}`.replace(/^tap-bridge-helper: /gm, "").replace(/\s+/g, " ").trim();
-    let received: number | null = null;
+    let received: number[] = [];
     try {
-      received = receiveFd(ours).fd;
+      received = receiveFds(ours, queues).fds;
     } catch (err) {
       // EAGAIN: nothing was sent (something the helper started may still hold its end).
       if (!(err instanceof SysError && err.code === "EAGAIN")) throw err;
     }
     const signal = signalOf(child);
-    const aclHint = said.includes("access denied") ? "the helper's ACL does not allow this bridge to you: `tap-launcher doctor` shows what it allows" : "";
+    const hint = said.includes("access denied")
+      ? "the helper's ACL or policy does not allow this to you: `tap-launcher doctor` shows what it allows"
+      : queues > 1 ? `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1` : "";
     if (signal !== null || exitCode !== 0) {
-      if (received !== null) closeFd(received);
+      for (const fd of received) closeFd(fd);
       if (signal !== null) throw new StepError(`bridge helper ${helper} was killed by ${signal} for bridge ${bridge}${said ? `: ${said}` : ""}`);
-      throw new StepError(`bridge helper ${helper} failed (exit status ${exitCode}) for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, { hint: aclHint });
+      throw new StepError(`bridge helper ${helper} failed (exit status ${exitCode}) for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, { hint });
     }
-    if (received === null) {
+    if (received.length === 0) {
       throw new StepError(`bridge helper ${helper} exited 0 without sending a TAP fd for bridge ${bridge}${said ? `: ${said}` : ""}`, {
         hint: "the helper is broken: QEMU would have taken fd 0 for the TAP. Use tap-bridge-helper (tap-launcher install)",
       });
     }
+    if (received.length < queues) {
+      for (const fd of received) closeFd(fd);
+      throw new StepError(`bridge helper ${helper} sent only ${received.length} of the ${queues} TAP fds asked for, on bridge ${bridge}`, {
+        hint: "the helper ignored --queues: use tap-bridge-helper (tap-launcher install), or --queues=1",
+      });
+    }
     if (said) log.warn(`bridge helper: ${said}`);
-    return adoptTapFd(received, `bridge helper ${helper}`);
+    return adoptTapQueues(received, `bridge helper ${helper}`);
   } finally {
     closeFd(ours);
   }

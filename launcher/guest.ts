@@ -1,9 +1,7 @@
-// Starting the guest command with one fd of ours as its fd 3, forwarding signals, and its exit status.
+// Starting the guest command with one fd of ours (its end of the relay) as its fd 3, forwarding signals, and its exit status.
 import { constants } from "node:os";
 import type { ConsolaInstance } from "consola";
 import { errorCode, StepError } from "../shared/errors.ts";
-import { closeFd } from "../shared/libc.ts";
-import type { OpenedTap } from "./tap-fd.ts";
 
 /** The fd the guest finds the TAP (or its end of the relay) on. */
 export const GUEST_FD = 3;
@@ -39,18 +37,4 @@ export function startGuest(command: string[], fd: number, env: Record<string, st
     log.debug(`guest killed by ${signal}`);
     return 128 + (typeof signal === "number" ? signal : constants.signals[signal]);
   });
-}
-
-/**
- * Hand-over: the guest gets the TAP itself as fd 3, with TAP_FD=3 and TAP_IFNAME. The launcher's copy
- * is closed once the guest has it, so the TAP lives exactly as long as the guest.
- */
-export async function runGuestWithTap(command: string[], tap: OpenedTap, log: ConsolaInstance): Promise<number> {
-  let exited: Promise<number>;
-  try {
-    exited = startGuest(command, tap.fd, { TAP_FD: String(GUEST_FD), TAP_IFNAME: tap.name }, log);
-  } finally {
-    closeFd(tap.fd);
-  }
-  return exited;
 }

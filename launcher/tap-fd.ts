@@ -5,7 +5,10 @@ import { tapInfo } from "../shared/tap.ts";
 import { setNonBlocking } from "./fds.ts";
 
 export interface OpenedTap {
+  /** The first queue: the one fd of a single-queue TAP. */
   fd: number;
+  /** Every queue's fd, `fd` first. */
+  queues: number[];
   name: string;
   vnetHeader: boolean;
 }
@@ -19,9 +22,41 @@ export function adoptTapFd(fd: number, from: string): OpenedTap {
     setNonBlocking(fd);
     const info = tapInfo(fd);
     if (!info.isTap) throw new StepError(`${from} sent a TUN device (${info.name}), not a TAP`);
-    return { fd, name: info.name, vnetHeader: info.vnetHeader };
+    return { fd, queues: [fd], name: info.name, vnetHeader: info.vnetHeader };
   } catch (err) {
     closeFd(fd);
+    if (err instanceof StepError) throw err;
+    throw new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
+  }
+}
+
+/**
+ * Adopts the fds of one TAP's queues (see adoptTapFd): all must be queues of the same TAP, with
+ * IFF_MULTI_QUEUE when there are several. Closes every fd and throws StepError otherwise.
+ */
+export function adoptTapQueues(fds: readonly number[], from: string): OpenedTap {
+  const [first, ...rest] = fds;
+  if (first === undefined) throw new StepError(`${from} sent no TAP fd`);
+  let tap: OpenedTap;
+  try {
+    tap = adoptTapFd(first, from);
+  } catch (err) {
+    for (const fd of rest) closeFd(fd);
+    throw err;
+  }
+  try {
+    for (const fd of rest) {
+      tap.queues.push(fd);
+      setNonBlocking(fd);
+      const info = tapInfo(fd);
+      if (info.name !== tap.name || !info.multiQueue) {
+        throw new StepError(`${from} sent fds of different devices (${tap.name}, ${info.name}), not the queues of one multiqueue TAP`);
+      }
+    }
+    if (rest.length > 0 && !tapInfo(first).multiQueue) throw new StepError(`${from} sent ${fds.length} fds of ${tap.name}, which is not a multiqueue TAP`);
+    return tap;
+  } catch (err) {
+    for (const fd of fds) closeFd(fd);
     if (err instanceof StepError) throw err;
     throw new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
   }

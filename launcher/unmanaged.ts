@@ -7,7 +7,7 @@ import { closeFd } from "../shared/libc.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 import { deviceAttribute } from "./sysfs.ts";
-import { adoptTapFd, type OpenedTap } from "./tap-fd.ts";
+import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 
 /** What `ip -j -d link show` says of a TUN/TAP device. */
 interface TunLinkData {
@@ -106,9 +106,10 @@ function kernelTunFlags(name: string, link: LinkDescription): number {
  * Attaches to the existing TAP `name` with exactly the flags the kernel has for it (TUNSETIFF would
  * otherwise rewrite them), and changes nothing else: no MAC, MTU, up/down or bridge. Needs no
  * privilege when the TAP belongs to the caller's user or group, or to nobody (then it warns: anyone
- * can attach it). throws StepError saying how to fix each failure.
+ * can attach it). With `queues` above 1, the TAP must be multiqueue and that many queues are
+ * attached, as libvirt does. throws StepError saying how to fix each failure.
  */
-export function openUnmanagedTap(name: string, log: ConsolaInstance): OpenedTap {
+export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1): OpenedTap {
   checkInterfaceName(name, "TAP name");
   const link = describeLink(name);
   if (link === null) throw new StepError(`TAP ${name} does not exist in this network namespace`, { hint: createHint(name) });
@@ -121,6 +122,11 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance): OpenedTap 
   }
   const flags = kernelTunFlags(name, link);
   const owner = ownerLabel(link.tun);
+  if (queues > 1 && (flags & IFF_MULTI_QUEUE) === 0) {
+    throw new StepError(`TAP ${name} is not a multiqueue TAP: --queues=${queues} needs one made with multi_queue`, {
+      hint: `an administrator makes it again: ${recreateCommand(name, flags | IFF_MULTI_QUEUE, link)}`,
+    });
+  }
 
   let tunFd: number;
   try {
@@ -150,10 +156,21 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance): OpenedTap 
       hint: code === "EPERM" ? "the TAP has no owner, so the kernel's own check let you in: a security module (SELinux, AppArmor) refused" : "",
     });
   }
-  const tap = adoptTapFd(tunFd, `TAP ${name}`);
+  const queueFds = [tunFd];
+  for (let queue = 2; queue <= queues; queue += 1) {
+    try {
+      const queueFd = openTunDevice();
+      queueFds.push(queueFd);
+      attachExistingTap(queueFd, name, flags);
+    } catch (err) {
+      for (const fd of queueFds) closeFd(fd);
+      throw new StepError(`failed to attach queue ${queue} of TAP ${name}: ${systemReason(err)}`, { hint: "run it again; another program may be attaching it at the same moment" });
+    }
+  }
+  const tap = adoptTapQueues(queueFds, `TAP ${name}`);
   // If the device vanished between the look and the attach, TUNSETIFF made a new one: refuse it.
   if (describeLink(name)?.tun?.persist !== true) {
-    closeFd(tap.fd);
+    for (const fd of tap.queues) closeFd(fd);
     throw new StepError(`TAP ${name} disappeared while it was being opened`, { hint: createHint(name) });
   }
   if (owner === null) {

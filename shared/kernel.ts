@@ -41,6 +41,7 @@ export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
+export const F_DUPFD_CLOEXEC = 1030;
 export const FD_CLOEXEC = 1;
 
 // <linux/socket.h>, <asm-generic/socket.h>
@@ -84,6 +85,10 @@ export const EPOLL_EVENT_SIZE = 12;
 // <linux/if_tun.h>: TUNSETOFFLOAD flags (none: the kernel never hands over GSO frames)
 export const TUN_F_NONE = 0;
 export const MSG_TRUNC = 0x20;
+
+// <asm-generic/signal.h>: the signals Bun ignores (SigIgn), put back before handing the process over
+export const SIGPIPE = 13;
+export const SIGXFSZ = 25;
 
 // <asm-generic/poll.h>
 export const POLLIN = 0x1;

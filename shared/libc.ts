@@ -38,6 +38,10 @@ const libc = dlopen("libc.so.6", {
   getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  dup3: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  // The handler argument is SIG_DFL (0): no function pointer ever crosses.
+  signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
   getuid: { args: [], returns: FFIType.u32 },
   geteuid: { args: [], returns: FFIType.u32 },
   getgid: { args: [], returns: FFIType.u32 },
@@ -299,6 +303,46 @@ export function groupNameOf(gid: number): string | null {
 /** connect(2) with a sockaddr the caller laid out: 0, or minus errno. Never throws. */
 export function connectOrErrno(fd: number, address: Uint8Array): number {
   return orErrno(sym.connect(fd, address, address.byteLength));
+}
+
+/** dup3(2) with no flags: `newFd` becomes a copy of `oldFd` without close-on-exec. throws SysError. */
+export function duplicateFdTo(oldFd: number, newFd: number): void {
+  checked("dup3", sym.dup3(oldFd, newFd, 0), `fd ${oldFd} to ${newFd}`);
+}
+
+/** Puts `signal` back to its default action (an ignored signal stays ignored across execve). */
+export function restoreDefaultSignal(signal: number): void {
+  sym.signal(signal, 0);
+}
+
+/** Strings laid out NUL-terminated in one buffer, and a NULL-terminated array of their addresses. */
+function pointerArray(strings: readonly string[]): { text: Uint8Array; pointers: BigUint64Array } {
+  const encoded = strings.map((value) => cString(value));
+  const text = new Uint8Array(Math.max(1024, encoded.reduce((sum, bytes) => sum + bytes.byteLength, 0)));
+  const pointers = new BigUint64Array(Math.max(128, strings.length + 1));
+  const base = addressOf(text);
+  let at = 0;
+  encoded.forEach((bytes, i) => {
+    text.set(bytes, at);
+    pointers[i] = BigInt(base + at);
+    at += bytes.byteLength;
+  });
+  pointers[strings.length] = 0n;
+  return { text, pointers };
+}
+
+/**
+ * execve(2): replaces this process with `path`, run with `argv` and the environment `env`
+ * (`NAME=value` strings). Returns only on failure, with the errno (ENOENT, EACCES, ENOEXEC, E2BIG, ...).
+ */
+export function executeOrErrno(path: string, argv: readonly string[], env: readonly string[]): number {
+  const args = pointerArray(argv);
+  const environment = pointerArray(env);
+  sym.execve(cString(path), new Uint8Array(args.pointers.buffer), new Uint8Array(environment.pointers.buffer));
+  // Held until here so that the strings the arrays point into cannot be collected during the call.
+  void args.text;
+  void environment.text;
+  return lastErrno() || EIO;
 }
 
 /** Real and effective ids of this process. */

@@ -1,11 +1,12 @@
 // The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
 import { defineCommand, type ArgsDef, type CommandContext } from "citty";
+import { MAX_QUEUES } from "../../acl/policy.ts";
 import { UsageError } from "../../shared/errors.ts";
 import { checkInterfaceName } from "../../shared/ifname.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 import { closeInheritedFdsOnExec } from "../fds.ts";
-import { runGuestWithTap } from "../guest.ts";
+import { execGuest, resolveGuest } from "../exec.ts";
 import { runGuestWithRelay } from "../relay-mode.ts";
 import { defaultHelper } from "../layout.ts";
 import { openUnmanagedTap } from "../unmanaged.ts";
@@ -16,6 +17,7 @@ export const runArgs = {
   tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
   unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
   relay: { type: "string", valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
+  queues: { type: "string", valueHint: "N", description: "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2" },
   ...verbosityArgs,
 } satisfies ArgsDef;
 
@@ -29,6 +31,15 @@ function guestCommand(rawArgs: readonly string[]): string[] {
 function given(rawArgs: readonly string[], name: string): boolean {
   const separator = rawArgs.indexOf("--");
   return (separator < 0 ? rawArgs : rawArgs.slice(0, separator)).some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+}
+
+/** The number of queues `--queues` asks for (1 without it). throws UsageError. */
+function queueCount(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > MAX_QUEUES) {
+    throw new UsageError(`--queues must be a number of queues from 1 to ${MAX_QUEUES}, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
 }
 
 /** The options that only make sense together, checked before anything is opened or run. throws UsageError. */
@@ -45,6 +56,9 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
   if (args.relay !== undefined && args.relay !== "stream" && args.relay !== "dgram") {
     throw new UsageError(`--relay must be stream or dgram, not ${JSON.stringify(args.relay)}`);
   }
+  if (args.relay !== undefined && queueCount(args.queues) > 1) {
+    throw new UsageError(`--relay carries one queue: --queues=${args.queues} works only when the guest gets the TAP itself (leave out --relay)`);
+  }
   if (args.tap !== undefined) checkInterfaceName(args.tap, "TAP name");
   else checkInterfaceName(args.br, "bridge name");
 }
@@ -55,11 +69,14 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
   const command = guestCommand(rawArgs);
   checkCombination(args, rawArgs, command);
   const relay = args.relay === "stream" || args.relay === "dgram" ? args.relay : undefined;
+  const queues = queueCount(args.queues);
   await reportFailure(log, async () => {
-    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap, log) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log);
+    if (relay === undefined) resolveGuest(command[0] ?? "");
+    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap, log, queues) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log, queues);
     if (relay === undefined) {
-      log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is fd 3 of ${command[0]}`);
-      process.exitCode = await runGuestWithTap(command, tap, log);
+      const where = queues === 1 ? "fd 3" : `fds ${tap.queues.map((_, i) => 3 + i).join(", ")} (${queues} queues)`;
+      log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is ${where} of ${command[0]}`);
+      execGuest(command, tap);
     } else {
       log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
       process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log);

@@ -45,7 +45,9 @@ function expectUsageError(result: RunResult, message: RegExp, usage = "tap-launc
 describe("run refuses a command line it does not fully understand, and does nothing", () => {
   for (const [label, options, message] of [
     ["unknown options", ["--bridge=br1", "--relay-mode=dgram", "--queues=2"], /^tap-launcher: unknown option "--bridge"$/],
-    ["--queues, which does not exist yet", ["--queues=2"], /^tap-launcher: unknown option "--queues"$/],
+    ["--queues out of range", ["--queues=17"], /^tap-launcher: --queues must be a number of queues from 1 to 16, not "17"$/],
+    ["--queues that is no number", ["--queues=two"], /^tap-launcher: --queues must be a number of queues from 1 to 16, not "two"$/],
+    ["--queues above 1 with --relay", ["--queues=2", "--relay=stream"], /^tap-launcher: --relay carries one queue: --queues=2 works only when the guest gets the TAP itself \(leave out --relay\)$/],
     ["citty's negated form", ["--no-verbose"], /^tap-launcher: unknown option "--no-verbose"$/],
     ["grouped short switches", ["-vq"], /^tap-launcher: unknown option "-vq"$/],
     ["a camel-case spelling", ["--relayMode=dgram"], /^tap-launcher: unknown option "--relayMode"$/],

@@ -1,0 +1,123 @@
+// --queues=N in the launcher (fds 3.., TAP_FDS), with our helper, QEMU's helper and unmanaged TAPs; and the hand-over by exec.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readlinkSync } from "node:fs";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { withNetns, type TestNetns } from "../support/netns.ts";
+import { privateEtcPrefix } from "../support/private-etc.ts";
+import { run } from "../support/proc.ts";
+import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+
+let installed: TestInstall;
+beforeAll(async () => {
+  installed = await installForTest("setuid");
+});
+afterAll(() => installed.uninstall());
+
+function asAlice(ns: TestNetns, args: string[]): string[] {
+  return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, ...args];
+}
+
+/** A guest that prints what it was given: the TAP variables, its fds above 2, and the TAP as the kernel reports it. */
+const REPORT = 'echo "TAP_FD=$TAP_FD TAP_FDS=$TAP_FDS TAP_IFNAME=$TAP_IFNAME"; for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && echo "fd $n $(readlink $fd)"; done; ip -j -d link show dev "$TAP_IFNAME"';
+
+function report(stdout: string): { variables: string; fds: string[]; link: { linkinfo: { info_data: Record<string, unknown> }; master?: string } } {
+  const [variables = "", ...rest] = stdout.trimEnd().split("\n");
+  // The shell's own listing of /proc/self/fd has a fd that is closed (no target) by the time readlink runs.
+  const fds = rest.filter((line) => /^fd \d+ \S/.test(line) && !line.includes("/proc/"));
+  const link = JSON.parse(rest.find((line) => line.startsWith("[")) ?? "[]")[0];
+  return { variables, fds, link };
+}
+
+describe("--queues with the bridge helper", () => {
+  test("--queues=3: the guest gets the 3 queues of one multiqueue TAP as fds 3, 4, 5 and TAP_FDS=3:4:5", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const result = await run(asAlice(ns, ["--br=br0", "--queues=3", "--", "sh", "-c", REPORT]));
+      expect(result.stderr).toBe("tap-launcher: tap0 (vnet header) is fds 3, 4, 5 (3 queues) of sh\n");
+      expect(result.exitCode).toBe(0);
+      const { variables, fds, link } = report(result.stdout);
+      expect(variables).toBe("TAP_FD=3 TAP_FDS=3:4:5 TAP_IFNAME=tap0");
+      expect(fds).toEqual(["fd 3 /dev/net/tun", "fd 4 /dev/net/tun", "fd 5 /dev/net/tun"]);
+      expect(link.linkinfo.info_data).toMatchObject({ multi_queue: true, numqueues: 3 });
+      expect(link.master).toBe("br0");
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+
+  test("QEMU's own helper does not know --queues: --queues=2 fails with a message that says so", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const qemuHelper = "/usr/lib/qemu/qemu-bridge-helper";
+      const result = await run([
+        ...ns.prefix(), ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), installed.launcher,
+        `--helper=${qemuHelper}`, "--queues=2", "--", "true",
+      ]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`tap-launcher: bridge helper ${qemuHelper} failed (exit status 1) for bridge br0: `);
+      expect(result.stderr).toContain("tap-launcher: --queues=2 needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1\n");
+      expect(await ns.tapNames()).toEqual([]);
+      // The same helper with one queue works: QEMU's command line is unchanged.
+      const one = await run([...ns.prefix(), ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), installed.launcher, `--helper=${qemuHelper}`, "--", "true"]);
+      expect(one.exitCode).toBe(0);
+    });
+  });
+});
+
+describe("--queues with an unmanaged TAP", () => {
+  test("opens N queues of a pre-made multiqueue TAP; a single-queue TAP is refused with the fix", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.exec("ip", "tuntap", "add", "dev", "tapmq", "mode", "tap", "user", String(ALICE.uid), "multi_queue", "vnet_hdr");
+      await ns.exec("ip", "tuntap", "add", "dev", "tapsq", "mode", "tap", "user", String(ALICE.uid));
+      const result = await run(asAlice(ns, ["--tap=tapmq", "--unmanaged", "--queues=2", "--", "sh", "-c", REPORT]));
+      expect(result.exitCode).toBe(0);
+      const { variables, fds, link } = report(result.stdout);
+      expect(variables).toBe("TAP_FD=3 TAP_FDS=3:4 TAP_IFNAME=tapmq");
+      expect(fds).toEqual(["fd 3 /dev/net/tun", "fd 4 /dev/net/tun"]);
+      expect(link.linkinfo.info_data).toMatchObject({ multi_queue: true, numqueues: 2 });
+
+      const single = await run(asAlice(ns, ["--tap=tapsq", "--unmanaged", "--queues=2", "--", "true"]));
+      expect(single.exitCode).toBe(1);
+      expect(single.stderr).toContain("tap-launcher: TAP tapsq is not a multiqueue TAP: --queues=2 needs one made with multi_queue\n");
+      expect(single.stderr).toContain("multi_queue");
+    });
+  });
+});
+
+describe("hand-over by exec", () => {
+  test("the guest runs with the launcher's pid, no process runs the launcher's executable, and Bun's ignored signals are back to default", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = "echo pid $$; grep -E '^Sig(Ign|Blk):' /proc/self/status; exec sleep 30";
+      const child = Bun.spawn({ cmd: asAlice(ns, ["--br=br0", "--", "sh", "-c", guest]), stdout: "pipe", stderr: "pipe" });
+      try {
+        const reader = child.stdout.getReader();
+        let text = "";
+        while (!text.includes("SigBlk")) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          text += new TextDecoder().decode(chunk.value);
+        }
+        const guestPid = Number(/^pid (\d+)$/m.exec(text)?.[1]);
+        expect(text).toMatch(/^SigIgn:\s+0+$/m);
+        expect(text).toMatch(/^SigBlk:\s+0+$/m);
+        // The chain is ip netns exec, unshare, sh, setpriv, launcher: each execs the next, so the
+        // pid Bun.spawn saw is the launcher's, and it is the guest's now.
+        expect(guestPid).toBe(child.pid);
+        const launcherRunning = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+          try {
+            return readlinkSync(`/proc/${pid}/exe`) === installed.launcher;
+          } catch {
+            return false;
+          }
+        });
+        expect(launcherRunning).toEqual([]);
+      } finally {
+        child.kill("SIGTERM");
+        await child.exited;
+      }
+      expect(child.signalCode).toBe("SIGTERM");
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+});
