@@ -8,7 +8,8 @@ import { applicableRule, type CallerIdentity, identifyCaller, tapsHeldOn } from 
 import { CredentialsUnreadable, readThreadCredentials } from "../shared/credentials.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError, SysError } from "../shared/errors.ts";
-import { closeFd } from "../shared/libc.ts";
+import { O_CLOEXEC, O_RDWR } from "../shared/kernel.ts";
+import { closeFd, openPath } from "../shared/libc.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
@@ -40,6 +41,34 @@ export function checkTunDevice(): Finding {
       : "modprobe tun";
     return { severity: "error", subject, message: `mode ${mode}, cannot be opened by this user (${code})`, fix };
   }
+}
+
+export const VHOST_NET_DEVICE = "/dev/vhost-net";
+
+/**
+ * Whether this user can open /dev/vhost-net, which QEMU opens itself for `-netdev tap,…,vhost=on`
+ * in hand-over mode (the kernel then moves the guest's frames instead of QEMU). Optional, so never
+ * an error. Debian's udev gives the node to group kvm, mode 0660.
+ */
+export function checkVhostNet(): Finding {
+  const subject = VHOST_NET_DEVICE;
+  if (!existsSync(VHOST_NET_DEVICE)) {
+    return { severity: "warn", subject, message: "missing: QEMU's vhost=on is not available (QEMU then moves the frames itself)", fix: "as root: modprobe vhost_net" };
+  }
+  const stat = statSync(VHOST_NET_DEVICE);
+  const mode = `owner ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
+  let fd: number;
+  try {
+    fd = openPath(VHOST_NET_DEVICE, O_RDWR | O_CLOEXEC);
+  } catch (err) {
+    const code = err instanceof SysError ? err.code : String(err);
+    return {
+      severity: "warn", subject, message: `${mode}, cannot be opened by this user (${code}): QEMU's vhost=on would fail`,
+      fix: code === "EACCES" ? "as root: adduser USER kvm (Debian gives /dev/vhost-net to group kvm), then log in again" : "as root: modprobe vhost_net",
+    };
+  }
+  closeFd(fd);
+  return { severity: "ok", subject, message: `${mode}, opens for this user: QEMU can use -netdev tap,fds=…,vhost=on` };
 }
 
 function describeMode(path: string): string {

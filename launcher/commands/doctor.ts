@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { ACL_FILE, POLICY_FILE } from "../../helper/config.ts";
 import {
-  bridgesAllowed, checkAcl, checkHelper, checkNoNewPrivs, checkPolicy, checkTunDevice, listBridges, type Finding, type Severity,
+  bridgesAllowed, checkAcl, checkHelper, checkNoNewPrivs, checkPolicy, checkTunDevice, checkVhostNet, listBridges, type Finding, type Severity,
 } from "../doctor.ts";
 import { defaultHelper } from "../layout.ts";
 import { loggerFor, verbosityArgs } from "../cli.ts";
@@ -11,7 +11,7 @@ import { loggerFor, verbosityArgs } from "../cli.ts";
 const LABEL: Record<Severity, string> = { ok: "ok: ", warn: "", error: "ERROR: ", critical: "CRITICAL: " };
 
 export const doctor = defineCommand({
-  meta: { name: "doctor", description: "Check /dev/net/tun, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix" },
+  meta: { name: "doctor", description: "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix" },
   args: {
     helper: { type: "string", description: "The helper to check (default: the installed one)" },
     ...verbosityArgs,
@@ -22,6 +22,7 @@ export const doctor = defineCommand({
     const bridges = listBridges();
     const findings: Finding[] = [
       checkTunDevice(),
+      checkVhostNet(),
       ...checkHelper(args.helper ?? defaultHelper()),
       ...checkNoNewPrivs(uid),
       ...checkAcl(ACL_FILE, bridges, uid === 0),
