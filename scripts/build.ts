@@ -6,7 +6,7 @@
 // reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
-import { buildManPages, packageVersion } from "./man.ts";
+import { buildManPages } from "./man.ts";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
@@ -42,7 +42,7 @@ for (const { entry, output, workers } of programs) {
 }
 
 try {
-  for (const file of buildManPages(outDir, { aclFile, version: packageVersion() })) console.log(`built ${file}`);
+  for (const file of buildManPages(outDir, { aclFile })) console.log(`built ${file}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);
