@@ -1,7 +1,7 @@
 // Installing the helper for real use: the Bun helper unprivileged, beside a compiled exec shim that alone is privileged.
 import { chmodSync, chownSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import type { ConsolaInstance } from "consola";
 import shimSource from "../helper/shim.c" with { type: "text" };
 import { isBunExecutable } from "../shared/bun-binary.ts";
@@ -102,15 +102,15 @@ function pathExists(path: string): boolean {
 }
 
 /**
- * Copies `source` to `target` as a root-owned 0755 file with no privilege, replacing it in one rename.
+ * Copies `source` to `target` as a root-owned file of `mode` (no privilege), replacing it in one rename.
  * The temporary name is removed first and created exclusively, so nothing planted there is followed.
  */
-function placeUnprivileged(source: string, target: string): void {
+function placeRootOwned(source: string, target: string, mode: number): void {
   const temporary = `${target}.new`;
   rmSync(temporary, { force: true });
   copyFileSync(source, temporary, constants.COPYFILE_EXCL);
   chownSync(temporary, 0, 0);
-  chmodSync(temporary, 0o755);
+  chmodSync(temporary, mode);
   renameSync(temporary, target);
 }
 
@@ -154,7 +154,9 @@ export interface InstallOptions {
 /**
  * Installs as root: PREFIX/libexec/tap-bridge-helper.bun (the Bun helper, root-owned, mode 0755,
  * nothing privileged), PREFIX/libexec/tap-bridge-helper (the shim: setuid root, or cap_net_admin+p),
- * PREFIX/bin/tap-launcher when available. Files are written under temporary names and renamed, so a
+ * PREFIX/bin/tap-launcher when available, and the man pages the build made (FROM/man/manN/PAGE.N) as
+ * PREFIX/share/man/manN/PAGE.N (root-owned, 0644). Every folder is checked (and the missing ones
+ * made) before any file is written; files are written under temporary names and renamed, so a
  * half-done install never leaves a privileged shim pointing at nothing. throws StepError.
  */
 export function installHelper(options: InstallOptions, log: ConsolaInstance): InstallLayout {
@@ -166,6 +168,14 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   const builtHelper = join(options.from, "tap-bridge-helper");
   if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
   if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
+  const pages = layout.manPages.map((page) => ({ built: join(options.from, page.built), path: page.path }));
+  for (const { built } of pages) {
+    if (!pathExists(built)) throw new StepError(`no built man page at ${built}: run \`bun run build\` first (it needs pandoc)`);
+    // lstat: root copies it to a file everyone may read, so it must not lead anywhere else.
+    if (!lstatSync(built).isFile()) throw new StepError(`${built} is not a regular file: rebuild the man pages with \`bun run build\``);
+  }
+  const builtLauncher = join(options.from, "tap-launcher");
+  const withLauncher = existsSync(builtLauncher);
 
   // Every check before anything is written; nothing that exists is changed.
   const libexec = dirname(layout.shim);
@@ -176,8 +186,10 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
     });
   }
   makeTrustedPath(libexec, layout.prefix);
+  if (withLauncher) makeTrustedPath(dirname(layout.launcher), layout.prefix);
+  for (const { path } of pages) makeTrustedPath(dirname(path), layout.prefix);
 
-  placeUnprivileged(builtHelper, layout.helper);
+  placeRootOwned(builtHelper, layout.helper, 0o755);
   log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
 
   const shimTemp = `${layout.shim}.new`;
@@ -187,12 +199,12 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   renameSync(shimTemp, layout.shim);
   log.success(`installed the exec shim ${layout.shim} (${options.mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`);
 
-  const builtLauncher = join(options.from, "tap-launcher");
-  if (existsSync(builtLauncher)) {
-    makeTrustedPath(dirname(layout.launcher), layout.prefix);
-    placeUnprivileged(builtLauncher, layout.launcher);
+  if (withLauncher) {
+    placeRootOwned(builtLauncher, layout.launcher, 0o755);
     log.success(`installed the launcher ${layout.launcher}`);
   }
+  for (const { built, path } of pages) placeRootOwned(built, path, 0o644);
+  log.success(`installed the man pages ${pages.map(({ path }) => basename(path)).join(", ")} under ${join(layout.prefix, "share", "man")}`);
 
   for (const path of [layout.helper, layout.launcher]) {
     if (!existsSync(path)) continue;
@@ -208,11 +220,13 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
+  const files = [layout.shim, layout.helper, layout.launcher, ...layout.manPages.map(({ path }) => path)];
+  const folders = [...new Set(files.map((path) => dirname(path)))];
   // Every folder checked before anything is removed, as install checks them before writing; in a
   // folder that does not (fully) exist there is nothing of ours to remove.
-  const present = new Set([dirname(layout.shim), dirname(layout.launcher)].filter((dir) => checkTrustedPath(dir, layout.prefix)));
+  const present = new Set(folders.filter((dir) => checkTrustedPath(dir, layout.prefix)));
   let removed = 0;
-  for (const path of [layout.shim, layout.helper, layout.launcher, `${layout.shim}.new`, `${layout.helper}.new`, `${layout.launcher}.new`]) {
+  for (const path of [...files, ...files.map((file) => `${file}.new`)]) {
     if (!present.has(dirname(path)) || !pathExists(path)) continue;
     if (lstatSync(path).isDirectory()) {
       log.warn(`left ${path} alone: it is a directory, which install never makes`);
@@ -222,7 +236,9 @@ export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
     removed += 1;
     log.success(`removed ${path}`);
   }
-  for (const dir of [dirname(layout.shim), dirname(layout.launcher)]) {
+  // The folders install may have made, deepest first: share/man/man1 before share/man before share.
+  const share = join(layout.prefix, "share");
+  for (const dir of [...folders, join(share, "man"), share]) {
     try {
       rmdirSync(dir);
     } catch {

@@ -9,6 +9,16 @@ export interface InstallLayout {
   /** The Bun helper the shim executes: root-owned, never setuid, never with capabilities. */
   helper: string;
   launcher: string;
+  /** The manual pages, PREFIX/share/man/manN/PAGE.N, each with its path under a build's man/ folder. */
+  manPages: { built: string; path: string }[];
+}
+
+/** The manual pages `bun run build` makes from man/PAGE.N.md (scripts/man.ts) and install places. */
+export const MAN_PAGES = ["tap-launcher.1", "bridge.conf.5", "tap-bridge-helper.8"] as const;
+
+/** Where page `PAGE.N` goes below a man/ folder: manN/PAGE.N. */
+export function manPagePath(page: string): string {
+  return join(`man${page.slice(page.lastIndexOf(".") + 1)}`, page);
 }
 
 export function installLayout(prefix: string): InstallLayout {
@@ -17,6 +27,7 @@ export function installLayout(prefix: string): InstallLayout {
     shim: join(prefix, "libexec", "tap-bridge-helper"),
     helper: join(prefix, "libexec", "tap-bridge-helper.bun"),
     launcher: join(prefix, "bin", "tap-launcher"),
+    manPages: MAN_PAGES.map((page) => ({ built: join("man", manPagePath(page)), path: join(prefix, "share", "man", manPagePath(page)) })),
   };
 }
 

@@ -1,10 +1,12 @@
-// `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR).
+// `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR), and
+// builds the man pages into its man/ folder with pandoc (scripts/man.ts).
 //
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
 // /etc/qemu/bridge-policy.conf) are baked into the programs here; nothing at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program never
 // reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
+import { buildManPages } from "./man.ts";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
@@ -41,4 +43,11 @@ for (const { entry, output, workers } of programs) {
   });
   if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
   console.log(`built ${outfile} (ACL file ${aclFile}, policy file ${policyFile})`);
+}
+
+try {
+  for (const file of buildManPages(outDir, { aclFile })) console.log(`built ${file}`);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
 }

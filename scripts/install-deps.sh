@@ -10,6 +10,9 @@ packages=(
   kmod cpio xz-utils zstd             # modinfo and packing the guest's initramfs
   gcc libc6-dev                       # the privileged exec shim is compiled at install time
   socat                               # a reference relay in benchmarks
+  pandoc                              # the man pages (man/*.md) are built to roff with pandoc's man writer
+  man-db groff-base                   # man --warnings -l checks the built pages
+  tcpdump                             # reads the relay's --pcap captures in tests
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,0 +1,36 @@
+// The launcher's command definition: its commands, their options (citty ArgsDef) and its version.
+import { defineCommand } from "citty";
+import packageJson from "../package.json" with { type: "json" };
+import { runArgs } from "./commands/run.ts";
+
+/** The version `--version` prints and the man pages' footer shows: package.json's, built in. */
+export const VERSION: string = packageJson.version;
+
+export const launcherCommand = defineCommand({
+  meta: {
+    name: "tap-launcher",
+    version: VERSION,
+    description: [
+      "Give a guest layer-2 access to a host bridge: the TAP comes from the bridge helper (or is an",
+      "unmanaged one) and is fd 3 of the guest, with TAP_FD=3 and TAP_IFNAME in its environment.",
+      "",
+      "Examples:",
+      "  tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 -device virtio-net-pci,netdev=n0 ...",
+      "  tap-launcher --tap=tap-alice --unmanaged -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 ...",
+      "  sudo tap-launcher install --mode=caps && tap-launcher doctor",
+    ].join("\n"),
+  },
+  // Shown by `tap-launcher --help` only: a command line is checked against the chosen command's own
+  // options (`run` by default), and a lone --version is answered before that (launcher/cli.ts).
+  args: {
+    ...runArgs,
+    version: { type: "boolean", description: "Print the version and exit (only on its own)" },
+  },
+  default: "run",
+  subCommands: {
+    run: () => import("./commands/run.ts").then((module) => module.run),
+    install: () => import("./commands/install.ts").then((module) => module.install),
+    uninstall: () => import("./commands/install.ts").then((module) => module.uninstall),
+    doctor: () => import("./commands/doctor.ts").then((module) => module.doctor),
+  },
+});

@@ -1,0 +1,49 @@
+// The manual pages: man/PAGE.N.md (pandoc Markdown) built to roff with Debian's pandoc, into OUT/man/manN/PAGE.N.
+//
+// Part of `bun run build` (scripts/build.ts), so a build folder holds everything `tap-launcher install`
+// places and install itself needs no pandoc. `@ACL_FILE@` in a page becomes the ACL path the helper
+// is built with.
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { MAN_PAGES, manPagePath } from "../launcher/layout.ts";
+import packageJson from "../package.json" with { type: "json" };
+
+const ROOT = resolve(import.meta.dir, "..");
+
+export interface ManSettings {
+  /** The ACL file the helper of the same build reads. */
+  aclFile: string;
+}
+
+/**
+ * Builds every page of MAN_PAGES into `outDir`/man/manN/. pandoc reads Markdown without `smart`, so
+ * `--br` stays two hyphens (the man writer emits them as `\-`, which a reader can copy). Returns the
+ * files written. throws Error naming the page and pandoc's complaint, or how to install pandoc.
+ */
+export function buildManPages(outDir: string, settings: ManSettings): string[] {
+  const written: string[] = [];
+  for (const page of MAN_PAGES) {
+    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8").replaceAll("@ACL_FILE@", settings.aclFile);
+    const output = join(outDir, "man", manPagePath(page));
+    mkdirSync(dirname(output), { recursive: true });
+    let result: ReturnType<typeof Bun.spawnSync>;
+    try {
+      result = Bun.spawnSync({
+        cmd: ["pandoc", "--standalone", "--from=markdown-smart", "--to=man", `--metadata=footer:tap-launcher ${packageJson.version}`, `--output=${output}`],
+        stdin: new TextEncoder().encode(source),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    } catch {
+      throw new Error("cannot run pandoc, which builds the man pages: apt-get install pandoc (or bash scripts/install-deps.sh)");
+    }
+    const complaint = result.stderr?.toString().trim() ?? "";
+    // pandoc warns (and still exits 0) about markup it had to guess at: a page must build cleanly.
+    if (result.exitCode !== 0 || complaint !== "") {
+      throw new Error(`pandoc failed on man/${page}.md (exit ${result.exitCode}): ${complaint}`);
+    }
+    written.push(output);
+  }
+  return written;
+}
+
