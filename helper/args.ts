@@ -4,6 +4,7 @@ import { defineCommand, renderUsage } from "citty";
 import { MAX_QUEUES } from "../acl/policy.ts";
 import { UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
+import { VERSION } from "../shared/version.ts";
 
 export interface HelperArgs {
   useVnet: boolean;
@@ -18,6 +19,7 @@ export interface HelperArgs {
 const helperCommand = defineCommand({
   meta: {
     name: "tap-bridge-helper",
+    version: VERSION,
     description:
       "Create a TAP device, attach it to a bridge the ACL allows, and send its fd over a unix socket " +
       "(a drop-in for qemu-bridge-helper). Exit status: 0 fd sent, 1 anything else.",
@@ -28,6 +30,7 @@ const helperCommand = defineCommand({
     queues: { type: "string", valueHint: "N", description: `Make a multiqueue TAP and send its N queues (1 to ${MAX_QUEUES}) in one message; not in QEMU's helper` },
     fd: { type: "string", required: true, valueHint: "N", description: "Open unix socket to send the TAP fd over (SCM_RIGHTS)" },
     help: { type: "boolean", description: "Show this help (only on its own)" },
+    version: { type: "boolean", description: "Print the version (only on its own)" },
   },
 });
 
@@ -44,10 +47,11 @@ export async function helperUsage(forTerminal: boolean): Promise<string> {
  * Checks argv exactly: `--use-vnet`, `--br=NAME`, `--fd=N` and `--queues=N` in any order, each at
  * most once, `--br` and `--fd` required, nothing else. citty's own parser would also accept `--br NAME`, `-h`
  * or unknown flags; a privileged program takes only the forms QEMU and libvirt use.
- * Returns "help" for a lone `--help`. throws UsageError.
+ * Returns "help" for a lone `--help`, "version" for a lone `--version`. throws UsageError.
  */
-export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" {
+export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | "version" {
   if (argv.length === 1 && argv[0] === "--help") return "help";
+  if (argv.length === 1 && argv[0] === "--version") return "version";
   let useVnet = false;
   let bridge: string | undefined;
   let socketFd: number | undefined;

@@ -26,6 +26,7 @@ import { type AuditRecord, writeAuditLine } from "./audit.ts";
 import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { applicableRule, type CallerIdentity, identifyCaller, queueProblem, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
+import { VERSION } from "../shared/version.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
 function attempt<T>(what: string, action: () => T, hints: Readonly<Record<string, string>> = {}): T {
@@ -240,7 +241,7 @@ async function main(argv: readonly string[]): Promise<void> {
     reportStepError(log, err);
     return;
   }
-  let args: HelperArgs | "help";
+  let args: HelperArgs | "help" | "version";
   try {
     args = parseHelperArgv(argv);
   } catch (err) {
@@ -249,8 +250,8 @@ async function main(argv: readonly string[]): Promise<void> {
     log.info(HELPER_USAGE_LINE);
     return;
   }
-  if (args === "help") {
-    process.stdout.write(`${await helperUsage(process.stdout.isTTY === true)}\n`);
+  if (args === "help" || args === "version") {
+    process.stdout.write(`${args === "help" ? await helperUsage(process.stdout.isTTY === true) : VERSION}\n`);
     process.exitCode = 0;
     return;
   }

@@ -1,10 +1,9 @@
 // The launcher's command definition: its commands, their options (citty ArgsDef) and its version.
 import { defineCommand } from "citty";
-import packageJson from "../package.json" with { type: "json" };
+import { VERSION } from "../shared/version.ts";
 import { runArgs } from "./commands/run.ts";
 
-/** The version `--version` prints and the man pages' footer shows: package.json's, built in. */
-export const VERSION: string = packageJson.version;
+export { VERSION } from "../shared/version.ts";
 
 export const launcherCommand = defineCommand({
   meta: {

@@ -46,7 +46,7 @@ for (const { entry, output, workers } of programs) {
 }
 
 try {
-  for (const file of buildManPages(outDir, { aclFile })) console.log(`built ${file}`);
+  for (const file of buildManPages(outDir, { aclFile, policyFile })) console.log(`built ${file}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

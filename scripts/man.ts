@@ -1,8 +1,8 @@
 // The manual pages: man/PAGE.N.md (pandoc Markdown) built to roff with Debian's pandoc, into OUT/man/manN/PAGE.N.
 //
 // Part of `bun run build` (scripts/build.ts), so a build folder holds everything `tap-launcher install`
-// places and install itself needs no pandoc. `@ACL_FILE@` in a page becomes the ACL path the helper
-// is built with.
+// places and install itself needs no pandoc. `@ACL_FILE@` and `@POLICY_FILE@` in a page become the
+// paths the helper is built with.
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { MAN_PAGES, manPagePath } from "../launcher/layout.ts";
@@ -13,6 +13,8 @@ const ROOT = resolve(import.meta.dir, "..");
 export interface ManSettings {
   /** The ACL file the helper of the same build reads. */
   aclFile: string;
+  /** The policy file the helper of the same build reads. */
+  policyFile: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface ManSettings {
 export function buildManPages(outDir: string, settings: ManSettings): string[] {
   const written: string[] = [];
   for (const page of MAN_PAGES) {
-    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8").replaceAll("@ACL_FILE@", settings.aclFile);
+    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8").replaceAll("@ACL_FILE@", settings.aclFile).replaceAll("@POLICY_FILE@", settings.policyFile);
     const output = join(outDir, "man", manPagePath(page));
     mkdirSync(dirname(output), { recursive: true });
     let result: ReturnType<typeof Bun.spawnSync>;

@@ -16,7 +16,7 @@ function renderPage(file: string) {
 let folder: string;
 beforeAll(() => {
   folder = tempFolder("tl-man-");
-  buildManPages(folder, { aclFile: "/opt/tl/acl.conf" });
+  buildManPages(folder, { aclFile: "/opt/tl/acl.conf", policyFile: "/opt/tl/policy.conf" });
 });
 
 describe("each page renders with man --warnings at 80 columns", () => {
