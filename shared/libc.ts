@@ -1,5 +1,5 @@
 // The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
-import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EIO, ENODATA } from "./errno.ts";
 
