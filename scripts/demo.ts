@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { createLogger } from "../shared/log.ts";
-import { runOk } from "./run.ts";
+import { runOk } from "../tests/support/proc.ts";
 
 const log = createLogger("demo");
 const root = resolve(import.meta.dir, "..");
