@@ -1,7 +1,7 @@
 // The helper's command line as QEMU and libvirt pass it, checked strictly, and its citty definition.
 import { stripVTControlCharacters } from "node:util";
 import { defineCommand, renderUsage } from "citty";
-import { UsageError } from "../shared/errors.ts";
+import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 
 export interface HelperArgs {
@@ -61,7 +61,7 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" {
   }
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
-  checkInterfaceName(bridge, "bridge name");
+  checkUsage(() => checkInterfaceName(bridge, "bridge name"));
   return { useVnet, bridge, socketFd };
 }
 

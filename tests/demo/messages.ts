@@ -70,6 +70,7 @@ export function signature(message: string): string {
 const SITES = [
   /new StepError\(\s*/g,
   /new UsageError\(\s*/g,
+  /new ValueError\(\s*/g,
   /new AclLoadError\(\s*/g,
   /new CredentialsUnreadable\(\s*/g,
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,
