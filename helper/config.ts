@@ -1,10 +1,4 @@
-// Settings fixed when the helper is built (scripts/build.ts); nothing at run time can change them.
-
-declare const TAP_BUILD_ACL_FILE: string | undefined;
-
-/** The ACL file, `TAP_ACL_FILE` at build time, else qemu-bridge-helper's default. */
-export const ACL_FILE: string =
-  typeof TAP_BUILD_ACL_FILE === "string" ? TAP_BUILD_ACL_FILE : "/etc/qemu/bridge.conf";
+// The helper's fixed settings (the ACL file's path, fixed at build time, is acl/files.ts's ACL_FILE).
 
 /** The kernel template for new TAP names, as qemu-bridge-helper uses. */
 export const TAP_NAME_TEMPLATE = "tap%d";

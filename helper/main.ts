@@ -6,6 +6,7 @@
 import { fstatSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
+import { ACL_FILE } from "../acl/files.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFd } from "../shared/fdpass.ts";
@@ -19,7 +20,7 @@ import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachNewTap, openTunDevice, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
-import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
+import { SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */

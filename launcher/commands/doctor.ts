@@ -1,6 +1,6 @@
 // `tap-launcher doctor`: one screen of checks, each with what to fix.
 import { defineCommand } from "citty";
-import { ACL_FILE } from "../../helper/config.ts";
+import { ACL_FILE } from "../../acl/files.ts";
 import { checkAcl, checkHelper, checkNoNewPrivs, checkTunDevice, listBridges, type Finding, type Severity } from "../doctor.ts";
 import { defaultHelper } from "../layout.ts";
 import { loggerFor, verbosityArgs } from "../cli.ts";
