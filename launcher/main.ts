@@ -3,8 +3,10 @@
 // Exit status: the guest's own status (128 + signal if it was killed); 1 a bad command line, a failed
 // step or a problem doctor found; 127 the guest command could not be started.
 import { defineCommand } from "citty";
+//
+// Each command's module is imported only when it runs (or its --help is shown), so that
+// `sudo tap-launcher install` evaluates the install code and nothing of the run/relay graph.
 import { runCommandLine } from "./cli.ts";
-import { runArgs } from "./commands/run.ts";
 
 const main = defineCommand({
   meta: {
@@ -21,7 +23,7 @@ const main = defineCommand({
     ].join("\n"),
   },
   // The launcher's options on the root too, for --help; `run` is the default command.
-  args: runArgs,
+  args: () => import("./commands/run.ts").then((module) => module.runArgs),
   default: "run",
   subCommands: {
     run: () => import("./commands/run.ts").then((module) => module.run),
