@@ -12,7 +12,7 @@ run() {
   if "$@"; then echo "check: $name: ok"; else failed+=("$name"); echo "check: $name: FAILED"; fi
 }
 run typecheck "$bin/tsc" --noEmit -p .
-run lint "$bin/biome" lint .
+run lint "$bin/biome" lint --error-on-warnings .
 run format "$bin/biome" format .
 run dead-exports "$bin/knip"
 if [ "${#failed[@]}" -gt 0 ]; then
