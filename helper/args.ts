@@ -2,7 +2,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { defineCommand, renderUsage } from "citty";
 import { MAX_QUEUES } from "../acl/policy.ts";
-import { UsageError } from "../shared/errors.ts";
+import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 import { VERSION } from "../shared/version.ts";
 
@@ -71,7 +71,7 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
   }
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
-  checkInterfaceName(bridge, "bridge name");
+  checkUsage(() => checkInterfaceName(bridge, "bridge name"));
   return { useVnet, bridge, socketFd, queues };
 }
 

@@ -6,6 +6,7 @@
 import { fstatSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
+import { ACL_FILE } from "../acl/files.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import type { PolicyRule } from "../acl/policy.ts";
 import { holderAlias } from "../acl/quota.ts";
@@ -23,7 +24,7 @@ import { InterfaceControl } from "../shared/netdev.ts";
 import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { type AuditRecord, writeAuditLine } from "./audit.ts";
-import { ACL_FILE, SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
+import { SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { applicableRule, type CallerIdentity, identifyCaller, queueProblem, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 import { VERSION } from "../shared/version.ts";

@@ -6,7 +6,7 @@ import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../shared/libc.ts";
 import { listBridgePorts } from "../shared/netlink.ts";
-import { POLICY_FILE } from "./config.ts";
+import { POLICY_FILE } from "../acl/files.ts";
 
 /** The caller as the policy and the audit trail name them. */
 export interface CallerIdentity {

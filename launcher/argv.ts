@@ -84,19 +84,30 @@ export function checkArgv(argv: readonly string[], argsDef: ArgsDef, takesGuest:
     } else {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith("-")) {
-        throw new UsageError(`${long} needs a value: ${long}=${option.def.valueHint ?? "VALUE"}`);
+        throw new UsageError(`${long} needs a value: ${long}=${valueHint(option.def)}`);
       }
       value = next;
       i += 1;
     }
-    if (value === "") throw new UsageError(`${long} needs a value: ${long}=${option.def.valueHint ?? "VALUE"}`);
+    if (value === "") throw new UsageError(`${long} needs a value: ${long}=${valueHint(option.def)}`);
     const choices = option.def.type === "enum" ? (option.def.options ?? []) : [];
     if (choices.length > 0 && !choices.includes(value)) {
-      throw new UsageError(`${long} must be one of ${choices.join(", ")}, not ${JSON.stringify(value)}`);
+      throw new UsageError(`${long} must be ${alternatives(choices)}, not ${JSON.stringify(value)}`);
     }
     options.push(`${long}=${value}`);
   }
   return finish(known, seen, help, { options, guest: null, help });
+}
+
+/** What to write after `--name=` in messages: the hint, else an enum's choices (`stream|dgram`), else VALUE. */
+function valueHint(def: ArgDef): string {
+  if (def.valueHint !== undefined) return def.valueHint;
+  return def.type === "enum" && def.options !== undefined && def.options.length > 0 ? def.options.join("|") : "VALUE";
+}
+
+/** `a or b`, `a, b or c`. */
+function alternatives(choices: readonly string[]): string {
+  return choices.length < 2 ? choices.join("") : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
 }
 
 /** `checked`, once every required option was given (a lone --help needs none). throws UsageError. */
@@ -104,7 +115,7 @@ function finish(known: Map<string, KnownOption>, seen: Set<string>, help: boolea
   if (help) return checked;
   for (const { name, def } of known.values()) {
     if (def.required === true && def.default === undefined && !seen.has(name)) {
-      throw new UsageError(`missing --${name}=${def.valueHint ?? "VALUE"}`);
+      throw new UsageError(`missing --${name}=${valueHint(def)}`);
     }
   }
   return checked;

@@ -2,7 +2,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { StepError, UsageError } from "../shared/errors.ts";
+import { StepError, UsageError, ValueError } from "../shared/errors.ts";
 import { checkArgv, HELP_OPTION } from "./argv.ts";
 import { createLogger, reportStepError } from "../shared/log.ts";
 
@@ -15,14 +15,23 @@ export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): Consola
   return createLogger("tap-launcher", args.verbose === true ? "verbose" : args.quiet === true ? "quiet" : "normal");
 }
 
-/** Runs `action`; a StepError is printed with its hint and sets its exit status, anything else propagates. */
+/**
+ * Runs a command's `action`. A StepError is printed with its hint and sets its exit status; a ValueError
+ * (a value shared/ refused on the way, such as a TAP name) is printed and exits 1; anything else propagates.
+ */
 export async function reportFailure(log: ConsolaInstance, action: () => unknown): Promise<void> {
   try {
     await action();
   } catch (err) {
-    if (!(err instanceof StepError)) throw err;
-    reportStepError(log, err);
-    process.exitCode = err.exitStatus;
+    if (err instanceof StepError) {
+      reportStepError(log, err);
+      process.exitCode = err.exitStatus;
+    } else if (err instanceof ValueError) {
+      log.error(err.message);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
   }
 }
 

@@ -68,7 +68,7 @@ export function execGuest(command: readonly string[], tap: OpenedTap): never {
   // Out of the way first: a queue fd may itself sit where another one must go.
   const parked = tap.queues.map((fd) => fcntl(fd, F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC", PARKING_FD));
   closeInheritedFdsOnExec();
-  parked.forEach((fd, i) => duplicateFdTo(fd, GUEST_FD + i));
+  for (const [i, fd] of parked.entries()) duplicateFdTo(fd, GUEST_FD + i);
   restoreDefaultSignal(SIGPIPE);
   restoreDefaultSignal(SIGXFSZ);
   const errno = executeOrErrno(file, [name, ...args], Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));

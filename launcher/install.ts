@@ -13,7 +13,7 @@ import { nosuidMountOf } from "./mounts.ts";
 export type InstallMode = "setuid" | "caps";
 
 /** Characters allowed in a prefix: it is compiled into C and must not need quoting anywhere. */
-const SAFE_PATH = /^\/[A-Za-z0-9._+\/-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 
 /** security.capability: present when a file has capabilities (setcap). */
 export function fileCapabilities(path: string): Uint8Array | null {

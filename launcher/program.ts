@@ -1,7 +1,6 @@
 // The launcher's command definition: its commands, their options (citty ArgsDef) and its version.
 import { defineCommand } from "citty";
 import { VERSION } from "../shared/version.ts";
-import { runArgs } from "./commands/run.ts";
 
 export { VERSION } from "../shared/version.ts";
 
@@ -21,10 +20,12 @@ export const launcherCommand = defineCommand({
   },
   // Shown by `tap-launcher --help` only: a command line is checked against the chosen command's own
   // options (`run` by default), and a lone --version is answered before that (launcher/cli.ts).
-  args: {
-    ...runArgs,
+  // Each command's module is imported only when it runs (or its --help is shown), so that
+  // `sudo tap-launcher install` evaluates the install code and nothing of the run/relay graph.
+  args: () => import("./commands/run.ts").then((module) => ({
+    ...module.runArgs,
     version: { type: "boolean", description: "Print the version and exit (only on its own)" },
-  },
+  })),
   default: "run",
   subCommands: {
     run: () => import("./commands/run.ts").then((module) => module.run),

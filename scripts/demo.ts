@@ -3,12 +3,13 @@
 // project's guest (scripts/demo-guest.ts), through the stream relay and in hand-over mode. Reports
 // ARP time, round trips and echo throughput; removes everything it made, also on Ctrl-C or failure.
 // Run as root. The host's own network is never touched.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ConsolaInstance } from "consola";
 import { createLogger } from "../shared/log.ts";
-import { runOk } from "./run.ts";
+import { runOk } from "../tests/support/proc.ts";
+import { withOpenTunDevice } from "../tests/support/users.ts";
 
 const log = createLogger("demo");
 const root = resolve(import.meta.dir, "..");
@@ -105,13 +106,8 @@ try {
 
   // A standard Debian makes /dev/net/tun 0666; where it is not, use a private 0666 node for this run.
   const tunOpen = (statSync("/dev/net/tun").mode & 0o006) === 0o006;
-  const privateTun = tunOpen ? [] : [
-    "unshare", "-m", "--propagation", "private", "sh", "-c",
-    'mount -t tmpfs -o mode=0755,size=64k tl-demo "$1" && mknod -m 0666 "$1/tun" c 10 200 && mount --bind "$1/tun" /dev/net/tun && shift && exec "$@"',
-    "sh", join(work, "tun"),
-  ];
+  const privateTun = tunOpen ? [] : withOpenTunDevice(join(work, "tun"));
   if (!tunOpen) {
-    mkdirSync(join(work, "tun"), { mode: 0o755 });
     log.info("/dev/net/tun is not open to users here (Debian's udev makes it 0666): the runs use a private 0666 node");
   }
   const asUser = ["ip", "netns", "exec", netns, ...privateTun, "setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--init-groups"];

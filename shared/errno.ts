@@ -13,10 +13,13 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   111: "ECONNREFUSED", 113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
 };
 
-export const EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13, EBUSY = 16;
-export const EEXIST = 17, ENODEV = 19, EISDIR = 21, EINVAL = 22, ENOTTY = 25, ENOTSOCK = 88;
-export const EOPNOTSUPP = 95, ENOBUFS = 105, ENODATA = 61, EPIPE = 32, EMSGSIZE = 90, EMFILE = 24, ETIMEDOUT = 110;
+// Only the values code compares errno against; messages name the others through errnoName().
+export const ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENODATA = 61, EMSGSIZE = 90, ETIMEDOUT = 110;
 export const ECONNREFUSED = 111;
+/** @public the relay's loop tells these apart (issue 13: it takes errno values from here, redefining none). */
+export const EPIPE = 32;
+/** @public see EPIPE */
+export const ENOBUFS = 105;
 
 /** The symbolic name of an errno value (`EPERM`), or `E<number>` for one this table lacks. */
 export function errnoName(errno: number): string {

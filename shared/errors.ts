@@ -1,11 +1,13 @@
-// The error types both programs throw: failed system calls, bad command lines, failed steps.
+// The error types both programs throw: failed system calls and refused values (shared/), bad command lines (the CLIs), failed steps.
 import { errnoName } from "./errno.ts";
 
-/** A libc call that failed: carries the call, errno and its name, and what it was acting on. */
+/** A libc call that failed: carries the call, errno and its name, the system's text for it, and what it was acting on. */
 export class SysError extends Error {
   readonly call: string;
   readonly errno: number;
   readonly code: string;
+  /** The system's text for errno (`No such device`), or what else went wrong. */
+  readonly description: string;
   readonly detail: string;
 
   constructor(call: string, errno: number, description: string, detail = "") {
@@ -15,11 +17,23 @@ export class SysError extends Error {
     this.call = call;
     this.errno = errno;
     this.code = code;
+    this.description = description;
     this.detail = detail;
   }
 }
 
-/** A command line that cannot be accepted; programs print usage and exit 1. */
+/**
+ * A value shared/ code refuses (an interface name the kernel would not take): the message says which and
+ * why. shared/ knows no command line; a CLI that took the value from its user reports it as a usage error.
+ */
+export class ValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ValueError";
+  }
+}
+
+/** A command line that cannot be accepted; programs print usage and exit 1. Thrown by the CLIs only. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -44,9 +58,18 @@ export class StepError extends Error {
   }
 }
 
+/** Runs `check` on a value the user typed: a ValueError it throws becomes a UsageError with the same message. */
+export function checkUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw err instanceof ValueError ? new UsageError(err.message) : err;
+  }
+}
+
 /** The short system reason of an error, for messages: `No such device (ENODEV)`. */
 export function systemReason(err: unknown): string {
-  if (err instanceof SysError) return err.message.slice(err.message.lastIndexOf(": ") + 2);
+  if (err instanceof SysError) return `${err.description} (${err.code})`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -50,7 +50,7 @@ export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: num
     arenaView.setBigUint64(CONTROL, BigInt(controlLength), true);
     arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
     arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
-    fds.forEach((fd, i) => arenaView.setInt32(CONTROL + CMSG_HEADER + 4 * i, fd, true));
+    for (const [i, fd] of fds.entries()) arenaView.setInt32(CONTROL + CMSG_HEADER + 4 * i, fd, true);
     const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent === 1) return; // the one data byte, and with it the fds
     if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);

@@ -1,6 +1,6 @@
 // Which network interface names the project accepts: those the kernel accepts, minus templates and non-ASCII.
 import { IFNAMSIZ } from "./kernel.ts";
-import { UsageError } from "./errors.ts";
+import { ValueError } from "./errors.ts";
 
 /**
  * Why `name` cannot name an interface, or null when it can. Mirrors the kernel's dev_valid_name()
@@ -19,8 +19,8 @@ export function interfaceNameProblem(name: string): string | null {
   return null;
 }
 
-/** throws UsageError naming the problem when `name` is no acceptable interface name. */
+/** throws ValueError naming the problem when `name` is no acceptable interface name. */
 export function checkInterfaceName(name: string, what = "interface name"): void {
   const problem = interfaceNameProblem(name);
-  if (problem !== null) throw new UsageError(`invalid ${what} ${JSON.stringify(name)}: ${problem}`);
+  if (problem !== null) throw new ValueError(`invalid ${what} ${JSON.stringify(name)}: ${problem}`);
 }

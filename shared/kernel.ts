@@ -5,7 +5,6 @@ export const IFNAMSIZ = 16;
 export const IFF_UP = 0x1;
 
 // <linux/if_tun.h>
-export const IFF_TUN = 0x0001;
 export const IFF_TAP = 0x0002;
 export const IFF_NAPI = 0x0010;
 export const IFF_NAPI_FRAGS = 0x0020; // only CAP_NET_ADMIN may request it
@@ -21,7 +20,6 @@ export const TUNSETGROUP = 0x400454ce; // _IOW('T', 206, int)
 export const TUNGETFEATURES = 0x800454cf; // _IOR('T', 207, unsigned int)
 export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int)
 export const TUNGETIFF = 0x800454d2; // _IOR('T', 210, unsigned int)
-export const TUNGETVNETHDRSZ = 0x800454d7; // _IOR('T', 215, int)
 
 // <linux/sockios.h>
 export const SIOCGIFFLAGS = 0x8913;
@@ -55,7 +53,6 @@ export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SOL_SOCKET = 1;
-export const SO_TYPE = 3;
 export const SO_DOMAIN = 39;
 export const SO_PASSCRED = 16;
 export const SCM_RIGHTS = 1;
@@ -65,10 +62,10 @@ export const MSG_CTRUNC = 0x8;
 export const MSG_NOSIGNAL = 0x4000;
 export const MSG_CMSG_CLOEXEC = 0x40000000;
 
-// <linux/if_ether.h>, <linux/if_arp.h>
+// <linux/if_ether.h>
 export const ETH_P_ALL = 0x0003;
+/** @public the relay's framing takes the Ethernet header length from here (issue 13). */
 export const ETH_HLEN = 14;
-export const ARPHRD_ETHER = 1;
 
 // <linux/eventpoll.h>; struct epoll_event is packed on x86-64: u32 events, u64 data (12 bytes)
 export const EPOLL_CLOEXEC = O_CLOEXEC;
@@ -93,9 +90,6 @@ export const SIGXFSZ = 25;
 // <asm-generic/poll.h>
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
-export const POLLERR = 0x8;
-export const POLLHUP = 0x10;
-export const POLLNVAL = 0x20;
 
 // <linux/virtio_net.h>: struct virtio_net_hdr, the header IFF_VNET_HDR adds by default.
 export const VIRTIO_NET_HDR_LEN = 10;

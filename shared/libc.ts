@@ -1,5 +1,5 @@
 // The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
-import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EIO, ENODATA } from "./errno.ts";
 
@@ -21,11 +21,6 @@ const libc = dlopen("libc.so.6", {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  setsockopt: {
-    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
-    returns: FFIType.i32,
-  },
   getsockopt: {
     args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
     returns: FFIType.i32,
@@ -42,10 +37,6 @@ const libc = dlopen("libc.so.6", {
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   // The handler argument is SIG_DFL (0): no function pointer ever crosses.
   signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
-  getuid: { args: [], returns: FFIType.u32 },
-  geteuid: { args: [], returns: FFIType.u32 },
-  getgid: { args: [], returns: FFIType.u32 },
-  getegid: { args: [], returns: FFIType.u32 },
 });
 
 const sym = libc.symbols;
@@ -188,22 +179,12 @@ export function openPipe(flags: number): [number, number] {
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
-/** bind(2) with a sockaddr the caller laid out. */
-export function bindSocket(fd: number, address: Uint8Array, detail = ""): void {
-  checked("bind", sym.bind(fd, address, address.byteLength), detail);
-}
-
 /** getsockopt(2) of an int option. throws SysError(ENOTSOCK, EBADF, ...). */
 export function getSocketOptionInt(fd: number, level: number, option: number, name: string): number {
   const value = new Int32Array(1);
   const length = new Uint32Array([4]);
   checked(`getsockopt(${name})`, sym.getsockopt(fd, level, option, value, length), `fd ${fd}`);
   return value[0] ?? 0;
-}
-
-/** setsockopt(2) of an int option. throws SysError(ENOTSOCK, EBADF, ...). */
-export function setSocketOptionInt(fd: number, level: number, option: number, name: string, value: number): void {
-  checked(`setsockopt(${name})`, sym.setsockopt(fd, level, option, new Int32Array([value]), 4), `fd ${fd}`);
 }
 
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
@@ -343,9 +324,4 @@ export function executeOrErrno(path: string, argv: readonly string[], env: reado
   void args.text;
   void environment.text;
   return lastErrno() || EIO;
-}
-
-/** Real and effective ids of this process. */
-export function processIds(): { uid: number; euid: number; gid: number; egid: number } {
-  return { uid: sym.getuid(), euid: sym.geteuid(), gid: sym.getgid(), egid: sym.getegid() };
 }

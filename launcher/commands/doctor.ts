@@ -1,6 +1,6 @@
 // `tap-launcher doctor`: one screen of checks, each with what to fix.
 import { defineCommand } from "citty";
-import { ACL_FILE, POLICY_FILE } from "../../helper/config.ts";
+import { ACL_FILE, POLICY_FILE } from "../../acl/files.ts";
 import {
   bridgesAllowed, checkAcl, checkHelper, checkNoNewPrivs, checkPolicy, checkTunDevice, checkVhostNet, listBridges, type Finding, type Severity,
 } from "../doctor.ts";

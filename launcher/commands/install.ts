@@ -11,20 +11,14 @@ export const install = defineCommand({
   },
   args: {
     prefix: { type: "string", default: "/usr/local", description: "Installs PREFIX/libexec/tap-bridge-helper (the path for QEMU's helper=) and PREFIX/bin/tap-launcher" },
-    mode: { type: "string", default: "setuid", valueHint: "setuid|caps", description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin" },
+    mode: { type: "enum", options: ["setuid", "caps"] satisfies InstallMode[], default: "setuid", valueHint: "setuid|caps", description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin" },
     from: { type: "string", description: "Folder with the built executables (default: beside this launcher, or dist/)" },
     ...verbosityArgs,
   },
   run({ args }) {
     const log = loggerFor(args);
-    if (args.mode !== "setuid" && args.mode !== "caps") {
-      log.error(`--mode must be setuid or caps, not ${JSON.stringify(args.mode)}`);
-      process.exitCode = 1;
-      return;
-    }
-    const mode: InstallMode = args.mode;
     return reportFailure(log, () => {
-      const layout = installHelper({ prefix: args.prefix, mode, from: args.from ?? buildFolder() }, log);
+      const layout = installHelper({ prefix: args.prefix, mode: args.mode, from: args.from ?? buildFolder() }, log);
       log.info(`QEMU: -netdev bridge,id=n0,br=br0,helper=${layout.shim}`);
     });
   },

@@ -1,7 +1,7 @@
 // The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
 import { defineCommand, type ArgsDef, type CommandContext } from "citty";
 import { MAX_QUEUES } from "../../acl/policy.ts";
-import { UsageError } from "../../shared/errors.ts";
+import { checkUsage, UsageError } from "../../shared/errors.ts";
 import { checkInterfaceName } from "../../shared/ifname.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
@@ -16,7 +16,7 @@ export const runArgs = {
   helper: { type: "string", valueHint: "CMD", description: "Bridge helper: a path, or a command line (run by /bin/sh when it has blanks), as QEMU's helper= (default: the installed one)" },
   tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
   unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
-  relay: { type: "string", valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
+  relay: { type: "enum", options: ["stream", "dgram"] satisfies ("stream" | "dgram")[], valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
   queues: { type: "string", valueHint: "N", description: "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2" },
   ...verbosityArgs,
 } satisfies ArgsDef;
@@ -53,14 +53,10 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
   if (args.tap !== undefined && helperOption !== undefined) {
     throw new UsageError(`--${helperOption} chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other`);
   }
-  if (args.relay !== undefined && args.relay !== "stream" && args.relay !== "dgram") {
-    throw new UsageError(`--relay must be stream or dgram, not ${JSON.stringify(args.relay)}`);
-  }
   if (args.relay !== undefined && queueCount(args.queues) > 1) {
     throw new UsageError(`--relay carries one queue: --queues=${args.queues} works only when the guest gets the TAP itself (leave out --relay)`);
   }
-  if (args.tap !== undefined) checkInterfaceName(args.tap, "TAP name");
-  else checkInterfaceName(args.br, "bridge name");
+  checkUsage(() => (args.tap !== undefined ? checkInterfaceName(args.tap, "TAP name") : checkInterfaceName(args.br, "bridge name")));
 }
 
 export async function runLauncher({ args, rawArgs }: CommandContext<typeof runArgs>): Promise<void> {
@@ -68,7 +64,7 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
   closeInheritedFdsOnExec();
   const command = guestCommand(rawArgs);
   checkCombination(args, rawArgs, command);
-  const relay = args.relay === "stream" || args.relay === "dgram" ? args.relay : undefined;
+  const relay = args.relay;
   const queues = queueCount(args.queues);
   await reportFailure(log, async () => {
     if (relay === undefined) resolveGuest(command[0] ?? "");

@@ -2,8 +2,10 @@
 //
 // Both read /etc/qemu/bridge.conf, shown to them through a private read-only overlay of /etc, inside a
 // namespace where every bridge asked about exists: "allowed" means the helper really sent a TAP fd.
+// Every case runs both helpers and classifies both outcomes, so a missing original fails every case,
+// naming what happened; no test checks the fixture itself (that the original exists, how long the table is).
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeFd } from "../../shared/libc.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
@@ -40,14 +42,6 @@ function layOut(aclCase: AclCase): string[] {
 }
 
 describe("ACL decisions match qemu-bridge-helper", () => {
-  test("the original is installed", () => {
-    expect(existsSync(ORIGINAL)).toBe(true);
-  });
-
-  test(`the table has at least 30 files (${ACL_CASES.length})`, () => {
-    expect(ACL_CASES.length).toBeGreaterThanOrEqual(30);
-  });
-
   for (const aclCase of ACL_CASES) {
     test(aclCase.name, async () => {
       const etc = layOut(aclCase);

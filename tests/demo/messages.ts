@@ -55,6 +55,7 @@ export function fixedParts(message: string): string[] {
     .replace(/\$\{(?:[^{}]|\{[^{}]*\})*\}/g, "\u0000")
     .replace(/\\(.)/g, "$1")
     .replace(/"(?:…|[A-Z][A-Z0-9_]*)"/g, "\u0000")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the marker the replaces above put where a value goes
     .split(/\u0000|…|<[^>]*>|\b[A-Z][A-Z0-9_]*\b|\b\d+\b|(?<![\w.])\/[\w./-]*|: /)
     .map((part) => part.trim().replace(/:$/, "").trim())
     .filter((part) => part.length >= 6);
@@ -69,6 +70,7 @@ export function signature(message: string): string {
 const SITES = [
   /new StepError\(\s*/g,
   /new UsageError\(\s*/g,
+  /new ValueError\(\s*/g,
   /new AclLoadError\(\s*/g,
   /new CredentialsUnreadable\(\s*/g,
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,

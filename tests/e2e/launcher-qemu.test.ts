@@ -1,7 +1,7 @@
 // Real QEMU under the installed launcher, as an unprivileged user: -netdev tap,fd=3 from the helper
 // and from an unmanaged TAP; the guest pings the bridge; its exit status comes back; no TAP is left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";

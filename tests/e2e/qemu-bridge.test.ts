@@ -2,7 +2,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";

@@ -1,6 +1,6 @@
 // Real QEMU with a multiqueue NIC as an unprivileged user: tap-launcher --queues=2 hands over fds 3 and 4; the guest sees 2+2 queues and pings.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";

@@ -1,6 +1,6 @@
 // Real QEMU with -netdev bridge,helper= as an unprivileged user under a quota of one TAP: the first VM pings, a second is refused.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { NOBODY } from "../support/accounts.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";

@@ -1,6 +1,6 @@
 // Real QEMU behind the relay, as an unprivileged user: -netdev stream and -netdev dgram on fd 3.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";

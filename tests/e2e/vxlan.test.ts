@@ -4,7 +4,7 @@
 // guest, which pings host B's bridge address and host B's guest across VXLAN. Both TAPs get MTU 1450.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { qemuCommand, type Guest } from "../../scripts/guest.ts";
+import { qemuCommand, type Guest } from "../support/guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type LinkInfo, type TestNetns } from "../support/netns.ts";

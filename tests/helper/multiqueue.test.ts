@@ -17,7 +17,9 @@ writeFileSync(aclFile, "allow br0\n");
 const helper = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
 const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
 const opened: number[] = [];
-afterAll(() => opened.splice(0).forEach((fd) => closeFd(fd)));
+afterAll(() => {
+  for (const fd of opened.splice(0)) closeFd(fd);
+});
 
 function keep(outcome: HelperOutcome): number[] {
   opened.push(...outcome.fds);
@@ -58,7 +60,7 @@ describe("--queues=4", () => {
       const frame = Buffer.from(testFrame("02:00:00:00:00:0b", "to-queues")).toString("hex");
       await ns.exec(process.execPath, packetTool, "send", "br0", frame);
       expect(queueReceiving(fds, 3000)).toBeGreaterThanOrEqual(0);
-      fds.forEach((fd) => closeFd(fd));
+      for (const fd of fds) closeFd(fd);
       opened.splice(0);
       expect(await ns.tapNames()).toEqual([]);
     });
@@ -92,7 +94,7 @@ describe("refusals", () => {
       expect(overDefault.stderr).toContain("tap-bridge-helper: access denied: --queues=9 is more than the 8 queues per TAP that the default without a policy line that sets queues= allows\n");
       expect(overDefault.fd).toBe(null);
       expect((await ns.tapNames()).length).toBe(1);
-      opened.splice(0).forEach((fd) => closeFd(fd));
+      for (const fd of opened.splice(0)) closeFd(fd);
       expect(await ns.tapNames()).toEqual([]);
     });
   });

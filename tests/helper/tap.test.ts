@@ -16,7 +16,9 @@ writeFileSync(aclFile, "allow br0\n");
 const helper = join(await buildWithAcl(aclFile), "tap-bridge-helper");
 const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
 const opened: number[] = [];
-afterAll(() => opened.splice(0).forEach((fd) => closeFd(fd)));
+afterAll(() => {
+  for (const fd of opened.splice(0)) closeFd(fd);
+});
 
 /** Runs the helper in `ns` and returns the fd it sent, failing the test with its stderr otherwise. */
 async function tapFrom(ns: TestNetns, args: string[]): Promise<number> {
@@ -51,7 +53,7 @@ describe("the fd sent over the socketpair", () => {
         expect(link.flags).toContain("UP");
         expect(link.mtu).toBe(mtu);
         expect(link.address.startsWith("fe:")).toBe(true);
-        expect(link.linkinfo?.info_data?.["type"]).toBe("tap");
+        expect(link.linkinfo?.info_data?.type).toBe("tap");
         release(fd);
         // Not persistent: the TAP goes away with the last fd.
         expect(await ns.tapNames()).toEqual([]);

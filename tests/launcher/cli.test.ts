@@ -59,6 +59,8 @@ describe("run refuses a command line it does not fully understand, and does noth
     ["a value that looks like an option", ["--br", "-v"], /^tap-launcher: --br needs a value: --br=BRIDGE$/],
     ["--br with an --unmanaged TAP", ["--tap=tapu0", "--unmanaged", "--br=br1"], /^tap-launcher: --br chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other$/],
     ["an invalid TAP name", ["--tap=a/b", "--unmanaged"], /^tap-launcher: invalid TAP name "a\/b": it contains `\/`, `:` or `%`$/],
+    ["a relay format that does not exist", ["--relay=raw"], /^tap-launcher: --relay must be stream or dgram, not "raw"$/],
+    ["--relay without its value", ["--relay", "--"], /^tap-launcher: --relay needs a value: --relay=stream\|dgram$/],
   ] as const) {
     test(label, async () => {
       const { helper, helperRan, guest, guestRan } = witnesses();
@@ -119,6 +121,7 @@ describe("install, uninstall and doctor are as strict about their own options", 
     ["doctor: a stray word", ["doctor", "now"], /^tap-launcher: unexpected argument "now"$/, "tap-launcher doctor [OPTIONS]"],
     ["doctor: a guest command", ["doctor", "--", "true"], /^tap-launcher: unexpected argument "--": this command takes no guest command$/, "tap-launcher doctor [OPTIONS]"],
     ["install: a repeated option", ["install", prefix, `--from=${scratch}`, "--mode=caps", "--mode=setuid"], /^tap-launcher: --mode given more than once$/, "tap-launcher install [OPTIONS]"],
+    ["install: a mode that does not exist", ["install", prefix, `--from=${scratch}`, "--mode=suid"], /^tap-launcher: --mode must be setuid or caps, not "suid"$/, "tap-launcher install [OPTIONS]"],
     ["install: a value that is --", ["install", prefix, `--from=${scratch}`, "--mode", "--"], /^tap-launcher: --mode needs a value: --mode=setuid\|caps$/, "tap-launcher install [OPTIONS]"],
     ["uninstall: an unknown option", ["uninstall", prefix, "--prefx=/usr/local"], /^tap-launcher: unknown option "--prefx"$/, "tap-launcher uninstall [OPTIONS]"],
     ["uninstall: a switch with a value", ["uninstall", prefix, "--quiet=1"], /^tap-launcher: --quiet is a switch and takes no value/, "tap-launcher uninstall [OPTIONS]"],

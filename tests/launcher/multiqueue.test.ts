@@ -18,7 +18,12 @@ function asAlice(ns: TestNetns, args: string[]): string[] {
 }
 
 /** A guest that prints what it was given: the TAP variables, its fds above 2, and the TAP as the kernel reports it. */
-const REPORT = 'echo "TAP_FD=$TAP_FD TAP_FDS=$TAP_FDS TAP_IFNAME=$TAP_IFNAME"; for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && echo "fd $n $(readlink $fd)"; done; ip -j -d link show dev "$TAP_IFNAME"';
+const REPORT = [
+  'echo "TAP_FD=$TAP_FD TAP_FDS=$TAP_FDS TAP_IFNAME=$TAP_IFNAME"',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+  'for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && echo "fd $n $(readlink $fd)"; done',
+  'ip -j -d link show dev "$TAP_IFNAME"',
+].join("; ");
 
 function report(stdout: string): { variables: string; fds: string[]; link: { linkinfo: { info_data: Record<string, unknown> }; master?: string } } {
   const [variables = "", ...rest] = stdout.trimEnd().split("\n");

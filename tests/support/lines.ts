@@ -14,7 +14,12 @@ export function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<st
         return line;
       }
       const { value, done } = await reader.read();
-      if (done) return pending.length > 0 ? ((pending = ""), pending) : null;
+      if (done) {
+        // The last line may lack its newline: return it once, then the end.
+        const last = pending + decoder.decode();
+        pending = "";
+        return last.length > 0 ? last : null;
+      }
       pending += decoder.decode(value, { stream: true });
     }
   };

@@ -6,7 +6,8 @@
 //                                                   "ready", then "ok N" or the first problem
 //   packet-tool.ts flood IFACE COUNT SIZE           COUNT frames as fast as it can
 import { AF_PACKET, ETH_P_ALL, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "../../shared/kernel.ts";
-import { bindSocket, openSocket, setSocketOptionInt, writeOrErrno } from "../../shared/libc.ts";
+import { openSocket, writeOrErrno } from "../../shared/libc.ts";
+import { bindSocket, setSocketOptionInt } from "./socket-calls.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { readTestFrame } from "./frames.ts";
 import { sweepFrame, sweepProblem, sweepSizes } from "./sweep.ts";

@@ -1,5 +1,5 @@
 // What the QEMU tests share: the tiny guest (built once, removed after the run) and a bridge it can ping.
-import { buildGuest, type Guest } from "../../scripts/guest.ts";
+import { buildGuest, type Guest } from "./guest.ts";
 import { removeAtExit } from "./build.ts";
 import type { TestNetns } from "./netns.ts";
 

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { receiveFd, type ReceivedFd } from "../../shared/fdpass.ts";
 import { AF_UNIX, F_GETFL, F_SETFL, O_NONBLOCK, SO_PASSCRED, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET } from "../../shared/kernel.ts";
-import { closeFd, fcntl, openSocketPair, readOrErrno, setSocketOptionInt, writeOrErrno } from "../../shared/libc.ts";
+import { closeFd, fcntl, openSocketPair, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { setSocketOptionInt } from "./socket-calls.ts";
 
 /**
  * x86-64 syscall numbers, as /proc/PID/syscall shows them: the helper waits for room in a full socket

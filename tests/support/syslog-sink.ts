@@ -3,7 +3,8 @@ import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { EAGAIN } from "../../shared/errno.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
-import { bindSocket, closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
+import { closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
+import { bindSocket } from "./socket-calls.ts";
 import { tempFolder } from "./build.ts";
 
 /** A bound unix datagram socket standing in for syslog's /dev/log; `lines()` drains what arrived. */

@@ -25,11 +25,11 @@ export function asUser(user: TestUser): string[] {
 
 /**
  * argv prefix for a private mount namespace where /dev/net/tun is a fresh 0666 node on a private
- * tmpfs, as on a standard distribution; the host's node is never changed.
+ * tmpfs, as on a standard distribution; the host's node is never changed. The tmpfs is mounted on
+ * `mountpoint`, made here when not given (the tests' and the demo's one way to do this).
  */
-export function withOpenTunDevice(): string[] {
-  const mountpoint = join(tempFolder("tl-tun-"), "dev");
-  mkdirSync(mountpoint);
+export function withOpenTunDevice(mountpoint = join(tempFolder("tl-tun-"), "dev")): string[] {
+  mkdirSync(mountpoint, { recursive: true, mode: 0o755 });
   return [
     "unshare", "-m", "--propagation", "private", "sh", "-c",
     'mount -t tmpfs -o mode=0755,size=64k tl-tun "$1" && mknod -m 0666 "$1/tun" c 10 200 && mount --bind "$1/tun" /dev/net/tun && shift && exec "$@"',

@@ -6,7 +6,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { runOk } from "./run.ts";
+import { runOk } from "./proc.ts";
 
 /** The load order the virtio-net driver needs (each depends on the ones before). */
 const MODULES = [
