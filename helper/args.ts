@@ -1,6 +1,5 @@
 // The helper's command line as QEMU and libvirt pass it, checked strictly, and its citty definition.
-import { stripVTControlCharacters } from "node:util";
-import { defineCommand, renderUsage } from "citty";
+import type { CommandDef } from "citty";
 import { MAX_QUEUES } from "../acl/policy.ts";
 import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
@@ -15,8 +14,11 @@ export interface HelperArgs {
   socketFd: number;
 }
 
-/** The command's definition, for --help and usage; the arguments themselves are checked by parseHelperArgv. */
-const helperCommand = defineCommand({
+/**
+ * The command's definition, for --help and usage; the arguments themselves are checked by
+ * parseHelperArgv. citty itself is loaded only to render --help: the helper's every run must start fast.
+ */
+export const helperCommand = {
   meta: {
     name: "tap-bridge-helper",
     version: VERSION,
@@ -32,13 +34,14 @@ const helperCommand = defineCommand({
     help: { type: "boolean", description: "Show this help (only on its own)" },
     version: { type: "boolean", description: "Print the version (only on its own)" },
   },
-});
+} satisfies CommandDef;
 
 /** One line for a usage error: libvirt shows the helper's stderr verbatim. */
 export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N";
 
 /** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
+  const [{ renderUsage }, { stripVTControlCharacters }] = await Promise.all([import("citty"), import("node:util")]);
   const text = await renderUsage(helperCommand);
   return forTerminal ? text : stripVTControlCharacters(text);
 }

@@ -16,8 +16,8 @@ import { sendFds } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { closeFd, describeErrno, getSocketOptionInt } from "../shared/libc.ts";
-import { createLogger, reportStepError } from "../shared/log.ts";
+import { closeFd, describeErrno, getSocketOptionInt, isTerminal } from "../shared/libc.ts";
+import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 import { describeLink, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
@@ -252,7 +252,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (args === "help" || args === "version") {
-    process.stdout.write(`${args === "help" ? await helperUsage(process.stdout.isTTY === true) : VERSION}\n`);
+    writeText(1, `${args === "help" ? await helperUsage(isTerminal(1)) : VERSION}\n`);
     process.exitCode = 0;
     return;
   }
@@ -280,4 +280,5 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+// Not awaited at top level, so that the module compiles to bytecode (which top-level await prevents).
+void main(process.argv.slice(2));

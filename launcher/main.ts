@@ -6,4 +6,5 @@ import { runCommandLine } from "./cli.ts";
 import { launcherCommand } from "./program.ts";
 
 // citty defines the commands and renders --help; the command line itself is checked strictly first.
-await runCommandLine(launcherCommand, process.argv.slice(2), "run");
+// Not awaited at top level, so that the module compiles to bytecode (which top-level await prevents).
+void runCommandLine(launcherCommand, process.argv.slice(2), "run");

@@ -33,6 +33,7 @@ const libc = dlopen("libc.so.6", {
   getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  isatty: { args: [FFIType.i32], returns: FFIType.i32 },
   dup3: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   // The handler argument is SIG_DFL (0): no function pointer ever crosses.
@@ -279,6 +280,11 @@ export function userNameOf(uid: number): string | null {
 /** The group name of `gid`, or null when it has none. throws SysError when the lookup failed. */
 export function groupNameOf(gid: number): string | null {
   return entryName("getgrgid_r", gid, GROUP_SIZE);
+}
+
+/** isatty(3): whether `fd` is a terminal (without node:tty, whose stream set-up costs milliseconds at start). */
+export function isTerminal(fd: number): boolean {
+  return sym.isatty(fd) === 1;
 }
 
 /** connect(2) with a sockaddr the caller laid out: 0, or minus errno. Never throws. */
