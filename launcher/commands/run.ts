@@ -7,7 +7,6 @@ import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 import { closeInheritedFdsOnExec } from "../fds.ts";
 import { execGuest, resolveGuest } from "../exec.ts";
-import { runGuestWithRelay } from "../relay-mode.ts";
 import { defaultHelper } from "../layout.ts";
 import { openUnmanagedTap } from "../unmanaged.ts";
 
@@ -75,6 +74,8 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       execGuest(command, tap);
     } else {
       log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
+      // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
+      const { runGuestWithRelay } = await import("../relay-mode.ts");
       process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log);
     }
   });
