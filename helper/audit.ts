@@ -11,7 +11,8 @@ export interface AuditRecord {
   bridge: string;
   tap: string | null;
   queues: number;
-  rule: PolicyRule | null;
+  /** The policy line that holds; null when none does; undefined before the policy was consulted (an ACL refusal). */
+  rule: PolicyRule | null | undefined;
   /** The caller's TAPs on the bridge, the new one included once it counts; null before they were counted. */
   held: number | null;
 }
@@ -30,8 +31,8 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
     `bridge=${value(record.bridge)}`,
     `tap=${record.tap ?? "-"}`,
     `queues=${record.queues}`,
-    `rule=${record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
-    `use=${record.held ?? "-"}/${record.rule === null ? "unlimited" : record.rule.maxTaps}`,
+    `rule=${record.rule === undefined ? "-" : record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
+    `use=${record.held ?? "-"}/${record.rule === undefined ? "-" : record.rule === null ? "unlimited" : record.rule.maxTaps}`,
   ];
   if (reason !== undefined) fields.push(`reason=${JSON.stringify(reason)}`);
   return fields.join(" ");
@@ -48,5 +49,32 @@ export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord,
     return null;
   } catch (err) {
     return `audit line not written to the system log: ${systemReason(err)}`;
+  }
+}
+
+/**
+ * The audit trail of one request: `grant` just before the fds are sent (a caller that kills the
+ * helper once it has them must not suppress the line), `refuse` for any refusal or failure, also one
+ * after a grant whose fds could not be sent. Does nothing without a policy file.
+ */
+export class AuditTrail {
+  constructor(
+    readonly record: AuditRecord,
+    private readonly enabled: boolean,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  grant(): void {
+    this.#write("grant");
+  }
+
+  refuse(reason: string): void {
+    this.#write("refuse", reason);
+  }
+
+  #write(outcome: "grant" | "refuse", reason?: string): void {
+    if (!this.enabled) return;
+    const problem = writeAuditLine(outcome, this.record, reason);
+    if (problem !== null) this.warn(problem);
   }
 }

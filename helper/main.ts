@@ -23,7 +23,7 @@ import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
-import { type AuditRecord, writeAuditLine } from "./audit.ts";
+import { type AuditRecord, AuditTrail } from "./audit.ts";
 import { SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { applicableRule, type CallerIdentity, identifyCaller, queueProblem, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
@@ -120,8 +120,18 @@ interface SharedHostRequest {
   caller: CallerIdentity;
 }
 
-/** The helper's job, in order; every fd it opens is closed on the way out. `audit` is filled in as it goes. */
-function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, audit: AuditRecord, log: ConsolaInstance): void {
+/** Who gets the TAP: the caller's real ids, as the shim left them. */
+interface TapOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The helper's job, in order; every fd it opens is closed on the way out. `trail.record` is filled
+ * in as it goes.
+ */
+function createAndSendTap(args: HelperArgs, owner: TapOwner, shared: SharedHostRequest | null, trail: AuditTrail, log: ConsolaInstance): void {
+  const audit = trail.record;
   const { socketFd } = args;
   checkCallerSocket(socketFd);
   const control = attempt("open a control socket", () => new InterfaceControl());
@@ -177,11 +187,15 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
     });
     audit.tap = tap;
     log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
+    // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP
+    // with no owner takes a queue from anyone, and one the caller owned early could be kept alive
+    // through a queue of their own even when the second count refuses it. (A single-queue TAP
+    // without a policy keeps no owner, exactly as qemu-bridge-helper makes it.)
+    const owned = shared !== null || args.queues > 1;
+    if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
     if (shared !== null) {
-      // Owner and mark before the TAP joins the bridge, so that every count that sees it counts it.
-      const { uid, gid } = shared.caller;
-      attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, uid, gid, tap));
-      attempt(`set alias of device \`${tap}'`, () => setLinkAlias(control.index(tap), holderAlias(uid)));
+      // The mark before the TAP joins the bridge, so that every count that sees it counts it.
+      attempt(`set alias of device \`${tap}'`, () => setLinkAlias(control.index(tap), holderAlias(owner.uid)));
     }
     // A multiqueue TAP: each further TUNSETIFF with its name and the same flags attaches one more queue.
     for (let queue = 2; queue <= args.queues; queue += 1) {
@@ -217,7 +231,9 @@ function createAndSendTap(args: HelperArgs, shared: SharedHostRequest | null, au
         EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
       });
     }
+    if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
     attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
+    trail.grant();
     attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFds(socketFd, tunFds, SEND_TIMEOUT_MS), {
       EPIPE: "the receiving end closed the socket before the fd arrived",
       ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",
@@ -256,27 +272,25 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 0;
     return;
   }
-  const audit: AuditRecord = { userName: null, uid: credentials.uids[0] ?? -1, bridge: args.bridge, tap: null, queues: args.queues, rule: null, held: null };
+  const owner = { uid: credentials.uids[0] ?? -1, gid: credentials.gids[0] ?? -1 };
+  const record: AuditRecord = { userName: null, uid: owner.uid, bridge: args.bridge, tap: null, queues: args.queues, rule: undefined, held: null };
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
   const policy = readPolicy();
-  const auditing = policy !== null;
+  const trail = new AuditTrail(record, policy !== null, (message) => log.warn(message));
   try {
     let shared: SharedHostRequest | null = null;
     if (policy !== null) {
       const caller = identifyCaller(credentials);
-      audit.userName = caller.userName;
+      record.userName = caller.userName;
       if (policy instanceof StepError) throw policy;
       shared = { rules: policy, caller };
     }
-    createAndSendTap(args, shared, audit, log);
+    createAndSendTap(args, owner, shared, trail, log);
     process.exitCode = 0;
-    const problem = auditing ? writeAuditLine("grant", audit) : null;
-    if (problem !== null) log.warn(problem);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
-    const problem = auditing ? writeAuditLine("refuse", audit, err.message) : null;
-    if (problem !== null) log.warn(problem);
+    trail.refuse(err.message);
   }
 }
 

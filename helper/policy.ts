@@ -64,7 +64,7 @@ export function applicableRule(rules: readonly PolicyRule[], caller: CallerIdent
 /** The TAPs on the bridge with index `bridgeIndex` counted against `uid`. throws SysError. */
 export function tapsHeldOn(bridgeIndex: number, uid: number): string[] {
   const ports = listBridgePorts(bridgeIndex);
-  return tapsHeldBy(ports.map((port) => ({ name: port.name, alias: port.alias, tunOwner: port.tun?.owner ?? null })), uid);
+  return tapsHeldBy(ports, uid);
 }
 
 /** The refusal when `held` (the caller's TAPs on `bridge`, not counting one being made) leaves no room under `rule`. */

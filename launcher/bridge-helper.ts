@@ -69,7 +69,9 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
     const signal = signalOf(child);
     const hint = said.includes("access denied")
       ? "the helper's ACL or policy does not allow this to you: `tap-launcher doctor` shows what it allows"
-      : queues > 1 ? `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1` : "";
+      : queues > 1 && /usage|unknown|unrecognized|--queues/i.test(said)
+        ? `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1`
+        : "";
     if (signal !== null || exitCode !== 0) {
       for (const fd of received) closeFd(fd);
       if (signal !== null) throw new StepError(`bridge helper ${helper} was killed by ${signal} for bridge ${bridge}${said ? `: ${said}` : ""}`);

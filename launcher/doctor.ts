@@ -7,7 +7,7 @@ import { describePolicyRule, queueLimit } from "../acl/policy.ts";
 import { applicableRule, type CallerIdentity, identifyCaller, tapsHeldOn } from "../helper/policy.ts";
 import { CredentialsUnreadable, readThreadCredentials } from "../shared/credentials.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
-import { StepError, SysError } from "../shared/errors.ts";
+import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { O_CLOEXEC, O_RDWR } from "../shared/kernel.ts";
 import { closeFd, openPath } from "../shared/libc.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
@@ -244,7 +244,14 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   const findings: Finding[] = [{ severity: "ok", subject: policyFile, message: `read; you are ${who}` }];
   for (const bridge of allowed) {
     const rule = applicableRule(rules, caller, [bridge.name, ...bridge.altNames]);
-    const held = tapsHeldOn(bridge.ifindex, caller.uid);
+    let held: string[];
+    try {
+      held = tapsHeldOn(bridge.ifindex, caller.uid);
+    } catch (err) {
+      if (!(err instanceof SysError)) throw err;
+      findings.push({ severity: "warn", subject: `bridge ${bridge.name}`, message: `cannot count the TAPs you hold: ${systemReason(err)}` });
+      continue;
+    }
     const inUse = `${held.length} in use${held.length > 0 ? ` (${held.join(", ")})` : ""}`;
     const subject = `bridge ${bridge.name}`;
     if (rule === null) {

@@ -2,15 +2,13 @@
 import { accessSync, constants, statSync, writeSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { errnoName } from "../shared/errno.ts";
-import { StepError } from "../shared/errors.ts";
+import { StepError, systemReason } from "../shared/errors.ts";
 import { F_DUPFD_CLOEXEC, SIGPIPE, SIGXFSZ } from "../shared/kernel.ts";
 import { describeErrno, duplicateFdTo, executeOrErrno, fcntl, restoreDefaultSignal } from "../shared/libc.ts";
 import { closeInheritedFdsOnExec } from "./fds.ts";
 import { GUEST_FD } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
-/** Where copies of the TAP fds wait while fds 3 onwards are cleared for them: above anything the runtime holds. */
-const PARKING_FD = 512;
 /** execvp(3)'s search path when PATH is unset. */
 const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -65,8 +63,15 @@ export function execGuest(command: readonly string[], tap: OpenedTap): never {
     TAP_FDS: targets.join(":"),
     TAP_IFNAME: tap.name,
   };
-  // Out of the way first: a queue fd may itself sit where another one must go.
-  const parked = tap.queues.map((fd) => fcntl(fd, F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC", PARKING_FD));
+  // Out of the way first, above the fds they go to: a queue fd may itself sit where another must go.
+  let parked: number[];
+  try {
+    parked = tap.queues.map((fd) => fcntl(fd, F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC", GUEST_FD + tap.queues.length));
+  } catch (err) {
+    throw new StepError(`failed to hand the TAP to the guest ${JSON.stringify(name)}: ${systemReason(err)}`, {
+      hint: "raise the limit on open files (ulimit -n)",
+    });
+  }
   closeInheritedFdsOnExec();
   for (const [i, fd] of parked.entries()) duplicateFdTo(fd, GUEST_FD + i);
   restoreDefaultSignal(SIGPIPE);

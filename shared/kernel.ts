@@ -101,6 +101,7 @@ export const NLMSG_DONE = 3;
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
+export const NLM_F_DUMP_INTR = 0x10;
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;

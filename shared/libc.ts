@@ -243,8 +243,6 @@ const GROUP_SIZE = 32;
 const ERANGE = 34;
 /** NSS answers larger than this are refused (a name database entry is a few hundred bytes). */
 const MAX_ENTRY_BUFFER = 1 << 20;
-/** getpwuid_r(3)'s results that mean "no such entry", as its manual lists them. */
-const NOT_FOUND = new Set([0, 1, 2, 3, 9]); // 0, EPERM, ENOENT, ESRCH, EBADF
 
 /**
  * The name of a user or group id through the system's name service (getpwuid_r / getgrgid_r, so
@@ -259,10 +257,11 @@ function entryName(call: "getpwuid_r" | "getgrgid_r", id: number, structSize: nu
     const result = new BigUint64Array(128); // 1 KiB, so that it cannot move during the call
     const status = sym[call](id, entry, strings, size, result);
     if (status === ERANGE) continue;
-    if (result[0] === 0n) {
-      if (NOT_FOUND.has(status)) return null;
-      throw new SysError(call, status, describeErrno(status), `id ${id}`);
-    }
+    // glibc answers a name that does not exist with 0 and no entry. Any errno means the lookup
+    // itself failed (a database or NSS service unavailable: ENOENT among others), which must not read
+    // as "no such name": a policy line for that user or group would be skipped.
+    if (status !== 0) throw new SysError(call, status, describeErrno(status), `id ${id}`);
+    if (result[0] === 0n) return null;
     const nameAddress = new DataView(entry.buffer).getBigUint64(0, true);
     const offset = Number(nameAddress - BigInt(addressOf(strings)));
     if (offset < 0 || offset >= size) throw new SysError(call, EIO, "the name lies outside the buffer given", `id ${id}`);

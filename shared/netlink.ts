@@ -1,10 +1,10 @@
 // Questions and changes about network devices over rtnetlink: names, bridge ports, TAP owners, aliases, port isolation.
 import { SysError } from "./errors.ts";
-import { EINTR, EIO, EMSGSIZE } from "./errno.ts";
+import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
   AF_BRIDGE, AF_NETLINK, AF_UNSPEC, IFALIASZ, IFLA_ALT_IFNAME, IFLA_BRPORT_ISOLATED, IFLA_EXT_MASK, IFLA_IFALIAS,
   IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_PROP_LIST, IFLA_PROTINFO,
-  IFLA_TUN_GROUP, IFLA_TUN_OWNER, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, RTEXT_FILTER_SKIP_STATS,
+  IFLA_TUN_GROUP, IFLA_TUN_OWNER, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, RTEXT_FILTER_SKIP_STATS,
   RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, SOCK_CLOEXEC, SOCK_RAW,
 } from "./kernel.ts";
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
@@ -16,6 +16,8 @@ import {
 const REPLY_ROOM = 64 * 1024;
 /** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
+/** Dumps taken before an ever-changing device list is given up on. */
+const DUMP_ATTEMPTS = 3;
 
 /** The TUN/TAP facts rtnetlink reports (IFLA_INFO_DATA of kind "tun"): who may attach it. */
 export interface TunOwnership {
@@ -108,19 +110,32 @@ export function describeLink(index: number): LinkDescription {
 
 /**
  * Every port of the bridge with index `bridgeIndex`, from one dump (the kernel filters by
- * IFLA_MASTER; the result is filtered again here, for kernels that ignore the filter).
- * throws SysError.
+ * IFLA_MASTER; the result is filtered again here, for kernels that ignore the filter). A dump the
+ * kernel marks interrupted (NLM_F_DUMP_INTR: the device list changed under it, so a port may be
+ * missing) is taken again, at most DUMP_ATTEMPTS times: a count built on it must not come out low.
+ * throws SysError(EAGAIN when every attempt was interrupted, ...).
  */
 export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
+  for (let attempt = 1; attempt <= DUMP_ATTEMPTS; attempt += 1) {
+    const ports = dumpBridgePorts(bridgeIndex);
+    if (ports !== null) return ports;
+  }
+  throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, `ports of link ${bridgeIndex}`);
+}
+
+/** One dump of the bridge's ports, or null when the kernel marked it interrupted. */
+function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
   const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
   return withRouteSocket((fd) => {
     const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).u32(IFLA_MASTER, bridgeIndex);
     send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter), what);
     const buffer = new Uint8Array(REPLY_ROOM);
     const ports: LinkDescription[] = [];
+    let interrupted = false;
     for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
       for (const message of receive(fd, buffer, what)) {
-        if (isDone(message)) return ports;
+        interrupted ||= (message.flags & NLM_F_DUMP_INTR) !== 0;
+        if (isDone(message)) return interrupted ? null : ports;
         if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
         const link = describe(message);
         if (link.master === bridgeIndex) ports.push(link);

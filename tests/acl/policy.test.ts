@@ -97,16 +97,16 @@ describe("which line holds", () => {
 });
 
 describe("whose TAPs", () => {
-  test("the helper's mark decides, whoever owns the TAP now; other TAPs count by owner", () => {
+  test("the helper's mark decides, whoever owns the TAP now; a port without it counts for no one", () => {
     const ports = [
-      { name: "tap0", alias: "tap-bridge-helper uid=4101", tunOwner: 4101 },
-      { name: "tap1", alias: "tap-bridge-helper uid=4101", tunOwner: 4102 }, // given away by its holder
-      { name: "tap2", alias: "tap-bridge-helper uid=4102", tunOwner: 4101 }, // given to alice by bob
-      { name: "tapa", alias: null, tunOwner: 4101 }, // ip tuntap add ... user 4101
-      { name: "tapb", alias: "uplink", tunOwner: 4101 },
-      { name: "eth0", alias: null, tunOwner: null },
+      { name: "tap0", alias: "tap-bridge-helper uid=4101" },
+      { name: "tap1", alias: "tap-bridge-helper uid=4101" }, // its holder gave it away: still alice's
+      { name: "tap2", alias: "tap-bridge-helper uid=4102" },
+      { name: "tapa", alias: null }, // ip tuntap add ... user 4101: its holder could give it to anyone
+      { name: "tapb", alias: "tap-bridge-helper uid=41011" },
+      { name: "eth0", alias: null },
     ];
-    expect(tapsHeldBy(ports, 4101)).toEqual(["tap0", "tap1", "tapa", "tapb"]);
+    expect(tapsHeldBy(ports, 4101)).toEqual(["tap0", "tap1"]);
     expect(tapsHeldBy(ports, 4102)).toEqual(["tap2"]);
   });
 });

@@ -1,8 +1,9 @@
 // The shared-hosts policy through the installed setuid helper, as real unprivileged users in throw-away namespaces.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
-import { POLLIN, TUNSETPERSIST } from "../../shared/kernel.ts";
-import { closeFd, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { receiveFds } from "../../shared/fdpass.ts";
+import { AF_UNIX, POLLIN, SOCK_CLOEXEC, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel.ts";
+import { closeFd, ioctlValue, openSocketPair, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { NOBODY, testAccounts } from "../support/accounts.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
@@ -111,6 +112,39 @@ describe("quotas", () => {
       } finally {
         closeAll([alice]);
       }
+    });
+  }, 60_000);
+
+  test("a port without the helper's mark counts for no one: an administrator's TAP for bob, given by bob to alice, burdens neither", async () => {
+    installed.setPolicy("alice br0 1\nbob br0 1\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await ns.exec("ip", "tuntap", "add", "dev", "tap-bob", "mode", "tap", "user", String(ALICE.uid));
+      await ns.ip("link", "set", "tap-bob", "master", "br0");
+      const outcomes = [await request(ns, ALICE), await request(ns, BOB)];
+      try {
+        expect(outcomes.map((outcome) => outcome.exitCode)).toEqual([0, 0]);
+      } finally {
+        closeAll(outcomes);
+      }
+    });
+  }, 60_000);
+
+  test("a name lookup that fails (no passwd or group database) denies, not 'no such user'", async () => {
+    installed.setPolicy("nobody br0 0\n");
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const normal = await request(ns, NOBODY);
+      expect(normal.stderr).toContain('rule "nobody br0 0"');
+      const broken = await runHelper([
+        // Only the files service, and no files: the lookup itself fails (ENOENT), as when a directory service is down.
+        ...ns.prefix(), ...privateEtcPrefix({ "nsswitch.conf": "passwd: files\ngroup: files\n" }, ["passwd", "group"]), ...privateDevPrefix(null), ...asUser(NOBODY),
+        installed.shim, "--fd=3", "--br=br0",
+      ]);
+      expect(broken.exitCode).toBe(1);
+      expect(broken.fd).toBe(null);
+      expect(broken.stderr).toContain("tap-bridge-helper: access denied by policy file: cannot look up the names of uid 65534 and its groups: ");
+      expect(await tapsOf(ns)).toEqual([]);
     });
   }, 60_000);
 
@@ -272,6 +306,35 @@ describe("audit", () => {
     }
   }, 60_000);
 
+  test("the grant line is written before the fds are sent: a caller that kills the helper once it has them cannot suppress it", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const log = new SyslogSink();
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+        const child = Bun.spawn({
+          cmd: [...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(log.path), ...asUser(ALICE), installed.shim, "--fd=3", "--br=br0"],
+          stdio: ["ignore", "ignore", "ignore", theirs],
+        });
+        closeFd(theirs);
+        try {
+          expect(pollOneOrErrno(ours, POLLIN, 30_000)).toBe(1);
+          const received = receiveFds(ours, 4);
+          child.kill("SIGKILL");
+          await child.exited;
+          for (const fd of received.fds) closeFd(fd);
+          expect(received.fds.length).toBe(1);
+          expect(log.lines()).toEqual([expect.stringMatching(/: grant user=alice uid=4101 bridge=br0 tap=tap0 queues=1 /)]);
+        } finally {
+          closeFd(ours);
+        }
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+
   test("an ACL refusal is audited too; a missing /dev/log is no error", async () => {
     installed.setPolicy("* all 4\n");
     const log = new SyslogSink();
@@ -283,7 +346,7 @@ describe("audit", () => {
           ...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(log.path), ...asUser(BOB), installed.shim, "--fd=3", "--br=br9",
         ]);
         expect(denied.exitCode).toBe(1);
-        expect(log.lines()).toEqual([expect.stringMatching(/: refuse user=bob uid=4102 bridge=br9 tap=- queues=1 rule=none use=-\/unlimited reason="access denied by acl file: no allow rule matches bridge br9/)]);
+        expect(log.lines()).toEqual([expect.stringMatching(/: refuse user=bob uid=4102 bridge=br9 tap=- queues=1 rule=- use=-\/- reason="access denied by acl file: no allow rule matches bridge br9/)]);
         const noLog = await request(ns, BOB);
         closeAll([noLog]);
         expect(noLog.exitCode).toBe(0);

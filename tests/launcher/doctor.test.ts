@@ -150,7 +150,7 @@ describe("doctor and the shared-hosts policy", () => {
       await withNetns(async (ns) => {
         for (const bridge of ["br0", "br1"]) await ns.addBridge(bridge);
         await ns.exec("ip", "tuntap", "add", "dev", "tapheld", "mode", "tap", "user", String(ALICE.uid));
-        await ns.ip("link", "set", "tapheld", "master", "br0");
+        await ns.ip("link", "set", "tapheld", "master", "br0", "alias", `tap-bridge-helper uid=${ALICE.uid}`);
         const result = await run([...ns.prefix(), ...privateEtcPrefix(testAccounts()), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);
         const lines = linesOf(result.stderr);
         expect(lines).toContain(`tap-launcher: ok: ${installed.policyFile}: read; you are alice 4101 (groups alice, lab)`);

@@ -5,7 +5,11 @@ import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { run } from "../support/proc.ts";
-import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { ALICE, asUser, BOB, withOpenTunDevice } from "../support/users.ts";
+import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../../shared/kernel.ts";
+import { join } from "node:path";
+
+const attachQueue = join(import.meta.dir, "../support/attach-queue.ts");
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -64,6 +68,46 @@ describe("--queues with the bridge helper", () => {
       // The same helper with one queue works: QEMU's command line is unchanged.
       const one = await run([...ns.prefix(), ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), installed.launcher, `--helper=${qemuHelper}`, "--", "true"]);
       expect(one.exitCode).toBe(0);
+    });
+  });
+
+  test("without a policy file the multiqueue TAP still belongs to the caller: another user cannot attach a queue to it", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const child = Bun.spawn({ cmd: asAlice(ns, ["--br=br0", "--queues=2", "--", "sh", "-c", "echo up; exec sleep 30"]), stdout: "pipe", stderr: "pipe" });
+      try {
+        const reader = child.stdout.getReader();
+        await reader.read(); // "up": the guest holds both queues
+        const link = await ns.link("tap0");
+        expect(link.linkinfo?.info_data).toMatchObject({ multi_queue: true, user: ALICE.uid, group: ALICE.gid });
+        const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
+        const asBob = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(BOB), process.execPath, attachQueue, "tap0", flags]);
+        expect(asBob.stdout.trim()).toBe("EPERM");
+        const asAliceToo = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), process.execPath, attachQueue, "tap0", flags]);
+        expect(asAliceToo.stdout.trim()).toBe("attached"); // the control: the attempt itself works for the owner
+      } finally {
+        child.kill("SIGTERM");
+        await child.exited;
+      }
+    });
+  });
+
+  test("a low limit on open files does not stop the hand-over", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const result = await run([...ns.prefix(), ...withOpenTunDevice(), "prlimit", "--nofile=64:64", ...asUser(ALICE), installed.launcher, "--br=br0", "--queues=2", "--", "sh", "-c", REPORT]);
+      expect(result.exitCode).toBe(0);
+      expect(report(result.stdout).variables).toBe("TAP_FD=3 TAP_FDS=3:4 TAP_IFNAME=tap0");
+    });
+  });
+
+  test("a failure that is not about --queues gets no --queues hint", async () => {
+    await withNetns(async (ns) => {
+      // The ACL allows br0, which this namespace lacks.
+      const result = await run(asAlice(ns, ["--br=br0", "--queues=2", "--", "true"]));
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain("failed to find bridge `br0'");
+      expect(result.stderr).not.toContain("needs a helper that knows --queues");
     });
   });
 });

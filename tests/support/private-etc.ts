@@ -5,10 +5,11 @@ import { tempFolder } from "./build.ts";
 
 /**
  * Writes `files` (paths relative to /etc, e.g. `qemu/bridge.conf`) into a layer and returns the argv
- * prefix that runs a command in a new mount namespace where /etc shows that layer over the real /etc.
- * The overlay has no upper directory, so it is read-only and any number of commands may use it at once.
+ * prefix that runs a command in a new mount namespace where /etc shows that layer over the real /etc,
+ * without the files `removed` names (overlayfs whiteouts). The overlay has no upper directory, so it
+ * is read-only and any number of commands may use it at once.
  */
-export function privateEtcPrefix(files: Record<string, string | Uint8Array>): string[] {
+export function privateEtcPrefix(files: Record<string, string | Uint8Array>, removed: readonly string[] = []): string[] {
   const layer = join(tempFolder("tl-etc-"), "etc");
   for (const [relative, content] of Object.entries(files)) {
     const path = join(layer, relative);
@@ -16,6 +17,10 @@ export function privateEtcPrefix(files: Record<string, string | Uint8Array>): st
     writeFileSync(path, content);
   }
   mkdirSync(layer, { recursive: true });
+  for (const relative of removed) {
+    const made = Bun.spawnSync({ cmd: ["mknod", join(layer, relative), "c", "0", "0"] });
+    if (made.exitCode !== 0) throw new Error(`mknod of a whiteout for /etc/${relative} failed`);
+  }
   return [
     "unshare", "-m", "--propagation", "private", "sh", "-c",
     'layer=$1; shift; mount -t overlay tl-etc -o "lowerdir=$layer:/etc" /etc && exec "$@"',
