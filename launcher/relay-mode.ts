@@ -4,7 +4,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, TUN_F_NONE, TUNSETOFFLO
 import { closeFd, ioctlValue, openSocketPair } from "../shared/libc.ts";
 import { formatCounters } from "./datapath/counters.ts";
 import { kernelTapDrops, Relay } from "./datapath/relay.ts";
-import type { RelayMode } from "./datapath/relay-loop.ts";
+import type { RelayMode } from "./datapath/relay-state.ts";
 import { setNonBlocking } from "./fds.ts";
 import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
@@ -34,7 +34,7 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
     let exited: Promise<number>;
     try {
       setNonBlocking(ours);
-      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0 });
+      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0, tapIo: "auto" });
       // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
       exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {

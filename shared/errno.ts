@@ -16,6 +16,8 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 export const EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, EACCES = 13, EBUSY = 16;
 export const EEXIST = 17, ENODEV = 19, EISDIR = 21, EINVAL = 22, ENOTTY = 25, ENOTSOCK = 88;
 export const EOPNOTSUPP = 95, ENOBUFS = 105, ENODATA = 61, EPIPE = 32, EMSGSIZE = 90, EMFILE = 24, ETIMEDOUT = 110;
+// The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.
+export const EBADFD = 77, ECONNRESET = 104, ENOTCONN = 107, ECONNREFUSED = 111;
 
 /** The symbolic name of an errno value (`EPERM`), or `E<number>` for one this table lacks. */
 export function errnoName(errno: number): string {

@@ -39,6 +39,10 @@ const libc = dlopen("libc.so.6", {
   geteuid: { args: [], returns: FFIType.u32 },
   getgid: { args: [], returns: FFIType.u32 },
   getegid: { args: [], returns: FFIType.u32 },
+  // The relay's batched I/O (launcher/datapath): raw addresses, so nothing is allocated per call.
+  writev: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
+  sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
 });
 
 const sym = libc.symbols;
@@ -250,4 +254,30 @@ export function mountFlags(path: string): bigint {
 /** Real and effective ids of this process. */
 export function processIds(): { uid: number; euid: number; gid: number; egid: number } {
   return { uid: sym.getuid(), euid: sym.geteuid(), gid: sym.getgid(), egid: sym.getegid() };
+}
+
+/** read(2) into a raw address (see addressOf): bytes read, or minus errno. Never throws. */
+export function readAtOrErrno(fd: number, address: number, length: number): number {
+  return orErrno(sym.read(fd, address, length));
+}
+
+/** writev(2) over `count` iovecs laid out at a raw address: bytes written, or minus errno. Never throws. */
+export function writevAtOrErrno(fd: number, iovecs: number, count: number): number {
+  return orErrno(sym.writev(fd, iovecs, count));
+}
+
+/**
+ * sendmmsg(2) of `count` mmsghdrs laid out at a raw address: how many were sent (the kernel sets each
+ * msg_len), or minus errno when not even the first was. Never throws.
+ */
+export function sendMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
+  return orErrno(sym.sendmmsg(fd, messages, count, flags));
+}
+
+/**
+ * recvmmsg(2) into `count` mmsghdrs laid out at a raw address, with no timeout: how many arrived (each
+ * msg_len set), or minus errno when none did. Never throws.
+ */
+export function receiveMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
+  return orErrno(sym.recvmmsg(fd, messages, count, flags, null));
 }

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, openPipe, writeOrErrno } from "../../shared/libc.ts";
 import type { RelayCounters } from "./counters.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayEnd, type RelayMode } from "./relay-loop.ts";
+import type { RelayEnd } from "./relay-end.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMode, type RelaySettings } from "./relay-state.ts";
 import type { WorkerReport } from "./worker.ts";
 import { isCompiled } from "../layout.ts";
 
@@ -12,9 +13,6 @@ import { isCompiled } from "../layout.ts";
  * placed relative to the entry points' common folder (launcher/); in a source run, beside this file.
  */
 const WORKER_MODULE = isCompiled ? "./datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
-
-/** QEMU's tap.c moves at most 50 frames per wake-up. */
-export const FRAMES_PER_WAKEUP = 50;
 
 export interface RelayResult {
   end: RelayEnd;
@@ -32,7 +30,7 @@ export class Relay {
   #waiting: ((counters: RelayCounters) => void)[] = [];
   #closed = false;
 
-  constructor(settings: { tapFd: number; guestFd: number; mode: RelayMode; vnetHeaderLength: number }) {
+  constructor(settings: Omit<RelaySettings, "controlFd">) {
     this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
     this.#worker = new Worker(WORKER_MODULE);
     this.ended = new Promise<RelayResult>((resolve, reject) => {
@@ -45,7 +43,7 @@ export class Relay {
       this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));
     });
     this.ended.then(() => this.#release(), () => this.#release());
-    this.#worker.postMessage({ ...settings, controlFd: this.#control[0], budget: FRAMES_PER_WAKEUP });
+    this.#worker.postMessage({ ...settings, controlFd: this.#control[0] } satisfies RelaySettings);
   }
 
   /** The counters as they are now (the final ones once the relay has ended). */
