@@ -5,13 +5,15 @@
 // in one RelayState. What the relay holds is bounded by buffers allocated once, whatever the input.
 import { EBADFD, EINTR } from "../../shared/errno.ts";
 import { EpollSet } from "../../shared/epoll.ts";
+import { SysError } from "../../shared/errors.ts";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI } from "../../shared/kernel.ts";
 import { addressOf, readOrErrno } from "../../shared/libc.ts";
 import { emptyCounters, type RelayCounters } from "./counters.ts";
 import { type RelayEnd, RelayStop, tapEnded, waitFailed } from "./relay-end.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelaySettings, type RelayState } from "./relay-state.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelayOutcome, type RelaySettings, type RelayState } from "./relay-state.ts";
 import { StreamReassembly } from "./stream-framing.ts";
 import { SyscallTapPort, type TapPort } from "./tap-port.ts";
+import { UringTapPort } from "./tap-port-uring.ts";
 import { FRAME_ROOM, flushToGuestDgram, flushToGuestStream, tapToGuestDgram, tapToGuestStream, ToGuestQueue } from "./to-guest.ts";
 import { DatagramSlots, guestToTapDgram, guestToTapStream, ToTapQueue } from "./to-tap.ts";
 
@@ -29,7 +31,15 @@ function movesFor(settings: RelaySettings): RelayMoves {
   return { tapToGuest: tapToGuestStream, flushToGuest: flushToGuestStream, guestToTap: (relay) => guestToTapStream(relay, stream, address) };
 }
 
+/** io_uring when the kernel has it (one system call per batch of TAP frames), else a read or write per frame. */
 function openTapPort(settings: RelaySettings): TapPort {
+  if (settings.tapIo === "auto") {
+    try {
+      return new UringTapPort(settings.tapFd);
+    } catch (err) {
+      if (!(err instanceof SysError)) throw err;
+    }
+  }
   return new SyscallTapPort(settings.tapFd);
 }
 
@@ -92,7 +102,7 @@ function wakeUp(relay: RelayState, scratch: Uint8Array, report: (counters: Relay
  * Relays frames until stopped, the guest closes, the TAP goes away or the guest breaks the framing.
  * Calls `report` with the counters whenever CONTROL_COUNTERS arrives. Closes nothing it was given.
  */
-export function relayFrames(settings: RelaySettings, report: (counters: RelayCounters) => void): { end: RelayEnd; counters: RelayCounters } {
+export function relayFrames(settings: RelaySettings, report: (counters: RelayCounters) => void): RelayOutcome {
   const epoll = new EpollSet(8);
   const tap = openTapPort(settings);
   const relay: RelayState = {
@@ -105,10 +115,10 @@ export function relayFrames(settings: RelaySettings, report: (counters: RelayCou
     for (;;) {
       watchWhatIsWanted(relay);
       const end = wakeUp(relay, scratch, report);
-      if (end !== null) return { end, counters: relay.counters };
+      if (end !== null) return { end, counters: relay.counters, tapWrites: tap.name };
     }
   } catch (err) {
-    if (err instanceof RelayStop) return { end: err.end, counters: relay.counters };
+    if (err instanceof RelayStop) return { end: err.end, counters: relay.counters, tapWrites: tap.name };
     throw err;
   } finally {
     tap.close();

@@ -1,6 +1,7 @@
 // What a running relay holds, in one object, and what it is started with; shared by the loop and each direction.
 import type { EpollSet } from "../../shared/epoll.ts";
 import type { RelayCounters } from "./counters.ts";
+import type { RelayEnd } from "./relay-end.ts";
 import type { TapPort } from "./tap-port.ts";
 import type { ToGuestQueue } from "./to-guest.ts";
 import type { ToTapQueue } from "./to-tap.ts";
@@ -40,4 +41,11 @@ export interface RelayState {
   readonly toGuest: ToGuestQueue;
   readonly toTap: ToTapQueue;
   readonly moves: RelayMoves;
+}
+
+/** How a relay ended, what it moved, and how it wrote to the TAP ("io_uring" or "epoll"). */
+export interface RelayOutcome {
+  end: RelayEnd;
+  counters: RelayCounters;
+  tapWrites: string;
 }

@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, openPipe, writeOrErrno } from "../../shared/libc.ts";
 import type { RelayCounters } from "./counters.ts";
-import type { RelayEnd } from "./relay-end.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMode, type RelaySettings } from "./relay-state.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayOutcome, type RelaySettings } from "./relay-state.ts";
 import type { WorkerReport } from "./worker.ts";
 import { isCompiled } from "../layout.ts";
 
@@ -14,10 +13,7 @@ import { isCompiled } from "../layout.ts";
  */
 const WORKER_MODULE = isCompiled ? "./datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 
-export interface RelayResult {
-  end: RelayEnd;
-  counters: RelayCounters;
-}
+export type RelayResult = RelayOutcome;
 
 /**
  * A relay between `tapFd` and `guestFd` (both non-blocking, owned by the caller, who closes them after
@@ -37,7 +33,7 @@ export class Relay {
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
         if (report.type === "counters") this.#waiting.splice(0).forEach((notify) => notify(report.counters));
-        else if (report.type === "ended") resolve({ end: report.end, counters: report.counters });
+        else if (report.type === "ended") resolve({ end: report.end, counters: report.counters, tapWrites: report.tapWrites });
         else reject(new Error(`the relay failed: ${report.message}`));
       };
       this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));

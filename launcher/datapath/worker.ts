@@ -1,12 +1,11 @@
 // The relay's Worker: runs the blocking epoll loop off the main thread and reports back by message.
 import type { RelayCounters } from "./counters.ts";
-import type { RelayEnd } from "./relay-end.ts";
 import { relayFrames } from "./relay-loop.ts";
-import type { RelaySettings } from "./relay-state.ts";
+import type { RelayOutcome, RelaySettings } from "./relay-state.ts";
 
 export type WorkerReport =
   | { type: "counters"; counters: RelayCounters }
-  | { type: "ended"; end: RelayEnd; counters: RelayCounters }
+  | ({ type: "ended" } & RelayOutcome)
   | { type: "failed"; message: string };
 
 declare const self: Worker;

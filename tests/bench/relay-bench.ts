@@ -22,7 +22,10 @@ const WARMUP = 0.5;
 const WINDOW = Number(process.env.BENCH_SECONDS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 11);
-const SIZES = [64, 1500, 65535];
+const DIRECTIONS = (["tap -> guest", "guest -> tap"] as const).filter((d) => (process.env.BENCH_DIRECTIONS ?? "tap,guest").split(",").includes(d.split(" ")[0] ?? ""));
+/** BENCH_PARTS=relay,start (default both): which parts to run. */
+const PARTS = (process.env.BENCH_PARTS ?? "relay,start").split(",");
+const SIZES = (process.env.BENCH_SIZES ?? "64,1500,65535").split(",").map(Number);
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat. */
 const TICKS_PER_SECOND = Number(Bun.spawnSync({ cmd: ["getconf", "CLK_TCK"] }).stdout.toString().trim() || 100);
 
@@ -72,6 +75,7 @@ interface Relay {
 const vnetOf = (mode: Mode) => (mode === "stream" ? "10" : "0");
 const RELAYS: Relay[] = [
   { name: "tap-launcher", command: (mode, tap, guest) => [launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
+  { name: "... epoll only", command: (mode, tap, guest) => ["env", "TAP_RELAY_IO=epoll", launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
   { name: "C batched", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "batched", "--", ...guest] },
   { name: "C naive", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "naive", "--", ...guest] },
 ];
@@ -122,7 +126,7 @@ const spread = (values: number[], digits = 0) => `${Math.min(...values).toFixed(
 async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
   const rows: string[] = [];
   const ratios: string[] = [];
-  for (const direction of ["tap -> guest", "guest -> tap"] as const) {
+  for (const direction of DIRECTIONS) {
     for (const mode of ["stream", "dgram"] as const) {
       for (const size of SIZES) {
         const samples = new Map<string, Sample[]>(RELAYS.map((relay) => [relay.name, []]));
@@ -140,7 +144,9 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
         }
         const ours = cpu.get("tap-launcher") ?? Number.NaN;
         const label = `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B`;
-        ratios.push(`${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`);
+        const epollOnly = cpu.get("... epoll only") ?? Number.NaN;
+        const batchedC = cpu.get("C batched") ?? Number.NaN;
+        ratios.push(`${label}  vs C batched ${(ours / batchedC).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}   (epoll only vs C batched ${(epollOnly / batchedC).toFixed(2)})`);
         console.log(rows.slice(-RELAYS.length).join("\n"));
       }
     }
@@ -191,10 +197,10 @@ try {
   sh(["ip", "-n", ns, "link", "set", "br0", "up"]);
 
   const load = readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(" ");
-  const helperLines = helperRows();
-  const startLines = startRows();
+  const helperLines = PARTS.includes("start") ? helperRows() : [];
+  const startLines = PARTS.includes("start") ? startRows() : [];
   console.log([...helperLines, ...startLines].join("\n"));
-  const { rows, ratios } = await relayRows();
+  const { rows, ratios } = PARTS.includes("relay") ? await relayRows() : { rows: [], ratios: [] };
   const report = [
     `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, median of ${RUNS} alternating runs (spread min-max); `
       + `load average at start ${load}; ${new Date().toISOString()}`,
