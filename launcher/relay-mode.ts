@@ -10,14 +10,6 @@ import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
 /**
- * How the relay moves TAP frames: io_uring batches where the kernel has it, unless TAP_RELAY_IO=epoll
- * asks for one system call per frame (the fallback, kept testable and comparable).
- */
-function tapIoChoice(): "auto" | "epoll" {
-  return process.env.TAP_RELAY_IO === "epoll" ? "epoll" : "auto";
-}
-
-/**
  * Runs the guest with one end of an AF_UNIX socketpair (SOCK_STREAM or SOCK_DGRAM) as fd 3 and relays
  * frames between it and the TAP until the guest exits. With `ownTap`, the TAP's offloads are turned
  * off so that the kernel never hands over a GSO frame (an unmanaged TAP is left as it is). Counters
@@ -42,7 +34,7 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
     let exited: Promise<number>;
     try {
       setNonBlocking(ours);
-      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0, tapIo: tapIoChoice() });
+      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0 });
       // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
       exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {
@@ -59,8 +51,7 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
       closeOurs();
     });
     const status = await exited;
-    const { counters, tapWrites } = await relay.stop();
-    log.debug(`relay: TAP writes by ${tapWrites}`);
+    const { counters } = await relay.stop();
     log.debug(formatCounters(counters, kernelTapDrops(tap.name)));
     return status;
   } finally {

@@ -111,24 +111,3 @@ export const NLA_TYPE_MASK = 0x3fff;
 // <sys/statvfs.h>: f_flag bits
 export const ST_NOSUID = 2n;
 
-// <asm-generic/mman-common.h>, <linux/mman.h>: mapping io_uring's rings
-export const PROT_READ = 0x1;
-export const PROT_WRITE = 0x2;
-export const MAP_SHARED = 0x01;
-export const MAP_POPULATE = 0x8000;
-
-// <asm-generic/unistd.h>: the same numbers on x86-64 and aarch64 (new system calls share one table)
-export const SYS_io_uring_setup = 425;
-export const SYS_io_uring_enter = 426;
-
-// <linux/io_uring.h>
-export const IORING_SETUP_SUBMIT_ALL = 1 << 7;
-export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
-export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
-export const IORING_FEAT_SINGLE_MMAP = 1 << 0;
-export const IORING_OFF_SQ_RING = 0;
-export const IORING_OFF_SQES = 0x10000000;
-export const IORING_ENTER_GETEVENTS = 1 << 0;
-export const IORING_OP_WRITEV = 2;
-// <linux/fs.h>: per-call flag; io_uring otherwise waits even on an O_NONBLOCK file
-export const RWF_NOWAIT = 0x8;

@@ -1,8 +1,7 @@
 // The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
-import { CString, dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
+import { CString, dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EIO, ENODATA } from "./errno.ts";
-import { MAP_POPULATE, MAP_SHARED, PROT_READ, PROT_WRITE } from "./kernel.ts";
 
 const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -44,13 +43,6 @@ const libc = dlopen("libc.so.6", {
   writev: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  // io_uring has no glibc wrapper: syscall(2), every argument a full register (variadic longs).
-  syscall: {
-    args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64],
-    returns: FFIType.i64_fast,
-  },
-  mmap: { args: [FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.i64_fast },
-  munmap: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
 });
 
 const sym = libc.symbols;
@@ -290,31 +282,3 @@ export function receiveMessagesAtOrErrno(fd: number, messages: number, count: nu
   return orErrno(sym.recvmmsg(fd, messages, count, flags, null));
 }
 
-/**
- * syscall(2) for calls glibc does not wrap (io_uring_setup, io_uring_enter); every argument an
- * integer or an address. Returns the result, or minus errno. Never throws.
- */
-export function syscallOrErrno(number: number, a = 0, b = 0, c = 0, d = 0, e = 0, f = 0): number {
-  return orErrno(sym.syscall(number, a, b, c, d, e, f));
-}
-
-/** syscall(2) whose third argument is a buffer the kernel reads or fills (io_uring_setup's params). */
-export function syscallWithBuffer(number: number, a: number, buffer: Uint8Array, call: string): number {
-  return checked(call, asNumber(sym.syscall(number, a, ptr(buffer), 0, 0, 0, 0)), "");
-}
-
-/**
- * mmap(2) of `length` bytes of `fd` at `offset`, shared and read-write (io_uring's rings): the
- * mapping's address and an ArrayBuffer over it, valid until unmap(). throws SysError.
- */
-export function mapShared(fd: number, offset: number, length: number, call: string): { address: number; buffer: ArrayBuffer } {
-  const address = asNumber(sym.mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset));
-  if (address === -1) throw failure("mmap", call);
-  // bun:ffi's Pointer is a branded number; this is the address mmap returned.
-  return { address, buffer: toArrayBuffer(address as Parameters<typeof toArrayBuffer>[0], 0, length) };
-}
-
-/** munmap(2) of what mapShared() returned. throws SysError. */
-export function unmap(address: number, length: number): void {
-  checked("munmap", sym.munmap(address, length), "");
-}

@@ -8,7 +8,7 @@ export type RelayEndReason =
   | "guest-protocol" // the guest broke the stream framing
   | "tap-gone" // the TAP was deleted under the relay (EBADFD)
   | "tap-failed" // reading the TAP failed in another way
-  | "wait-failed"; // waiting for readiness (epoll_wait) or for a batch (io_uring_enter) failed
+  | "wait-failed"; // waiting for readiness (epoll_wait) failed
 
 export interface RelayEnd {
   reason: RelayEndReason;

@@ -5,15 +5,13 @@
 // in one RelayState. What the relay holds is bounded by buffers allocated once, whatever the input.
 import { EBADFD, EINTR } from "../../shared/errno.ts";
 import { EpollSet } from "../../shared/epoll.ts";
-import { SysError } from "../../shared/errors.ts";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI } from "../../shared/kernel.ts";
 import { addressOf, readOrErrno } from "../../shared/libc.ts";
 import { emptyCounters, type RelayCounters } from "./counters.ts";
 import { type RelayEnd, RelayStop, tapEnded, waitFailed } from "./relay-end.ts";
 import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelayOutcome, type RelaySettings, type RelayState } from "./relay-state.ts";
 import { StreamReassembly } from "./stream-framing.ts";
-import { SyscallTapPort, type TapPort } from "./tap-port.ts";
-import { UringTapPort } from "./tap-port-uring.ts";
+import { TapPort } from "./tap-port.ts";
 import { FRAME_ROOM, flushToGuestDgram, flushToGuestStream, tapToGuestDgram, tapToGuestStream, ToGuestQueue } from "./to-guest.ts";
 import { DatagramSlots, guestToTapDgram, guestToTapStream, ToTapQueue } from "./to-tap.ts";
 
@@ -29,18 +27,6 @@ function movesFor(settings: RelaySettings): RelayMoves {
   const stream = new StreamReassembly(GUEST_READ_ROOM + 4 + FRAME_ROOM);
   const address = addressOf(stream.buffer);
   return { tapToGuest: tapToGuestStream, flushToGuest: flushToGuestStream, guestToTap: (relay) => guestToTapStream(relay, stream, address) };
-}
-
-/** io_uring when the kernel has it (one system call per batch of TAP frames), else a read or write per frame. */
-function openTapPort(settings: RelaySettings): TapPort {
-  if (settings.tapIo === "auto") {
-    try {
-      return new UringTapPort(settings.tapFd);
-    } catch (err) {
-      if (!(err instanceof SysError)) throw err;
-    }
-  }
-  return new SyscallTapPort(settings.tapFd);
 }
 
 /** Sets what to wait for: a direction that cannot make progress does not wake the loop. */
@@ -104,7 +90,7 @@ function wakeUp(relay: RelayState, scratch: Uint8Array, report: (counters: Relay
  */
 export function relayFrames(settings: RelaySettings, report: (counters: RelayCounters) => void): RelayOutcome {
   const epoll = new EpollSet(8);
-  const tap = openTapPort(settings);
+  const tap = new TapPort(settings.tapFd);
   const relay: RelayState = {
     settings, counters: emptyCounters(), epoll, tap,
     toGuest: new ToGuestQueue(), toTap: new ToTapQueue(settings.vnetHeaderLength), moves: movesFor(settings),
@@ -115,13 +101,12 @@ export function relayFrames(settings: RelaySettings, report: (counters: RelayCou
     for (;;) {
       watchWhatIsWanted(relay);
       const end = wakeUp(relay, scratch, report);
-      if (end !== null) return { end, counters: relay.counters, tapWrites: tap.name };
+      if (end !== null) return { end, counters: relay.counters };
     }
   } catch (err) {
-    if (err instanceof RelayStop) return { end: err.end, counters: relay.counters, tapWrites: tap.name };
+    if (err instanceof RelayStop) return { end: err.end, counters: relay.counters };
     throw err;
   } finally {
-    tap.close();
     epoll.close();
   }
 }

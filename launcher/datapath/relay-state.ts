@@ -16,8 +16,6 @@ export interface RelaySettings {
   mode: RelayMode;
   /** 10 when the TAP has IFF_VNET_HDR: stripped towards the guest, zeroed and prepended towards the TAP. */
   vnetHeaderLength: number;
-  /** "epoll" makes one system call per TAP frame even where io_uring would batch them (tests, comparisons). */
-  tapIo: "auto" | "epoll";
 }
 
 export const CONTROL_STOP = 0x73; // "s"
@@ -43,9 +41,8 @@ export interface RelayState {
   readonly moves: RelayMoves;
 }
 
-/** How a relay ended, what it moved, and how it wrote to the TAP ("io_uring" or "epoll"). */
+/** How a relay ended, and what it moved. */
 export interface RelayOutcome {
   end: RelayEnd;
   counters: RelayCounters;
-  tapWrites: string;
 }

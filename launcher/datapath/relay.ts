@@ -33,7 +33,7 @@ export class Relay {
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
         if (report.type === "counters") this.#waiting.splice(0).forEach((notify) => notify(report.counters));
-        else if (report.type === "ended") resolve({ end: report.end, counters: report.counters, tapWrites: report.tapWrites });
+        else if (report.type === "ended") resolve({ end: report.end, counters: report.counters });
         else reject(new Error(`the relay failed: ${report.message}`));
       };
       this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));

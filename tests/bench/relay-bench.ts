@@ -75,7 +75,6 @@ interface Relay {
 const vnetOf = (mode: Mode) => (mode === "stream" ? "10" : "0");
 const RELAYS: Relay[] = [
   { name: "tap-launcher", command: (mode, tap, guest) => [launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
-  { name: "... epoll only", command: (mode, tap, guest) => ["env", "TAP_RELAY_IO=epoll", launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
   { name: "C batched", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "batched", "--", ...guest] },
   { name: "C naive", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "naive", "--", ...guest] },
 ];
@@ -144,9 +143,7 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
         }
         const ours = cpu.get("tap-launcher") ?? Number.NaN;
         const label = `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B`;
-        const epollOnly = cpu.get("... epoll only") ?? Number.NaN;
-        const batchedC = cpu.get("C batched") ?? Number.NaN;
-        ratios.push(`${label}  vs C batched ${(ours / batchedC).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}   (epoll only vs C batched ${(epollOnly / batchedC).toFixed(2)})`);
+        ratios.push(`${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`);
         console.log(rows.slice(-RELAYS.length).join("\n"));
       }
     }
