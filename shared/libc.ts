@@ -11,8 +11,6 @@ const libc = dlopen("libc.so.6", {
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  readv: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
-  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
   epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
   epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -116,24 +114,6 @@ export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byte
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   return orErrno(sym.write(fd, buffer, length));
-}
-
-/**
- * write(2) from a raw address (see addressOf) for the datapath, which must not allocate a view per
- * frame: bytes written, or minus errno. Never throws.
- */
-export function writeAtOrErrno(fd: number, address: number, length: number): number {
-  return orErrno(sym.write(fd, address, length));
-}
-
-/** readv(2) over `count` iovecs laid out at `iovecs`: bytes read, or minus errno. Never throws. */
-export function readvOrErrno(fd: number, iovecs: Uint8Array, count: number): number {
-  return orErrno(sym.readv(fd, iovecs, count));
-}
-
-/** recv(2) into a raw address; with MSG_TRUNC the datagram's real length. Minus errno on failure. */
-export function receiveAtOrErrno(fd: number, address: number, length: number, flags: number): number {
-  return orErrno(sym.recv(fd, address, length, flags));
 }
 
 /** epoll_create1(2). throws SysError. */
