@@ -4,7 +4,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, TUN_F_NONE, TUNSETOFFLO
 import { closeFd, ioctlValue, openSocketPair } from "../shared/libc.ts";
 import { formatCounters } from "./datapath/counters.ts";
 import { kernelTapDrops, Relay } from "./datapath/relay.ts";
-import type { RelayMode } from "./datapath/relay-loop.ts";
+import type { RelayMode } from "./datapath/relay-state.ts";
 import { setNonBlocking } from "./fds.ts";
 import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";

@@ -15,11 +15,9 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 
 // Only the values code compares errno against; messages name the others through errnoName().
 export const ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENODATA = 61, EMSGSIZE = 90, ETIMEDOUT = 110;
-export const ECONNREFUSED = 111;
-/** @public the relay's loop tells these apart (issue 13: it takes errno values from here, redefining none). */
-export const EPIPE = 32;
-/** @public see EPIPE */
-export const ENOBUFS = 105;
+export const EPIPE = 32, ENOBUFS = 105;
+// The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.
+export const EBADFD = 77, ECONNRESET = 104, ENOTCONN = 107, ECONNREFUSED = 111;
 
 /** The symbolic name of an errno value (`EPERM`), or `E<number>` for one this table lacks. */
 export function errnoName(errno: number): string {

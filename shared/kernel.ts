@@ -67,7 +67,7 @@ export const ETH_P_ALL = 0x0003;
 /** @public the relay's framing takes the Ethernet header length from here (issue 13). */
 export const ETH_HLEN = 14;
 
-// <linux/eventpoll.h>; struct epoll_event is packed on x86-64: u32 events, u64 data (12 bytes)
+// <linux/eventpoll.h>; struct epoll_event's layout differs by architecture: see shared/epoll.ts
 export const EPOLL_CLOEXEC = O_CLOEXEC;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;
@@ -77,7 +77,6 @@ export const EPOLLPRI = 0x2;
 export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;
 export const EPOLLHUP = 0x10;
-export const EPOLL_EVENT_SIZE = 12;
 
 // <linux/if_tun.h>: TUNSETOFFLOAD flags (none: the kernel never hands over GSO frames)
 export const TUN_F_NONE = 0;
@@ -130,3 +129,4 @@ export const NLA_F_NESTED = 1 << 15;
 
 // <sys/statvfs.h>: f_flag bits
 export const ST_NOSUID = 2n;
+

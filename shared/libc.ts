@@ -11,8 +11,6 @@ const libc = dlopen("libc.so.6", {
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  readv: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
-  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
   epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
   epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -38,6 +36,10 @@ const libc = dlopen("libc.so.6", {
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   // The handler argument is SIG_DFL (0): no function pointer ever crosses.
   signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
+  // The relay's batched I/O (launcher/datapath): raw addresses, so nothing is allocated per call.
+  writev: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
+  sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
 });
 
 const sym = libc.symbols;
@@ -111,24 +113,6 @@ export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byte
 /** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   return orErrno(sym.write(fd, buffer, length));
-}
-
-/**
- * write(2) from a raw address (see addressOf) for the datapath, which must not allocate a view per
- * frame: bytes written, or minus errno. Never throws.
- */
-export function writeAtOrErrno(fd: number, address: number, length: number): number {
-  return orErrno(sym.write(fd, address, length));
-}
-
-/** readv(2) over `count` iovecs laid out at `iovecs`: bytes read, or minus errno. Never throws. */
-export function readvOrErrno(fd: number, iovecs: Uint8Array, count: number): number {
-  return orErrno(sym.readv(fd, iovecs, count));
-}
-
-/** recv(2) into a raw address; with MSG_TRUNC the datagram's real length. Minus errno on failure. */
-export function receiveAtOrErrno(fd: number, address: number, length: number, flags: number): number {
-  return orErrno(sym.recv(fd, address, length, flags));
 }
 
 /** epoll_create1(2). throws SysError. */
@@ -330,3 +314,30 @@ export function executeOrErrno(path: string, argv: readonly string[], env: reado
   void environment.text;
   return lastErrno() || EIO;
 }
+
+/** read(2) into a raw address (see addressOf): bytes read, or minus errno. Never throws. */
+export function readAtOrErrno(fd: number, address: number, length: number): number {
+  return orErrno(sym.read(fd, address, length));
+}
+
+/** writev(2) over `count` iovecs laid out at a raw address: bytes written, or minus errno. Never throws. */
+export function writevAtOrErrno(fd: number, iovecs: number, count: number): number {
+  return orErrno(sym.writev(fd, iovecs, count));
+}
+
+/**
+ * sendmmsg(2) of `count` mmsghdrs laid out at a raw address: how many were sent (the kernel sets each
+ * msg_len), or minus errno when not even the first was. Never throws.
+ */
+export function sendMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
+  return orErrno(sym.sendmmsg(fd, messages, count, flags));
+}
+
+/**
+ * recvmmsg(2) into `count` mmsghdrs laid out at a raw address, with no timeout: how many arrived (each
+ * msg_len set), or minus errno when none did. Never throws.
+ */
+export function receiveMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
+  return orErrno(sym.recvmmsg(fd, messages, count, flags, null));
+}
+

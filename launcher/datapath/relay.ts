@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, openPipe, writeOrErrno } from "../../shared/libc.ts";
 import type { RelayCounters } from "./counters.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayEnd, type RelayMode } from "./relay-loop.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayOutcome, type RelaySettings } from "./relay-state.ts";
 import type { WorkerReport } from "./worker.ts";
 import { isCompiled } from "../layout.ts";
 
@@ -13,13 +13,7 @@ import { isCompiled } from "../layout.ts";
  */
 const WORKER_MODULE = isCompiled ? "./datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 
-/** QEMU's tap.c moves at most 50 frames per wake-up. */
-export const FRAMES_PER_WAKEUP = 50;
-
-export interface RelayResult {
-  end: RelayEnd;
-  counters: RelayCounters;
-}
+export type RelayResult = RelayOutcome;
 
 /**
  * A relay between `tapFd` and `guestFd` (both non-blocking, owned by the caller, who closes them after
@@ -32,20 +26,20 @@ export class Relay {
   #waiting: ((counters: RelayCounters) => void)[] = [];
   #closed = false;
 
-  constructor(settings: { tapFd: number; guestFd: number; mode: RelayMode; vnetHeaderLength: number }) {
+  constructor(settings: Omit<RelaySettings, "controlFd">) {
     this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
     this.#worker = new Worker(WORKER_MODULE);
     this.ended = new Promise<RelayResult>((resolve, reject) => {
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
-        if (report.type === "counters") this.#waiting.splice(0).forEach((notify) => notify(report.counters));
+        if (report.type === "counters") for (const notify of this.#waiting.splice(0)) notify(report.counters);
         else if (report.type === "ended") resolve({ end: report.end, counters: report.counters });
         else reject(new Error(`the relay failed: ${report.message}`));
       };
       this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));
     });
     this.ended.then(() => this.#release(), () => this.#release());
-    this.#worker.postMessage({ ...settings, controlFd: this.#control[0], budget: FRAMES_PER_WAKEUP });
+    this.#worker.postMessage({ ...settings, controlFd: this.#control[0] } satisfies RelaySettings);
   }
 
   /** The counters as they are now (the final ones once the relay has ended). */

@@ -15,8 +15,9 @@ export class FramingError extends Error {
 
 /**
  * Reassembles frames from stream reads in one fixed buffer: bytes are read in at `end`, frames come
- * out as (offset, length) into the same buffer with at least HEADROOM bytes before them, so nothing is
- * copied on the way to the TAP. Bounded: never more than `capacity` bytes are held.
+ * out as (frameOffset, frameLength) into the same buffer with at least HEADROOM bytes before them, so
+ * nothing is copied on the way to the TAP and nothing is allocated per frame. Bounded: never more than
+ * `capacity` bytes are held.
  */
 export class StreamReassembly {
   readonly buffer: Uint8Array;
@@ -24,6 +25,9 @@ export class StreamReassembly {
   /** Unconsumed bytes are [start, end). */
   start = HEADROOM;
   end = HEADROOM;
+  /** Where the frame the last successful next() found lies; valid until the next room(). */
+  frameOffset = 0;
+  frameLength = 0;
 
   constructor(capacity: number) {
     if (capacity < 4 + MAX_STREAM_FRAME) throw new RangeError("the reassembly buffer must hold the largest frame");
@@ -36,29 +40,36 @@ export class StreamReassembly {
     return this.end - this.start;
   }
 
-  /** The next complete frame, or null when more bytes are needed. throws FramingError. */
-  next(): { offset: number; length: number } | null {
-    if (this.end - this.start < 4) return null;
+  /**
+   * Takes the next complete frame (then frameOffset and frameLength say where it is): false when more
+   * bytes are needed. throws FramingError.
+   */
+  next(): boolean {
+    if (this.end - this.start < 4) return false;
     const length = this.view.getUint32(this.start, false);
     if (length > MAX_STREAM_FRAME) throw new FramingError(length);
-    if (this.end - this.start - 4 < length) return null;
-    const offset = this.start + 4;
-    this.start = offset + length;
-    if (this.start === this.end) this.start = this.end = HEADROOM;
-    return { offset, length };
+    if (this.end - this.start - 4 < length) return false;
+    this.frameOffset = this.start + 4;
+    this.frameLength = length;
+    this.start = this.frameOffset + length;
+    return true;
   }
 
-  /** Moves held bytes to the front and returns where to read next and how much room there is. */
-  room(): { offset: number; length: number } {
+  /**
+   * Makes room for a read: moves held bytes to the front when the rest of the buffer could not take
+   * the largest frame. Frames taken before are invalid afterwards. Returns the room at `end`.
+   */
+  room(): number {
+    if (this.start === this.end) this.start = this.end = HEADROOM;
     if (this.start > HEADROOM && this.buffer.byteLength - this.end < 4 + MAX_STREAM_FRAME) {
       this.buffer.copyWithin(HEADROOM, this.start, this.end);
       this.end -= this.start - HEADROOM;
       this.start = HEADROOM;
     }
-    return { offset: this.end, length: this.buffer.byteLength - this.end };
+    return this.buffer.byteLength - this.end;
   }
 
-  /** Records `count` bytes read in at room().offset. */
+  /** Records `count` bytes read in at `end`. */
   added(count: number): void {
     this.end += count;
   }

@@ -2,7 +2,10 @@
  *   bench-peer pair stream|dgram RELAY... -- GUEST...   socketpair: fd 3 of the relay and of the guest
  *   bench-peer inject IFACE SIZE SECONDS                broadcast frames into IFACE (AF_PACKET, sendmmsg)
  *   bench-peer sink stream|dgram WARMUP SECONDS          counts frames from fd 3: "FRAMES BYTES SECONDS"
- *   bench-peer source stream|dgram SIZE SECONDS          writes frames to fd 3 as fast as it can */
+ *   bench-peer source stream|dgram SIZE SECONDS          writes frames to fd 3 as fast as it can
+ *   bench-peer stamp                                     prints CLOCK_MONOTONIC in ns (a guest that says when it runs)
+ *   bench-peer time-exec CMD...                          runs CMD, whose stdout's first line is a stamp: prints
+ *                                                        the microseconds from just before fork to that stamp */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -139,8 +142,45 @@ static int source(int stream, size_t size, double seconds)
     return 0;
 }
 
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int time_exec(char **cmd)
+{
+    int out[2];
+    if (pipe(out) < 0) fail("pipe");
+    long long start = now_ns();
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execvp(cmd[0], cmd);
+        fail("exec");
+    }
+    close(out[1]);
+    char line[64] = { 0 };
+    size_t got = 0;
+    while (got < sizeof line - 1 && memchr(line, '\n', got) == NULL) {
+        ssize_t n = read(out[0], line + got, sizeof line - 1 - got);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    int status;
+    waitpid(child, &status, 0);
+    if (got == 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) { fprintf(stderr, "time-exec: no stamp\n"); return 1; }
+    printf("%.1f\n", (double)(atoll(line) - start) / 1000.0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "stamp") == 0) { printf("%lld\n", now_ns()); return 0; }
+    if (argc >= 3 && strcmp(argv[1], "time-exec") == 0) return time_exec(argv + 2);
     if (argc >= 5 && strcmp(argv[1], "pair") == 0) {
         int split = 3;
         while (split < argc && strcmp(argv[split], "--") != 0) split++;

@@ -1,21 +1,33 @@
-// `bun run bench`: the relay's speed against a naive C reference relay and socat, measured in one run.
+// `bun run bench`: the relay's CPU time per frame against two C reference relays, the helper's start
+// against Debian's qemu-bridge-helper, and the launcher's start to the guest's exec. Run as root.
 //
-// Every relay opens the same pre-made TAPs (tapb with a vnet header for stream, tapc without for
-// dgram, both MTU 65521) and talks to the same C peer on fd 3, in a throw-away network namespace.
-// tap -> guest: bench-peer injects frames into the TAP as fast as it can; the guest-side sink counts
-// what arrives. guest -> tap: the guest-side source writes as fast as it can; the TAP's receive
-// counter says what arrived. Prints frames/s, Gbit/s, ratios against the references, and the
-// launcher's peak RSS. Run as root.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Relays: every relay opens the same pre-made TAPs (tapb with a vnet header for stream, tapc without
+// for dgram, both MTU 65521) in a throw-away network namespace and talks to the same C peer on fd 3.
+// tap -> guest: bench-peer injects frames into the TAP as fast as it can and a guest-side sink reads
+// them; guest -> tap: a guest-side source writes as fast as it can. Over one window the bench reads,
+// at both ends, the relay's CPU time (utime + stime of all its threads, /proc/PID/stat) and the TAP's
+// packet counters (/proc/PID/net/dev: TX for frames the relay took from the TAP, RX for frames it gave
+// it), so both figures cover the same frames. CPU time per frame is the figure that counts on a small
+// machine where source, sink and relay compete for CPU; frames/s is shown beside it. Each case runs
+// BENCH_RUNS times (default 3), the relays alternating, and the median is shown with the spread.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { buildWithAcl, removeTempFolders, tempFolder } from "../support/build.ts";
+import { privateEtcPrefix } from "../support/private-etc.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const work = mkdtempSync(join(tmpdir(), "tl-bench-"));
+const work = tempFolder("tl-bench-");
 const ns = `tl-bench-${process.pid}`;
 const WARMUP = 0.5;
 const WINDOW = Number(process.env.BENCH_SECONDS ?? 2);
-const SIZES = [64, 1500, 65535];
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 11);
+const DIRECTIONS = (["tap -> guest", "guest -> tap"] as const).filter((d) => (process.env.BENCH_DIRECTIONS ?? "tap,guest").split(",").includes(d.split(" ")[0] ?? ""));
+/** BENCH_PARTS=relay,start (default both): which parts to run. */
+const PARTS = (process.env.BENCH_PARTS ?? "relay,start").split(",");
+const SIZES = (process.env.BENCH_SIZES ?? "64,1500,65535").split(",").map(Number);
+/** USER_HZ: the unit of utime and stime in /proc/PID/stat. */
+const TICKS_PER_SECOND = Number(Bun.spawnSync({ cmd: ["getconf", "CLK_TCK"] }).stdout.toString().trim() || 100);
 
 function sh(cmd: string[]): string {
   const result = Bun.spawnSync({ cmd, stdout: "pipe", stderr: "pipe" });
@@ -24,10 +36,18 @@ function sh(cmd: string[]): string {
 }
 const inNs = (cmd: string[]) => ["ip", "netns", "exec", ns, ...cmd];
 
-function tapCounters(tap: string): { packets: number; bytes: number } {
-  const line = sh(inNs(["cat", "/proc/net/dev"])).split("\n").find((row) => row.trim().startsWith(`${tap}:`));
+/** The process's CPU seconds so far, all threads (fields 14 and 15 of /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** A TAP's packet counters as seen from the namespace `pid` lives in: frames received and sent. */
+function tapPackets(pid: number, tap: string): { rx: number; tx: number } {
+  const line = readFileSync(`/proc/${pid}/net/dev`, "latin1").split("\n").find((row) => row.trim().startsWith(`${tap}:`));
   const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number) ?? [];
-  return { bytes: fields[0] ?? 0, packets: fields[1] ?? 0 };
+  return { rx: fields[1] ?? 0, tx: fields[9] ?? 0 };
 }
 
 /** Waits until a relay holds `tap` (carrier up); otherwise stops it and fails with what it said. */
@@ -40,32 +60,29 @@ async function waitForCarrier(tap: string, relay: Bun.Subprocess<"ignore", "pipe
   throw new Error(`no relay attached to ${tap}: ${await new Response(relay.stderr).text()}`);
 }
 
-interface Measurement {
-  framesPerSecond: number;
-  gbitPerSecond: number;
-  peakRssKb: number;
-}
-
 let launcher = "";
+let helper = "";
 const peer = join(work, "bench-peer");
 const refRelay = join(work, "ref-relay");
 
-type Relay = { name: string; mode: "stream" | "dgram"; tap: string; command: (guest: string[]) => string[]; isOurs: boolean };
+type Mode = "stream" | "dgram";
+type Direction = "tap -> guest" | "guest -> tap";
+interface Relay {
+  name: string;
+  command: (mode: Mode, tap: string, guest: string[]) => string[];
+}
 
+const vnetOf = (mode: Mode) => (mode === "stream" ? "10" : "0");
 const RELAYS: Relay[] = [
-  { name: "tap-launcher", mode: "stream", tap: "tapb", isOurs: true, command: (guest) => [launcher, "--quiet", "--tap=tapb", "--unmanaged", "--relay=stream", "--", ...guest] },
-  { name: "C reference", mode: "stream", tap: "tapb", isOurs: false, command: (guest) => [peer, "pair", "stream", refRelay, "tapb", "stream", "10", "--", ...guest] },
-  { name: "tap-launcher", mode: "dgram", tap: "tapc", isOurs: true, command: (guest) => [launcher, "--quiet", "--tap=tapc", "--unmanaged", "--relay=dgram", "--", ...guest] },
-  { name: "C reference", mode: "dgram", tap: "tapc", isOurs: false, command: (guest) => [peer, "pair", "dgram", refRelay, "tapc", "dgram", "0", "--", ...guest] },
-  { name: "socat", mode: "dgram", tap: "tapc", isOurs: false, command: (guest) => [peer, "pair", "dgram", "socat", "-b", "70000", "TUN,tun-name=tapc,tun-type=tap,iff-no-pi", "FD:3", "--", ...guest] },
+  { name: "tap-launcher", command: (mode, tap, guest) => [launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
+  { name: "C batched", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "batched", "--", ...guest] },
+  { name: "C naive", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "naive", "--", ...guest] },
 ];
 
-function peakRss(pid: number): number {
-  try {
-    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+interface Sample {
+  framesPerSecond: number;
+  /** CPU nanoseconds per frame. */
+  cpuPerFrame: number;
 }
 
 async function finish(process: Bun.Subprocess): Promise<void> {
@@ -75,86 +92,123 @@ async function finish(process: Bun.Subprocess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function tapToGuest(relay: Relay, size: number): Promise<Measurement> {
-  const guest = [peer, "sink", relay.mode, String(WARMUP), String(WINDOW)];
-  const running = Bun.spawn(inNs(relay.command(guest)), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const output = new Response(running.stdout).text();
-  await waitForCarrier(relay.tap, running);
-  const injector = Bun.spawn(inNs([peer, "inject", relay.tap, String(size), String(WARMUP + WINDOW + 0.5)]));
-  let rss = 0;
-  const sampler = setInterval(() => (rss = Math.max(rss, peakRss(running.pid))), 200);
-  await injector.exited;
-  clearInterval(sampler);
-  rss = Math.max(rss, peakRss(running.pid));
-  await Bun.sleep(300);
-  await finish(running);
-  const [frames = 0, bytes = 0] = (await output).trim().split(/\s+/).map(Number);
-  return { framesPerSecond: frames / WINDOW, gbitPerSecond: (bytes * 8) / WINDOW / 1e9, peakRssKb: relay.isOurs ? rss : 0 };
-}
-
-async function guestToTap(relay: Relay, size: number): Promise<Measurement> {
-  const guest = [peer, "source", relay.mode, String(size), String(WARMUP + WINDOW + 0.5)];
-  const running = Bun.spawn(inNs(relay.command(guest)), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  await waitForCarrier(relay.tap, running);
+async function measure(relay: Relay, direction: Direction, mode: Mode, size: number): Promise<Sample> {
+  const tap = mode === "stream" ? "tapb" : "tapc";
+  const seconds = String(WARMUP + WINDOW + 1);
+  const guest = direction === "tap -> guest" ? [peer, "sink", mode, "0", seconds] : [peer, "source", mode, String(size), seconds];
+  const running = Bun.spawn(inNs(relay.command(mode, tap, guest)), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  await waitForCarrier(tap, running);
+  const injector = direction === "tap -> guest" ? Bun.spawn(inNs([peer, "inject", tap, String(size), seconds])) : null;
   await Bun.sleep(WARMUP * 1000);
-  const before = tapCounters(relay.tap);
+  const count = (p: { rx: number; tx: number }) => (direction === "tap -> guest" ? p.tx : p.rx);
+  const cpuBefore = cpuSeconds(running.pid);
+  const framesBefore = count(tapPackets(running.pid, tap));
   const started = performance.now();
   await Bun.sleep(WINDOW * 1000);
-  const after = tapCounters(relay.tap);
-  const seconds = (performance.now() - started) / 1000;
-  const rss = relay.isOurs ? peakRss(running.pid) : 0;
+  const cpuAfter = cpuSeconds(running.pid);
+  const framesAfter = count(tapPackets(running.pid, tap));
+  const elapsed = (performance.now() - started) / 1000;
+  if (injector !== null) await finish(injector);
   await finish(running);
-  return { framesPerSecond: (after.packets - before.packets) / seconds, gbitPerSecond: ((after.bytes - before.bytes) * 8) / seconds / 1e9, peakRssKb: rss };
+  const frames = framesAfter - framesBefore;
+  return { framesPerSecond: frames / elapsed, cpuPerFrame: frames > 0 ? ((cpuAfter - cpuBefore) * 1e9) / frames : Number.NaN };
 }
 
-function format(m: Measurement): string {
-  return `${(m.framesPerSecond / 1000).toFixed(0).padStart(7)} kfps ${m.gbitPerSecond.toFixed(2).padStart(7)} Gbit/s`;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+const spread = (values: number[], digits = 0) => `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
+
+async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
+  const rows: string[] = [];
+  const ratios: string[] = [];
+  for (const direction of DIRECTIONS) {
+    for (const mode of ["stream", "dgram"] as const) {
+      for (const size of SIZES) {
+        const samples = new Map<string, Sample[]>(RELAYS.map((relay) => [relay.name, []]));
+        for (let run = 0; run < RUNS; run += 1) {
+          for (const relay of RELAYS) samples.get(relay.name)?.push(await measure(relay, direction, mode, size));
+        }
+        const cpu = new Map<string, number>();
+        for (const [name, list] of samples) {
+          const perFrame = list.map((s) => s.cpuPerFrame);
+          const rates = list.map((s) => s.framesPerSecond / 1000);
+          cpu.set(name, median(perFrame));
+          rows.push(`${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B  ${name.padEnd(13)} `
+            + `${median(perFrame).toFixed(0).padStart(6)} ns/frame (${spread(perFrame).padStart(11)})  `
+            + `${median(rates).toFixed(0).padStart(5)} kfps (${spread(rates)})`);
+        }
+        const ours = cpu.get("tap-launcher") ?? Number.NaN;
+        const label = `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B`;
+        ratios.push(`${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`);
+        console.log(rows.slice(-RELAYS.length).join("\n"));
+      }
+    }
+  }
+  return { rows, ratios };
+}
+
+/** Fork-to-fd of our helper and Debian's, alternating, in a private /etc/qemu that allows br0. */
+function helperRows(): string[] {
+  const cHelper = "/usr/lib/qemu/qemu-bridge-helper";
+  const helpers = [`tap-bridge-helper=${helper}`, ...(Bun.file(cHelper).size > 0 ? [`qemu-bridge-helper=${cHelper}`] : [])];
+  const output = sh([...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), ...inNs([process.execPath, join(import.meta.dir, "helper-timing.ts"), String(START_RUNS), "br0", ...helpers])]);
+  const times = JSON.parse(output) as Record<string, number[]>;
+  return Object.entries(times).map(([name, list]) => `${name.padEnd(20)} fork to fd  median ${median(list).toFixed(1).padStart(6)} ms (${spread(list, 1)} ms, ${list.length} runs)`);
+}
+
+/** Spawn to the guest's first instruction of main, via bench-peer time-exec and a guest that stamps the time. */
+function startRows(): string[] {
+  const cases = [
+    { name: "no launcher (floor)", cmd: [peer, "stamp"] },
+    { name: "tap-launcher --unmanaged", cmd: [launcher, "--quiet", "--tap=tapu", "--unmanaged", "--", peer, "stamp"] },
+    { name: "... --relay=stream", cmd: [launcher, "--quiet", "--tap=tapu", "--unmanaged", "--relay=stream", "--", peer, "stamp"] },
+  ];
+  const times = cases.map(() => [] as number[]);
+  for (let run = 0; run < START_RUNS; run += 1) {
+    cases.forEach(({ cmd }, i) => times[i]?.push(Number(sh(inNs([peer, "time-exec", ...cmd])).trim()) / 1000));
+  }
+  return cases.map(({ name }, i) => `${name.padEnd(26)} start to guest exec  median ${median(times[i] ?? []).toFixed(1).padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)`);
 }
 
 try {
-  console.log("building: tap-launcher (bun), ref-relay and bench-peer (cc -O2)");
-  sh(["env", `TAP_OUT_DIR=${join(work, "dist")}`, process.execPath, "run", "--cwd", root, "build"]);
-  launcher = join(work, "dist", "tap-launcher");
+  console.log("building: tap-launcher and tap-bridge-helper (bun), ref-relay and bench-peer (cc -O2)");
+  const aclFile = join(work, "bridge.conf");
+  writeFileSync(aclFile, "allow br0\n");
+  const dist = await buildWithAcl(aclFile);
+  launcher = join(dist, "tap-launcher");
+  helper = join(dist, "tap-bridge-helper");
   sh(["cc", "-O2", "-o", refRelay, join(root, "tests/bench/ref-relay.c")]);
   sh(["cc", "-O2", "-o", peer, join(root, "tests/bench/bench-peer.c")]);
-  const haveSocat = Bun.spawnSync({ cmd: ["sh", "-c", "command -v socat"] }).exitCode === 0;
 
   sh(["ip", "netns", "add", ns]);
   sh(inNs(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]));
   sh(inNs(["ip", "tuntap", "add", "dev", "tapb", "mode", "tap", "vnet_hdr"]));
   sh(inNs(["ip", "tuntap", "add", "dev", "tapc", "mode", "tap"]));
+  sh(inNs(["ip", "tuntap", "add", "dev", "tapu", "mode", "tap"]));
   for (const tap of ["tapb", "tapc"]) sh(["ip", "-n", ns, "link", "set", tap, "mtu", "65521", "up"]);
+  sh(["ip", "-n", ns, "link", "add", "br0", "type", "bridge"]);
+  sh(["ip", "-n", ns, "link", "set", "br0", "up"]);
 
-  const rows: string[] = [];
-  let peak = 0;
-  const ratios: string[] = [];
-  for (const direction of ["tap -> guest", "guest -> tap"] as const) {
-    for (const mode of ["stream", "dgram"] as const) {
-      for (const size of SIZES) {
-        const results = new Map<string, Measurement>();
-        for (const relay of RELAYS.filter((r) => r.mode === mode && (r.name !== "socat" || haveSocat))) {
-          const m = direction === "tap -> guest" ? await tapToGuest(relay, size) : await guestToTap(relay, size);
-          results.set(relay.name, m);
-          peak = Math.max(peak, m.peakRssKb);
-          rows.push(`${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B  ${relay.name.padEnd(13)} ${format(m)}`);
-        }
-        const ours = results.get("tap-launcher");
-        for (const [name, m] of results) {
-          if (name === "tap-launcher" || ours === undefined || m.framesPerSecond === 0) continue;
-          ratios.push(`${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B  tap-launcher / ${name.padEnd(11)} = ${(ours.framesPerSecond / m.framesPerSecond).toFixed(2)}`);
-        }
-      }
-    }
-  }
+  const load = readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(" ");
+  const helperLines = PARTS.includes("start") ? helperRows() : [];
+  const startLines = PARTS.includes("start") ? startRows() : [];
+  console.log([...helperLines, ...startLines].join("\n"));
+  const { rows, ratios } = PARTS.includes("relay") ? await relayRows() : { rows: [], ratios: [] };
   const report = [
-    `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, ${new Date().toISOString()}`,
-    "", "direction     format    size  relay         rate", ...rows,
-    "", "ratios (frame rate):", ...ratios,
-    "", `tap-launcher peak RSS (VmHWM): ${(peak / 1024).toFixed(1)} MiB`,
+    `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, median of ${RUNS} alternating runs (spread min-max); `
+      + `load average at start ${load}; ${new Date().toISOString()}`,
+    "", "direction     format    size  relay         CPU per frame (spread)             frames/s (spread)", ...rows,
+    "", "CPU per frame, tap-launcher / reference:", ...ratios,
+    "", `helper start, run as QEMU runs it (socketpair, --use-vnet --br=br0 --fd=3), ${START_RUNS} alternating runs:`, ...helperLines,
+    "", `launcher start to guest exec (bench-peer time-exec: fork to the guest's first stamp), ${START_RUNS} alternating runs:`, ...startLines,
   ].join("\n");
-  console.log(report);
+  console.log(`\n${report}`);
   writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);
 } finally {
   Bun.spawnSync({ cmd: ["ip", "netns", "del", ns] });
-  rmSync(work, { recursive: true, force: true });
+  removeTempFolders();
 }

@@ -76,7 +76,7 @@ const SITES = [
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,
   /log\.error\(\s*/g,
   /super\(\s*/g,
-  /reason: "(?:tap-gone|guest-protocol)", detail:\s*/g,
+  /reason: "(?:tap-gone|tap-failed|guest-protocol|guest-failed|wait-failed)", detail:\s*/g,
   /\battempt\(\s*/g,
   /severity: "(?:error|critical)", subject[^,]*, message:\s*/g,
   /return `access denied[^`]*`/g,

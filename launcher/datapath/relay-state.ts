@@ -1,0 +1,48 @@
+// What a running relay holds, in one object, and what it is started with; shared by the loop and each direction.
+import type { EpollSet } from "../../shared/epoll.ts";
+import type { RelayCounters } from "./counters.ts";
+import type { RelayEnd } from "./relay-end.ts";
+import type { TapPort } from "./tap-port.ts";
+import type { ToGuestQueue } from "./to-guest.ts";
+import type { ToTapQueue } from "./to-tap.ts";
+
+export type RelayMode = "stream" | "dgram";
+
+export interface RelaySettings {
+  tapFd: number;
+  guestFd: number;
+  /** Read end of a pipe: CONTROL_STOP ends the loop, CONTROL_COUNTERS asks for a report. */
+  controlFd: number;
+  mode: RelayMode;
+  /** 10 when the TAP has IFF_VNET_HDR: stripped towards the guest, zeroed and prepended towards the TAP. */
+  vnetHeaderLength: number;
+}
+
+export const CONTROL_STOP = 0x73; // "s"
+export const CONTROL_COUNTERS = 0x63; // "c"
+
+/** A direction's work for one wake-up, by mode. */
+export interface RelayMoves {
+  /** Reads a batch from the TAP and starts sending it to the guest. */
+  tapToGuest: (relay: RelayState) => void;
+  /** Sends what the guest did not take yet. */
+  flushToGuest: (relay: RelayState) => void;
+  /** Writes held frames to the TAP, or reads the guest for more and writes those. */
+  guestToTap: (relay: RelayState) => void;
+}
+
+export interface RelayState {
+  readonly settings: RelaySettings;
+  readonly counters: RelayCounters;
+  readonly epoll: EpollSet;
+  readonly tap: TapPort;
+  readonly toGuest: ToGuestQueue;
+  readonly toTap: ToTapQueue;
+  readonly moves: RelayMoves;
+}
+
+/** How a relay ended, and what it moved. */
+export interface RelayOutcome {
+  end: RelayEnd;
+  counters: RelayCounters;
+}
