@@ -1,10 +1,10 @@
 // What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
-import { stripVTControlCharacters } from "node:util";
 import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
 import { StepError, UsageError, ValueError } from "../shared/errors.ts";
 import { checkArgv, HELP_OPTION } from "./argv.ts";
-import { createLogger, reportStepError } from "../shared/log.ts";
+import { isTerminal } from "../shared/libc.ts";
+import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 
 export const verbosityArgs = {
   verbose: { type: "boolean", alias: "v", description: "Say more: each step, and counters" },
@@ -90,6 +90,9 @@ function usageLine(chosen: ChosenCommand): string {
 
 /** citty's help for the chosen command (the whole program's when none was named), colours only for a terminal. */
 async function helpText<T extends ArgsDef>(main: CommandDef<T>, chosen: ChosenCommand, forTerminal: boolean): Promise<string> {
+  // node:util only for --help: the path to the guest's exec must not evaluate it (process.stdout and
+  // node:util each cost milliseconds at start, measured).
+  const { stripVTControlCharacters } = await import("node:util");
   const subject = chosen.isDefault ? main : chosen.command;
   const argsDef = chosen.isDefault ? await resolved(main.args ?? {}) : chosen.argsDef;
   const displayArgs: ArgsDef = { ...argsDef, help: HELP_OPTION };
@@ -112,7 +115,7 @@ async function helpText<T extends ArgsDef>(main: CommandDef<T>, chosen: ChosenCo
  */
 export async function runCommandLine<T extends ArgsDef>(main: CommandDef<T>, argv: string[], guestCommand: string): Promise<void> {
   if (argv.length === 1 && argv[0] === "--version") {
-    process.stdout.write(`${(await resolved(main.meta ?? {})).version ?? ""}\n`);
+    writeText(1, `${(await resolved(main.meta ?? {})).version ?? ""}\n`);
     return;
   }
   let chosen: ChosenCommand | undefined;
@@ -121,7 +124,7 @@ export async function runCommandLine<T extends ArgsDef>(main: CommandDef<T>, arg
     chosen = command;
     const checked = checkArgv(command.argv, command.argsDef, command.takesGuest, (word) => refuseMisplacedCommand(command, word));
     if (checked.help) {
-      process.stdout.write(`${await helpText(main, command, process.stdout.isTTY === true)}\n`);
+      writeText(1, `${await helpText(main, command, isTerminal(1))}\n`);
       return;
     }
     await runCommand(command.command, { rawArgs: checked.guest === null ? checked.options : [...checked.options, "--", ...checked.guest] });

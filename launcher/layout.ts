@@ -32,7 +32,7 @@ export function installLayout(prefix: string): InstallLayout {
 }
 
 /** True inside a `bun build --compile` executable, whose modules live under /$bunfs/. */
-export const isCompiled = import.meta.path.startsWith("/$bunfs/");
+export const isCompiled = Bun.main.startsWith("/$bunfs/");
 
 /** The prefix this launcher runs from when installed (DIR of DIR/bin/tap-launcher), else null. */
 export function ownPrefix(): string | null {

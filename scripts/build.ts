@@ -21,20 +21,20 @@ for (const [name, path] of [["TAP_ACL_FILE", aclFile], ["TAP_POLICY_FILE", polic
 
 // Workers must be entry points of their own to be found inside a compiled executable.
 // --bytecode: JavaScriptCore starts from precompiled bytecode, not source (measured: the helper's
-// start falls from ~14 to ~11 ms). Only for the helper: with it, Bun 1.4.5 gives import.meta the
-// source file's path instead of the executable's /$bunfs/ one, which the launcher uses to find its
-// Worker and its installation; the helper uses neither. It needs an entry without top-level await.
+// start falls from ~14 to ~11 ms). It needs entries without top-level await, and with it Bun 1.4.5
+// gives import.meta the source file's path instead of the executable's /$bunfs/ one: code that must
+// know whether it runs compiled asks Bun.main (launcher/layout.ts).
 const programs = [
-  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: [], bytecode: ["--bytecode"] },
-  { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"], bytecode: [] },
+  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: [] },
+  { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
 ];
 
 mkdirSync(outDir, { recursive: true });
-for (const { entry, output, workers, bytecode } of programs) {
+for (const { entry, output, workers } of programs) {
   const outfile = join(outDir, output);
   const build = Bun.spawnSync({
     cmd: [
-      process.execPath, "build", "--compile", ...bytecode, "--target=bun",
+      process.execPath, "build", "--compile", "--bytecode", "--target=bun",
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
       "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
