@@ -63,7 +63,9 @@ export class CaptureSink {
     const size = RECORD_HEADER_LENGTH + length;
     if (this.#written + this.#used + size > this.settings.limit) {
       this.flush();
-      this.#stop(`capture stopped at the size bound: ${this.settings.path} holds ${this.#written} bytes and --pcap-size is ${this.settings.limit}; the relay goes on`);
+      if (this.#stopped) return;
+      this.#stop();
+      this.notice(`capture stopped at the size bound: ${this.settings.path} holds ${this.#written} bytes and --pcap-size is ${this.settings.limit}; the relay goes on`);
       return;
     }
     if (this.#used + size > BUFFER_SIZE) {
@@ -87,16 +89,20 @@ export class CaptureSink {
     while (from < this.#used && !this.#stopped) {
       const n = writeOrErrno(this.settings.fd, from === 0 ? this.#buffer : this.#buffer.subarray(from), this.#used - from);
       if (n === -EINTR) continue;
-      if (n <= 0) this.#stop(`capture stopped: failed to write ${this.settings.path}: ${errnoName(n < 0 ? -n : EIO)}; the relay goes on`);
-      else from += n;
+      if (n > 0) {
+        from += n;
+        continue;
+      }
+      this.#stop();
+      this.notice(`capture stopped: failed to write ${this.settings.path}: ${errnoName(n < 0 ? -n : EIO)}; the relay goes on`);
     }
     this.#written += from;
     this.#used = 0;
   }
 
-  #stop(message: string): void {
+  /** Ends the capture for good; the caller says why, once. */
+  #stop(): void {
     this.#stopped = true;
     this.#used = 0;
-    this.notice(message);
   }
 }
