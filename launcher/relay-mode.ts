@@ -2,39 +2,59 @@
 import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
 import { closeFd, ioctlValue, openSocketPair } from "../shared/libc.ts";
-import { formatCounters } from "./datapath/counters.ts";
+import { writeText } from "../shared/log.ts";
+import { createCaptureFile } from "./capture-file.ts";
+import { countersJson, formatCounters, type RelayCounters } from "./datapath/counters.ts";
 import { kernelTapDrops, Relay } from "./datapath/relay.ts";
 import type { RelayMode } from "./datapath/relay-state.ts";
 import { setNonBlocking } from "./fds.ts";
 import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
+/** What --pcap, --pcap-size and --stats asked for. */
+export interface RelayOptions {
+  /** --pcap=FILE and its bound in bytes, or null. */
+  capture: { path: string; limit: number } | null;
+  /** --stats: the counters as two human lines (logged), or one JSON line (bare, on stderr). */
+  stats: "text" | "json";
+}
+
 /**
  * Runs the guest with one end of an AF_UNIX socketpair (SOCK_STREAM or SOCK_DGRAM) as fd 3 and relays
  * frames between it and the TAP until the guest exits. With `ownTap`, the TAP's offloads are turned
  * off so that the kernel never hands over a GSO frame (an unmanaged TAP is left as it is). Counters
- * are logged at exit (--verbose) and on SIGUSR1. Closes the TAP and both socket ends. Returns the
- * guest's exit status.
+ * are printed on SIGUSR1, and at exit with --verbose (text) or always (JSON: it was asked for by
+ * name). With a capture, its file is made before the guest starts. Closes the TAP, both socket ends
+ * and the capture file. Returns the guest's exit status. throws StepError.
  */
-export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode: RelayMode, ownTap: boolean, log: ConsolaInstance): Promise<number> {
+export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode: RelayMode, ownTap: boolean, log: ConsolaInstance, options: RelayOptions): Promise<number> {
   let ours = -1;
+  let captureFd = -1;
   let relay: Relay | null = null;
   const closeOurs = () => {
     if (ours < 0) return;
     closeFd(ours);
     ours = -1;
   };
+  const print = (counters: RelayCounters, event: "signal" | "exit") => {
+    // Bare JSON, no "tap-launcher:" tag, straight to stderr: one line that jq and JSON.parse take as it is.
+    if (options.stats === "json") writeText(2, `${countersJson(counters, kernelTapDrops(tap.name), event)}\n`);
+    else if (event === "signal") log.info(formatCounters(counters, kernelTapDrops(tap.name)));
+    else log.debug(formatCounters(counters, kernelTapDrops(tap.name)));
+  };
   const showCounters = () => {
-    relay?.counters().then((counters) => log.info(formatCounters(counters, kernelTapDrops(tap.name))));
+    relay?.counters().then((counters) => print(counters, "signal"));
   };
   try {
+    if (options.capture !== null) captureFd = createCaptureFile(options.capture.path);
     if (ownTap && tap.vnetHeader) ioctlValue(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
     const [launcherEnd, guestEnd] = openSocketPair(AF_UNIX, (mode === "stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC);
     ours = launcherEnd;
     let exited: Promise<number>;
     try {
       setNonBlocking(ours);
-      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0 });
+      const capture = options.capture === null ? null : { fd: captureFd, ...options.capture };
+      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0, capture }, (message) => log.warn(message));
       // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
       exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {
@@ -52,12 +72,13 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
     });
     const status = await exited;
     const { counters } = await relay.stop();
-    log.debug(formatCounters(counters, kernelTapDrops(tap.name)));
+    print(counters, "exit");
     return status;
   } finally {
     process.off("SIGUSR1", showCounters);
     if (relay !== null) await relay.stop().catch(() => undefined);
     closeOurs();
+    if (captureFd >= 0) closeFd(captureFd);
     closeFd(tap.fd);
   }
 }

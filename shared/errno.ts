@@ -15,7 +15,7 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
 
 // Only the values code compares errno against; messages name the others through errnoName().
 export const ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENODATA = 61, EMSGSIZE = 90, ETIMEDOUT = 110;
-export const EPIPE = 32, ENOBUFS = 105;
+export const EEXIST = 17, EPIPE = 32, ENOBUFS = 105;
 // The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.
 export const EBADFD = 77, ECONNRESET = 104, ENOTCONN = 107, ECONNREFUSED = 111;
 

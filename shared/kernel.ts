@@ -32,7 +32,12 @@ export const SIOCGIFINDEX = 0x8933;
 export const SIOCBRADDIF = 0x89a2;
 
 // <asm-generic/fcntl.h>
+export const O_WRONLY = 0o1;
 export const O_RDWR = 0o2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+/** <asm/fcntl.h>: aarch64 (and arm) move it from the generic 0o400000 to 0o100000. */
+export const O_NOFOLLOW = process.arch === "arm64" ? 0o100000 : 0o400000;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const F_GETFD = 1;

@@ -16,6 +16,9 @@ export const runArgs = {
   tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
   unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
   relay: { type: "enum", options: ["stream", "dgram"] satisfies ("stream" | "dgram")[], valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
+  pcap: { type: "string", valueHint: "FILE", description: "With --relay: write every frame relayed, both ways, to FILE in pcap format (tcpdump -r FILE); FILE must not exist" },
+  "pcap-size": { type: "string", valueHint: "BYTES", description: "With --pcap: stop capturing before FILE passes BYTES (K, M, G: powers of 1024; 4K to 1024G; default 64M)" },
+  stats: { type: "enum", options: ["text", "json"] satisfies ("text" | "json")[], valueHint: "text|json", description: "With --relay: print the counters on SIGUSR1 (and at exit with --verbose) as text, the default, or as one JSON line on stderr, also at exit" },
   queues: { type: "string", valueHint: "N", description: "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2" },
   ...verbosityArgs,
 } satisfies ArgsDef;
@@ -41,6 +44,21 @@ function queueCount(value: string | undefined): number {
   return Number(value);
 }
 
+/** --pcap-size's default: 64 MiB. */
+const DEFAULT_CAPTURE_LIMIT = 64 * 1024 * 1024;
+const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** The bound `--pcap-size` asks for, in bytes (the default without it). throws UsageError. */
+function captureLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CAPTURE_LIMIT;
+  const match = /^([1-9][0-9]{0,12})([KMG]?)$/.exec(value);
+  const bytes = match === null ? Number.NaN : Number(match[1]) * (SIZE_UNITS[match[2] ?? ""] ?? Number.NaN);
+  if (!(bytes >= 4096 && bytes <= 1024 ** 4)) {
+    throw new UsageError(`--pcap-size must be a size in bytes from 4096 (4K) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
+
 /** The options that only make sense together, checked before anything is opened or run. throws UsageError. */
 function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs: readonly string[], command: readonly string[]): void {
   if (command.length === 0) throw new UsageError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
@@ -55,6 +73,13 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
   if (args.relay !== undefined && queueCount(args.queues) > 1) {
     throw new UsageError(`--relay carries one queue: --queues=${args.queues} works only when the guest gets the TAP itself (leave out --relay)`);
   }
+  for (const option of ["pcap", "pcap-size", "stats"]) {
+    if (args.relay === undefined && given(rawArgs, option)) {
+      throw new UsageError(`--${option} is about the relay's frames: it works only with --relay=stream|dgram`);
+    }
+  }
+  if (args["pcap-size"] !== undefined && args.pcap === undefined) throw new UsageError("--pcap-size bounds the capture: it needs --pcap=FILE");
+  captureLimit(args["pcap-size"]);
   checkUsage(() => (args.tap !== undefined ? checkInterfaceName(args.tap, "TAP name") : checkInterfaceName(args.br, "bridge name")));
 }
 
@@ -76,7 +101,8 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
       // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
       const { runGuestWithRelay } = await import("../relay-mode.ts");
-      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log);
+      const capture = args.pcap === undefined ? null : { path: args.pcap, limit: captureLimit(args["pcap-size"]) };
+      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log, { capture, stats: args.stats ?? "text" });
     }
   });
 }

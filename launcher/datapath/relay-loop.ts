@@ -9,7 +9,8 @@ import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI } from "../../shared/ke
 import { addressOf, readOrErrno } from "../../shared/libc.ts";
 import { emptyCounters, type RelayCounters } from "./counters.ts";
 import { type RelayEnd, RelayStop, tapEnded, waitFailed } from "./relay-end.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelayOutcome, type RelaySettings, type RelayState } from "./relay-state.ts";
+import { CaptureSink } from "./pcap.ts";
+import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelayOutcome, type RelayReports, type RelaySettings, type RelayState } from "./relay-state.ts";
 import { StreamReassembly } from "./stream-framing.ts";
 import { TapPort } from "./tap-port.ts";
 import { FRAME_ROOM, flushToGuestDgram, flushToGuestStream, tapToGuestDgram, tapToGuestStream, ToGuestQueue } from "./to-guest.ts";
@@ -81,32 +82,36 @@ function wakeUp(relay: RelayState, scratch: Uint8Array, report: (counters: Relay
     }
   }
   if (guestToTapDue) moves.guestToTap(relay);
+  // One write per wake-up for what was captured: the file stays current, and costs no call per frame.
+  if (relay.capture !== null) relay.capture.flush();
   return null;
 }
 
 /**
  * Relays frames until stopped, the guest closes, the TAP goes away or the guest breaks the framing.
- * Calls `report` with the counters whenever CONTROL_COUNTERS arrives. Closes nothing it was given.
+ * Reports the counters whenever CONTROL_COUNTERS arrives, and a stopped capture. Closes nothing it was given.
  */
-export function relayFrames(settings: RelaySettings, report: (counters: RelayCounters) => void): RelayOutcome {
+export function relayFrames(settings: RelaySettings, reports: RelayReports): RelayOutcome {
   const epoll = new EpollSet(8);
   const tap = new TapPort(settings.tapFd);
   const relay: RelayState = {
     settings, counters: emptyCounters(), epoll, tap,
     toGuest: new ToGuestQueue(), toTap: new ToTapQueue(settings.vnetHeaderLength), moves: movesFor(settings),
+    capture: settings.capture === null ? null : new CaptureSink(settings.capture, reports.notice),
   };
   const scratch = new Uint8Array(64);
   try {
     epoll.watch(settings.controlFd, EPOLLIN);
     for (;;) {
       watchWhatIsWanted(relay);
-      const end = wakeUp(relay, scratch, report);
+      const end = wakeUp(relay, scratch, reports.counters);
       if (end !== null) return { end, counters: relay.counters };
     }
   } catch (err) {
     if (err instanceof RelayStop) return { end: err.end, counters: relay.counters };
     throw err;
   } finally {
+    relay.capture?.flush();
     epoll.close();
   }
 }

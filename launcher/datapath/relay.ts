@@ -26,13 +26,15 @@ export class Relay {
   #waiting: ((counters: RelayCounters) => void)[] = [];
   #closed = false;
 
-  constructor(settings: Omit<RelaySettings, "controlFd">) {
+  /** `notice` hears what the relay reports without stopping (a capture that stopped). */
+  constructor(settings: Omit<RelaySettings, "controlFd">, notice: (message: string) => void = () => {}) {
     this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
     this.#worker = new Worker(WORKER_MODULE);
     this.ended = new Promise<RelayResult>((resolve, reject) => {
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
         if (report.type === "counters") for (const notify of this.#waiting.splice(0)) notify(report.counters);
+        else if (report.type === "notice") notice(report.message);
         else if (report.type === "ended") resolve({ end: report.end, counters: report.counters });
         else reject(new Error(`the relay failed: ${report.message}`));
       };

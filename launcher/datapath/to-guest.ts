@@ -83,8 +83,12 @@ function slotFrame(relay: RelayState, i: number): number {
   if (n < 0) throw tapEnded("read", -n);
   const length = n - vnet;
   // A GSO frame (gso_type, byte 1 of the header, set: offloads were on) exceeds the MTU; the guest could not take it.
-  if (length <= 0 || (vnet > 0 && queue.slots[i * SLOT + FRAME_AT - vnet + 1] !== 0)) {
-    relay.counters.tapToGuest.drops += 1;
+  if (length <= 0) {
+    relay.counters.tapToGuest.drops.short += 1;
+    return -1;
+  }
+  if (vnet > 0 && queue.slots[i * SLOT + FRAME_AT - vnet + 1] !== 0) {
+    relay.counters.tapToGuest.drops.gso += 1;
     return -1;
   }
   return length;
@@ -92,10 +96,12 @@ function slotFrame(relay: RelayState, i: number): number {
 
 export function tapToGuestStream(relay: RelayState): void {
   const queue = relay.toGuest;
+  const capture = relay.capture;
   const tried = readBatch(relay);
   for (let i = 0; i < tried; i += 1) {
     const length = slotFrame(relay, i);
     if (length < 0) continue;
+    if (capture !== null) capture.frame(queue.slots, i * SLOT + FRAME_AT, length);
     const prefix = i * SLOT + FRAME_AT - 4;
     queue.slotsView.setUint32(prefix, length, false);
     queue.add(queue.slotsAddress + prefix, 4 + length, length, relay.counters.tapToGuest);
@@ -120,10 +126,13 @@ export function flushToGuestStream(relay: RelayState): void {
 
 export function tapToGuestDgram(relay: RelayState): void {
   const queue = relay.toGuest;
+  const capture = relay.capture;
   const tried = readBatch(relay);
   for (let i = 0; i < tried; i += 1) {
     const length = slotFrame(relay, i);
-    if (length >= 0) queue.add(queue.slotsAddress + i * SLOT + FRAME_AT, length, length, relay.counters.tapToGuest);
+    if (length < 0) continue;
+    if (capture !== null) capture.frame(queue.slots, i * SLOT + FRAME_AT, length);
+    queue.add(queue.slotsAddress + i * SLOT + FRAME_AT, length, length, relay.counters.tapToGuest);
   }
   flushToGuestDgram(relay);
 }
@@ -145,7 +154,7 @@ export function flushToGuestDgram(relay: RelayState): void {
         counters.frames += 1;
         counters.bytes += length;
       } else {
-        counters.drops += 1; // EMSGSIZE and the like: this datagram cannot be sent
+        counters.drops.refused += 1; // EMSGSIZE and the like: this datagram cannot be sent
       }
     }
     queue.sent += sent;

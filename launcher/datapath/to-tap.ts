@@ -55,7 +55,7 @@ export function flushToTap(relay: RelayState): boolean {
     } else if (n === -EBADFD) {
       throw tapEnded("write", EBADFD);
     } else {
-      counters.drops += 1; // EIO (the TAP is down), EINVAL and the like: the kernel refused this frame
+      counters.drops.refused += 1; // EIO (the TAP is down), EINVAL and the like: the kernel refused this frame
     }
   }
   queue.next = reached;
@@ -67,12 +67,17 @@ export function flushToTap(relay: RelayState): boolean {
 /** Takes up to a batch of complete frames from `stream`; false when it held none. throws RelayStop(guest-protocol). */
 function takeFrames(relay: RelayState, stream: StreamReassembly, address: number): boolean {
   const queue = relay.toTap;
+  const capture = relay.capture;
   let found = false;
   try {
     while (queue.count < BATCH && stream.next()) {
       found = true;
-      if (stream.frameLength < ETH_HLEN) relay.counters.guestToTap.drops += 1; // empty, or shorter than an Ethernet header
-      else queue.batch.set(queue.count++, address + stream.frameOffset, stream.frameLength);
+      if (stream.frameLength < ETH_HLEN) {
+        relay.counters.guestToTap.drops.short += 1; // empty, or shorter than an Ethernet header
+        continue;
+      }
+      if (capture !== null) capture.frame(stream.buffer, stream.frameOffset, stream.frameLength);
+      queue.batch.set(queue.count++, address + stream.frameOffset, stream.frameLength);
     }
   } catch (err) {
     if (err instanceof FramingError) throw new RelayStop({ reason: "guest-protocol", detail: err.message });
@@ -104,6 +109,7 @@ export function guestToTapDgram(relay: RelayState, datagrams: DatagramSlots): vo
   if (!flushToTap(relay)) return;
   const queue = relay.toTap;
   const counters = relay.counters.guestToTap;
+  const capture = relay.capture;
   // MSG_TRUNC: msg_len is the datagram's real size, so one cut short by the slot is seen and dropped.
   const n = receiveMessagesAtOrErrno(relay.settings.guestFd, datagrams.messages.address, BATCH, MSG_TRUNC);
   if (n === -EAGAIN || n === -EINTR) return;
@@ -111,10 +117,15 @@ export function guestToTapDgram(relay: RelayState, datagrams: DatagramSlots): vo
   let bytes = 0;
   for (let i = 0; i < n; i += 1) {
     const length = datagrams.messages.length(i);
-    if (length < ETH_HLEN || length > FRAME_ROOM) {
-      counters.drops += 1; // shorter than an Ethernet header, or cut short by the slot
+    if (length < ETH_HLEN) {
+      counters.drops.short += 1;
       continue;
     }
+    if (length > FRAME_ROOM) {
+      counters.drops.tooLong += 1; // cut short by the slot
+      continue;
+    }
+    if (capture !== null) capture.frame(datagrams.slots, i * FRAME_ROOM, length);
     queue.batch.set(queue.count++, datagrams.address + i * FRAME_ROOM, length);
     bytes += length;
   }

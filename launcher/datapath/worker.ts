@@ -5,6 +5,7 @@ import type { RelayOutcome, RelaySettings } from "./relay-state.ts";
 
 export type WorkerReport =
   | { type: "counters"; counters: RelayCounters }
+  | { type: "notice"; message: string }
   | ({ type: "ended" } & RelayOutcome)
   | { type: "failed"; message: string };
 
@@ -12,7 +13,10 @@ declare const self: Worker;
 
 self.onmessage = (event: MessageEvent<RelaySettings>) => {
   try {
-    const result = relayFrames(event.data, (counters) => self.postMessage({ type: "counters", counters } satisfies WorkerReport));
+    const result = relayFrames(event.data, {
+      counters: (counters) => self.postMessage({ type: "counters", counters } satisfies WorkerReport),
+      notice: (message) => self.postMessage({ type: "notice", message } satisfies WorkerReport),
+    });
     self.postMessage({ type: "ended", ...result } satisfies WorkerReport);
   } catch (err) {
     self.postMessage({ type: "failed", message: err instanceof Error ? err.message : String(err) } satisfies WorkerReport);

@@ -85,6 +85,7 @@ const SITES = [
   /\breject\(\s*(?=["`])/g,
   /checkInterfaceName\([^,()]+,\s*/g,
   /warnings\.push\(\s*/g,
+  /\bthis\.notice\(\s*/g, // what the relay reports as a warning without stopping (launcher/datapath/pcap.ts)
   /\brun\(\[[^\]]*\],\s*/g,
   /\)\s*\{?\s*return (?=`)/g,
 ];

@@ -61,6 +61,15 @@ describe("run refuses a command line it does not fully understand, and does noth
     ["an invalid TAP name", ["--tap=a/b", "--unmanaged"], /^tap-launcher: invalid TAP name "a\/b": it contains `\/`, `:` or `%`$/],
     ["a relay format that does not exist", ["--relay=raw"], /^tap-launcher: --relay must be stream or dgram, not "raw"$/],
     ["--relay without its value", ["--relay", "--"], /^tap-launcher: --relay needs a value: --relay=stream\|dgram$/],
+    ["--pcap without --relay", ["--pcap=/tmp/x.pcap"], /^tap-launcher: --pcap is about the relay's frames: it works only with --relay=stream\|dgram$/],
+    ["--pcap-size without --relay", ["--pcap-size=1M"], /^tap-launcher: --pcap-size is about the relay's frames: it works only with --relay=stream\|dgram$/],
+    ["--stats without --relay", ["--stats=json"], /^tap-launcher: --stats is about the relay's frames: it works only with --relay=stream\|dgram$/],
+    ["--pcap-size without --pcap", ["--relay=stream", "--pcap-size=1M"], /^tap-launcher: --pcap-size bounds the capture: it needs --pcap=FILE$/],
+    ["a --stats format that does not exist", ["--relay=stream", "--stats=xml"], /^tap-launcher: --stats must be text or json, not "xml"$/],
+    ...["0", "4095", "1025G", "1T", "1.5M", "-1", "1m", "0x1000", "01M", " 1M", "10000000000000"].map((size) => [
+      `--pcap-size=${JSON.stringify(size)}`, ["--relay=stream", "--pcap=/tmp/x.pcap", `--pcap-size=${size}`],
+      new RegExp(`^tap-launcher: --pcap-size must be a size in bytes from 4096 \\(4K\\) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(size).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+    ] as const),
   ] as const) {
     test(label, async () => {
       const { helper, helperRan, guest, guestRan } = witnesses();
