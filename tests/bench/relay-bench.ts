@@ -176,7 +176,7 @@ function startRows(): string[] {
   ];
   const times = cases.map(() => [] as number[]);
   for (let run = 0; run < START_RUNS; run += 1) {
-    cases.forEach(({ cmd }, i) => times[i]?.push(Number(sh(inNs([peer, "time-exec", ...cmd])).trim()) / 1000));
+    for (const [i, { cmd }] of cases.entries()) times[i]?.push(Number(sh(inNs([peer, "time-exec", ...cmd])).trim()) / 1000);
   }
   return cases.map(({ name }, i) => `${name.padEnd(26)} start to guest exec  median ${median(times[i] ?? []).toFixed(1).padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)`);
 }
@@ -214,7 +214,9 @@ try {
     "", `launcher start to guest exec (bench-peer time-exec: fork to the guest's first stamp), ${START_RUNS} alternating runs:`, ...startLines,
   ].join("\n");
   console.log(`\n${report}`);
-  writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);
+  // Only a whole run replaces the recorded one: a narrowed run (BENCH_PARTS, BENCH_SIZES, ...) would lose the rest.
+  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS"].some((name) => process.env[name] !== undefined);
+  if (!narrowed) writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);
 } finally {
   Bun.spawnSync({ cmd: ["ip", "netns", "del", ns] });
   removeTempFolders();
