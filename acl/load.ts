@@ -47,7 +47,10 @@ class UnreadableFile extends Error {
    */
   readonly skippable: boolean;
 
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
@@ -93,7 +96,6 @@ export function readAclFile(path: string): OpenedFile {
     closeSync(fd);
   }
 }
-
 
 /**
  * Loads `mainFile` and its includes. Matches qemu-bridge-helper's decisions, with these deliberate,

@@ -38,8 +38,7 @@ export class AclSyntaxError extends Error {
 
 // g_ascii_isspace(): space, \t, \n, \f, \r. Not \v, unlike C's isspace(): measured against the
 // original, a leading \v makes an unknown command and a trailing one stays in the name.
-const isSpace = (c: string | undefined): boolean =>
-  c === " " || c === "\t" || c === "\n" || c === "\f" || c === "\r";
+const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\f" || c === "\r";
 
 /** A printable rendering of a line for messages: control bytes escaped, long lines cut. */
 function quote(text: string): string {

@@ -29,7 +29,11 @@ export const helperCommand = {
   args: {
     "use-vnet": { type: "boolean", description: "Request the virtio-net header (IFF_VNET_HDR) if the kernel offers it" },
     br: { type: "string", required: true, valueHint: "BRIDGE", description: "Bridge to attach the TAP to, checked against the ACL" },
-    queues: { type: "string", valueHint: "N", description: `Make a multiqueue TAP and send its N queues (1 to ${MAX_QUEUES}) in one message; not in QEMU's helper` },
+    queues: {
+      type: "string",
+      valueHint: "N",
+      description: `Make a multiqueue TAP and send its N queues (1 to ${MAX_QUEUES}) in one message; not in QEMU's helper`,
+    },
     fd: { type: "string", required: true, valueHint: "N", description: "Open unix socket to send the TAP fd over (SCM_RIGHTS)" },
     help: { type: "boolean", description: "Show this help (only on its own)" },
     version: { type: "boolean", description: "Print the version (only on its own)" },

@@ -50,7 +50,11 @@ function checkCallerSocket(fd: number): void {
   const identity = attempt(`use --fd=${fd}`, () => fileIdentity(fd), {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  for (const [stdio, name] of [[0, "input"], [1, "output"], [2, "error"]] as const) {
+  for (const [stdio, name] of [
+    [0, "input"],
+    [1, "output"],
+    [2, "error"],
+  ] as const) {
     if (identity === safeFileIdentity(stdio)) {
       throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
         hint: "pass the number of an inherited unix socket, as QEMU does",
@@ -130,7 +134,13 @@ interface TapOwner {
  * The helper's job, in order; every fd it opens is closed on the way out. `trail.record` is filled
  * in as it goes.
  */
-function createAndSendTap(args: HelperArgs, owner: TapOwner, shared: SharedHostRequest | null, trail: AuditTrail, log: ConsolaInstance): void {
+function createAndSendTap(
+  args: HelperArgs,
+  owner: TapOwner,
+  shared: SharedHostRequest | null,
+  trail: AuditTrail,
+  log: ConsolaInstance,
+): void {
   const audit = trail.record;
   const { socketFd } = args;
   checkCallerSocket(socketFd);
@@ -151,9 +161,12 @@ function createAndSendTap(args: HelperArgs, owner: TapOwner, shared: SharedHostR
     const [bridge = args.bridge] = found.names;
     const nameProblem = interfaceNameProblem(bridge);
     if (nameProblem !== null) {
-      throw new StepError(`failed to find bridge \`${args.bridge}': the device's name ${JSON.stringify(bridge)} is not one the helper handles (${nameProblem})`, {
-        hint: `an administrator renames it (ip link set dev ${args.bridge} name NEWNAME) to printable ASCII`,
-      });
+      throw new StepError(
+        `failed to find bridge \`${args.bridge}': the device's name ${JSON.stringify(bridge)} is not one the helper handles (${nameProblem})`,
+        {
+          hint: `an administrator renames it (ip link set dev ${args.bridge} name NEWNAME) to printable ASCII`,
+        },
+      );
     }
     audit.bridge = bridge;
 
@@ -215,13 +228,17 @@ function createAndSendTap(args: HelperArgs, owner: TapOwner, shared: SharedHostR
     });
     const tapIndex = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.index(tap));
     if (attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(tapIndex).master) !== found.index) {
-      throw new StepError(`failed to add interface \`${tap}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`, { hint: "run it again" });
+      throw new StepError(
+        `failed to add interface \`${tap}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`,
+        { hint: "run it again" },
+      );
     }
     if (shared !== null) {
       // Counted again with this TAP on the bridge: of helpers racing for the last place, each sees
       // every TAP kept before its own count, so no more than the limit are ever kept.
-      const others = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid))
-        .filter((name) => name !== tap);
+      const others = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid)).filter(
+        (name) => name !== tap,
+      );
       audit.held = others.length + 1;
       const refusal = rule === null ? null : quotaProblem(rule, bridge, others);
       if (refusal !== null) throw refusal;
@@ -273,7 +290,15 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const owner = { uid: credentials.uids[0] ?? -1, gid: credentials.gids[0] ?? -1 };
-  const record: AuditRecord = { userName: null, uid: owner.uid, bridge: args.bridge, tap: null, queues: args.queues, rule: undefined, held: null };
+  const record: AuditRecord = {
+    userName: null,
+    uid: owner.uid,
+    bridge: args.bridge,
+    tap: null,
+    queues: args.queues,
+    rule: undefined,
+    held: null,
+  };
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
   const policy = readPolicy();
   const trail = new AuditTrail(record, policy !== null, (message) => log.warn(message));

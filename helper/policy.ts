@@ -30,9 +30,7 @@ export function identifyCaller(credentials: ThreadCredentials): CallerIdentity {
   const uid = credentials.uids[0] ?? -1;
   const gid = credentials.gids[0] ?? -1;
   try {
-    const groupNames = [...new Set([gid, ...credentials.groups])]
-      .map(groupNameOf)
-      .filter((name): name is string => name !== null);
+    const groupNames = [...new Set([gid, ...credentials.groups])].map(groupNameOf).filter((name): name is string => name !== null);
     return { uid, gid, userName: userNameOf(uid), groupNames };
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
@@ -52,7 +50,9 @@ export function readPolicy(): PolicyRule[] | StepError | null {
     return loadPolicy(POLICY_FILE);
   } catch (err) {
     if (!(err instanceof AclLoadError)) throw err;
-    return new StepError(`access denied: ${err.message}`, { hint: `an administrator fixes ${POLICY_FILE}; until then every bridge is denied` });
+    return new StepError(`access denied: ${err.message}`, {
+      hint: `an administrator fixes ${POLICY_FILE}; until then every bridge is denied`,
+    });
   }
 }
 
@@ -75,9 +75,12 @@ export function quotaProblem(rule: PolicyRule, bridge: string, held: readonly st
       hint: `an administrator changes ${rule.file}; ${DOCTOR_HINT}`,
     });
   }
-  return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${rule.maxTaps} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`, {
-    hint: `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
-  });
+  return new StepError(
+    `access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${rule.maxTaps} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`,
+    {
+      hint: `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
+    },
+  );
 }
 
 /**

@@ -1,10 +1,15 @@
 // The helper's check, before it reads anything, that it runs as the exec shim left it, holding no more than creating a TAP needs.
 import {
-  CAP_NET_ADMIN_MASK, CredentialsUnreadable, describeCredentials, readThreadCredentials, type ThreadCredentials,
+  CAP_NET_ADMIN_MASK,
+  CredentialsUnreadable,
+  describeCredentials,
+  readThreadCredentials,
+  type ThreadCredentials,
 } from "../shared/credentials.ts";
 import { StepError } from "../shared/errors.ts";
 
-const HINT = "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
+const HINT =
+  "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
   "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
 
 /**

@@ -49,7 +49,12 @@ function spellings(argsDef: ArgsDef): Map<string, KnownOption> {
  * citty alone would ignore unknown options, keep the last of repeated ones, read `--switch=no` as on,
  * and take a `--` as a value. throws UsageError naming the option or word.
  */
-export function checkArgv(argv: readonly string[], argsDef: ArgsDef, takesGuest: boolean, refuseStrayWord: (word: string) => void = () => {}): CheckedArgv {
+export function checkArgv(
+  argv: readonly string[],
+  argsDef: ArgsDef,
+  takesGuest: boolean,
+  refuseStrayWord: (word: string) => void = () => {},
+): CheckedArgv {
   const known = spellings(argsDef);
   const options: string[] = [];
   const seen = new Set<string>();
@@ -62,7 +67,8 @@ export function checkArgv(argv: readonly string[], argsDef: ArgsDef, takesGuest:
     }
     if (!arg.startsWith("-") || arg === "-") {
       refuseStrayWord(arg);
-      if (takesGuest) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}: the guest command goes after --, as in -- ${arg} …`);
+      if (takesGuest)
+        throw new UsageError(`unexpected argument ${JSON.stringify(arg)}: the guest command goes after --, as in -- ${arg} …`);
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     }
     const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -73,7 +79,8 @@ export function checkArgv(argv: readonly string[], argsDef: ArgsDef, takesGuest:
     if (seen.has(option.name)) throw new UsageError(`${long} given more than once`);
     seen.add(option.name);
     if (option.def.type === "boolean") {
-      if (equals >= 0) throw new UsageError(`${long} is a switch and takes no value (${JSON.stringify(arg)}): give it alone, or leave it out`);
+      if (equals >= 0)
+        throw new UsageError(`${long} is a switch and takes no value (${JSON.stringify(arg)}): give it alone, or leave it out`);
       if (option.name === "help") help = true;
       else options.push(long);
       continue;

@@ -58,7 +58,10 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       child.exited,
     ]);
     // One line for quoting: the helper's own log prefixes and blank lines add nothing here.
-    const said = `${stderr}${stdout}`.replace(/^tap-bridge-helper: /gm, "").replace(/\s+/g, " ").trim();
+    const said = `${stderr}${stdout}`
+      .replace(/^tap-bridge-helper: /gm, "")
+      .replace(/\s+/g, " ")
+      .trim();
     let received: number[] = [];
     try {
       received = receiveFds(ours, queues).fds;
@@ -74,8 +77,12 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
         : "";
     if (signal !== null || exitCode !== 0) {
       for (const fd of received) closeFd(fd);
-      if (signal !== null) throw new StepError(`bridge helper ${helper} was killed by ${signal} for bridge ${bridge}${said ? `: ${said}` : ""}`);
-      throw new StepError(`bridge helper ${helper} failed (exit status ${exitCode}) for bridge ${bridge}${said ? `: ${said}` : " without a message"}`, { hint });
+      if (signal !== null)
+        throw new StepError(`bridge helper ${helper} was killed by ${signal} for bridge ${bridge}${said ? `: ${said}` : ""}`);
+      throw new StepError(
+        `bridge helper ${helper} failed (exit status ${exitCode}) for bridge ${bridge}${said ? `: ${said}` : " without a message"}`,
+        { hint },
+      );
     }
     if (received.length === 0) {
       throw new StepError(`bridge helper ${helper} exited 0 without sending a TAP fd for bridge ${bridge}${said ? `: ${said}` : ""}`, {

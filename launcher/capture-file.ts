@@ -31,18 +31,25 @@ export function createCaptureFile(path: string): number {
     fd = openPath(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
   } catch (err) {
     if (err instanceof SysError && err.errno === EEXIST) {
-      throw new StepError(`failed to create capture file ${path}: it already exists (${whatIsAt(path)}), and a capture neither overwrites nor follows one`, {
-        hint: "give --pcap a new name, or remove the old file first: the launcher never touches it",
-      });
+      throw new StepError(
+        `failed to create capture file ${path}: it already exists (${whatIsAt(path)}), and a capture neither overwrites nor follows one`,
+        {
+          hint: "give --pcap a new name, or remove the old file first: the launcher never touches it",
+        },
+      );
     }
-    throw new StepError(`failed to create capture file ${path}: ${systemReason(err)}`, { hint: "the folder must exist and be writable by you" });
+    throw new StepError(`failed to create capture file ${path}: ${systemReason(err)}`, {
+      hint: "the folder must exist and be writable by you",
+    });
   }
   const header = pcapFileHeader();
   let n = writeOrErrno(fd, header);
   while (n === -EINTR) n = writeOrErrno(fd, header);
   if (n !== header.byteLength) {
     closeFd(fd);
-    throw new StepError(`failed to write capture file ${path}: ${n < 0 ? `${describeErrno(-n)} (${errnoName(-n)})` : "short write"}`, { hint: "check the space left on its file system" });
+    throw new StepError(`failed to write capture file ${path}: ${n < 0 ? `${describeErrno(-n)} (${errnoName(-n)})` : "short write"}`, {
+      hint: "check the space left on its file system",
+    });
   }
   return fd;
 }

@@ -28,7 +28,12 @@ export interface Finding {
 export function checkTunDevice(): Finding {
   const subject = TUN_DEVICE;
   if (!existsSync(TUN_DEVICE)) {
-    return { severity: "error", subject, message: "missing", fix: "modprobe tun (or mknod /dev/net/tun c 10 200; chmod 0666 /dev/net/tun)" };
+    return {
+      severity: "error",
+      subject,
+      message: "missing",
+      fix: "modprobe tun (or mknod /dev/net/tun c 10 200; chmod 0666 /dev/net/tun)",
+    };
   }
   const mode = (statSync(TUN_DEVICE).mode & 0o777).toString(8).padStart(4, "0");
   try {
@@ -36,9 +41,10 @@ export function checkTunDevice(): Finding {
     return { severity: "ok", subject, message: `mode ${mode}, opens for this user` };
   } catch (err) {
     const code = err instanceof SysError ? err.code : String(err);
-    const fix = code === "EACCES"
-      ? "chmod 0666 /dev/net/tun, as Debian's udev does: TUN access is then decided by CAP_NET_ADMIN and TAP ownership"
-      : "modprobe tun";
+    const fix =
+      code === "EACCES"
+        ? "chmod 0666 /dev/net/tun, as Debian's udev does: TUN access is then decided by CAP_NET_ADMIN and TAP ownership"
+        : "modprobe tun";
     return { severity: "error", subject, message: `mode ${mode}, cannot be opened by this user (${code})`, fix };
   }
 }
@@ -53,7 +59,12 @@ export const VHOST_NET_DEVICE = "/dev/vhost-net";
 export function checkVhostNet(): Finding {
   const subject = VHOST_NET_DEVICE;
   if (!existsSync(VHOST_NET_DEVICE)) {
-    return { severity: "warn", subject, message: "missing: QEMU's vhost=on is not available (QEMU then moves the frames itself)", fix: "as root: modprobe vhost_net" };
+    return {
+      severity: "warn",
+      subject,
+      message: "missing: QEMU's vhost=on is not available (QEMU then moves the frames itself)",
+      fix: "as root: modprobe vhost_net",
+    };
   }
   const stat = statSync(VHOST_NET_DEVICE);
   const mode = `owner ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
@@ -63,8 +74,13 @@ export function checkVhostNet(): Finding {
   } catch (err) {
     const code = err instanceof SysError ? err.code : String(err);
     return {
-      severity: "warn", subject, message: `${mode}, cannot be opened by this user (${code}): QEMU's vhost=on would fail`,
-      fix: code === "EACCES" ? "as root: adduser USER kvm (Debian gives /dev/vhost-net to group kvm), then log in again" : "as root: modprobe vhost_net",
+      severity: "warn",
+      subject,
+      message: `${mode}, cannot be opened by this user (${code}): QEMU's vhost=on would fail`,
+      fix:
+        code === "EACCES"
+          ? "as root: adduser USER kvm (Debian gives /dev/vhost-net to group kvm), then log in again"
+          : "as root: modprobe vhost_net",
     };
   }
   closeFd(fd);
@@ -79,7 +95,14 @@ function describeMode(path: string): string {
 /** The helper at `shim` and the Bun helper beside it: which mode, and nothing privileged that must not be. */
 export function checkHelper(shim: string): Finding[] {
   if (!existsSync(shim)) {
-    return [{ severity: "error", subject: shim, message: "no helper installed here", fix: "as root: tap-launcher install --prefix=PREFIX --mode=setuid|caps" }];
+    return [
+      {
+        severity: "error",
+        subject: shim,
+        message: "no helper installed here",
+        fix: "as root: tap-launcher install --prefix=PREFIX --mode=setuid|caps",
+      },
+    ];
   }
   const findings: Finding[] = [];
   const privilege = privilegeOf(shim);
@@ -87,17 +110,39 @@ export function checkHelper(shim: string): Finding[] {
   const bunExecutable = isBunExecutable(shim);
   const nosuidMount = privileged && !bunExecutable ? nosuidMountOf(shim) : null;
   if (bunExecutable) {
-    findings.push(privileged
-      ? { severity: "critical", subject: shim, message: `a Bun executable with ${privilege.capabilities ? "file capabilities" : "the setuid/setgid bit"}: any user can run code with its privilege through BUN_OPTIONS or BUN_BE_BUN`, fix: `now, as root: chmod u-s,g-s ${shim}; setcap -r ${shim}; then tap-launcher install` }
-      : { severity: "warn", subject: shim, message: "the Bun helper itself, unprivileged: it works only for root", fix: "as root: tap-launcher install (then use PREFIX/libexec/tap-bridge-helper)" });
+    findings.push(
+      privileged
+        ? {
+            severity: "critical",
+            subject: shim,
+            message: `a Bun executable with ${privilege.capabilities ? "file capabilities" : "the setuid/setgid bit"}: any user can run code with its privilege through BUN_OPTIONS or BUN_BE_BUN`,
+            fix: `now, as root: chmod u-s,g-s ${shim}; setcap -r ${shim}; then tap-launcher install`,
+          }
+        : {
+            severity: "warn",
+            subject: shim,
+            message: "the Bun helper itself, unprivileged: it works only for root",
+            fix: "as root: tap-launcher install (then use PREFIX/libexec/tap-bridge-helper)",
+          },
+    );
   } else if (nosuidMount !== null) {
-    findings.push({ severity: "error", subject: shim, message: `on a nosuid mount (${nosuidMount}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN"`, fix: "as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)" });
+    findings.push({
+      severity: "error",
+      subject: shim,
+      message: `on a nosuid mount (${nosuidMount}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN"`,
+      fix: "as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)",
+    });
   } else if (privilege.setuid && lstatSync(shim).uid === 0) {
     findings.push({ severity: "ok", subject: shim, message: `exec shim, setuid mode (${describeMode(shim)})` });
   } else if (privilege.capabilities) {
     findings.push({ severity: "ok", subject: shim, message: `exec shim, caps mode (cap_net_admin, ${describeMode(shim)})` });
   } else {
-    findings.push({ severity: "error", subject: shim, message: `not privileged (${describeMode(shim)}): it can create TAPs only for root`, fix: "as root: tap-launcher install --mode=setuid|caps" });
+    findings.push({
+      severity: "error",
+      subject: shim,
+      message: `not privileged (${describeMode(shim)}): it can create TAPs only for root`,
+      fix: "as root: tap-launcher install --mode=setuid|caps",
+    });
   }
   findings.push(...checkBunExecutablesUnprivileged([dirname(shim), join(dirname(shim), "..", "bin")]));
   return findings;
@@ -113,7 +158,12 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
       if (!lstatSync(path).isFile() || !isBunExecutable(path)) continue;
       const privilege = privilegeOf(path);
       if (privilege.setuid || privilege.setgid || privilege.capabilities) {
-        findings.push({ severity: "critical", subject: path, message: "a Bun executable carries privilege: every user can get a root shell through BUN_OPTIONS=--preload or BUN_BE_BUN=1", fix: `now, as root: chmod u-s,g-s ${path}; setcap -r ${path}` });
+        findings.push({
+          severity: "critical",
+          subject: path,
+          message: "a Bun executable carries privilege: every user can get a root shell through BUN_OPTIONS=--preload or BUN_BE_BUN=1",
+          fix: `now, as root: chmod u-s,g-s ${path}; setcap -r ${path}`,
+        });
       } else if (name.endsWith(".bun")) {
         findings.push({ severity: "ok", subject: path, message: `Bun helper, unprivileged (${describeMode(path)})` });
       }
@@ -130,10 +180,15 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
 export function checkNoNewPrivs(uid: number): Finding[] {
   const noNewPrivs = /^NoNewPrivs:\s*(\d+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
   if (noNewPrivs !== "1" || uid === 0) return [];
-  return [{
-    severity: "error", subject: `uid ${uid}`, message: "this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper's setuid bit and file capabilities, so every run fails with \"failed to keep only CAP_NET_ADMIN\"",
-    fix: "run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege",
-  }];
+  return [
+    {
+      severity: "error",
+      subject: `uid ${uid}`,
+      message:
+        'this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper\'s setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN"',
+      fix: "run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege",
+    },
+  ];
 }
 
 /** A bridge in this network namespace, as netlink reports it. */
@@ -162,11 +217,18 @@ export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
     assignType = null;
   }
   if (assignType === null) {
-    return { severity: "warn", subject, message: "cannot tell whether its MAC address is fixed: /sys shows another network namespace", fix: "run doctor through ip netns exec NS, which mounts /sys for that namespace" };
+    return {
+      severity: "warn",
+      subject,
+      message: "cannot tell whether its MAC address is fixed: /sys shows another network namespace",
+      fix: "run doctor through ip netns exec NS, which mounts /sys for that namespace",
+    };
   }
-  if (Number(assignType) === NET_ADDR_SET) return { severity: "ok", subject, message: `MAC address ${bridge.address} is fixed: no port's MAC can move it` };
+  if (Number(assignType) === NET_ADDR_SET)
+    return { severity: "ok", subject, message: `MAC address ${bridge.address} is fixed: no port's MAC can move it` };
   return {
-    severity: "warn", subject,
+    severity: "warn",
+    subject,
     message: `MAC address ${bridge.address} is not fixed (addr_assign_type ${assignType}): a caller can give its TAP a lower MAC and the bridge takes that as its own address`,
     fix: `ip link set ${bridge.name} address ${bridge.address} (setting it, even to the address it has, makes it fixed)`,
   };
@@ -187,20 +249,38 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
   }
   const findings: Finding[] = [{ severity: "ok", subject: aclFile, message: `read ${acl.filesRead.join(", ")}` }];
   for (const warning of acl.warnings) findings.push({ severity: "warn", subject: aclFile, message: warning });
-  if (bridges.length === 0) findings.push({ severity: "warn", subject: "bridges", message: "no bridge in this network namespace", fix: "ip link add br0 type bridge" });
+  if (bridges.length === 0)
+    findings.push({
+      severity: "warn",
+      subject: "bridges",
+      message: "no bridge in this network namespace",
+      fix: "ip link add br0 type bridge",
+    });
   let allowedCount = 0;
   for (const bridge of bridges) {
     const decision = decideBridgeAccess(acl.rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] });
     const rule = decision.denyRule ?? decision.allowRule;
     const where = rule === null ? "no rule matches" : `"${rule.action} ${rule.bridge ?? "all"}" at ${rule.file}:${rule.line}`;
-    findings.push(decision.allowed
-      ? { severity: "ok", subject: `bridge ${bridge.name}`, message: `allowed for you (${where})` }
-      : { severity: "warn", subject: `bridge ${bridge.name}`, message: `denied for you (${where})`, fix: decision.denyRule === null ? `add "allow ${bridge.name}" to ${aclFile}` : "" });
+    findings.push(
+      decision.allowed
+        ? { severity: "ok", subject: `bridge ${bridge.name}`, message: `allowed for you (${where})` }
+        : {
+            severity: "warn",
+            subject: `bridge ${bridge.name}`,
+            message: `denied for you (${where})`,
+            fix: decision.denyRule === null ? `add "allow ${bridge.name}" to ${aclFile}` : "",
+          },
+    );
     if (decision.allowed) allowedCount += 1;
     if (decision.allowed && asRoot) findings.push(checkBridgeAddressFixed(bridge));
   }
   if (bridges.length > 0 && allowedCount === 0) {
-    findings.push({ severity: "error", subject: aclFile, message: `no bridge is allowed for you: it denies ${bridges.map((bridge) => bridge.name).join(", ")}`, fix: `ask the administrator to add "allow BR" for the bridge you need to ${aclFile}` });
+    findings.push({
+      severity: "error",
+      subject: aclFile,
+      message: `no bridge is allowed for you: it denies ${bridges.map((bridge) => bridge.name).join(", ")}`,
+      fix: `ask the administrator to add "allow BR" for the bridge you need to ${aclFile}`,
+    });
   }
   return findings;
 }
@@ -209,7 +289,9 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
 export function bridgesAllowed(aclFile: string, bridges: BridgeLink[]): BridgeLink[] {
   try {
     const { rules } = loadAcl(aclFile);
-    return bridges.filter((bridge) => decideBridgeAccess(rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] }).allowed);
+    return bridges.filter(
+      (bridge) => decideBridgeAccess(rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] }).allowed,
+    );
   } catch (err) {
     if (err instanceof AclLoadError) return [];
     throw err;
@@ -227,7 +309,9 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     rules = loadPolicy(policyFile);
   } catch (err) {
     if (!(err instanceof AclLoadError)) throw err;
-    return [{ severity: "error", subject: policyFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${policyFile}` }];
+    return [
+      { severity: "error", subject: policyFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${policyFile}` },
+    ];
   }
   if (rules === null) return [];
   let caller: CallerIdentity;
@@ -237,7 +321,8 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     caller = identifyCaller(credentials);
   } catch (err) {
     if (err instanceof StepError) return [{ severity: "error", subject: policyFile, message: err.message, fix: err.hint }];
-    if (err instanceof CredentialsUnreadable) return [{ severity: "error", subject: policyFile, message: `cannot tell who you are: ${err.message}` }];
+    if (err instanceof CredentialsUnreadable)
+      return [{ severity: "error", subject: policyFile, message: `cannot tell who you are: ${err.message}` }];
     throw err;
   }
   const who = `${caller.userName ?? "uid"} ${caller.uid}${caller.groupNames.length > 0 ? ` (groups ${caller.groupNames.join(", ")})` : ""}`;
@@ -249,20 +334,36 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
       held = tapsHeldOn(bridge.ifindex, caller.uid);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
-      findings.push({ severity: "warn", subject: `bridge ${bridge.name}`, message: `cannot count the TAPs you hold: ${systemReason(err)}` });
+      findings.push({
+        severity: "warn",
+        subject: `bridge ${bridge.name}`,
+        message: `cannot count the TAPs you hold: ${systemReason(err)}`,
+      });
       continue;
     }
     const inUse = `${held.length} in use${held.length > 0 ? ` (${held.join(", ")})` : ""}`;
     const subject = `bridge ${bridge.name}`;
     if (rule === null) {
-      findings.push({ severity: "ok", subject, message: `no line of the policy applies to you: no limit, ${inUse}, at most ${queueLimit(null)} queues per TAP` });
+      findings.push({
+        severity: "ok",
+        subject,
+        message: `no line of the policy applies to you: no limit, ${inUse}, at most ${queueLimit(null)} queues per TAP`,
+      });
       continue;
     }
-    const message = `at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
+    const message =
+      `at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
       `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP`;
-    findings.push(held.length >= rule.maxTaps
-      ? { severity: "warn", subject, message: `${message}: the next request is refused`, fix: "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)" }
-      : { severity: "ok", subject, message });
+    findings.push(
+      held.length >= rule.maxTaps
+        ? {
+            severity: "warn",
+            subject,
+            message: `${message}: the next request is refused`,
+            fix: "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)",
+          }
+        : { severity: "ok", subject, message },
+    );
   }
   return findings;
 }
@@ -271,6 +372,11 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
 export function listBridges(): BridgeLink[] {
   const result = Bun.spawnSync({ cmd: ["ip", "-j", "link", "show", "type", "bridge"], stdout: "pipe", stderr: "ignore" });
   if (result.exitCode !== 0) return [];
-  const links = JSON.parse(result.stdout.toString() || "[]") as { ifname: string; ifindex: number; address?: string; altnames?: string[] }[];
+  const links = JSON.parse(result.stdout.toString() || "[]") as {
+    ifname: string;
+    ifindex: number;
+    address?: string;
+    altnames?: string[];
+  }[];
   return links.map((link) => ({ name: link.ifname, altNames: link.altnames ?? [], ifindex: link.ifindex, address: link.address ?? "" }));
 }

@@ -76,7 +76,11 @@ export function execGuest(command: readonly string[], tap: OpenedTap): never {
   for (const [i, fd] of parked.entries()) duplicateFdTo(fd, GUEST_FD + i);
   restoreDefaultSignal(SIGPIPE);
   restoreDefaultSignal(SIGXFSZ);
-  const errno = executeOrErrno(file, [name, ...args], Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`));
+  const errno = executeOrErrno(
+    file,
+    [name, ...args],
+    Object.entries(env).map(([key, value]) => `${key}=${value ?? ""}`),
+  );
   writeSync(2, `tap-launcher: failed to start the guest ${JSON.stringify(name)}: ${describeErrno(errno)} (${errnoName(errno)})\n`);
   process.exit(127);
 }

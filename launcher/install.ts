@@ -1,5 +1,18 @@
 // Installing the helper for real use: the Bun helper unprivileged, beside a compiled exec shim that alone is privileged.
-import { chmodSync, chownSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { ConsolaInstance } from "consola";
@@ -86,7 +99,10 @@ export function checkTrustedPath(dir: string, prefix: string): boolean {
     path += `/${part}`;
     if (!pathExists(path)) return false;
     const problem = untrustedBecause(path, path !== root && !path.startsWith(`${root}/`));
-    if (problem !== null) throw new StepError(problem, { hint: "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control" });
+    if (problem !== null)
+      throw new StepError(problem, {
+        hint: "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control",
+      });
   }
   return true;
 }
@@ -120,8 +136,24 @@ function compileShim(helperPath: string, output: string): void {
   try {
     const source = join(work, "shim.c");
     writeFileSync(source, shimSource);
-    run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIE", "-pie", "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong",
-      `-DTAP_HELPER_PATH="${helperPath}"`, "-o", output, source], "compile the exec shim (is gcc installed? apt-get install gcc libc6-dev)");
+    run(
+      [
+        "cc",
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fPIE",
+        "-pie",
+        "-D_FORTIFY_SOURCE=2",
+        "-fstack-protector-strong",
+        `-DTAP_HELPER_PATH="${helperPath}"`,
+        "-o",
+        output,
+        source,
+      ],
+      "compile the exec shim (is gcc installed? apt-get install gcc libc6-dev)",
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -133,7 +165,9 @@ function compileShim(helperPath: string, output: string): void {
  */
 export function grantPrivilege(path: string, mode: InstallMode): void {
   if (isBunExecutable(path)) {
-    throw new StepError(`refusing to make ${path} privileged: it is a Bun executable, which obeys BUN_OPTIONS and BUN_BE_BUN before any of its own code runs`);
+    throw new StepError(
+      `refusing to make ${path} privileged: it is a Bun executable, which obeys BUN_OPTIONS and BUN_BE_BUN before any of its own code runs`,
+    );
   }
   chownSync(path, 0, 0);
   if (mode === "setuid") {
@@ -162,7 +196,9 @@ export interface InstallOptions {
 export function installHelper(options: InstallOptions, log: ConsolaInstance): InstallLayout {
   if (process.getuid?.() !== 0) throw new StepError("install must run as root: it makes the shim privileged");
   if (!SAFE_PATH.test(options.prefix) || options.prefix.split("/").includes("..")) {
-    throw new StepError(`--prefix must be an absolute path of letters, digits and ._+-/ without "..", not ${JSON.stringify(options.prefix)}`);
+    throw new StepError(
+      `--prefix must be an absolute path of letters, digits and ._+-/ without "..", not ${JSON.stringify(options.prefix)}`,
+    );
   }
   const layout = installLayout(resolve(options.prefix));
   const builtHelper = join(options.from, "tap-bridge-helper");
@@ -181,9 +217,12 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   const libexec = dirname(layout.shim);
   const nosuidMount = nosuidMountOf(libexec);
   if (nosuidMount !== null) {
-    throw new StepError(`${libexec} is on a nosuid mount (${nosuidMount}): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail`, {
-      hint: "install under a prefix on a mount without nosuid (findmnt -T DIR shows a folder's mount options), such as /usr/local",
-    });
+    throw new StepError(
+      `${libexec} is on a nosuid mount (${nosuidMount}): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail`,
+      {
+        hint: "install under a prefix on a mount without nosuid (findmnt -T DIR shows a folder's mount options), such as /usr/local",
+      },
+    );
   }
   makeTrustedPath(libexec, layout.prefix);
   if (withLauncher) makeTrustedPath(dirname(layout.launcher), layout.prefix);

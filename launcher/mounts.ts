@@ -18,10 +18,13 @@ function unescapeMountPath(text: string): string {
 }
 
 function readMounts(): MountEntry[] {
-  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((line) => {
-    const [id = "", parentId = "", , , mountPoint = "", options = ""] = line.split(" ");
-    return { id, parentId, mountPoint: unescapeMountPath(mountPoint), options: options.split(",") };
-  });
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [id = "", parentId = "", , , mountPoint = "", options = ""] = line.split(" ");
+      return { id, parentId, mountPoint: unescapeMountPath(mountPoint), options: options.split(",") };
+    });
 }
 
 /**

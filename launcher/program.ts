@@ -22,10 +22,11 @@ export const launcherCommand = defineCommand({
   // options (`run` by default), and a lone --version is answered before that (launcher/cli.ts).
   // Each command's module is imported only when it runs (or its --help is shown), so that
   // `sudo tap-launcher install` evaluates the install code and nothing of the run/relay graph.
-  args: () => import("./commands/run.ts").then((module) => ({
-    ...module.runArgs,
-    version: { type: "boolean", description: "Print the version and exit (only on its own)" },
-  })),
+  args: () =>
+    import("./commands/run.ts").then((module) => ({
+      ...module.runArgs,
+      version: { type: "boolean", description: "Print the version and exit (only on its own)" },
+    })),
   default: "run",
   subCommands: {
     run: () => import("./commands/run.ts").then((module) => module.run),

@@ -27,7 +27,14 @@ export interface RelayOptions {
  * name). With a capture, its file is made before the guest starts. Closes the TAP, both socket ends
  * and the capture file. Returns the guest's exit status. throws StepError.
  */
-export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode: RelayMode, ownTap: boolean, log: ConsolaInstance, options: RelayOptions): Promise<number> {
+export async function runGuestWithRelay(
+  command: string[],
+  tap: OpenedTap,
+  mode: RelayMode,
+  ownTap: boolean,
+  log: ConsolaInstance,
+  options: RelayOptions,
+): Promise<number> {
   let ours = -1;
   let captureFd = -1;
   let relay: Relay | null = null;
@@ -54,22 +61,28 @@ export async function runGuestWithRelay(command: string[], tap: OpenedTap, mode:
     try {
       setNonBlocking(ours);
       const capture = options.capture === null ? null : { fd: captureFd, ...options.capture };
-      relay = new Relay({ tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0, capture }, (message) => log.warn(message));
+      relay = new Relay(
+        { tapFd: tap.fd, guestFd: ours, mode, vnetHeaderLength: tap.vnetHeader ? VIRTIO_NET_HDR_LEN : 0, capture },
+        (message) => log.warn(message),
+      );
       // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
       exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {
       closeFd(guestEnd);
     }
     process.on("SIGUSR1", showCounters);
-    relay.ended.then(({ end }) => {
-      if (end.reason === "stopped") return;
-      if (end.reason === "guest-closed") log.debug(`relay: ${end.detail}`);
-      else log.error(`relay stopped, closing the guest's connection: ${end.detail}`);
-      closeOurs(); // the guest sees the end of its connection
-    }, (err: unknown) => {
-      log.error(String(err));
-      closeOurs();
-    });
+    relay.ended.then(
+      ({ end }) => {
+        if (end.reason === "stopped") return;
+        if (end.reason === "guest-closed") log.debug(`relay: ${end.detail}`);
+        else log.error(`relay stopped, closing the guest's connection: ${end.detail}`);
+        closeOurs(); // the guest sees the end of its connection
+      },
+      (err: unknown) => {
+        log.error(String(err));
+        closeOurs();
+      },
+    );
     const status = await exited;
     const { counters } = await relay.stop();
     print(counters, "exit");

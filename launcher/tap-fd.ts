@@ -53,7 +53,8 @@ export function adoptTapQueues(fds: readonly number[], from: string): OpenedTap 
         throw new StepError(`${from} sent fds of different devices (${tap.name}, ${info.name}), not the queues of one multiqueue TAP`);
       }
     }
-    if (rest.length > 0 && !tapInfo(first).multiQueue) throw new StepError(`${from} sent ${fds.length} fds of ${tap.name}, which is not a multiqueue TAP`);
+    if (rest.length > 0 && !tapInfo(first).multiQueue)
+      throw new StepError(`${from} sent ${fds.length} fds of ${tap.name}, which is not a multiqueue TAP`);
     return tap;
   } catch (err) {
     for (const fd of fds) closeFd(fd);

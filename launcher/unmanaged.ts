@@ -60,7 +60,9 @@ function createHint(name: string): string {
 
 /** Who the kernel lets attach the TAP (tun_not_capable: the owner, if set, and a member of the group, if set), or null for everyone. */
 function ownerLabel(tun: TunLinkData): string | null {
-  const parts = [tun.user === undefined ? null : `user ${tun.user}`, tun.group === undefined ? null : `group ${tun.group}`].filter((part) => part !== null);
+  const parts = [tun.user === undefined ? null : `user ${tun.user}`, tun.group === undefined ? null : `group ${tun.group}`].filter(
+    (part) => part !== null,
+  );
   return parts.length === 0 ? null : parts.join(" and ");
 }
 
@@ -92,12 +94,17 @@ function kernelTunFlags(name: string, link: LinkDescription): number {
     throw new StepError(`failed to read the flags of TAP ${name}: ${systemReason(err)}`);
   }
   if (text === null) {
-    throw new StepError(`failed to read the flags of TAP ${name}: /sys shows another network namespace, where ${name} is missing or another device`, {
-      hint: "run the launcher through ip netns exec, which mounts /sys for the namespace, or mount it yourself in a mount namespace of your own (unshare -m, then mount -t sysfs sysfs /sys)",
-    });
+    throw new StepError(
+      `failed to read the flags of TAP ${name}: /sys shows another network namespace, where ${name} is missing or another device`,
+      {
+        hint: "run the launcher through ip netns exec, which mounts /sys for the namespace, or mount it yourself in a mount namespace of your own (unshare -m, then mount -t sysfs sysfs /sys)",
+      },
+    );
   }
   if (!/^0x[0-9a-f]{1,4}$/.test(text)) {
-    throw new StepError(`failed to read the flags of TAP ${name}: /sys/class/net/${name}/tun_flags holds ${JSON.stringify(text)}, not a hex number`);
+    throw new StepError(
+      `failed to read the flags of TAP ${name}: /sys/class/net/${name}/tun_flags holds ${JSON.stringify(text)}, not a hex number`,
+    );
   }
   return Number.parseInt(text.slice(2), 16) & ~IFF_PERSIST;
 }
@@ -150,10 +157,13 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
       throw new StepError(`TAP ${name} belongs to someone else (${owner}): ${systemReason(err)}`, { hint: createHint(name) });
     }
     if (code === "EBUSY") {
-      throw new StepError(`TAP ${name} is in use by another program: ${systemReason(err)}`, { hint: "stop the program holding it, or use another TAP" });
+      throw new StepError(`TAP ${name} is in use by another program: ${systemReason(err)}`, {
+        hint: "stop the program holding it, or use another TAP",
+      });
     }
     throw new StepError(`failed to attach to TAP ${name}: ${systemReason(err)}`, {
-      hint: code === "EPERM" ? "the TAP has no owner, so the kernel's own check let you in: a security module (SELinux, AppArmor) refused" : "",
+      hint:
+        code === "EPERM" ? "the TAP has no owner, so the kernel's own check let you in: a security module (SELinux, AppArmor) refused" : "",
     });
   }
   const queueFds = [tunFd];
@@ -164,7 +174,9 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
       attachExistingTap(queueFd, name, flags);
     } catch (err) {
       for (const fd of queueFds) closeFd(fd);
-      throw new StepError(`failed to attach queue ${queue} of TAP ${name}: ${systemReason(err)}`, { hint: "run it again; another program may be attaching it at the same moment" });
+      throw new StepError(`failed to attach queue ${queue} of TAP ${name}: ${systemReason(err)}`, {
+        hint: "run it again; another program may be attaching it at the same moment",
+      });
     }
   }
   const tap = adoptTapQueues(queueFds, `TAP ${name}`);
@@ -174,7 +186,9 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
     throw new StepError(`TAP ${name} disappeared while it was being opened`, { hint: createHint(name) });
   }
   if (owner === null) {
-    log.warn(`TAP ${name} has no owner or group: any user on this host can attach it and read or send its frames; to give it one, as root: ${recreateCommand(name, flags, link)}`);
+    log.warn(
+      `TAP ${name} has no owner or group: any user on this host can attach it and read or send its frames; to give it one, as root: ${recreateCommand(name, flags, link)}`,
+    );
   }
   return tap;
 }

@@ -54,7 +54,9 @@ if (import.meta.main) {
     console.log(count.ownTotal);
   } else {
     for (const { file, lines } of count.own) console.log(`${String(lines).padStart(6)}  ${file}`);
-    console.log(`${String(count.ownTotal).padStart(6)}  the privileged path: the shim and the helper's own modules (${count.own.length} files)`);
+    console.log(
+      `${String(count.ownTotal).padStart(6)}  the privileged path: the shim and the helper's own modules (${count.own.length} files)`,
+    );
     for (const { file, lines } of count.packages) console.log(`${String(lines).padStart(6)}  ${file.slice(file.indexOf("node_modules/"))}`);
     console.log(`${String(count.packagesTotal).padStart(6)}  npm packages the helper imports (${count.packages.length} files)`);
   }

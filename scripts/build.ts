@@ -12,7 +12,10 @@ const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
 const policyFile = process.env.TAP_POLICY_FILE ?? "/etc/qemu/bridge-policy.conf";
 const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
-for (const [name, path] of [["TAP_ACL_FILE", aclFile], ["TAP_POLICY_FILE", policyFile]] as const) {
+for (const [name, path] of [
+  ["TAP_ACL_FILE", aclFile],
+  ["TAP_POLICY_FILE", policyFile],
+] as const) {
   if (!isAbsolute(path) || path.includes("\0")) {
     console.error(`${name} must be an absolute path, not ${JSON.stringify(path)}`);
     process.exit(1);
@@ -34,12 +37,20 @@ for (const { entry, output, workers } of programs) {
   const outfile = join(outDir, output);
   const build = Bun.spawnSync({
     cmd: [
-      process.execPath, "build", "--compile", "--bytecode", "--target=bun",
-      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-      "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
+      process.execPath,
+      "build",
+      "--compile",
+      "--bytecode",
+      "--target=bun",
+      "--no-compile-autoload-dotenv",
+      "--no-compile-autoload-bunfig",
+      "--no-compile-autoload-tsconfig",
+      "--no-compile-autoload-package-json",
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
       `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
-      join(root, entry), ...workers.map((worker) => join(root, worker)), `--outfile=${outfile}`,
+      join(root, entry),
+      ...workers.map((worker) => join(root, worker)),
+      `--outfile=${outfile}`,
     ],
     cwd: root,
     stdout: "inherit",

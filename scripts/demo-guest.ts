@@ -112,13 +112,16 @@ const throughputStart = performance.now();
 while (performance.now() - throughputStart < 1000) {
   while (sent - answered < window) send(echoRequest(arp.mac, 1000 + sent++, 1400));
   const frame = receive(200);
-  if (frame === null) answered = sent; // a lost echo: do not stall the window
+  if (frame === null)
+    answered = sent; // a lost echo: do not stall the window
   else if (echoReplySequence(frame) !== null) answered += 1;
 }
 const seconds = (performance.now() - throughputStart) / 1000;
-console.log(JSON.stringify({
-  arpMs: Number(arp.milliseconds.toFixed(3)),
-  roundTripsMs: roundTrips.map((ms) => Number(ms.toFixed(3))),
-  echoMbitPerSecond: Number(((answered * 1442 * 8 * 2) / seconds / 1e6).toFixed(1)),
-}));
+console.log(
+  JSON.stringify({
+    arpMs: Number(arp.milliseconds.toFixed(3)),
+    roundTripsMs: roundTrips.map((ms) => Number(ms.toFixed(3))),
+    echoMbitPerSecond: Number(((answered * 1442 * 8 * 2) / seconds / 1e6).toFixed(1)),
+  }),
+);
 process.exit(roundTrips.length === 5 ? 0 : 1);

@@ -82,7 +82,9 @@ try {
 
   await slow(log, `building tap-bridge-helper and tap-launcher against the ACL ${aclFile}`, async () => {
     await runOk([process.execPath, "run", "build"], { cwd: root, env });
-    await runOk([process.execPath, "build", "--compile", join(root, "scripts/demo-guest.ts"), `--outfile=${join(dist, "demo-guest")}`], { cwd: root });
+    await runOk([process.execPath, "build", "--compile", join(root, "scripts/demo-guest.ts"), `--outfile=${join(dist, "demo-guest")}`], {
+      cwd: root,
+    });
   });
 
   await runOk(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", user]);
@@ -93,7 +95,10 @@ try {
 
   const prefix = join(work, "prefix");
   await runOk([join(dist, "tap-launcher"), "install", `--prefix=${prefix}`, "--mode=setuid", `--from=${dist}`]);
-  cleanups.push({ what: `the installation in ${prefix}`, undo: () => runOk([join(dist, "tap-launcher"), "uninstall", `--prefix=${prefix}`]) });
+  cleanups.push({
+    what: `the installation in ${prefix}`,
+    undo: () => runOk([join(dist, "tap-launcher"), "uninstall", `--prefix=${prefix}`]),
+  });
   log.success(`installed into ${prefix}: the exec shim setuid root, the Bun helper unprivileged`);
 
   await runOk(["ip", "netns", "add", netns]);
@@ -114,12 +119,22 @@ try {
   const launcher = join(prefix, "bin", "tap-launcher");
   const guest = join(dist, "demo-guest");
 
-  const relay = await slow(log, `as ${user}: tap-launcher --br=br0 --relay=stream -- demo-guest (ARP, ping, echo flood)`, async () =>
-    JSON.parse(await runOk([...asUser, launcher, "--quiet", "--br=br0", "--relay=stream", "--", guest, "stream", "10.99.0.2", "10.99.0.1"])) as GuestReport);
+  const relay = await slow(
+    log,
+    `as ${user}: tap-launcher --br=br0 --relay=stream -- demo-guest (ARP, ping, echo flood)`,
+    async () =>
+      JSON.parse(
+        await runOk([...asUser, launcher, "--quiet", "--br=br0", "--relay=stream", "--", guest, "stream", "10.99.0.2", "10.99.0.1"]),
+      ) as GuestReport,
+  );
   log.success(`stream relay: ${summary(relay)}`);
 
-  const handOver = await slow(log, `as ${user}: tap-launcher --br=br0 -- demo-guest (the TAP itself as fd 3)`, async () =>
-    JSON.parse(await runOk([...asUser, launcher, "--quiet", "--br=br0", "--", guest, "tap", "10.99.0.3", "10.99.0.1"])) as GuestReport);
+  const handOver = await slow(
+    log,
+    `as ${user}: tap-launcher --br=br0 -- demo-guest (the TAP itself as fd 3)`,
+    async () =>
+      JSON.parse(await runOk([...asUser, launcher, "--quiet", "--br=br0", "--", guest, "tap", "10.99.0.3", "10.99.0.1"])) as GuestReport,
+  );
   log.success(`hand-over: ${summary(handOver)}`);
 
   await cleanUp();

@@ -25,13 +25,22 @@ export interface ManSettings {
 export function buildManPages(outDir: string, settings: ManSettings): string[] {
   const written: string[] = [];
   for (const page of MAN_PAGES) {
-    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8").replaceAll("@ACL_FILE@", settings.aclFile).replaceAll("@POLICY_FILE@", settings.policyFile);
+    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8")
+      .replaceAll("@ACL_FILE@", settings.aclFile)
+      .replaceAll("@POLICY_FILE@", settings.policyFile);
     const output = join(outDir, "man", manPagePath(page));
     mkdirSync(dirname(output), { recursive: true });
     let result: ReturnType<typeof Bun.spawnSync>;
     try {
       result = Bun.spawnSync({
-        cmd: ["pandoc", "--standalone", "--from=markdown-smart", "--to=man", `--metadata=footer:tap-launcher ${packageJson.version}`, `--output=${output}`],
+        cmd: [
+          "pandoc",
+          "--standalone",
+          "--from=markdown-smart",
+          "--to=man",
+          `--metadata=footer:tap-launcher ${packageJson.version}`,
+          `--output=${output}`,
+        ],
         stdin: new TextEncoder().encode(source),
         stdout: "pipe",
         stderr: "pipe",
@@ -48,4 +57,3 @@ export function buildManPages(outDir: string, settings: ManSettings): string[] {
   }
   return written;
 }
-

@@ -99,7 +99,9 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
 
 /** `uid 1000 gid 1000 groups [27] CapEff 0x1000` for messages. */
 export function describeCredentials(thread: ThreadCredentials): string {
-  return `uid ${thread.uids.join("/")} gid ${thread.gids.join("/")} groups [${thread.groups.join(",")}] ` +
+  return (
+    `uid ${thread.uids.join("/")} gid ${thread.gids.join("/")} groups [${thread.groups.join(",")}] ` +
     `CapPrm 0x${thread.permitted.toString(16)} CapEff 0x${thread.effective.toString(16)} ` +
-    `CapAmb 0x${thread.ambient.toString(16)} NoNewPrivs ${thread.noNewPrivs ? 1 : 0}`;
+    `CapAmb 0x${thread.ambient.toString(16)} NoNewPrivs ${thread.noNewPrivs ? 1 : 0}`
+  );
 }

@@ -2,9 +2,7 @@
 import { addressOf, closeFd, describeErrno, pollOneOrErrno, receiveMessageOrErrno, sendMessageOrErrno } from "./libc.ts";
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, ETIMEDOUT } from "./errno.ts";
-import {
-  MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLOUT, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
-} from "./kernel.ts";
+import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLOUT, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
 
 // One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
 // msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
@@ -41,7 +39,8 @@ export const MAX_FDS_PER_MESSAGE = 16;
  * throws RangeError for no fds or more than MAX_FDS_PER_MESSAGE, SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
  */
 export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: number): void {
-  if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE) throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);
+  if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE)
+    throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);
   const deadline = performance.now() + timeoutMs;
   const controlLength = CMSG_HEADER + 4 * fds.length; // CMSG_LEN(n * sizeof(int))
   for (;;) {
@@ -58,7 +57,12 @@ export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: num
     if (-sent !== EAGAIN) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
     const left = Math.ceil(deadline - performance.now());
     if (left <= 0) {
-      throw new SysError("sendmsg", ETIMEDOUT, `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`, `fd ${socketFd}`);
+      throw new SysError(
+        "sendmsg",
+        ETIMEDOUT,
+        `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`,
+        `fd ${socketFd}`,
+      );
     }
     pollOneOrErrno(socketFd, POLLOUT, left); // ready, timed out or interrupted: the next sendmsg tells which
   }

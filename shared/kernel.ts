@@ -134,4 +134,3 @@ export const NLA_F_NESTED = 1 << 15;
 
 // <sys/statvfs.h>: f_flag bits
 export const ST_NOSUID = 2n;
-

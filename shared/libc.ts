@@ -288,7 +288,12 @@ export function restoreDefaultSignal(signal: number): void {
 /** Strings laid out NUL-terminated in one buffer, and a NULL-terminated array of their addresses. */
 function pointerArray(strings: readonly string[]): { text: Uint8Array; pointers: BigUint64Array } {
   const encoded = strings.map((value) => cString(value));
-  const text = new Uint8Array(Math.max(1024, encoded.reduce((sum, bytes) => sum + bytes.byteLength, 0)));
+  const text = new Uint8Array(
+    Math.max(
+      1024,
+      encoded.reduce((sum, bytes) => sum + bytes.byteLength, 0),
+    ),
+  );
   const pointers = new BigUint64Array(Math.max(128, strings.length + 1));
   const base = addressOf(text);
   let at = 0;
@@ -340,4 +345,3 @@ export function sendMessagesAtOrErrno(fd: number, messages: number, count: numbe
 export function receiveMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
   return orErrno(sym.recvmmsg(fd, messages, count, flags, null));
 }
-

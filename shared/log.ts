@@ -16,7 +16,13 @@ const KIND_WORDS: Readonly<Record<string, string>> = { warn: "warning: ", debug:
 
 /** ANSI colours for a terminal only: red errors, yellow warnings, green successes, dim debug. */
 const KIND_COLOURS: Readonly<Record<string, string>> = {
-  error: "\x1b[31m", fatal: "\x1b[31m", fail: "\x1b[31m", warn: "\x1b[33m", success: "\x1b[32m", debug: "\x1b[2m", trace: "\x1b[2m",
+  error: "\x1b[31m",
+  fatal: "\x1b[31m",
+  fail: "\x1b[31m",
+  warn: "\x1b[33m",
+  success: "\x1b[32m",
+  debug: "\x1b[2m",
+  trace: "\x1b[2m",
 };
 
 /**

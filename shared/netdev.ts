@@ -1,12 +1,20 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
 import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
 import {
-  AF_INET, IFF_UP, SIOCBRADDIF, SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFMTU, SIOCSIFFLAGS,
-  SIOCSIFHWADDR, SIOCSIFMTU, SOCK_CLOEXEC, SOCK_DGRAM,
+  AF_INET,
+  IFF_UP,
+  SIOCBRADDIF,
+  SIOCGIFFLAGS,
+  SIOCGIFHWADDR,
+  SIOCGIFINDEX,
+  SIOCGIFMTU,
+  SIOCSIFFLAGS,
+  SIOCSIFHWADDR,
+  SIOCSIFMTU,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
 } from "./kernel.ts";
-import {
-  ifreqFlags, ifreqFor, ifreqInt, ifreqMac, setIfreqFlags, setIfreqInt, setIfreqMac,
-} from "./ifreq.ts";
+import { ifreqFlags, ifreqFor, ifreqInt, ifreqMac, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
 /**
  * A control socket for configuring interfaces in the caller's network namespace. Every method

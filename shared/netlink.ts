@@ -2,14 +2,44 @@
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
-  AF_BRIDGE, AF_NETLINK, AF_UNSPEC, IFALIASZ, IFLA_ALT_IFNAME, IFLA_BRPORT_ISOLATED, IFLA_EXT_MASK, IFLA_IFALIAS,
-  IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_PROP_LIST, IFLA_PROTINFO,
-  IFLA_TUN_GROUP, IFLA_TUN_OWNER, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, RTEXT_FILTER_SKIP_STATS,
-  RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, SOCK_CLOEXEC, SOCK_RAW,
+  AF_BRIDGE,
+  AF_NETLINK,
+  AF_UNSPEC,
+  IFALIASZ,
+  IFLA_ALT_IFNAME,
+  IFLA_BRPORT_ISOLATED,
+  IFLA_EXT_MASK,
+  IFLA_IFALIAS,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
+  IFLA_MASTER,
+  IFLA_PROP_LIST,
+  IFLA_PROTINFO,
+  IFLA_TUN_GROUP,
+  IFLA_TUN_OWNER,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  RTEXT_FILTER_SKIP_STATS,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  RTM_SETLINK,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
 } from "./kernel.ts";
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import {
-  AttributeList, encodeLinkRequest, isDone, messageErrno, parseLinkMessage, splitMessages, type NetlinkMessage,
+  AttributeList,
+  encodeLinkRequest,
+  isDone,
+  messageErrno,
+  parseLinkMessage,
+  splitMessages,
+  type NetlinkMessage,
 } from "./netlink-message.ts";
 
 /** One datagram of a reply; a link without statistics is a few KiB, a dump part at most 32 KiB. */
@@ -76,7 +106,8 @@ function send(fd: number, request: Uint8Array, what: string): void {
 /** The messages of the next datagram. throws SysError(EMSGSIZE when it did not fit, EIO when malformed). */
 function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
   let received: number;
-  do received = readOrErrno(fd, buffer); while (received === -EINTR);
+  do received = readOrErrno(fd, buffer);
+  while (received === -EINTR);
   if (received < 0) throw new SysError("recv", -received, describeErrno(-received), what);
   if (received === buffer.byteLength) throw new SysError("recv", EMSGSIZE, describeErrno(EMSGSIZE), what);
   return splitMessages(buffer.subarray(0, received));
@@ -128,7 +159,11 @@ function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
   const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
   return withRouteSocket((fd) => {
     const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).u32(IFLA_MASTER, bridgeIndex);
-    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter), what);
+    send(
+      fd,
+      encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter),
+      what,
+    );
     const buffer = new Uint8Array(REPLY_ROOM);
     const ports: LinkDescription[] = [];
     let interrupted = false;

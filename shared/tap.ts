@@ -1,7 +1,17 @@
 // TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
 import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
 import {
-  IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, O_CLOEXEC, O_RDWR, TUNGETFEATURES, TUNGETIFF, TUNSETGROUP, TUNSETIFF, TUNSETOWNER,
+  IFF_MULTI_QUEUE,
+  IFF_NO_PI,
+  IFF_TAP,
+  IFF_VNET_HDR,
+  O_CLOEXEC,
+  O_RDWR,
+  TUNGETFEATURES,
+  TUNGETIFF,
+  TUNSETGROUP,
+  TUNSETIFF,
+  TUNSETOWNER,
 } from "./kernel.ts";
 import { ifreqFlags, ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
@@ -79,4 +89,3 @@ export function tapInfo(fd: number): TapInfo {
     multiQueue: (flags & IFF_MULTI_QUEUE) !== 0,
   };
 }
-

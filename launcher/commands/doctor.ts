@@ -2,7 +2,16 @@
 import { defineCommand } from "citty";
 import { ACL_FILE, POLICY_FILE } from "../../acl/files.ts";
 import {
-  bridgesAllowed, checkAcl, checkHelper, checkNoNewPrivs, checkPolicy, checkTunDevice, checkVhostNet, listBridges, type Finding, type Severity,
+  bridgesAllowed,
+  checkAcl,
+  checkHelper,
+  checkNoNewPrivs,
+  checkPolicy,
+  checkTunDevice,
+  checkVhostNet,
+  listBridges,
+  type Finding,
+  type Severity,
 } from "../doctor.ts";
 import { defaultHelper } from "../layout.ts";
 import { loggerFor, verbosityArgs } from "../cli.ts";
@@ -11,7 +20,11 @@ import { loggerFor, verbosityArgs } from "../cli.ts";
 const LABEL: Record<Severity, string> = { ok: "ok: ", warn: "", error: "ERROR: ", critical: "CRITICAL: " };
 
 export const doctor = defineCommand({
-  meta: { name: "doctor", description: "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix" },
+  meta: {
+    name: "doctor",
+    description:
+      "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix",
+  },
   args: {
     helper: { type: "string", description: "The helper to check (default: the installed one)" },
     ...verbosityArgs,

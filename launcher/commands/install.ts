@@ -10,8 +10,18 @@ export const install = defineCommand({
     description: "Install the bridge helper for real use, as root: an exec shim is the only privileged file",
   },
   args: {
-    prefix: { type: "string", default: "/usr/local", description: "Installs PREFIX/libexec/tap-bridge-helper (the path for QEMU's helper=) and PREFIX/bin/tap-launcher" },
-    mode: { type: "enum", options: ["setuid", "caps"] satisfies InstallMode[], default: "setuid", valueHint: "setuid|caps", description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin" },
+    prefix: {
+      type: "string",
+      default: "/usr/local",
+      description: "Installs PREFIX/libexec/tap-bridge-helper (the path for QEMU's helper=) and PREFIX/bin/tap-launcher",
+    },
+    mode: {
+      type: "enum",
+      options: ["setuid", "caps"] satisfies InstallMode[],
+      default: "setuid",
+      valueHint: "setuid|caps",
+      description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin",
+    },
     from: { type: "string", description: "Folder with the built executables (default: beside this launcher, or dist/)" },
     ...verbosityArgs,
   },

@@ -12,14 +12,43 @@ import { openUnmanagedTap } from "../unmanaged.ts";
 
 export const runArgs = {
   br: { type: "string", default: "br0", valueHint: "BRIDGE", description: "Bridge the helper attaches the TAP to" },
-  helper: { type: "string", valueHint: "CMD", description: "Bridge helper: a path, or a command line (run by /bin/sh when it has blanks), as QEMU's helper= (default: the installed one)" },
+  helper: {
+    type: "string",
+    valueHint: "CMD",
+    description:
+      "Bridge helper: a path, or a command line (run by /bin/sh when it has blanks), as QEMU's helper= (default: the installed one)",
+  },
   tap: { type: "string", valueHint: "NAME", description: "With --unmanaged: an existing TAP to open instead of running the helper" },
   unmanaged: { type: "boolean", description: "Open the pre-configured TAP named by --tap and change nothing on it (no privilege needed)" },
-  relay: { type: "enum", options: ["stream", "dgram"] satisfies ("stream" | "dgram")[], valueHint: "stream|dgram", description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format" },
-  pcap: { type: "string", valueHint: "FILE", description: "With --relay: write every frame relayed, both ways, to FILE in pcap format (tcpdump -r FILE); FILE must not exist" },
-  "pcap-size": { type: "string", valueHint: "BYTES", description: "With --pcap: stop capturing before FILE passes BYTES (K, M, G: powers of 1024; 4K to 1024G; default 64M)" },
-  stats: { type: "enum", options: ["text", "json"] satisfies ("text" | "json")[], valueHint: "text|json", description: "With --relay: print the counters on SIGUSR1 (and at exit with --verbose) as text, the default, or as one JSON line on stderr, also at exit" },
-  queues: { type: "string", valueHint: "N", description: "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2" },
+  relay: {
+    type: "enum",
+    options: ["stream", "dgram"] satisfies ("stream" | "dgram")[],
+    valueHint: "stream|dgram",
+    description: "Keep the TAP and relay frames to the guest's fd 3 in QEMU's -netdev stream (length-prefixed) or dgram format",
+  },
+  pcap: {
+    type: "string",
+    valueHint: "FILE",
+    description: "With --relay: write every frame relayed, both ways, to FILE in pcap format (tcpdump -r FILE); FILE must not exist",
+  },
+  "pcap-size": {
+    type: "string",
+    valueHint: "BYTES",
+    description: "With --pcap: stop capturing before FILE passes BYTES (K, M, G: powers of 1024; 4K to 1024G; default 64M)",
+  },
+  stats: {
+    type: "enum",
+    options: ["text", "json"] satisfies ("text" | "json")[],
+    valueHint: "text|json",
+    description:
+      "With --relay: print the counters on SIGUSR1 (and at exit with --verbose) as text, the default, or as one JSON line on stderr, also at exit",
+  },
+  queues: {
+    type: "string",
+    valueHint: "N",
+    description:
+      "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2",
+  },
   ...verbosityArgs,
 } satisfies ArgsDef;
 
@@ -54,31 +83,39 @@ function captureLimit(value: string | undefined): number {
   const match = /^([1-9][0-9]{0,12})([KMG]?)$/.exec(value);
   const bytes = match === null ? Number.NaN : Number(match[1]) * (SIZE_UNITS[match[2] ?? ""] ?? Number.NaN);
   if (!(bytes >= 4096 && bytes <= 1024 ** 4)) {
-    throw new UsageError(`--pcap-size must be a size in bytes from 4096 (4K) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--pcap-size must be a size in bytes from 4096 (4K) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(value)}`,
+    );
   }
   return bytes;
 }
 
 /** The options that only make sense together, checked before anything is opened or run. throws UsageError. */
 function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs: readonly string[], command: readonly string[]): void {
-  if (command.length === 0) throw new UsageError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
+  if (command.length === 0)
+    throw new UsageError("no guest command: put it after --, e.g. tap-launcher --br=br0 -- qemu-system-x86_64 -netdev tap,id=n0,fd=3 …");
   if (args.unmanaged === true && args.tap === undefined) throw new UsageError("--unmanaged needs --tap=NAME, the TAP to open");
   if (args.tap !== undefined && args.unmanaged !== true) {
     throw new UsageError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
   }
   const helperOption = ["br", "helper"].find((name) => given(rawArgs, name));
   if (args.tap !== undefined && helperOption !== undefined) {
-    throw new UsageError(`--${helperOption} chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other`);
+    throw new UsageError(
+      `--${helperOption} chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other`,
+    );
   }
   if (args.relay !== undefined && queueCount(args.queues) > 1) {
-    throw new UsageError(`--relay carries one queue: --queues=${args.queues} works only when the guest gets the TAP itself (leave out --relay)`);
+    throw new UsageError(
+      `--relay carries one queue: --queues=${args.queues} works only when the guest gets the TAP itself (leave out --relay)`,
+    );
   }
   for (const option of ["pcap", "pcap-size", "stats"]) {
     if (args.relay === undefined && given(rawArgs, option)) {
       throw new UsageError(`--${option} is about the relay's frames: it works only with --relay=stream|dgram`);
     }
   }
-  if (args["pcap-size"] !== undefined && args.pcap === undefined) throw new UsageError("--pcap-size bounds the capture: it needs --pcap=FILE");
+  if (args["pcap-size"] !== undefined && args.pcap === undefined)
+    throw new UsageError("--pcap-size bounds the capture: it needs --pcap=FILE");
   captureLimit(args["pcap-size"]);
   checkUsage(() => (args.tap !== undefined ? checkInterfaceName(args.tap, "TAP name") : checkInterfaceName(args.br, "bridge name")));
 }
@@ -92,7 +129,10 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
   const queues = queueCount(args.queues);
   await reportFailure(log, async () => {
     if (relay === undefined) resolveGuest(command[0] ?? "");
-    const tap = args.tap !== undefined ? openUnmanagedTap(args.tap, log, queues) : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log, queues);
+    const tap =
+      args.tap !== undefined
+        ? openUnmanagedTap(args.tap, log, queues)
+        : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log, queues);
     if (relay === undefined) {
       const where = queues === 1 ? "fd 3" : `fds ${tap.queues.map((_, i) => 3 + i).join(", ")} (${queues} queues)`;
       log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is ${where} of ${command[0]}`);
@@ -102,7 +142,10 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
       const { runGuestWithRelay } = await import("../relay-mode.ts");
       const capture = args.pcap === undefined ? null : { path: args.pcap, limit: captureLimit(args["pcap-size"]) };
-      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log, { capture, stats: args.stats ?? "text" });
+      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log, {
+        capture,
+        stats: args.stats ?? "text",
+      });
     }
   });
 }

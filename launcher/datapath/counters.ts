@@ -26,7 +26,12 @@ export interface RelayCounters {
 }
 
 export function emptyCounters(): RelayCounters {
-  const direction = (): DirectionCounters => ({ frames: 0, bytes: 0, drops: { short: 0, tooLong: 0, gso: 0, refused: 0 }, queueHighWater: 0 });
+  const direction = (): DirectionCounters => ({
+    frames: 0,
+    bytes: 0,
+    drops: { short: 0, tooLong: 0, gso: 0, refused: 0 },
+    queueHighWater: 0,
+  });
   return { tapToGuest: direction(), guestToTap: direction() };
 }
 

@@ -65,7 +65,9 @@ export class CaptureSink {
       this.flush();
       if (this.#stopped) return;
       this.#stop();
-      this.notice(`capture stopped at the size bound: ${this.settings.path} holds ${this.#written} bytes and --pcap-size is ${this.settings.limit}; the relay goes on`);
+      this.notice(
+        `capture stopped at the size bound: ${this.settings.path} holds ${this.#written} bytes and --pcap-size is ${this.settings.limit}; the relay goes on`,
+      );
       return;
     }
     if (this.#used + size > BUFFER_SIZE) {

@@ -24,7 +24,8 @@ export class RelayStop extends Error {
 
 /** A read or write of the TAP failed with `errno`: deleted (EBADFD), or another failure. */
 export function tapEnded(call: string, errno: number): RelayStop {
-  if (errno === EBADFD) return new RelayStop({ reason: "tap-gone", detail: `the TAP went away (${call}: ${errnoName(errno)}); was it deleted (ip link del)?` });
+  if (errno === EBADFD)
+    return new RelayStop({ reason: "tap-gone", detail: `the TAP went away (${call}: ${errnoName(errno)}); was it deleted (ip link del)?` });
   return new RelayStop({ reason: "tap-failed", detail: `reading the TAP failed (${call}: ${errnoName(errno)})` });
 }
 
@@ -35,7 +36,8 @@ export function guestClosed(): RelayStop {
 
 /** A call on the guest's socket failed with `errno`: closed by the guest (EPIPE, ECONNRESET, ...), or another failure. */
 export function guestEnded(call: string, errno: number): RelayStop {
-  if (isGuestGone(errno)) return new RelayStop({ reason: "guest-closed", detail: `the guest closed its socket (${call}: ${errnoName(errno)})` });
+  if (isGuestGone(errno))
+    return new RelayStop({ reason: "guest-closed", detail: `the guest closed its socket (${call}: ${errnoName(errno)})` });
   return new RelayStop({ reason: "guest-failed", detail: `the guest's socket failed (${call}: ${errnoName(errno)})` });
 }
 

@@ -10,7 +10,15 @@ import { addressOf, readOrErrno } from "../../shared/libc.ts";
 import { emptyCounters, type RelayCounters } from "./counters.ts";
 import { type RelayEnd, RelayStop, tapEnded, waitFailed } from "./relay-end.ts";
 import { CaptureSink } from "./pcap.ts";
-import { CONTROL_COUNTERS, CONTROL_STOP, type RelayMoves, type RelayOutcome, type RelayReports, type RelaySettings, type RelayState } from "./relay-state.ts";
+import {
+  CONTROL_COUNTERS,
+  CONTROL_STOP,
+  type RelayMoves,
+  type RelayOutcome,
+  type RelayReports,
+  type RelaySettings,
+  type RelayState,
+} from "./relay-state.ts";
 import { StreamReassembly } from "./stream-framing.ts";
 import { TapPort } from "./tap-port.ts";
 import { FRAME_ROOM, flushToGuestDgram, flushToGuestStream, tapToGuestDgram, tapToGuestStream, ToGuestQueue } from "./to-guest.ts";
@@ -27,7 +35,11 @@ function movesFor(settings: RelaySettings): RelayMoves {
   }
   const stream = new StreamReassembly(GUEST_READ_ROOM + 4 + FRAME_ROOM);
   const address = addressOf(stream.buffer);
-  return { tapToGuest: tapToGuestStream, flushToGuest: flushToGuestStream, guestToTap: (relay) => guestToTapStream(relay, stream, address) };
+  return {
+    tapToGuest: tapToGuestStream,
+    flushToGuest: flushToGuestStream,
+    guestToTap: (relay) => guestToTapStream(relay, stream, address),
+  };
 }
 
 /** Sets what to wait for: a direction that cannot make progress does not wake the loop. */
@@ -95,8 +107,13 @@ export function relayFrames(settings: RelaySettings, reports: RelayReports): Rel
   const epoll = new EpollSet(8);
   const tap = new TapPort(settings.tapFd);
   const relay: RelayState = {
-    settings, counters: emptyCounters(), epoll, tap,
-    toGuest: new ToGuestQueue(), toTap: new ToTapQueue(settings.vnetHeaderLength), moves: movesFor(settings),
+    settings,
+    counters: emptyCounters(),
+    epoll,
+    tap,
+    toGuest: new ToGuestQueue(),
+    toTap: new ToTapQueue(settings.vnetHeaderLength),
+    moves: movesFor(settings),
     capture: settings.capture === null ? null : new CaptureSink(settings.capture, reports.notice),
   };
   const scratch = new Uint8Array(64);

@@ -40,7 +40,10 @@ export class Relay {
       };
       this.#worker.onerror = (event) => reject(new Error(`the relay failed: ${event.message}`));
     });
-    this.ended.then(() => this.#release(), () => this.#release());
+    this.ended.then(
+      () => this.#release(),
+      () => this.#release(),
+    );
     this.#worker.postMessage({ ...settings, controlFd: this.#control[0] } satisfies RelaySettings);
   }
 
@@ -76,7 +79,9 @@ export class Relay {
  * follows the reader's network namespace): what was lost while the relay held the TAP back.
  */
 export function kernelTapDrops(name: string): number | null {
-  const line = readFileSync("/proc/self/net/dev", "latin1").split("\n").find((row) => row.trim().startsWith(`${name}:`));
+  const line = readFileSync("/proc/self/net/dev", "latin1")
+    .split("\n")
+    .find((row) => row.trim().startsWith(`${name}:`));
   const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number);
   return fields?.[11] ?? null;
 }

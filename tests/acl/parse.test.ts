@@ -89,7 +89,9 @@ describe("loadAcl", () => {
 
   test("a syntax error in an include names the included file", () => {
     const bad = write("bad.conf", "allow br0\nnope\n");
-    expect(() => loadAcl(write("m4.conf", `include ${bad}\n`))).toThrow(new AclLoadError(`ACL syntax error at ${bad}:2: invalid line "nope": a command needs an argument`));
+    expect(() => loadAcl(write("m4.conf", `include ${bad}\n`))).toThrow(
+      new AclLoadError(`ACL syntax error at ${bad}:2: invalid line "nope": a command needs an argument`),
+    );
   });
 });
 
@@ -104,7 +106,9 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
     const main = join(dir, "many-big.conf");
     writeFileSync(main, `allow br0\n${`include ${big}\n`.repeat(300)}`);
     const started = performance.now();
-    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${big}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`));
+    expect(() => loadAcl(main)).toThrow(
+      new AclLoadError(`${big}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`),
+    );
     console.log(`refused after ${(performance.now() - started).toFixed(0)} ms`);
   });
 
@@ -113,23 +117,31 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
     writeFileSync(small, "allow br1\n");
     const main = join(dir, "many-small.conf");
     writeFileSync(main, `include ${small}\n`.repeat(MAX_ACL_FILES + 1));
-    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+    expect(() => loadAcl(main)).toThrow(
+      new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`),
+    );
   });
 
   test("a file that includes itself thousands of times is refused: a loop counts as a file opened", () => {
     const loop = join(dir, "loop.conf");
     writeFileSync(loop, `include ${loop}\n`.repeat(100));
-    expect(() => loadAcl(loop)).toThrow(new AclLoadError(`${loop}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+    expect(() => loadAcl(loop)).toThrow(
+      new AclLoadError(`${loop}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`),
+    );
     // 1 MiB of self-includes: each looped read counts its bytes too.
     const bigLoop = join(dir, "big-loop.conf");
     writeFileSync(bigLoop, `include ${bigLoop}\n`.repeat(Math.floor(MAX_ACL_FILE_BYTES / (bigLoop.length + 9))));
-    expect(() => loadAcl(bigLoop)).toThrow(new AclLoadError(`${bigLoop}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`));
+    expect(() => loadAcl(bigLoop)).toThrow(
+      new AclLoadError(`${bigLoop}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`),
+    );
   });
 
   test("missing includes count as files opened too", () => {
     const main = join(dir, "many-missing.conf");
     writeFileSync(main, `include ${dir}/absent.conf\n`.repeat(5000));
-    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`));
+    expect(() => loadAcl(main)).toThrow(
+      new AclLoadError(`${main}:${MAX_ACL_FILES}: the ACL and its includes are more than ${MAX_ACL_FILES} files`),
+    );
   });
 
   test("up to the bounds an ACL loads: MAX_ACL_FILES files in all", () => {
@@ -142,9 +154,7 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
 });
 
 describe("decideBridgeAccess", () => {
-  const rules = parseAclText(text("allow all\ndeny br1\nallow br1\n"), "/etc/qemu/bridge.conf").filter(
-    (entry) => entry.kind === "rule",
-  );
+  const rules = parseAclText(text("allow all\ndeny br1\nallow br1\n"), "/etc/qemu/bridge.conf").filter((entry) => entry.kind === "rule");
   const plain = (name: string) => ({ requested: name, deviceNames: [name] });
 
   test("deny wins whatever the order, and is named", () => {

@@ -14,7 +14,9 @@ function chosen(text: string, caller: PolicyCaller = ALICE, bridgeNames = ["br0"
 describe("parsing", () => {
   test("every field and option, comments, blank lines, blanks between fields, CRLF", () => {
     const rules = parse("# lab\n\n  alice\tbr0  2 isolated queues=4\r\n@lab all 0\n* br1 1024 queues=1 isolated\n");
-    expect(rules.map(({ subject, bridge, maxTaps, isolated, maxQueues, line }) => ({ subject, bridge, maxTaps, isolated, maxQueues, line }))).toEqual([
+    expect(
+      rules.map(({ subject, bridge, maxTaps, isolated, maxQueues, line }) => ({ subject, bridge, maxTaps, isolated, maxQueues, line })),
+    ).toEqual([
       { subject: { kind: "user", name: "alice" }, bridge: "br0", maxTaps: 2, isolated: true, maxQueues: 4, line: 3 },
       { subject: { kind: "group", name: "lab" }, bridge: null, maxTaps: 0, isolated: false, maxQueues: null, line: 4 },
       { subject: { kind: "anyone" }, bridge: "br1", maxTaps: 1024, isolated: true, maxQueues: 1, line: 5 },

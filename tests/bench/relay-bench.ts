@@ -29,12 +29,18 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const WINDOW = Number(process.env.BENCH_SECONDS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 11);
-const DIRECTIONS = (["tap -> guest", "guest -> tap"] as const).filter((d) => (process.env.BENCH_DIRECTIONS ?? "tap,guest").split(",").includes(d.split(" ")[0] ?? ""));
+const DIRECTIONS = (["tap -> guest", "guest -> tap"] as const).filter((d) =>
+  (process.env.BENCH_DIRECTIONS ?? "tap,guest").split(",").includes(d.split(" ")[0] ?? ""),
+);
 /** BENCH_PARTS=relay,start (default both): which parts to run. */
 const PARTS = (process.env.BENCH_PARTS ?? "relay,start").split(",");
 const SIZES = (process.env.BENCH_SIZES ?? "64,1500,65535").split(",").map(Number);
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat. */
-const TICKS_PER_SECOND = Number(Bun.spawnSync({ cmd: ["getconf", "CLK_TCK"] }).stdout.toString().trim() || 100);
+const TICKS_PER_SECOND = Number(
+  Bun.spawnSync({ cmd: ["getconf", "CLK_TCK"] })
+    .stdout.toString()
+    .trim() || 100,
+);
 
 function sh(cmd: string[]): string {
   const result = Bun.spawnSync({ cmd, stdout: "pipe", stderr: "pipe" });
@@ -52,7 +58,9 @@ function cpuSeconds(pid: number): number {
 
 /** A TAP's packet counters as seen from the namespace `pid` lives in: frames received and sent. */
 function tapPackets(pid: number, tap: string): { rx: number; tx: number } {
-  const line = readFileSync(`/proc/${pid}/net/dev`, "latin1").split("\n").find((row) => row.trim().startsWith(`${tap}:`));
+  const line = readFileSync(`/proc/${pid}/net/dev`, "latin1")
+    .split("\n")
+    .find((row) => row.trim().startsWith(`${tap}:`));
   const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number) ?? [];
   return { rx: fields[1] ?? 0, tx: fields[9] ?? 0 };
 }
@@ -81,7 +89,10 @@ interface Relay {
 
 const vnetOf = (mode: Mode) => (mode === "stream" ? "10" : "0");
 const RELAYS: Relay[] = [
-  { name: "tap-launcher", command: (mode, tap, guest) => [launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest] },
+  {
+    name: "tap-launcher",
+    command: (mode, tap, guest) => [launcher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest],
+  },
   { name: "C batched", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "batched", "--", ...guest] },
   { name: "C naive", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "naive", "--", ...guest] },
 ];
@@ -144,13 +155,17 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
           const perFrame = list.map((s) => s.cpuPerFrame);
           const rates = list.map((s) => s.framesPerSecond / 1000);
           cpu.set(name, median(perFrame));
-          rows.push(`${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B  ${name.padEnd(13)} `
-            + `${median(perFrame).toFixed(0).padStart(6)} ns/frame (${spread(perFrame).padStart(11)})  `
-            + `${median(rates).toFixed(0).padStart(5)} kfps (${spread(rates)})`);
+          rows.push(
+            `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B  ${name.padEnd(13)} ` +
+              `${median(perFrame).toFixed(0).padStart(6)} ns/frame (${spread(perFrame).padStart(11)})  ` +
+              `${median(rates).toFixed(0).padStart(5)} kfps (${spread(rates)})`,
+          );
         }
         const ours = cpu.get("tap-launcher") ?? Number.NaN;
         const label = `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B`;
-        ratios.push(`${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`);
+        ratios.push(
+          `${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`,
+        );
         console.log(rows.slice(-RELAYS.length).join("\n"));
       }
     }
@@ -162,9 +177,15 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
 function helperRows(): string[] {
   const cHelper = "/usr/lib/qemu/qemu-bridge-helper";
   const helpers = [`tap-bridge-helper=${helper}`, ...(Bun.file(cHelper).size > 0 ? [`qemu-bridge-helper=${cHelper}`] : [])];
-  const output = sh([...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), ...inNs([process.execPath, join(import.meta.dir, "helper-timing.ts"), String(START_RUNS), "br0", ...helpers])]);
+  const output = sh([
+    ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }),
+    ...inNs([process.execPath, join(import.meta.dir, "helper-timing.ts"), String(START_RUNS), "br0", ...helpers]),
+  ]);
   const times = JSON.parse(output) as Record<string, number[]>;
-  return Object.entries(times).map(([name, list]) => `${name.padEnd(20)} fork to fd  median ${median(list).toFixed(1).padStart(6)} ms (${spread(list, 1)} ms, ${list.length} runs)`);
+  return Object.entries(times).map(
+    ([name, list]) =>
+      `${name.padEnd(20)} fork to fd  median ${median(list).toFixed(1).padStart(6)} ms (${spread(list, 1)} ms, ${list.length} runs)`,
+  );
 }
 
 /** Spawn to the guest's first instruction of main, via bench-peer time-exec and a guest that stamps the time. */
@@ -178,7 +199,12 @@ function startRows(): string[] {
   for (let run = 0; run < START_RUNS; run += 1) {
     for (const [i, { cmd }] of cases.entries()) times[i]?.push(Number(sh(inNs([peer, "time-exec", ...cmd])).trim()) / 1000);
   }
-  return cases.map(({ name }, i) => `${name.padEnd(26)} start to guest exec  median ${median(times[i] ?? []).toFixed(1).padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)`);
+  return cases.map(
+    ({ name }, i) =>
+      `${name.padEnd(26)} start to guest exec  median ${median(times[i] ?? [])
+        .toFixed(1)
+        .padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)`,
+  );
 }
 
 try {
@@ -206,12 +232,20 @@ try {
   console.log([...helperLines, ...startLines].join("\n"));
   const { rows, ratios } = PARTS.includes("relay") ? await relayRows() : { rows: [], ratios: [] };
   const report = [
-    `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, median of ${RUNS} alternating runs (spread min-max); `
-      + `load average at start ${load}; ${new Date().toISOString()}`,
-    "", "direction     format    size  relay         CPU per frame (spread)             frames/s (spread)", ...rows,
-    "", "CPU per frame, tap-launcher / reference:", ...ratios,
-    "", `helper start, run as QEMU runs it (socketpair, --use-vnet --br=br0 --fd=3), ${START_RUNS} alternating runs:`, ...helperLines,
-    "", `launcher start to guest exec (bench-peer time-exec: fork to the guest's first stamp), ${START_RUNS} alternating runs:`, ...startLines,
+    `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, median of ${RUNS} alternating runs (spread min-max); ` +
+      `load average at start ${load}; ${new Date().toISOString()}`,
+    "",
+    "direction     format    size  relay         CPU per frame (spread)             frames/s (spread)",
+    ...rows,
+    "",
+    "CPU per frame, tap-launcher / reference:",
+    ...ratios,
+    "",
+    `helper start, run as QEMU runs it (socketpair, --use-vnet --br=br0 --fd=3), ${START_RUNS} alternating runs:`,
+    ...helperLines,
+    "",
+    `launcher start to guest exec (bench-peer time-exec: fork to the guest's first stamp), ${START_RUNS} alternating runs:`,
+    ...startLines,
   ].join("\n");
   console.log(`\n${report}`);
   // Only a whole run replaces the recorded one: a narrowed run (BENCH_PARTS, BENCH_SIZES, ...) would lose the rest.

@@ -14,12 +14,14 @@ const frames = sweepSizes(from, to, step).map((size) => sweepFrame(size, 0x0a));
 if (format === "dgram") {
   for (const frame of frames) channel.send(frame);
 } else {
-  const stream = Buffer.concat(frames.map((frame) => {
-    const framed = new Uint8Array(4 + frame.length);
-    new DataView(framed.buffer).setUint32(0, frame.length, false);
-    framed.set(frame, 4);
-    return framed;
-  }));
+  const stream = Buffer.concat(
+    frames.map((frame) => {
+      const framed = new Uint8Array(4 + frame.length);
+      new DataView(framed.buffer).setUint32(0, frame.length, false);
+      framed.set(frame, 4);
+      return framed;
+    }),
+  );
   let state = seed >>> 0 || 1;
   for (let at = 0; at < stream.length; ) {
     state ^= state << 13;

@@ -56,7 +56,11 @@ function readPcap(path: string): { snaplen: number; linkType: number; records: P
     const included = view.getUint32(at + 8, true);
     expect(view.getUint32(at + 12, true)).toBe(included);
     expect(at + 16 + included).toBeLessThanOrEqual(bytes.length);
-    records.push({ seconds: view.getUint32(at, true), micros: view.getUint32(at + 4, true), frame: bytes.subarray(at + 16, at + 16 + included) });
+    records.push({
+      seconds: view.getUint32(at, true),
+      micros: view.getUint32(at + 4, true),
+      frame: bytes.subarray(at + 16, at + 16 + included),
+    });
     at += 16 + included;
   }
   return { snaplen: view.getUint32(16, true), linkType: view.getUint32(20, true), records };
@@ -64,7 +68,10 @@ function readPcap(path: string): { snaplen: number; linkType: number; records: P
 
 /** The JSON counter lines of a launcher's stderr: the lines that start with `{`, each parsed whole. */
 function statsLines(stderr: string): { event: string; tap_to_guest: Record<string, unknown>; guest_to_tap: Record<string, unknown> }[] {
-  return stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
 }
 
 /** tcpdump's lines that start a frame (a time stamp); the hex dumps of unknown ethertypes follow them. */
@@ -79,7 +86,12 @@ for (const mode of ["stream", "dgram"] as const) {
     await withNetns(async (ns) => {
       await bridgeWithVeth(ns);
       const file = join(tempFolder("tl-pcap-"), "relay.pcap");
-      const guest = ["sh", "-c", `"$0" ${relayGuest} recv-sweep ${mode} 14 113 1 10000 && exec "$0" ${relayGuest} send-sweep ${mode} 14 63 1`, process.execPath];
+      const guest = [
+        "sh",
+        "-c",
+        `"$0" ${relayGuest} recv-sweep ${mode} 14 113 1 10000 && exec "$0" ${relayGuest} send-sweep ${mode} 14 63 1`,
+        process.execPath,
+      ];
       const relay = Bun.spawn(relayCommand(ns, mode, [`--pcap=${file}`, "--stats=json"], guest), { stdout: "pipe", stderr: "pipe" });
       const stderr = new Response(relay.stderr).text();
       const nextLine = lineReader(relay.stdout);
@@ -94,15 +106,28 @@ for (const mode of ["stream", "dgram"] as const) {
       expect(stats).toHaveLength(1);
       expect(stats[0]).toEqual({
         event: "exit",
-        tap_to_guest: { frames: 100, bytes: sum(sweepSizes(14, 113, 1)), drops: { short: 0, too_long: 0, gso: 0, refused: 0, kernel: 0 }, queue_high_water: expect.any(Number) },
-        guest_to_tap: { frames: 50, bytes: sum(sweepSizes(14, 63, 1)), drops: { short: 0, too_long: 0, gso: 0, refused: 0 }, queue_high_water: expect.any(Number) },
+        tap_to_guest: {
+          frames: 100,
+          bytes: sum(sweepSizes(14, 113, 1)),
+          drops: { short: 0, too_long: 0, gso: 0, refused: 0, kernel: 0 },
+          queue_high_water: expect.any(Number),
+        },
+        guest_to_tap: {
+          frames: 50,
+          bytes: sum(sweepSizes(14, 63, 1)),
+          drops: { short: 0, too_long: 0, gso: 0, refused: 0 },
+          queue_high_water: expect.any(Number),
+        },
       });
       expect(log).not.toContain("tap -> guest");
 
       const { snaplen, linkType, records } = readPcap(file);
       expect(linkType).toBe(1);
       expect(snaplen).toBeGreaterThanOrEqual(65535);
-      const expected = [...sweepSizes(14, 113, 1).map((size) => sweepFrame(size, 0x0b)), ...sweepSizes(14, 63, 1).map((size) => sweepFrame(size, 0x0a))];
+      const expected = [
+        ...sweepSizes(14, 113, 1).map((size) => sweepFrame(size, 0x0b)),
+        ...sweepSizes(14, 63, 1).map((size) => sweepFrame(size, 0x0a)),
+      ];
       expect(records.map((r) => Buffer.from(r.frame).toString("hex"))).toEqual(expected.map((frame) => Buffer.from(frame).toString("hex")));
       for (const { seconds, micros } of records) {
         expect(micros).toBeLessThan(1_000_000);
@@ -125,8 +150,10 @@ test("the size bound holds under a flood: the file stops at the last whole frame
     await bridgeWithVeth(ns);
     const file = join(tempFolder("tl-pcap-"), "flood.pcap");
     const bound = 1024 * 1024;
-    const relay = Bun.spawn(relayCommand(ns, "stream", [`--pcap=${file}`, "--pcap-size=1M", "--stats=json"], [process.execPath, relayGuest, "until-eof"]),
-      { stdout: "pipe", stderr: "pipe" });
+    const relay = Bun.spawn(
+      relayCommand(ns, "stream", [`--pcap=${file}`, "--pcap-size=1M", "--stats=json"], [process.execPath, relayGuest, "until-eof"]),
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const stderr = new Response(relay.stderr).text();
     expect(await lineReader(relay.stdout)()).toBe("up");
     await ns.exec(process.execPath, packetTool, "flood", "vB", "20000", "1514");
@@ -143,7 +170,9 @@ test("the size bound holds under a flood: the file stops at the last whole frame
     expect(size).toBeGreaterThan(bound - record); // stopped at the bound, not before
     expect((size - 24) % record).toBe(0); // whole records only
     expect(log.match(/capture stopped at the size bound/g)).toHaveLength(1);
-    expect(log).toContain(`tap-launcher: warning: capture stopped at the size bound: ${file} holds ${size} bytes and --pcap-size is ${bound}; the relay goes on`);
+    expect(log).toContain(
+      `tap-launcher: warning: capture stopped at the size bound: ${file} holds ${size} bytes and --pcap-size is ${bound}; the relay goes on`,
+    );
     const stats = statsLines(log);
     expect(stats.map((line) => line.event)).toEqual(["signal", "exit"]);
     expect(Number(stats[0]?.tap_to_guest.frames)).toBeGreaterThan((size - 24) / record); // the relay went on past the bound
@@ -155,8 +184,20 @@ test("the size bound holds under a flood: the file stops at the last whole frame
 
 describe("the capture file is made new, mode 0600, never over what is there", () => {
   for (const [label, prepare] of [
-    ["an existing file", (path: string, target: string) => { writeFileSync(path, "keep me\n"); void target; }],
-    ["a symbolic link to a file", (path: string, target: string) => { writeFileSync(target, "keep me\n"); symlinkSync(target, path); }],
+    [
+      "an existing file",
+      (path: string, target: string) => {
+        writeFileSync(path, "keep me\n");
+        void target;
+      },
+    ],
+    [
+      "a symbolic link to a file",
+      (path: string, target: string) => {
+        writeFileSync(target, "keep me\n");
+        symlinkSync(target, path);
+      },
+    ],
     ["a dangling symbolic link", (path: string, target: string) => symlinkSync(target, path)],
   ] as const) {
     test(`${label} at FILE: refused with the fix, nothing written, no guest, no TAP left`, async () => {
@@ -171,7 +212,9 @@ describe("the capture file is made new, mode 0600, never over what is there", ()
         const result = await run(relayCommand(ns, "stream", [`--pcap=${path}`], ["sh", "-c", `touch ${guestRan}`]));
         expect(result.exitCode).toBe(1);
         const kind = label === "an existing file" ? "a file" : "a symbolic link";
-        expect(result.stderr).toContain(`tap-launcher: failed to create capture file ${path}: it already exists (${kind}), and a capture neither overwrites nor follows one\n`);
+        expect(result.stderr).toContain(
+          `tap-launcher: failed to create capture file ${path}: it already exists (${kind}), and a capture neither overwrites nor follows one\n`,
+        );
         expect(result.stderr).toContain("give --pcap a new name, or remove the old file first");
         expect(existsSync(guestRan)).toBe(false);
         expect(existsSync(target) ? readFileSync(target, "utf8") : null).toBe(before);

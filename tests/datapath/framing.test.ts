@@ -14,12 +14,14 @@ function xorshift(seed: number): (limit: number) => number {
 }
 
 function encode(frames: Uint8Array[]): Uint8Array {
-  return Buffer.concat(frames.map((frame) => {
-    const out = new Uint8Array(4 + frame.length);
-    new DataView(out.buffer).setUint32(0, frame.length, false);
-    out.set(frame, 4);
-    return out;
-  }));
+  return Buffer.concat(
+    frames.map((frame) => {
+      const out = new Uint8Array(4 + frame.length);
+      new DataView(out.buffer).setUint32(0, frame.length, false);
+      out.set(frame, 4);
+      return out;
+    }),
+  );
 }
 
 /**

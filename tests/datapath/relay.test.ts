@@ -47,7 +47,10 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`veth -> guest: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const relay = Bun.spawn(relayCommand(ns, mode, [process.execPath, relayGuest, "recv-sweep", mode, ...sweep, "10000"]), { stdout: "pipe", stderr: "pipe" });
+          const relay = Bun.spawn(relayCommand(ns, mode, [process.execPath, relayGuest, "recv-sweep", mode, ...sweep, "10000"]), {
+            stdout: "pipe",
+            stderr: "pipe",
+          });
           const nextLine = lineReader(relay.stdout);
           expect(await nextLine()).toBe("ready");
           await ns.exec(process.execPath, packetTool, "send-sweep", "vB", ...sweep);
@@ -60,7 +63,9 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`guest -> veth: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", ...sweep, "10000"], { stdout: "pipe" });
+          const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", ...sweep, "10000"], {
+            stdout: "pipe",
+          });
           const nextLine = lineReader(capture.stdout);
           expect(await nextLine()).toBe("ready");
           const relay = await run(relayCommand(ns, mode, [process.execPath, relayGuest, "send-sweep", mode, ...sweep]));
@@ -81,11 +86,27 @@ describe("bursts: batches towards the TAP keep every frame intact and in order",
     test(`--relay=${mode}: every size from 14 to 1514 bytes back to back${mode === "stream" ? ", cut at random points" : ""}`, async () => {
       await withNetns(async (ns) => {
         await bridgeWithVeth(ns, 1500);
-        const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", "14", "1514", "1", "10000"], { stdout: "pipe" });
+        const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", "14", "1514", "1", "10000"], {
+          stdout: "pipe",
+        });
         const nextLine = lineReader(capture.stdout);
         expect(await nextLine()).toBe("ready");
-        const relay = await run([...ns.prefix(), launcher, "--verbose", "--br=br0", `--helper=${helper}`, `--relay=${mode}`, "--",
-          process.execPath, burstGuest, mode, "14", "1514", "1", "7"]);
+        const relay = await run([
+          ...ns.prefix(),
+          launcher,
+          "--verbose",
+          "--br=br0",
+          `--helper=${helper}`,
+          `--relay=${mode}`,
+          "--",
+          process.execPath,
+          burstGuest,
+          mode,
+          "14",
+          "1514",
+          "1",
+          "7",
+        ]);
         expect(relay.stderr).not.toMatch(/relay stopped|the relay failed/);
         expect(relay.stderr).toMatch(/guest -> tap: 1501 frames, \d+ bytes, 0 dropped/);
         expect(await nextLine()).toBe("ok 1501");
@@ -103,7 +124,9 @@ describe("a hostile or broken guest", () => {
         const result = await run(relayCommand(ns, "stream", [process.execPath, relayGuest, "fuzz", "stream", String(seed)], true));
         // The relay closed the guest's connection, said why, and the launcher ended normally.
         expect(result.stdout).toContain("closed");
-        expect(result.stderr).toMatch(/relay stopped, closing the guest's connection: the guest sent a frame length of \d+ bytes \(at most 69632\)/);
+        expect(result.stderr).toMatch(
+          /relay stopped, closing the guest's connection: the guest sent a frame length of \d+ bytes \(at most 69632\)/,
+        );
         expect(result.exitCode).toBe(0);
         const toTap = /guest -> tap: (\d+) frames, \d+ bytes, (\d+) dropped/.exec(result.stderr);
         expect(Number(toTap?.[1])).toBeGreaterThan(100);
@@ -142,8 +165,22 @@ describe("a hostile or broken guest", () => {
   test("a TAP that is down refuses frames (counted as drops); the relay goes on", async () => {
     await withNetns(async (ns) => {
       await ns.exec("ip", "tuntap", "add", "dev", "tapdown", "mode", "tap");
-      const result = await run([...ns.prefix(), launcher, "--verbose", "--tap=tapdown", "--unmanaged", "--relay=stream", "--",
-        process.execPath, relayGuest, "send-sweep", "stream", "14", "113", "1"]);
+      const result = await run([
+        ...ns.prefix(),
+        launcher,
+        "--verbose",
+        "--tap=tapdown",
+        "--unmanaged",
+        "--relay=stream",
+        "--",
+        process.execPath,
+        relayGuest,
+        "send-sweep",
+        "stream",
+        "14",
+        "113",
+        "1",
+      ]);
       expect(result.exitCode).toBe(0);
       expect(result.stderr).not.toMatch(/relay stopped|the relay failed/);
       expect(result.stderr).toMatch(/guest -> tap: 0 frames, 0 bytes, 100 dropped/);

@@ -10,7 +10,9 @@ test("the extraction finds the programs' messages and the table's rows", () => {
 
 test("every message the code prints is in the troubleshooting table", () => {
   const table = tableText();
-  const missing = codeMessages().filter(({ message }) => !table.includes(signature(message))).map(({ file, message }) => `${file}: ${message}`);
+  const missing = codeMessages()
+    .filter(({ message }) => !table.includes(signature(message)))
+    .map(({ file, message }) => `${file}: ${message}`);
   expect(missing).toEqual([]);
 });
 

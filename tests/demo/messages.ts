@@ -51,14 +51,16 @@ function literalAt(text: string, at: number): string | null {
  * `BR' and 'BR' are different messages. Parts shorter than 6 characters say too little to count.
  */
 export function fixedParts(message: string): string[] {
-  return message
-    .replace(/\$\{(?:[^{}]|\{[^{}]*\})*\}/g, "\u0000")
-    .replace(/\\(.)/g, "$1")
-    .replace(/"(?:…|[A-Z][A-Z0-9_]*)"/g, "\u0000")
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the marker the replaces above put where a value goes
-    .split(/\u0000|…|<[^>]*>|\b[A-Z][A-Z0-9_]*\b|\b\d+\b|(?<![\w.])\/[\w./-]*|: /)
-    .map((part) => part.trim().replace(/:$/, "").trim())
-    .filter((part) => part.length >= 6);
+  return (
+    message
+      .replace(/\$\{(?:[^{}]|\{[^{}]*\})*\}/g, "\u0000")
+      .replace(/\\(.)/g, "$1")
+      .replace(/"(?:…|[A-Z][A-Z0-9_]*)"/g, "\u0000")
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the marker the replaces above put where a value goes
+      .split(/\u0000|…|<[^>]*>|\b[A-Z][A-Z0-9_]*\b|\b\d+\b|(?<![\w.])\/[\w./-]*|: /)
+      .map((part) => part.trim().replace(/:$/, "").trim())
+      .filter((part) => part.length >= 6)
+  );
 }
 
 /** The longest fixed part: what identifies the message. */
@@ -76,9 +78,9 @@ const SITES = [
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,
   /log\.error\(\s*/g,
   /super\(\s*/g,
-  /reason: "(?:tap-gone|tap-failed|guest-protocol|guest-failed|wait-failed)", detail:\s*/g,
+  /reason: "(?:tap-gone|tap-failed|guest-protocol|guest-failed|wait-failed)",\s*detail:\s*/g,
   /\battempt\(\s*/g,
-  /severity: "(?:error|critical)", subject[^,]*, message:\s*/g,
+  /severity: "(?:error|critical)",\s*subject[^,]*,\s*message:\s*/g,
   /return `access denied[^`]*`/g,
   /\bfail\("/g,
   /reject\(new Error\(\s*/g,
@@ -86,7 +88,7 @@ const SITES = [
   /checkInterfaceName\([^,()]+,\s*/g,
   /warnings\.push\(\s*/g,
   /\bthis\.notice\(\s*/g, // what the relay reports as a warning without stopping (launcher/datapath/pcap.ts)
-  /\brun\(\[[^\]]*\],\s*/g,
+  /\brun\(\s*\[[^\]]*\],\s*/g,
   /\)\s*\{?\s*return (?=`)/g,
 ];
 
@@ -99,11 +101,15 @@ export function codeMessages(): { file: string; message: string }[] {
       for (const match of text.matchAll(site)) {
         const start = (match.index ?? 0) + match[0].length;
         const literal = match[0].endsWith('fail("') ? literalAt(text, start - 1) : literalAt(text, start);
-        const message = match[0].startsWith("return `") ? match[0].slice(8, -1)
-          : match[0].endsWith('fail("') ? `tap-bridge-helper: failed to ${literal ?? ""}`
-          : (match[0].startsWith("attempt") || match[0].startsWith("run(")) && literal !== null ? `failed to ${literal}`
-          : match[0].startsWith("checkInterfaceName") && literal !== null ? `invalid ${literal} …`
-          : literal;
+        const message = match[0].startsWith("return `")
+          ? match[0].slice(8, -1)
+          : match[0].endsWith('fail("')
+            ? `tap-bridge-helper: failed to ${literal ?? ""}`
+            : (match[0].startsWith("attempt") || match[0].startsWith("run(")) && literal !== null
+              ? `failed to ${literal}`
+              : match[0].startsWith("checkInterfaceName") && literal !== null
+                ? `invalid ${literal} …`
+                : literal;
         if (message !== null && signature(message).length > 0) found.push({ file, message });
       }
     }
@@ -156,7 +162,9 @@ export function tableMessages(withNotes = false): string[] {
 
 /** Every code message's fixed parts, one per line, for finding a table message's parts in them. */
 export function codeText(): string {
-  return codeMessages().map(({ message }) => fixedParts(message).join("\u0000")).join("\n");
+  return codeMessages()
+    .map(({ message }) => fixedParts(message).join("\u0000"))
+    .join("\n");
 }
 
 /** The troubleshooting table's messages and variants, one per line, exactly as written (quotes and backticks kept). */

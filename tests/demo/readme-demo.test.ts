@@ -32,7 +32,12 @@ test("README's first command from a fresh clone", async () => {
   await runOk(["git", "clone", "--quiet", ROOT, clone]);
   const result = await run(["bash", "-c", command], { cwd: clone });
   const output = result.stdout + result.stderr;
-  console.log(output.split("\n").filter((line) => line.startsWith("demo: ")).join("\n"));
+  console.log(
+    output
+      .split("\n")
+      .filter((line) => line.startsWith("demo: "))
+      .join("\n"),
+  );
   expect(result.exitCode).toBe(0);
   expect(output).toMatch(/stream relay: ARP [\d.]+ ms; ping 5\/5, rtt min\/avg\/max [\d./]+ ms; echo throughput [\d.]+ Mbit\/s/);
   expect(output).toMatch(/hand-over: ARP [\d.]+ ms; ping 5\/5/);

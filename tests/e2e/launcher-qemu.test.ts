@@ -18,7 +18,14 @@ afterAll(() => installed.uninstall());
 
 function launcherAsAlice(ns: TestNetns, launcherArgs: string[], target: string, count = 3): string[] {
   return [
-    ...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "120", installed.launcher, ...launcherArgs, "--",
+    ...ns.prefix(),
+    ...withOpenTunDevice(),
+    ...asUser(ALICE),
+    "timeout",
+    "120",
+    installed.launcher,
+    ...launcherArgs,
+    "--",
     ...qemuCommand(guest, "tap,id=n0,fd=3", GUEST_ADDRESS, target, count),
   ];
 }

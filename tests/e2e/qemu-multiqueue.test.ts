@@ -18,7 +18,18 @@ test("tap-launcher --queues=2 -- qemu -smp 2 … -netdev tap,fds=3:4 … mq=on: 
   await withNetns(async (ns) => {
     await bridgeWithAddress(ns);
     const qemu = qemuCommand(guest, "tap,id=n0,fds=3:4", GUEST_ADDRESS, BRIDGE_ADDRESS, 3, { nic: "mq=on,vectors=6", cpus: 2 });
-    const result = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "150", installed.launcher, "--br=br0", "--queues=2", "--", ...qemu]);
+    const result = await run([
+      ...ns.prefix(),
+      ...withOpenTunDevice(),
+      ...asUser(ALICE),
+      "timeout",
+      "150",
+      installed.launcher,
+      "--br=br0",
+      "--queues=2",
+      "--",
+      ...qemu,
+    ]);
     expect(result.stderr).toContain("tap-launcher: tap0 (vnet header) is fds 3, 4 (2 queues) of qemu-system-x86_64\n");
     expect(result.stdout).toMatch(/TL-QUEUES rx-0 rx-1 tx-0 tx-1 /);
     expect(result.stdout).toContain("TL-PING-OK");

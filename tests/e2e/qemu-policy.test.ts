@@ -18,7 +18,11 @@ afterAll(() => installed.uninstall());
 
 function qemuAsNobody(ns: TestNetns, count: number): string[] {
   return [
-    ...ns.prefix(), ...withOpenTunDevice(), ...asUser(NOBODY), "timeout", "150",
+    ...ns.prefix(),
+    ...withOpenTunDevice(),
+    ...asUser(NOBODY),
+    "timeout",
+    "150",
     ...qemuCommand(guest, `bridge,id=n0,br=br0,helper=${installed.shim}`, GUEST_ADDRESS, BRIDGE_ADDRESS, count),
   ];
 }

@@ -25,8 +25,16 @@ for (const [mode, netdev] of [
     await withNetns(async (ns) => {
       await bridgeWithAddress(ns);
       const result = await run([
-        ...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "120",
-        installed.launcher, "--verbose", "--br=br0", `--relay=${mode}`, "--",
+        ...ns.prefix(),
+        ...withOpenTunDevice(),
+        ...asUser(ALICE),
+        "timeout",
+        "120",
+        installed.launcher,
+        "--verbose",
+        "--br=br0",
+        `--relay=${mode}`,
+        "--",
         ...qemuCommand(guest, netdev, GUEST_ADDRESS, BRIDGE_ADDRESS),
       ]);
       expect(result.stdout).toContain("TL-PING-OK");
@@ -47,8 +55,17 @@ test("tap-launcher --relay=stream --pcap=FILE --stats=json as a user: tcpdump -r
     chownSync(folder, ALICE.uid, ALICE.gid);
     const file = join(folder, "ping.pcap");
     const result = await run([
-      ...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "timeout", "120",
-      installed.launcher, "--br=br0", "--relay=stream", `--pcap=${file}`, "--stats=json", "--",
+      ...ns.prefix(),
+      ...withOpenTunDevice(),
+      ...asUser(ALICE),
+      "timeout",
+      "120",
+      installed.launcher,
+      "--br=br0",
+      "--relay=stream",
+      `--pcap=${file}`,
+      "--stats=json",
+      "--",
       ...qemuCommand(guest, "stream,id=n0,addr.type=fd,addr.str=3", GUEST_ADDRESS, BRIDGE_ADDRESS),
     ]);
     expect(result.stdout).toContain("TL-PING-OK");
@@ -59,11 +76,18 @@ test("tap-launcher --relay=stream --pcap=FILE --stats=json as a user: tcpdump -r
     const dump = await run(["tcpdump", "-r", file, "-n"]);
     expect(dump.exitCode).toBe(0);
     console.log(dump.stdout);
-    expect(dump.stdout).toMatch(new RegExp(`IP ${GUEST_ADDRESS.replaceAll(".", "\\.")} > ${BRIDGE_ADDRESS.replaceAll(".", "\\.")}: ICMP echo request`));
-    expect(dump.stdout).toMatch(new RegExp(`IP ${BRIDGE_ADDRESS.replaceAll(".", "\\.")} > ${GUEST_ADDRESS.replaceAll(".", "\\.")}: ICMP echo reply`));
+    expect(dump.stdout).toMatch(
+      new RegExp(`IP ${GUEST_ADDRESS.replaceAll(".", "\\.")} > ${BRIDGE_ADDRESS.replaceAll(".", "\\.")}: ICMP echo request`),
+    );
+    expect(dump.stdout).toMatch(
+      new RegExp(`IP ${BRIDGE_ADDRESS.replaceAll(".", "\\.")} > ${GUEST_ADDRESS.replaceAll(".", "\\.")}: ICMP echo reply`),
+    );
     expect(dump.stdout).toMatch(/ARP, Request who-has/);
     // The one JSON line at exit counts at least what the capture shows each way.
-    const stats = result.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+    const stats = result.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line));
     expect(stats).toHaveLength(1);
     const captured = dump.stdout.trim().split("\n").length;
     expect(stats[0].tap_to_guest.frames + stats[0].guest_to_tap.frames).toBe(captured);

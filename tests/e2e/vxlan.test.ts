@@ -89,17 +89,26 @@ for (const [label, target] of [
       const farStderr = new Response(far.stderr).text();
       const farLine = lineReader(far.stdout);
       const ready = await farLine();
-      expect({ ready, stderr: ready === null ? await farStderr : "" }).toMatchObject({ ready: expect.stringMatching(/^ready tap\d+ 1450$/) });
+      expect({ ready, stderr: ready === null ? await farStderr : "" }).toMatchObject({
+        ready: expect.stringMatching(/^ready tap\d+ 1450$/),
+      });
       const farTap = await hostB.link((ready ?? "").split(" ")[1] ?? "");
       expect([farTap.master, farTap.mtu, farTap.flags.includes("UP")]).toEqual(["br0", 1450, true]);
 
       // Host A: ALICE's launcher hands its TAP to QEMU, whose guest pings `target` three times.
-      const near = Bun.spawn(launcherAs(hostA, ALICE, qemuCommand(guest, "tap,id=n0,fd=3", GUEST_A, target, 3)), { stdout: "pipe", stderr: "pipe" });
+      const near = Bun.spawn(launcherAs(hostA, ALICE, qemuCommand(guest, "tap,id=n0,fd=3", GUEST_A, target, 3)), {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const nearOutput = Promise.all([new Response(near.stdout).text(), new Response(near.stderr).text(), near.exited]);
       const nearTap = await waitForTap(hostA, 60_000);
       expect([nearTap.master, nearTap.mtu]).toEqual(["br0", 1450]);
       const [stdout, stderr, exitCode] = await nearOutput;
-      expect({ ping: stdout.includes("TL-PING-OK"), exitCode, stderr: exitCode === 0 ? "" : stderr }).toEqual({ ping: true, exitCode: 0, stderr: "" });
+      expect({ ping: stdout.includes("TL-PING-OK"), exitCode, stderr: exitCode === 0 ? "" : stderr }).toEqual({
+        ping: true,
+        exitCode: 0,
+        stderr: "",
+      });
       expect(await hostA.tapNames()).toEqual([]);
 
       if (target === GUEST_B) {

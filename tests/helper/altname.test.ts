@@ -58,7 +58,10 @@ describe("a deny rule holds for every name of the device", () => {
 });
 
 describe("an allow rule allows the device by any of its names", () => {
-  for (const [acl, rule] of [[allowBr1, "allow br1"], [allowLab1, "allow lab1"]] as const) {
+  for (const [acl, rule] of [
+    [allowBr1, "allow br1"],
+    [allowLab1, "allow lab1"],
+  ] as const) {
     test(`${rule}: --br=lab2 gets a TAP on br1, and br2 stays denied`, async () => {
       await withAltnames(async (ns) => {
         const outcome = await runHelper([...ns.prefix(), acl.helper, "--use-vnet", "--fd=3", "--br=lab2"]);

@@ -25,7 +25,10 @@ test("a caller whose socket is full and who never reads: the helper gives up aft
       // A blocking socket, as QEMU and libvirt pass it: a plain sendmsg would wait forever.
       fcntl(theirs, F_SETFL, "F_SETFL", fcntl(theirs, F_GETFL, "F_GETFL") & ~O_NONBLOCK);
       const started = performance.now();
-      const child = Bun.spawn({ cmd: [...ns.prefix(), helper, "--use-vnet", "--fd=3", "--br=br0"], stdio: ["ignore", "ignore", "pipe", theirs] });
+      const child = Bun.spawn({
+        cmd: [...ns.prefix(), helper, "--use-vnet", "--fd=3", "--br=br0"],
+        stdio: ["ignore", "ignore", "pipe", theirs],
+      });
       const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
       const seconds = (performance.now() - started) / 1000;
       expect(exitCode).toBe(1);
@@ -64,7 +67,15 @@ test("at every fd limit the helper either sends the TAP or names the real errno 
     await ns.addBridge("br0");
     const outcomes: string[] = [];
     for (let limit = 5; limit <= 16; limit += 1) {
-      const outcome = await runHelper([...ns.prefix(), "prlimit", `--nofile=${limit}:${limit}`, helper, "--use-vnet", "--fd=3", "--br=br0"]);
+      const outcome = await runHelper([
+        ...ns.prefix(),
+        "prlimit",
+        `--nofile=${limit}:${limit}`,
+        helper,
+        "--use-vnet",
+        "--fd=3",
+        "--br=br0",
+      ]);
       if (outcome.fd !== null) closeFd(outcome.fd);
       outcomes.push(`${limit}: exit ${outcome.exitCode}${outcome.fd === null ? "" : " fd"} ${outcome.stderr.split("\n")[0]}`);
       expect(outcome.exitCode === 0).toBe(outcome.fd !== null);

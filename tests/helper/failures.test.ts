@@ -39,7 +39,10 @@ async function refused(args: string[], message: RegExp, options: { fd3?: number 
 
 describe("refused by the ACL", () => {
   test("no allow rule: names the bridge and the files read", async () => {
-    const stderr = await refused(["--use-vnet", "--fd=3", "--br=brother"], /access denied by acl file: no allow rule matches bridge brother/);
+    const stderr = await refused(
+      ["--use-vnet", "--fd=3", "--br=brother"],
+      /access denied by acl file: no allow rule matches bridge brother/,
+    );
     expect(stderr).toContain(aclFile);
   });
   test("a deny rule: names the rule, file and line", async () => {
@@ -77,10 +80,16 @@ describe("messages as libvirt and QEMU show them", () => {
 
 describe("failing steps", () => {
   test("unknown bridge", async () => {
-    await refused(["--use-vnet", "--fd=3", "--br=nosuchbr"], /failed to find bridge `nosuchbr': No such device \(ENODEV\)[\s\S]*ip link add nosuchbr type bridge/);
+    await refused(
+      ["--use-vnet", "--fd=3", "--br=nosuchbr"],
+      /failed to find bridge `nosuchbr': No such device \(ENODEV\)[\s\S]*ip link add nosuchbr type bridge/,
+    );
   });
   test("a target that is not a bridge (the TAP made on the way is gone)", async () => {
-    await refused(["--use-vnet", "--fd=3", "--br=vx0"], /failed to add interface `tap0' to bridge `vx0': .*\(EOPNOTSUPP\)[\s\S]*is not a bridge/);
+    await refused(
+      ["--use-vnet", "--fd=3", "--br=vx0"],
+      /failed to add interface `tap0' to bridge `vx0': .*\(EOPNOTSUPP\)[\s\S]*is not a bridge/,
+    );
   });
 });
 
@@ -99,10 +108,16 @@ describe("the --fd socket", () => {
     }
   });
   test("negative", async () => {
-    await refused(["--use-vnet", "--fd=-1", "--br=br0"], /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/);
+    await refused(
+      ["--use-vnet", "--fd=-1", "--br=br0"],
+      /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+    );
   });
   test("missing", async () => {
-    await refused(["--use-vnet", "--br=br0"], /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/);
+    await refused(
+      ["--use-vnet", "--br=br0"],
+      /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+    );
   });
   test("standard input", async () => {
     await refused(["--use-vnet", "--fd=0", "--br=br0"], /--fd=0 is standard input/);
@@ -111,7 +126,11 @@ describe("the --fd socket", () => {
 
 describe("the command line", () => {
   for (const [label, args, message] of [
-    ["unknown argument", ["--use-vnet", "--fd=3", "--br=br0", "--verbose"], /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/],
+    [
+      "unknown argument",
+      ["--use-vnet", "--fd=3", "--br=br0", "--verbose"],
+      /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+    ],
     ["--br given twice", ["--fd=3", "--br=brother", "--br=br0"], /--br given more than once/],
     ["missing --br", ["--use-vnet", "--fd=3"], /missing --br=BRIDGE/],
     ["a space-separated value", ["--fd=3", "--br", "br0"], /unknown argument "--br"/],

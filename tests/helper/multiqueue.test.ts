@@ -51,7 +51,9 @@ describe("--queues=4", () => {
       expect(new Set(fds).size).toBe(4);
       const infos = fds.map((fd) => tapInfo(fd));
       const [name] = await ns.tapNames();
-      expect(infos.map((info) => [info.name, info.isTap, info.multiQueue, info.vnetHeader])).toEqual(Array(4).fill([name, true, true, true]));
+      expect(infos.map((info) => [info.name, info.isTap, info.multiQueue, info.vnetHeader])).toEqual(
+        Array(4).fill([name, true, true, true]),
+      );
       const link = await ns.link(name ?? "");
       expect(link.master).toBe("br0");
       expect(link.linkinfo?.info_data).toMatchObject({ multi_queue: true, numqueues: 4 });
@@ -75,7 +77,9 @@ describe("refusals", () => {
         const outcome = await runHelper([...ns.prefix(), helper, `--queues=${value}`, "--fd=3", "--br=br0"]);
         expect(outcome.exitCode).toBe(1);
         expect(outcome.fd).toBe(null);
-        expect(outcome.stderr).toBe(`tap-bridge-helper: --queues=${value} is not a number of queues from 1 to 16\ntap-bridge-helper: usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N\n`);
+        expect(outcome.stderr).toBe(
+          `tap-bridge-helper: --queues=${value} is not a number of queues from 1 to 16\ntap-bridge-helper: usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N\n`,
+        );
         expect(await ns.tapNames()).toEqual([]);
       });
     });
@@ -87,11 +91,15 @@ describe("refusals", () => {
       writeFileSync(policyFile, "* br0 4 queues=2\n");
       const overRule = await runHelper([...ns.prefix(), helper, "--queues=3", "--fd=3", "--br=br0"]);
       expect(overRule.exitCode).toBe(1);
-      expect(overRule.stderr).toContain(`tap-bridge-helper: access denied: --queues=3 is more than the 2 queues per TAP that rule "* br0 4 queues=2" at ${policyFile}:1 allows\n`);
+      expect(overRule.stderr).toContain(
+        `tap-bridge-helper: access denied: --queues=3 is more than the 2 queues per TAP that rule "* br0 4 queues=2" at ${policyFile}:1 allows\n`,
+      );
       keep(await runHelper([...ns.prefix(), helper, "--queues=2", "--fd=3", "--br=br0"]));
       writeFileSync(policyFile, "");
       const overDefault = await runHelper([...ns.prefix(), helper, "--queues=9", "--fd=3", "--br=br0"]);
-      expect(overDefault.stderr).toContain("tap-bridge-helper: access denied: --queues=9 is more than the 8 queues per TAP that the default without a policy line that sets queues= allows\n");
+      expect(overDefault.stderr).toContain(
+        "tap-bridge-helper: access denied: --queues=9 is more than the 8 queues per TAP that the default without a policy line that sets queues= allows\n",
+      );
       expect(overDefault.fd).toBe(null);
       expect((await ns.tapNames()).length).toBe(1);
       for (const fd of opened.splice(0)) closeFd(fd);

@@ -24,8 +24,14 @@ afterAll(() => installed.uninstall());
 /** Runs the installed helper (the shim) as `user`, the way QEMU does, with names for the test users and a private /dev. */
 function request(ns: TestNetns, user: TestUser, options: { log?: SyslogSink; extra?: string[] } = {}): Promise<HelperOutcome> {
   return runHelper([
-    ...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(options.log?.path ?? null), ...asUser(user),
-    installed.shim, ...(options.extra ?? []), "--fd=3", "--br=br0",
+    ...ns.prefix(),
+    ...privateEtcPrefix(accounts),
+    ...privateDevPrefix(options.log?.path ?? null),
+    ...asUser(user),
+    installed.shim,
+    ...(options.extra ?? []),
+    "--fd=3",
+    "--br=br0",
   ]);
 }
 
@@ -46,7 +52,10 @@ describe("quotas", () => {
       const held: HelperOutcome[] = [];
       try {
         for (let i = 0; i < 2; i += 1) held.push(await request(ns, NOBODY));
-        expect(held.map((outcome) => [outcome.exitCode, outcome.fd !== null])).toEqual([[0, true], [0, true]]);
+        expect(held.map((outcome) => [outcome.exitCode, outcome.fd !== null])).toEqual([
+          [0, true],
+          [0, true],
+        ]);
         const inUse = await tapsOf(ns);
         expect(inUse.length).toBe(2);
 
@@ -88,7 +97,9 @@ describe("quotas", () => {
         expect(granted.every((outcome) => outcome.exitCode === 0)).toBe(true);
         for (const refused of outcomes.filter((outcome) => outcome.fd === null)) {
           expect(refused.exitCode).toBe(1);
-          expect(refused.stderr).toMatch(/^tap-bridge-helper: access denied by policy file: rule "alice br0 3" at \S+:1 limits you to 3 on bridge br0: [0-9]+ in use \(/);
+          expect(refused.stderr).toMatch(
+            /^tap-bridge-helper: access denied by policy file: rule "alice br0 3" at \S+:1 limits you to 3 on bridge br0: [0-9]+ in use \(/,
+          );
         }
         expect((await tapsOf(ns)).length).toBe(granted.length);
       } finally {
@@ -107,7 +118,9 @@ describe("quotas", () => {
         expect(alice.exitCode).toBe(0);
         const bob = await request(ns, BOB);
         expect(bob.exitCode).toBe(1);
-        expect(bob.stderr).toContain(`access denied by policy file: rule "* br0 0" at ${installed.policyFile}:1 allows you no TAP on bridge br0\n`);
+        expect(bob.stderr).toContain(
+          `access denied by policy file: rule "* br0 0" at ${installed.policyFile}:1 allows you no TAP on bridge br0\n`,
+        );
         expect((await tapsOf(ns)).length).toBe(1);
       } finally {
         closeAll([alice]);
@@ -138,12 +151,19 @@ describe("quotas", () => {
       expect(normal.stderr).toContain('rule "nobody br0 0"');
       const broken = await runHelper([
         // Only the files service, and no files: the lookup itself fails (ENOENT), as when a directory service is down.
-        ...ns.prefix(), ...privateEtcPrefix({ "nsswitch.conf": "passwd: files\ngroup: files\n" }, ["passwd", "group"]), ...privateDevPrefix(null), ...asUser(NOBODY),
-        installed.shim, "--fd=3", "--br=br0",
+        ...ns.prefix(),
+        ...privateEtcPrefix({ "nsswitch.conf": "passwd: files\ngroup: files\n" }, ["passwd", "group"]),
+        ...privateDevPrefix(null),
+        ...asUser(NOBODY),
+        installed.shim,
+        "--fd=3",
+        "--br=br0",
       ]);
       expect(broken.exitCode).toBe(1);
       expect(broken.fd).toBe(null);
-      expect(broken.stderr).toContain("tap-bridge-helper: access denied by policy file: cannot look up the names of uid 65534 and its groups: ");
+      expect(broken.stderr).toContain(
+        "tap-bridge-helper: access denied by policy file: cannot look up the names of uid 65534 and its groups: ",
+      );
       expect(await tapsOf(ns)).toEqual([]);
     });
   }, 60_000);
@@ -154,7 +174,9 @@ describe("quotas", () => {
       installed.setPolicy("alice br0 2\nbob br0 two\n");
       const malformed = await request(ns, ALICE);
       expect(malformed.exitCode).toBe(1);
-      expect(malformed.stderr).toContain(`access denied: policy syntax error at ${installed.policyFile}:2: invalid MAX "two": expected a whole number from 0 to 1024\n`);
+      expect(malformed.stderr).toContain(
+        `access denied: policy syntax error at ${installed.policyFile}:2: invalid MAX "two": expected a whole number from 0 to 1024\n`,
+      );
       installed.setPolicy("alice br0 2\n");
       chmodSync(installed.policyFile, 0o600);
       const unreadable = await request(ns, ALICE);
@@ -184,7 +206,16 @@ describe("ownership", () => {
       closeFd(granted.fd);
       expect(await tapsOf(ns)).toEqual([tap]);
 
-      const asBob = await run([...ns.prefix(), ...privateDevPrefix(null), ...asUser(BOB), installed.launcher, `--tap=${tap}`, "--unmanaged", "--", "true"]);
+      const asBob = await run([
+        ...ns.prefix(),
+        ...privateDevPrefix(null),
+        ...asUser(BOB),
+        installed.launcher,
+        `--tap=${tap}`,
+        "--unmanaged",
+        "--",
+        "true",
+      ]);
       expect(asBob.exitCode).not.toBe(0);
       expect(asBob.stderr).toContain(`TAP ${tap} belongs to someone else (user ${ALICE.uid} and group ${ALICE.gid})`);
 
@@ -233,11 +264,16 @@ describe("isolation", () => {
       await ns.addBridge("br0");
       const outcomes = [await request(ns, ALICE), await request(ns, BOB)];
       try {
-        const isolated = await Promise.all((await tapsOf(ns)).map(async (tap) => {
-          const detail = JSON.parse(await ns.ip("-j", "-d", "link", "show", "dev", tap))[0];
-          return [detail.linkinfo.info_data.user, detail.linkinfo.info_slave_data.isolated];
-        }));
-        expect(isolated.sort()).toEqual([[ALICE.uid, true], [BOB.uid, false]]);
+        const isolated = await Promise.all(
+          (await tapsOf(ns)).map(async (tap) => {
+            const detail = JSON.parse(await ns.ip("-j", "-d", "link", "show", "dev", tap))[0];
+            return [detail.linkinfo.info_data.user, detail.linkinfo.info_slave_data.isolated];
+          }),
+        );
+        expect(isolated.sort()).toEqual([
+          [ALICE.uid, true],
+          [BOB.uid, false],
+        ]);
       } finally {
         closeAll(outcomes);
       }
@@ -273,7 +309,10 @@ describe("isolation", () => {
         expect(markerReceived(a, 2000)).toBe("from-c");
         expect(markerReceived(b, 2000)).toBe("from-c");
 
-        for (const [fd, last] of [[a, 0x0a], [b, 0x0b]] as const) {
+        for (const [fd, last] of [
+          [a, 0x0a],
+          [b, 0x0b],
+        ] as const) {
           send(fd, arpRequest(mac(last), [10, 77, 0, last], [10, 77, 0, 1]));
           expect(arpReplyArrives(fd, 2000)).toBe(true);
         }
@@ -298,8 +337,16 @@ describe("audit", () => {
         const lines = log.lines();
         expect(lines.length).toBe(2);
         const rule = `${installed.policyFile}:1`;
-        expect(lines[0]).toMatch(new RegExp(`^<86>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tap-bridge-helper\\[[0-9]+\\]: grant user=alice uid=4101 bridge=br0 tap=${tap} queues=1 rule=${rule} use=1/1$`));
-        expect(lines[1]).toMatch(new RegExp(`^<84>.* tap-bridge-helper\\[[0-9]+\\]: refuse user=alice uid=4101 bridge=br0 tap=- queues=1 rule=${rule} use=1/1 reason="access denied by policy file: rule \\\\"alice br0 1\\\\" at ${rule} limits you to 1 on bridge br0: 1 in use \\(${tap}\\)"$`));
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^<86>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} tap-bridge-helper\\[[0-9]+\\]: grant user=alice uid=4101 bridge=br0 tap=${tap} queues=1 rule=${rule} use=1/1$`,
+          ),
+        );
+        expect(lines[1]).toMatch(
+          new RegExp(
+            `^<84>.* tap-bridge-helper\\[[0-9]+\\]: refuse user=alice uid=4101 bridge=br0 tap=- queues=1 rule=${rule} use=1/1 reason="access denied by policy file: rule \\\\"alice br0 1\\\\" at ${rule} limits you to 1 on bridge br0: 1 in use \\(${tap}\\)"$`,
+          ),
+        );
       });
     } finally {
       log.close();
@@ -314,7 +361,15 @@ describe("audit", () => {
         await ns.addBridge("br0");
         const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
         const child = Bun.spawn({
-          cmd: [...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(log.path), ...asUser(ALICE), installed.shim, "--fd=3", "--br=br0"],
+          cmd: [
+            ...ns.prefix(),
+            ...privateEtcPrefix(accounts),
+            ...privateDevPrefix(log.path),
+            ...asUser(ALICE),
+            installed.shim,
+            "--fd=3",
+            "--br=br0",
+          ],
           stdio: ["ignore", "ignore", "ignore", theirs],
         });
         closeFd(theirs);
@@ -343,10 +398,20 @@ describe("audit", () => {
         await ns.addBridge("br0");
         await ns.addBridge("br9");
         const denied = await runHelper([
-          ...ns.prefix(), ...privateEtcPrefix(accounts), ...privateDevPrefix(log.path), ...asUser(BOB), installed.shim, "--fd=3", "--br=br9",
+          ...ns.prefix(),
+          ...privateEtcPrefix(accounts),
+          ...privateDevPrefix(log.path),
+          ...asUser(BOB),
+          installed.shim,
+          "--fd=3",
+          "--br=br9",
         ]);
         expect(denied.exitCode).toBe(1);
-        expect(log.lines()).toEqual([expect.stringMatching(/: refuse user=bob uid=4102 bridge=br9 tap=- queues=1 rule=- use=-\/- reason="access denied by acl file: no allow rule matches bridge br9/)]);
+        expect(log.lines()).toEqual([
+          expect.stringMatching(
+            /: refuse user=bob uid=4102 bridge=br9 tap=- queues=1 rule=- use=-\/- reason="access denied by acl file: no allow rule matches bridge br9/,
+          ),
+        ]);
         const noLog = await request(ns, BOB);
         closeAll([noLog]);
         expect(noLog.exitCode).toBe(0);

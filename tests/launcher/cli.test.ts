@@ -47,29 +47,63 @@ describe("run refuses a command line it does not fully understand, and does noth
     ["unknown options", ["--bridge=br1", "--relay-mode=dgram", "--queues=2"], /^tap-launcher: unknown option "--bridge"$/],
     ["--queues out of range", ["--queues=17"], /^tap-launcher: --queues must be a number of queues from 1 to 16, not "17"$/],
     ["--queues that is no number", ["--queues=two"], /^tap-launcher: --queues must be a number of queues from 1 to 16, not "two"$/],
-    ["--queues above 1 with --relay", ["--queues=2", "--relay=stream"], /^tap-launcher: --relay carries one queue: --queues=2 works only when the guest gets the TAP itself \(leave out --relay\)$/],
+    [
+      "--queues above 1 with --relay",
+      ["--queues=2", "--relay=stream"],
+      /^tap-launcher: --relay carries one queue: --queues=2 works only when the guest gets the TAP itself \(leave out --relay\)$/,
+    ],
     ["citty's negated form", ["--no-verbose"], /^tap-launcher: unknown option "--no-verbose"$/],
     ["grouped short switches", ["-vq"], /^tap-launcher: unknown option "-vq"$/],
     ["a camel-case spelling", ["--relayMode=dgram"], /^tap-launcher: unknown option "--relayMode"$/],
     ["a repeated option", ["--br=br1", "--br=br0"], /^tap-launcher: --br given more than once$/],
     ["a switch and its alias", ["-v", "--verbose"], /^tap-launcher: --verbose given more than once$/],
-    ["a switch with a value", ["--verbose=no"], /^tap-launcher: --verbose is a switch and takes no value \("--verbose=no"\): give it alone, or leave it out$/],
+    [
+      "a switch with a value",
+      ["--verbose=no"],
+      /^tap-launcher: --verbose is a switch and takes no value \("--verbose=no"\): give it alone, or leave it out$/,
+    ],
     ["--unmanaged=no", ["--tap=tapu0", "--unmanaged=no"], /^tap-launcher: --unmanaged is a switch and takes no value \("--unmanaged=no"\)/],
     ["an empty value", ["--br="], /^tap-launcher: --br needs a value: --br=BRIDGE$/],
     ["a value that looks like an option", ["--br", "-v"], /^tap-launcher: --br needs a value: --br=BRIDGE$/],
-    ["--br with an --unmanaged TAP", ["--tap=tapu0", "--unmanaged", "--br=br1"], /^tap-launcher: --br chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other$/],
+    [
+      "--br with an --unmanaged TAP",
+      ["--tap=tapu0", "--unmanaged", "--br=br1"],
+      /^tap-launcher: --br chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other$/,
+    ],
     ["an invalid TAP name", ["--tap=a/b", "--unmanaged"], /^tap-launcher: invalid TAP name "a\/b": it contains `\/`, `:` or `%`$/],
     ["a relay format that does not exist", ["--relay=raw"], /^tap-launcher: --relay must be stream or dgram, not "raw"$/],
     ["--relay without its value", ["--relay", "--"], /^tap-launcher: --relay needs a value: --relay=stream\|dgram$/],
-    ["--pcap without --relay", ["--pcap=/tmp/x.pcap"], /^tap-launcher: --pcap is about the relay's frames: it works only with --relay=stream\|dgram$/],
-    ["--pcap-size without --relay", ["--pcap-size=1M"], /^tap-launcher: --pcap-size is about the relay's frames: it works only with --relay=stream\|dgram$/],
-    ["--stats without --relay", ["--stats=json"], /^tap-launcher: --stats is about the relay's frames: it works only with --relay=stream\|dgram$/],
-    ["--pcap-size without --pcap", ["--relay=stream", "--pcap-size=1M"], /^tap-launcher: --pcap-size bounds the capture: it needs --pcap=FILE$/],
+    [
+      "--pcap without --relay",
+      ["--pcap=/tmp/x.pcap"],
+      /^tap-launcher: --pcap is about the relay's frames: it works only with --relay=stream\|dgram$/,
+    ],
+    [
+      "--pcap-size without --relay",
+      ["--pcap-size=1M"],
+      /^tap-launcher: --pcap-size is about the relay's frames: it works only with --relay=stream\|dgram$/,
+    ],
+    [
+      "--stats without --relay",
+      ["--stats=json"],
+      /^tap-launcher: --stats is about the relay's frames: it works only with --relay=stream\|dgram$/,
+    ],
+    [
+      "--pcap-size without --pcap",
+      ["--relay=stream", "--pcap-size=1M"],
+      /^tap-launcher: --pcap-size bounds the capture: it needs --pcap=FILE$/,
+    ],
     ["a --stats format that does not exist", ["--relay=stream", "--stats=xml"], /^tap-launcher: --stats must be text or json, not "xml"$/],
-    ...["0", "4095", "1025G", "1T", "1.5M", "-1", "1m", "0x1000", "01M", " 1M", "10000000000000"].map((size) => [
-      `--pcap-size=${JSON.stringify(size)}`, ["--relay=stream", "--pcap=/tmp/x.pcap", `--pcap-size=${size}`],
-      new RegExp(`^tap-launcher: --pcap-size must be a size in bytes from 4096 \\(4K\\) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(size).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
-    ] as const),
+    ...["0", "4095", "1025G", "1T", "1.5M", "-1", "1m", "0x1000", "01M", " 1M", "10000000000000"].map(
+      (size) =>
+        [
+          `--pcap-size=${JSON.stringify(size)}`,
+          ["--relay=stream", "--pcap=/tmp/x.pcap", `--pcap-size=${size}`],
+          new RegExp(
+            `^tap-launcher: --pcap-size must be a size in bytes from 4096 \\(4K\\) to 1024G, with K, M or G for powers of 1024, not ${JSON.stringify(size).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`,
+          ),
+        ] as const,
+    ),
   ] as const) {
     test(label, async () => {
       const { helper, helperRan, guest, guestRan } = witnesses();
@@ -126,15 +160,55 @@ describe("install, uninstall and doctor are as strict about their own options", 
   const prefix = `--prefix=${scratch}`;
   for (const [label, args, message, usage] of [
     ["doctor: an unknown option", ["doctor", "--bogus"], /^tap-launcher: unknown option "--bogus"$/, "tap-launcher doctor [OPTIONS]"],
-    ["doctor: a repeated option", ["doctor", "--helper=/a", "--helper=/b"], /^tap-launcher: --helper given more than once$/, "tap-launcher doctor [OPTIONS]"],
+    [
+      "doctor: a repeated option",
+      ["doctor", "--helper=/a", "--helper=/b"],
+      /^tap-launcher: --helper given more than once$/,
+      "tap-launcher doctor [OPTIONS]",
+    ],
     ["doctor: a stray word", ["doctor", "now"], /^tap-launcher: unexpected argument "now"$/, "tap-launcher doctor [OPTIONS]"],
-    ["doctor: a guest command", ["doctor", "--", "true"], /^tap-launcher: unexpected argument "--": this command takes no guest command$/, "tap-launcher doctor [OPTIONS]"],
-    ["install: a repeated option", ["install", prefix, `--from=${scratch}`, "--mode=caps", "--mode=setuid"], /^tap-launcher: --mode given more than once$/, "tap-launcher install [OPTIONS]"],
-    ["install: a mode that does not exist", ["install", prefix, `--from=${scratch}`, "--mode=suid"], /^tap-launcher: --mode must be setuid or caps, not "suid"$/, "tap-launcher install [OPTIONS]"],
-    ["install: a value that is --", ["install", prefix, `--from=${scratch}`, "--mode", "--"], /^tap-launcher: --mode needs a value: --mode=setuid\|caps$/, "tap-launcher install [OPTIONS]"],
-    ["uninstall: an unknown option", ["uninstall", prefix, "--prefx=/usr/local"], /^tap-launcher: unknown option "--prefx"$/, "tap-launcher uninstall [OPTIONS]"],
-    ["uninstall: a switch with a value", ["uninstall", prefix, "--quiet=1"], /^tap-launcher: --quiet is a switch and takes no value/, "tap-launcher uninstall [OPTIONS]"],
-    ["run, named: an unknown option", ["run", "--bridge=br1", "--", "true"], /^tap-launcher: unknown option "--bridge"$/, "tap-launcher run [OPTIONS] -- guest-cmd [args...]"],
+    [
+      "doctor: a guest command",
+      ["doctor", "--", "true"],
+      /^tap-launcher: unexpected argument "--": this command takes no guest command$/,
+      "tap-launcher doctor [OPTIONS]",
+    ],
+    [
+      "install: a repeated option",
+      ["install", prefix, `--from=${scratch}`, "--mode=caps", "--mode=setuid"],
+      /^tap-launcher: --mode given more than once$/,
+      "tap-launcher install [OPTIONS]",
+    ],
+    [
+      "install: a mode that does not exist",
+      ["install", prefix, `--from=${scratch}`, "--mode=suid"],
+      /^tap-launcher: --mode must be setuid or caps, not "suid"$/,
+      "tap-launcher install [OPTIONS]",
+    ],
+    [
+      "install: a value that is --",
+      ["install", prefix, `--from=${scratch}`, "--mode", "--"],
+      /^tap-launcher: --mode needs a value: --mode=setuid\|caps$/,
+      "tap-launcher install [OPTIONS]",
+    ],
+    [
+      "uninstall: an unknown option",
+      ["uninstall", prefix, "--prefx=/usr/local"],
+      /^tap-launcher: unknown option "--prefx"$/,
+      "tap-launcher uninstall [OPTIONS]",
+    ],
+    [
+      "uninstall: a switch with a value",
+      ["uninstall", prefix, "--quiet=1"],
+      /^tap-launcher: --quiet is a switch and takes no value/,
+      "tap-launcher uninstall [OPTIONS]",
+    ],
+    [
+      "run, named: an unknown option",
+      ["run", "--bridge=br1", "--", "true"],
+      /^tap-launcher: unknown option "--bridge"$/,
+      "tap-launcher run [OPTIONS] -- guest-cmd [args...]",
+    ],
   ] as const) {
     test(label, async () => {
       expectUsageError(await launch([...args]), message, usage);

@@ -57,7 +57,9 @@ describe("doctor's lines", () => {
         const result = await run(doctorIn(ns, asUser(ALICE)));
         const lines = linesOf(result.stderr);
         expect(lines).toContain(`tap-launcher: warning: bridge brother: denied for you ("deny brother" at ${installed.aclFile}:2)`);
-        expect(lines).toContain(`tap-launcher: ERROR: ${installed.aclFile}: no bridge is allowed for you: it denies brother, brnone -- fix: ask the administrator to add "allow BR" for the bridge you need to ${installed.aclFile}`);
+        expect(lines).toContain(
+          `tap-launcher: ERROR: ${installed.aclFile}: no bridge is allowed for you: it denies brother, brnone -- fix: ask the administrator to add "allow BR" for the bridge you need to ${installed.aclFile}`,
+        );
         expect(lines.at(-1)).toBe("tap-launcher: 1 problem to fix");
         expect(result.exitCode).toBe(1);
       });
@@ -72,7 +74,9 @@ describe("doctor on what makes the kernel ignore the helper's privilege", () => 
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       const restricted = await run(doctorIn(ns, [...asUser(ALICE), "setpriv", "--nnp"]));
-      expect(linesOf(restricted.stderr)).toContain(`tap-launcher: ERROR: uid ${ALICE.uid}: this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper's setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege`);
+      expect(linesOf(restricted.stderr)).toContain(
+        `tap-launcher: ERROR: uid ${ALICE.uid}: this session runs under no_new_privs (NoNewPrivs 1 in /proc/self/status): the kernel ignores the helper's setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: run the VM outside the restriction (systemd's NoNewPrivileges=, the container's or flatpak's), or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which needs no privilege`,
+      );
       expect(restricted.exitCode).toBe(1);
       const plain = await run(doctorIn(ns, asUser(ALICE)));
       expect(plain.stderr).not.toContain("no_new_privs");
@@ -84,19 +88,41 @@ describe("doctor on what makes the kernel ignore the helper's privilege", () => 
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       // The installation's libexec bound onto itself nosuid, in a private mount namespace only.
-      const nosuid = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-        'mount --bind "$1" "$1" && mount -o remount,bind,nosuid "$1" && shift && exec "$@"', "sh", dirname(installed.shim)];
+      const nosuid = [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount --bind "$1" "$1" && mount -o remount,bind,nosuid "$1" && shift && exec "$@"',
+        "sh",
+        dirname(installed.shim),
+      ];
       const doctor = await run([...ns.prefix(), ...withOpenTunDevice(), ...nosuid, ...asUser(ALICE), installed.launcher, "doctor"]);
       const lines = linesOf(doctor.stderr);
-      expect(lines).toContain(`tap-launcher: ERROR: ${installed.shim}: on a nosuid mount (${dirname(installed.shim)}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)`);
+      expect(lines).toContain(
+        `tap-launcher: ERROR: ${installed.shim}: on a nosuid mount (${dirname(installed.shim)}): the kernel ignores its setuid bit and file capabilities, so every run fails with "failed to keep only CAP_NET_ADMIN" -- fix: as root: tap-launcher uninstall, then tap-launcher install --prefix=DIR with DIR on a mount without nosuid (findmnt -T DIR shows its options)`,
+      );
       expect(lines).not.toContain(`tap-launcher: ok: ${installed.shim}: exec shim, setuid mode (owner 0:0, mode 4755)`);
       expect(doctor.exitCode).toBe(1);
 
-      const shim = await run([...ns.prefix(), ...withOpenTunDevice(), ...nosuid, ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+      const shim = await run([
+        ...ns.prefix(),
+        ...withOpenTunDevice(),
+        ...nosuid,
+        ...asUser(ALICE),
+        installed.shim,
+        "--use-vnet",
+        "--fd=3",
+        "--br=br0",
+      ]);
       expect(shim.exitCode).toBe(1);
       const shimLines = linesOf(shim.stderr);
       expect(shimLines[0]).toBe("tap-bridge-helper: failed to keep only CAP_NET_ADMIN: Operation not permitted");
-      expect(shimLines[1]).toStartWith("tap-bridge-helper: it started without its privilege: it sits on a nosuid mount (install it on another: tap-launcher install --prefix=DIR)");
+      expect(shimLines[1]).toStartWith(
+        "tap-bridge-helper: it started without its privilege: it sits on a nosuid mount (install it on another: tap-launcher install --prefix=DIR)",
+      );
       expect(await ns.tapNames()).toEqual([]);
     });
   });
@@ -137,7 +163,9 @@ describe("doctor, as root, on the MAC address of each allowed bridge", () => {
       await ns.addBridge("br0");
       // nsenter changes the network namespace only; /sys stays the host's.
       const result = await run(["nsenter", `--net=/run/netns/${ns.name}`, ...withOpenTunDevice(), installed.launcher, "doctor"]);
-      expect(linesOf(result.stderr)).toContain("tap-launcher: warning: bridge br0: cannot tell whether its MAC address is fixed: /sys shows another network namespace -- fix: run doctor through ip netns exec NS, which mounts /sys for that namespace");
+      expect(linesOf(result.stderr)).toContain(
+        "tap-launcher: warning: bridge br0: cannot tell whether its MAC address is fixed: /sys shows another network namespace -- fix: run doctor through ip netns exec NS, which mounts /sys for that namespace",
+      );
     });
   });
 });
@@ -151,14 +179,27 @@ describe("doctor and the shared-hosts policy", () => {
         for (const bridge of ["br0", "br1"]) await ns.addBridge(bridge);
         await ns.exec("ip", "tuntap", "add", "dev", "tapheld", "mode", "tap", "user", String(ALICE.uid));
         await ns.ip("link", "set", "tapheld", "master", "br0", "alias", `tap-bridge-helper uid=${ALICE.uid}`);
-        const result = await run([...ns.prefix(), ...privateEtcPrefix(testAccounts()), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);
+        const result = await run([
+          ...ns.prefix(),
+          ...privateEtcPrefix(testAccounts()),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          installed.launcher,
+          "doctor",
+        ]);
         const lines = linesOf(result.stderr);
         expect(lines).toContain(`tap-launcher: ok: ${installed.policyFile}: read; you are alice 4101 (groups alice, lab)`);
-        expect(lines).toContain(`tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`);
-        expect(lines).toContain(`tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, at most 8 queues per TAP`);
+        expect(lines).toContain(
+          `tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`,
+        );
+        expect(lines).toContain(
+          `tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, at most 8 queues per TAP`,
+        );
         installed.setPolicy("@lab br0 one\n");
         const broken = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);
-        expect(linesOf(broken.stderr)).toContain(`tap-launcher: ERROR: ${installed.policyFile}: every bridge is denied: policy syntax error at ${installed.policyFile}:1: invalid MAX "one": expected a whole number from 0 to 1024 -- fix: as root, fix ${installed.policyFile}`);
+        expect(linesOf(broken.stderr)).toContain(
+          `tap-launcher: ERROR: ${installed.policyFile}: every bridge is denied: policy syntax error at ${installed.policyFile}:1: invalid MAX "one": expected a whole number from 0 to 1024 -- fix: as root, fix ${installed.policyFile}`,
+        );
         expect(broken.exitCode).toBe(1);
       });
     } finally {
@@ -174,7 +215,17 @@ describe("doctor and /dev/vhost-net", () => {
       await ns.addBridge("br0");
       // 10:238 is vhost-net's number; the permission check refuses before any driver is looked for.
       const script = 'mknod -m 0660 /dev/vhost-net c 10 238 && chgrp kvm /dev/vhost-net && exec "$@"';
-      const result = await run([...ns.prefix(), ...privateDevPrefix(null), "sh", "-c", script, "sh", ...asUser(ALICE), installed.launcher, "doctor"]);
+      const result = await run([
+        ...ns.prefix(),
+        ...privateDevPrefix(null),
+        "sh",
+        "-c",
+        script,
+        "sh",
+        ...asUser(ALICE),
+        installed.launcher,
+        "doctor",
+      ]);
       expect(linesOf(result.stderr)).toContain(
         `tap-launcher: warning: /dev/vhost-net: owner 0:${kvmGroup()}, mode 0660, cannot be opened by this user (EACCES): QEMU's vhost=on would fail -- fix: as root: adduser USER kvm (Debian gives /dev/vhost-net to group kvm), then log in again`,
       );
@@ -183,6 +234,8 @@ describe("doctor and /dev/vhost-net", () => {
 });
 
 function kvmGroup(): number {
-  const line = readFileSync("/etc/group", "utf8").split("\n").find((entry) => entry.startsWith("kvm:"));
+  const line = readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .find((entry) => entry.startsWith("kvm:"));
   return Number(line?.split(":")[2]);
 }

@@ -57,7 +57,10 @@ describe("hand-over", () => {
       await withNetns(async (ns) => {
         await ns.addBridge("br0");
         // The guest says it is up (with its TAP), then becomes one sleeping process, as QEMU is one.
-        const launcher = Bun.spawn(asAlice(ns, ["--br=br0", "--", "sh", "-c", 'echo "up on $TAP_IFNAME"; exec sleep 600']), { stdout: "pipe", stderr: "pipe" });
+        const launcher = Bun.spawn(asAlice(ns, ["--br=br0", "--", "sh", "-c", 'echo "up on $TAP_IFNAME"; exec sleep 600']), {
+          stdout: "pipe",
+          stderr: "pipe",
+        });
         const nextLine = lineReader(launcher.stdout);
         expect(await nextLine()).toBe("up on tap0");
         expect(await ns.tapNames()).toEqual(["tap0"]);
@@ -88,7 +91,9 @@ describe("doctor, as the user", () => {
       });
       // Without the 0666 node, the machine's own /dev/net/tun decides; whatever its mode, doctor says.
       const plain = await run([...asUser(ALICE), installed.launcher, "doctor"]);
-      expect(plain.stderr).toMatch(/\/dev\/net\/tun: mode 0\d\d\d, (opens for this user|cannot be opened by this user \(EACCES\) -- fix: chmod 0666)/);
+      expect(plain.stderr).toMatch(
+        /\/dev\/net\/tun: mode 0\d\d\d, (opens for this user|cannot be opened by this user \(EACCES\) -- fix: chmod 0666)/,
+      );
     } finally {
       installed.setAcl("allow br0\n");
     }

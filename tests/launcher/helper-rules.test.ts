@@ -22,7 +22,10 @@ function fakeHelper(name: string, body: string): string {
 async function launch(helper: string, bridge = "brx", options: { extraFd?: number } = {}) {
   const stdio: ("inherit" | "pipe" | "ignore" | number)[] = ["ignore", "pipe", "pipe"];
   if (options.extraFd !== undefined) stdio.push(options.extraFd);
-  const child = Bun.spawn({ cmd: [launcher, `--br=${bridge}`, `--helper=${helper}`, "--", "true"], stdio: stdio as ["ignore", "pipe", "pipe"] });
+  const child = Bun.spawn({
+    cmd: [launcher, `--br=${bridge}`, `--helper=${helper}`, "--", "true"],
+    stdio: stdio as ["ignore", "pipe", "pipe"],
+  });
   const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
   return { stderr, exitCode };
 }
@@ -68,7 +71,8 @@ describe("running the helper", () => {
     } finally {
       closeSync(extra);
     }
-    const fds = readFileSync(`${record}.fds`, "utf8").split("\n")
+    const fds = readFileSync(`${record}.fds`, "utf8")
+      .split("\n")
       .map((line) => /(\d+) -> (.*)$/.exec(line))
       .filter((match) => match !== null && !match[2]?.startsWith("/proc/"))
       .map((match) => `${match?.[1]} ${match?.[2]?.replace(/\[\d+\]/, "")}`);

@@ -13,7 +13,10 @@ async function modulesEvaluated(args: string[]): Promise<string[]> {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TL_MODULES_FILE: record },
   });
   expect(result.exitCode).toBe(0);
-  return readFileSync(record, "utf8").trim().split("\n").map((path) => relative(ROOT, path));
+  return readFileSync(record, "utf8")
+    .trim()
+    .split("\n")
+    .map((path) => relative(ROOT, path));
 }
 
 /** What only running a guest needs: the run command, the helper runner, unmanaged TAPs, the relay. */

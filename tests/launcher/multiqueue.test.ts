@@ -29,7 +29,11 @@ const REPORT = [
   'ip -j -d link show dev "$TAP_IFNAME"',
 ].join("; ");
 
-function report(stdout: string): { variables: string; fds: string[]; link: { linkinfo: { info_data: Record<string, unknown> }; master?: string } } {
+function report(stdout: string): {
+  variables: string;
+  fds: string[];
+  link: { linkinfo: { info_data: Record<string, unknown> }; master?: string };
+} {
   const [variables = "", ...rest] = stdout.trimEnd().split("\n");
   // The shell's own listing of /proc/self/fd has a fd that is closed (no target) by the time readlink runs.
   const fds = rest.filter((line) => /^fd \d+ \S/.test(line) && !line.includes("/proc/"));
@@ -58,15 +62,29 @@ describe("--queues with the bridge helper", () => {
       await ns.addBridge("br0");
       const qemuHelper = "/usr/lib/qemu/qemu-bridge-helper";
       const result = await run([
-        ...ns.prefix(), ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), installed.launcher,
-        `--helper=${qemuHelper}`, "--queues=2", "--", "true",
+        ...ns.prefix(),
+        ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }),
+        installed.launcher,
+        `--helper=${qemuHelper}`,
+        "--queues=2",
+        "--",
+        "true",
       ]);
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(`tap-launcher: bridge helper ${qemuHelper} failed (exit status 1) for bridge br0: `);
-      expect(result.stderr).toContain("tap-launcher: --queues=2 needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1\n");
+      expect(result.stderr).toContain(
+        "tap-launcher: --queues=2 needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1\n",
+      );
       expect(await ns.tapNames()).toEqual([]);
       // The same helper with one queue works: QEMU's command line is unchanged.
-      const one = await run([...ns.prefix(), ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), installed.launcher, `--helper=${qemuHelper}`, "--", "true"]);
+      const one = await run([
+        ...ns.prefix(),
+        ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }),
+        installed.launcher,
+        `--helper=${qemuHelper}`,
+        "--",
+        "true",
+      ]);
       expect(one.exitCode).toBe(0);
     });
   });
@@ -74,7 +92,11 @@ describe("--queues with the bridge helper", () => {
   test("without a policy file the multiqueue TAP still belongs to the caller: another user cannot attach a queue to it", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
-      const child = Bun.spawn({ cmd: asAlice(ns, ["--br=br0", "--queues=2", "--", "sh", "-c", "echo up; exec sleep 30"]), stdout: "pipe", stderr: "pipe" });
+      const child = Bun.spawn({
+        cmd: asAlice(ns, ["--br=br0", "--queues=2", "--", "sh", "-c", "echo up; exec sleep 30"]),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       try {
         const reader = child.stdout.getReader();
         await reader.read(); // "up": the guest holds both queues
@@ -83,7 +105,15 @@ describe("--queues with the bridge helper", () => {
         const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
         const asBob = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(BOB), process.execPath, attachQueue, "tap0", flags]);
         expect(asBob.stdout.trim()).toBe("EPERM");
-        const asAliceToo = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), process.execPath, attachQueue, "tap0", flags]);
+        const asAliceToo = await run([
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          process.execPath,
+          attachQueue,
+          "tap0",
+          flags,
+        ]);
         expect(asAliceToo.stdout.trim()).toBe("attached"); // the control: the attempt itself works for the owner
       } finally {
         child.kill("SIGTERM");
@@ -95,7 +125,20 @@ describe("--queues with the bridge helper", () => {
   test("a low limit on open files does not stop the hand-over", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
-      const result = await run([...ns.prefix(), ...withOpenTunDevice(), "prlimit", "--nofile=64:64", ...asUser(ALICE), installed.launcher, "--br=br0", "--queues=2", "--", "sh", "-c", REPORT]);
+      const result = await run([
+        ...ns.prefix(),
+        ...withOpenTunDevice(),
+        "prlimit",
+        "--nofile=64:64",
+        ...asUser(ALICE),
+        installed.launcher,
+        "--br=br0",
+        "--queues=2",
+        "--",
+        "sh",
+        "-c",
+        REPORT,
+      ]);
       expect(result.exitCode).toBe(0);
       expect(report(result.stdout).variables).toBe("TAP_FD=3 TAP_FDS=3:4 TAP_IFNAME=tap0");
     });
@@ -153,13 +196,15 @@ describe("hand-over by exec", () => {
         // The chain is ip netns exec, unshare, sh, setpriv, launcher: each execs the next, so the
         // pid Bun.spawn saw is the launcher's, and it is the guest's now.
         expect(guestPid).toBe(child.pid);
-        const launcherRunning = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-          try {
-            return readlinkSync(`/proc/${pid}/exe`) === installed.launcher;
-          } catch {
-            return false;
-          }
-        });
+        const launcherRunning = readdirSync("/proc")
+          .filter((entry) => /^\d+$/.test(entry))
+          .filter((pid) => {
+            try {
+              return readlinkSync(`/proc/${pid}/exe`) === installed.launcher;
+            } catch {
+              return false;
+            }
+          });
         expect(launcherRunning).toEqual([]);
       } finally {
         child.kill("SIGTERM");

@@ -33,7 +33,9 @@ describe("opening an unmanaged TAP", () => {
       await ns.addBridge("br0");
       await adminTap(ns, "tapu0");
       const before = unmanagedState(await ns.link("tapu0"));
-      const result = await run(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--", "sh", "-c", 'echo "$TAP_FD $TAP_IFNAME"; readlink /proc/self/fd/3']));
+      const result = await run(
+        asAlice(ns, ["--tap=tapu0", "--unmanaged", "--", "sh", "-c", 'echo "$TAP_FD $TAP_IFNAME"; readlink /proc/self/fd/3']),
+      );
       expect(result.stderr).toContain("tapu0 (vnet header) is fd 3 of sh");
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toBe("3 tapu0\n/dev/net/tun\n");
@@ -55,9 +57,24 @@ describe("opening an unmanaged TAP", () => {
 
   for (const [label, setup, message, fix] of [
     ["does not exist", async () => {}, /TAP tapu0 does not exist in this network namespace/, /ip tuntap add dev tapu0 mode tap user/],
-    ["is a veth, not a TAP", async (ns: TestNetns) => ns.ip("link", "add", "tapu0", "type", "veth", "peer", "name", "tapu0p"), /tapu0 is not a TAP device: it is a veth device/, /ip tuntap add/],
-    ["is a TUN, not a TAP", async (ns: TestNetns) => ns.exec("ip", "tuntap", "add", "dev", "tapu0", "mode", "tun", "user", String(ALICE.uid)), /tapu0 is not a TAP device: it is a TUN \(layer 3\) device/, /ip tuntap add/],
-    ["belongs to another user", async (ns: TestNetns) => adminTap(ns, "tapu0", `user ${BOB.uid}`), /TAP tapu0 belongs to someone else \(user 4102\): Operation not permitted \(EPERM\)/, /an administrator creates it once for you/],
+    [
+      "is a veth, not a TAP",
+      async (ns: TestNetns) => ns.ip("link", "add", "tapu0", "type", "veth", "peer", "name", "tapu0p"),
+      /tapu0 is not a TAP device: it is a veth device/,
+      /ip tuntap add/,
+    ],
+    [
+      "is a TUN, not a TAP",
+      async (ns: TestNetns) => ns.exec("ip", "tuntap", "add", "dev", "tapu0", "mode", "tun", "user", String(ALICE.uid)),
+      /tapu0 is not a TAP device: it is a TUN \(layer 3\) device/,
+      /ip tuntap add/,
+    ],
+    [
+      "belongs to another user",
+      async (ns: TestNetns) => adminTap(ns, "tapu0", `user ${BOB.uid}`),
+      /TAP tapu0 belongs to someone else \(user 4102\): Operation not permitted \(EPERM\)/,
+      /an administrator creates it once for you/,
+    ],
   ] as const) {
     test(`refused when it ${label}, saying how to fix it`, async () => {
       await withNetns(async (ns) => {
@@ -75,7 +92,10 @@ describe("opening an unmanaged TAP", () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       await adminTap(ns, "tapu0");
-      const holder = Bun.spawn(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--", "sh", "-c", "echo held; exec sleep 600"]), { stdout: "pipe", stderr: "pipe" });
+      const holder = Bun.spawn(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--", "sh", "-c", "echo held; exec sleep 600"]), {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       try {
         expect(await lineReader(holder.stdout)()).toBe("held");
         const result = await run(asAlice(ns, ["--tap=tapu0", "--unmanaged", "--", "true"]));
@@ -91,7 +111,11 @@ describe("opening an unmanaged TAP", () => {
   // `ip -d link` does not show IFF_NAPI or IFF_ONE_QUEUE, and TUNSETIFF on an existing TAP rewrites both.
   for (const [label, make, flag] of [
     ["IFF_NAPI (which iproute2 cannot set)", (ns: TestNetns) => ns.exec(...flaggedTapCommand("tapn", NAPI_TAP_FLAGS, ALICE.uid)), IFF_NAPI],
-    ["IFF_ONE_QUEUE", (ns: TestNetns) => ns.exec("ip", "tuntap", "add", "dev", "tapn", "mode", "tap", "user", String(ALICE.uid), "vnet_hdr", "one_queue"), 0x2000],
+    [
+      "IFF_ONE_QUEUE",
+      (ns: TestNetns) => ns.exec("ip", "tuntap", "add", "dev", "tapn", "mode", "tap", "user", String(ALICE.uid), "vnet_hdr", "one_queue"),
+      0x2000,
+    ],
   ] as const) {
     test(`a TAP with ${label} keeps it after the guest ran on it`, async () => {
       await withNetns(async (ns) => {
@@ -117,7 +141,9 @@ describe("opening an unmanaged TAP", () => {
       const flags = await tunFlags(ns, "tapn");
       const result = await run(asAlice(ns, ["--tap=tapn", "--unmanaged", "--", "true"]));
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toMatch(/TAP tapn has IFF_NAPI_FRAGS, which only a process with CAP_NET_ADMIN may attach: Operation not permitted \(EPERM\)/);
+      expect(result.stderr).toMatch(
+        /TAP tapn has IFF_NAPI_FRAGS, which only a process with CAP_NET_ADMIN may attach: Operation not permitted \(EPERM\)/,
+      );
       expect(result.stderr).toContain("ip tuntap del dev tapn mode tap && ip tuntap add dev tapn mode tap user 4101 vnet_hdr");
       expect(await tunFlags(ns, "tapn")).toBe(flags);
     });
@@ -135,10 +161,26 @@ describe("opening an unmanaged TAP", () => {
         await ns.addBridge("br0");
         await setup(ns);
         const inner = 'ip tuntap add dev tapu0 mode tap user 4101 vnet_hdr && exec "$@"';
-        const result = await run([...ns.prefix(), "unshare", "-n", "sh", "-c", inner, "sh",
-          ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "--tap=tapu0", "--unmanaged", "--", "true"]);
+        const result = await run([
+          ...ns.prefix(),
+          "unshare",
+          "-n",
+          "sh",
+          "-c",
+          inner,
+          "sh",
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          installed.launcher,
+          "--tap=tapu0",
+          "--unmanaged",
+          "--",
+          "true",
+        ]);
         expect(result.exitCode).toBe(1);
-        expect(result.stderr).toContain("failed to read the flags of TAP tapu0: /sys shows another network namespace, where tapu0 is missing or another device");
+        expect(result.stderr).toContain(
+          "failed to read the flags of TAP tapu0: /sys shows another network namespace, where tapu0 is missing or another device",
+        );
         expect(result.stderr).toContain("ip netns exec");
       });
     });
@@ -153,7 +195,7 @@ describe("opening an unmanaged TAP", () => {
       expect(result.exitCode).toBe(0);
       expect(result.stderr).toBe(
         "tap-launcher: warning: TAP tapu0 has no owner or group: any user on this host can attach it and read or send its frames; " +
-        "to give it one, as root: ip tuntap del dev tapu0 mode tap && ip tuntap add dev tapu0 mode tap user 4101 vnet_hdr && ip link set tapu0 master br0 up\n",
+          "to give it one, as root: ip tuntap del dev tapu0 mode tap && ip tuntap add dev tapu0 mode tap user 4101 vnet_hdr && ip link set tapu0 master br0 up\n",
       );
     });
   });

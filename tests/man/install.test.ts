@@ -29,11 +29,19 @@ function tree(folder: string): string[] {
 
 test("install puts each page under PREFIX/share/man/manN, root-owned 0644, as the build made it", async () => {
   expect(installed.manPages.map(({ path }) => path.slice(installed.prefix.length))).toEqual([
-    "/share/man/man1/tap-launcher.1", "/share/man/man5/bridge.conf.5", "/share/man/man8/tap-bridge-helper.8",
+    "/share/man/man1/tap-launcher.1",
+    "/share/man/man5/bridge.conf.5",
+    "/share/man/man8/tap-bridge-helper.8",
   ]);
   for (const { built, path } of installed.manPages) {
     const stat = lstatSync(path);
-    expect({ path, file: stat.isFile(), uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o7777 }).toEqual({ path, file: true, uid: 0, gid: 0, mode: 0o644 });
+    expect({ path, file: stat.isFile(), uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o7777 }).toEqual({
+      path,
+      file: true,
+      uid: 0,
+      gid: 0,
+      mode: 0o644,
+    });
     expect(readFileSync(path)).toEqual(readFileSync(join(installed.dist, built)));
   }
 });
@@ -52,9 +60,19 @@ describe("install and uninstall of a whole prefix", () => {
   test("uninstall removes the pages and the folders install made, leaving the prefix empty", async () => {
     const second = await installForTest("caps");
     expect(tree(second.prefix)).toEqual([
-      "bin", "bin/tap-launcher", "libexec", "libexec/tap-bridge-helper", "libexec/tap-bridge-helper.bun",
-      "share", "share/man", "share/man/man1", "share/man/man1/tap-launcher.1", "share/man/man5", "share/man/man5/bridge.conf.5",
-      "share/man/man8", "share/man/man8/tap-bridge-helper.8",
+      "bin",
+      "bin/tap-launcher",
+      "libexec",
+      "libexec/tap-bridge-helper",
+      "libexec/tap-bridge-helper.bun",
+      "share",
+      "share/man",
+      "share/man/man1",
+      "share/man/man1/tap-launcher.1",
+      "share/man/man5",
+      "share/man/man5/bridge.conf.5",
+      "share/man/man8",
+      "share/man/man8/tap-bridge-helper.8",
     ]);
     await second.uninstall();
     expect(tree(second.prefix)).toEqual([]);
@@ -80,7 +98,9 @@ describe("the folder checks apply to the man folders too", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`${prefix}/share/man is owned by uid ${ALICE.uid}, not root: its owner could replace the helper`);
     const layout = installLayout(prefix);
-    expect([layout.shim, layout.helper, layout.launcher, ...layout.manPages.map(({ path }) => path)].filter((path) => existsSync(path))).toEqual([]);
+    expect(
+      [layout.shim, layout.helper, layout.launcher, ...layout.manPages.map(({ path }) => path)].filter((path) => existsSync(path)),
+    ).toEqual([]);
     expect(readdirSync(join(prefix, "share", "man"))).toEqual([]);
   });
 

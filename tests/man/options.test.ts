@@ -105,7 +105,11 @@ describe("the option readers", () => {
     expect(spellingsInTerm("--relay=stream|dgram")).toEqual(["--relay"]);
     expect(spellingsInTerm("--br=BRIDGE")).toEqual(["--br"]);
     const { renderUsage } = await import("citty");
-    const args = { "use-vnet": { type: "boolean" }, br: { type: "string", valueHint: "BRIDGE", required: true }, quiet: { type: "boolean", alias: "q" } } satisfies ArgsDef;
+    const args = {
+      "use-vnet": { type: "boolean" },
+      br: { type: "string", valueHint: "BRIDGE", required: true },
+      quiet: { type: "boolean", alias: "q" },
+    } satisfies ArgsDef;
     const usage = await renderUsage({ meta: { name: "x", version: "9.9.9", description: "d" }, args });
     expect(normalised(usageOptions(usage))).toEqual(normalised(["--use-vnet", "--br", "-q", "--quiet", "--version"]));
     const withoutVersion = await renderUsage({ meta: { name: "x", description: "d" }, args });

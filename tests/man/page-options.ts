@@ -14,14 +14,16 @@ interface PandocNode {
 
 /** The plain text of pandoc inlines (Str, Space, Strong, Emph, Code, …), as a reader sees it. */
 function plainText(inlines: readonly PandocNode[]): string {
-  return inlines.map((node) => {
-    if (node.t === "Str") return node.c as string;
-    if (node.t === "Space" || node.t === "SoftBreak" || node.t === "LineBreak") return " ";
-    if (node.t === "Code") return (node.c as [unknown, string])[1];
-    if (node.t === "Quoted") return plainText((node.c as [unknown, PandocNode[]])[1]);
-    if (Array.isArray(node.c)) return plainText(node.c as PandocNode[]);
-    return "";
-  }).join("");
+  return inlines
+    .map((node) => {
+      if (node.t === "Str") return node.c as string;
+      if (node.t === "Space" || node.t === "SoftBreak" || node.t === "LineBreak") return " ";
+      if (node.t === "Code") return (node.c as [unknown, string])[1];
+      if (node.t === "Quoted") return plainText((node.c as [unknown, PandocNode[]])[1]);
+      if (Array.isArray(node.c)) return plainText(node.c as PandocNode[]);
+      return "";
+    })
+    .join("");
 }
 
 /** The option spellings in a definition list term: `-v, --verbose` gives -v and --verbose; `--br=BRIDGE` gives --br. */
@@ -35,7 +37,9 @@ export function spellingsInTerm(term: string): string[] {
  * the command's name). Lists elsewhere (FILES, ENVIRONMENT, EXIT STATUS) are not options.
  */
 export async function pageOptions(page: string): Promise<Map<string, string[]>> {
-  const tree = JSON.parse(await runOk(["pandoc", "--from=markdown-smart", "--to=json", join(ROOT, "man", `${page}.md`)])) as { blocks: PandocNode[] };
+  const tree = JSON.parse(await runOk(["pandoc", "--from=markdown-smart", "--to=json", join(ROOT, "man", `${page}.md`)])) as {
+    blocks: PandocNode[];
+  };
   const options = new Map<string, string[]>();
   let section = "";
   let command: string | null = null;
@@ -79,10 +83,13 @@ export function definedOptions(args: ArgsDef): string[] {
 export function usageOptions(usage: string): string[] {
   const text = stripVTControlCharacters(usage);
   const block = text.slice(text.indexOf("\nOPTIONS\n") + 1).split(/\n\n(?=[A-Z])/)[0] ?? "";
-  const spellings = block.split("\n").slice(1).flatMap((line) => {
-    const head = /^\s*((?:-\w, )?--[\w-]+)/.exec(line);
-    return head === null ? [] : spellingsInTerm(head[1] ?? "");
-  });
+  const spellings = block
+    .split("\n")
+    .slice(1)
+    .flatMap((line) => {
+      const head = /^\s*((?:-\w, )?--[\w-]+)/.exec(line);
+      return head === null ? [] : spellingsInTerm(head[1] ?? "");
+    });
   const header = text.split("\n\n")[0] ?? "";
   if (/ v\d[^)\s]*\)$/.test(header) && !spellings.includes("--version")) spellings.push("--version");
   return spellings;

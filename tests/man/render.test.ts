@@ -43,7 +43,10 @@ test("bridge.conf(5) names the ACL path the build compiled into the helper", asy
 
 test("the check catches a page that does not fit: a table wider than 80 columns warns (the control)", async () => {
   const source = join(tempFolder("tl-man-wide-"), "wide.1.md");
-  writeFileSync(source, `---\ntitle: WIDE\nsection: 1\n---\n\n# NAME\n\nwide - a table\n\n# TABLE\n\n| a | b |\n|---|---|\n| ${"word ".repeat(30)}| x |\n`);
+  writeFileSync(
+    source,
+    `---\ntitle: WIDE\nsection: 1\n---\n\n# NAME\n\nwide - a table\n\n# TABLE\n\n| a | b |\n|---|---|\n| ${"word ".repeat(30)}| x |\n`,
+  );
   const roff = source.replace(/\.md$/, "");
   await runOk(["pandoc", "--standalone", "--from=markdown-smart", "--to=man", `--output=${roff}`, source]);
   const rendered = await renderPage(roff);

@@ -24,10 +24,14 @@ mkdirSync(rootOnlyDir, { mode: 0o755 });
 
 const evil = sharedFolder("tl-evil-");
 const payload = join(evil, "payload.js");
-writeFileSync(payload, `const fs = require("fs");
+writeFileSync(
+  payload,
+  `const fs = require("fs");
 try { fs.writeFileSync(${JSON.stringify(ranDir)} + "/js-" + process.pid, "uid " + process.getuid()); } catch {}
 try { fs.writeFileSync(${JSON.stringify(rootOnlyDir)} + "/pwned-" + process.pid, "x"); } catch {}
-`, { mode: 0o644 });
+`,
+  { mode: 0o644 },
+);
 const evilSo = join(evil, "evil.so");
 const libDir = join(evil, "lib");
 
@@ -41,7 +45,9 @@ function marksLeft(): string[] {
 
 beforeAll(async () => {
   const source = join(evil, "evil.c");
-  writeFileSync(source, `#include <fcntl.h>
+  writeFileSync(
+    source,
+    `#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 __attribute__((constructor)) static void mark(void) {
@@ -51,7 +57,8 @@ __attribute__((constructor)) static void mark(void) {
   snprintf(path, sizeof path, "%s/pwned-so-%d", ${JSON.stringify(rootOnlyDir)}, (int)getpid());
   close(open(path, O_CREAT | O_WRONLY, 0644));
 }
-`);
+`,
+  );
   await runOk(["cc", "-shared", "-fPIC", "-o", evilSo, source]);
   chmodSync(evilSo, 0o755);
   mkdirSync(libDir, { mode: 0o755 });
@@ -83,7 +90,9 @@ describe("controls: each payload runs when the shim is bypassed", () => {
     expect(readdirSync(ranDir).length).toBe(1);
   });
   test("BUN_BE_BUN=1 -e on the Bun helper itself runs code", async () => {
-    await run([...asUser(ALICE), installed.helper, "-e", `require(${JSON.stringify(payload)})`], { env: { BUN_BE_BUN: "1", PATH: "/usr/bin:/bin" } });
+    await run([...asUser(ALICE), installed.helper, "-e", `require(${JSON.stringify(payload)})`], {
+      env: { BUN_BE_BUN: "1", PATH: "/usr/bin:/bin" },
+    });
     expect(readdirSync(ranDir).length).toBe(1);
   });
   test("LD_PRELOAD runs the library's constructor in an ordinary program", async () => {
@@ -110,13 +119,28 @@ interface Attempt {
 const valid = ["--use-vnet", "--fd=3", "--br=br0"];
 const ENV_AND_DIRECTORY: Attempt[] = [
   { name: "BUN_OPTIONS=--preload", args: valid, env: { BUN_OPTIONS: `--preload ${payload}` }, refusal: null },
-  { name: "BUN_BE_BUN=1 with -e CODE", args: ["-e", `require(${JSON.stringify(payload)})`], env: { BUN_BE_BUN: "1" }, refusal: /unknown argument "-e"/ },
+  {
+    name: "BUN_BE_BUN=1 with -e CODE",
+    args: ["-e", `require(${JSON.stringify(payload)})`],
+    env: { BUN_BE_BUN: "1" },
+    refusal: /unknown argument "-e"/,
+  },
   { name: "BUN_BE_BUN=1 with valid arguments", args: valid, env: { BUN_BE_BUN: "1" }, refusal: null },
-  { name: "argv[0] set to bun, with -e CODE", args: ["-e", `require(${JSON.stringify(payload)})`], argv0: "bun", refusal: /unknown argument "-e"/ },
+  {
+    name: "argv[0] set to bun, with -e CODE",
+    args: ["-e", `require(${JSON.stringify(payload)})`],
+    argv0: "bun",
+    refusal: /unknown argument "-e"/,
+  },
   { name: "NODE_OPTIONS=--require", args: valid, env: { NODE_OPTIONS: `--require ${payload}` }, refusal: null },
   { name: "LD_PRELOAD", args: valid, env: { LD_PRELOAD: evilSo }, refusal: null },
   { name: "LD_LIBRARY_PATH with a false libc.so.6", args: valid, env: { LD_LIBRARY_PATH: libDir }, refusal: null },
-  { name: "HOME, XDG_CONFIG_HOME and TMPDIR with a .bunfig.toml", args: valid, env: { HOME: attackerHome, XDG_CONFIG_HOME: attackerHome, TMPDIR: attackerHome }, refusal: null },
+  {
+    name: "HOME, XDG_CONFIG_HOME and TMPDIR with a .bunfig.toml",
+    args: valid,
+    env: { HOME: attackerHome, XDG_CONFIG_HOME: attackerHome, TMPDIR: attackerHome },
+    refusal: null,
+  },
   { name: "bunfig.toml, .env, tsconfig.json and package.json in the current directory", args: valid, cwd: attackerCwd, refusal: null },
 ];
 const ARGUMENTS: Attempt[] = [
@@ -128,17 +152,27 @@ const ARGUMENTS: Attempt[] = [
   { name: "the bridge name ..", args: ["--fd=3", "--br=.."], refusal: /invalid bridge name "..": `.` and `..`/ },
   { name: "a bridge name with %d", args: ["--fd=3", "--br=br%d"], refusal: /invalid bridge name "br%d": it contains/ },
   { name: "a bridge name with a newline", args: ["--fd=3", "--br=br\n0"], refusal: /invalid bridge name "br\\n0": only printable ASCII/ },
-  { name: "a bridge name of 16 bytes", args: ["--fd=3", "--br=abcdefghijklmnop"], refusal: /it is 16 bytes long and the kernel allows at most 15/ },
+  {
+    name: "a bridge name of 16 bytes",
+    args: ["--fd=3", "--br=abcdefghijklmnop"],
+    refusal: /it is 16 bytes long and the kernel allows at most 15/,
+  },
   { name: "an empty bridge name", args: ["--fd=3", "--br="], refusal: /invalid bridge name "": it is empty/ },
   { name: "--fd pointing at a regular file", args: valid, fd3: "file", refusal: /failed to use --fd=3: .*ENOTSOCK[\s\S]*not a socket/ },
   { name: "--fd pointing at a pipe", args: valid, fd3: "pipe", refusal: /failed to use --fd=3: .*ENOTSOCK/ },
-  { name: "--fd pointing at a closed fd", args: ["--use-vnet", "--fd=9", "--br=br0"], refusal: /failed to use --fd=9: Bad file descriptor \(EBADF\)/ },
+  {
+    name: "--fd pointing at a closed fd",
+    args: ["--use-vnet", "--fd=9", "--br=br0"],
+    refusal: /failed to use --fd=9: Bad file descriptor \(EBADF\)/,
+  },
   // Closed in the caller, but the runtime's own dup of stderr (a socket here) in the helper.
   // Whether the runtime has fd 7 open (a copy of stderr, say) depends on what it loaded: either way it is refused.
   ...[4, 5, 7].map((fd) => ({
     name: `--fd=${fd}, an fd the helper's runtime may have opened`,
     args: ["--use-vnet", `--fd=${fd}`, "--br=br0"],
-    refusal: new RegExp(`--fd=${fd} is the same file as the helper's standard (error|output)|failed to use --fd=${fd}: .*\\((EBADF|ENOTSOCK)\\)|--fd=${fd} is not a unix socket`),
+    refusal: new RegExp(
+      `--fd=${fd} is the same file as the helper's standard (error|output)|failed to use --fd=${fd}: .*\\((EBADF|ENOTSOCK)\\)|--fd=${fd} is not a unix socket`,
+    ),
   })),
   { name: "--fd pointing at stdin", args: ["--use-vnet", "--fd=0", "--br=br0"], refusal: /--fd=0 is standard input/ },
 ];
@@ -147,12 +181,18 @@ const ARGUMENTS: Attempt[] = [
  * Runs the installed shim as `user` in a fresh namespace. The hostile environment and directory are
  * applied by the attacker's own last step (`env -i -C DIR VARS… shim`), never to the root tools before it.
  */
-async function attempt(installed: TestInstall, user: TestUser, bridge: string, spec: Attempt): Promise<{ exitCode: number; stderr: string }> {
+async function attempt(
+  installed: TestInstall,
+  user: TestUser,
+  bridge: string,
+  spec: Attempt,
+): Promise<{ exitCode: number; stderr: string }> {
   return withNetns(async (ns) => {
     for (const name of ["br0", "br1", "brlab"]) await ns.addBridge(name);
     const env = Object.entries({ PATH: "/usr/bin:/bin", ...spec.env }).map(([key, value]) => `${key}=${value}`);
     const args = spec.args.map((arg) => (arg === "--br=br0" ? `--br=${bridge}` : arg));
-    const exec = spec.argv0 === undefined ? [installed.shim, ...args] : ["bash", "-c", `exec -a ${spec.argv0} "$0" "$@"`, installed.shim, ...args];
+    const exec =
+      spec.argv0 === undefined ? [installed.shim, ...args] : ["bash", "-c", `exec -a ${spec.argv0} "$0" "$@"`, installed.shim, ...args];
     const cmd = [...ns.prefix(), ...withOpenTunDevice(), ...asUser(user), "env", "-i", "-C", spec.cwd ?? "/", ...env, ...exec];
     let fd3: number | "none" | undefined;
     let close = () => {};
@@ -209,7 +249,11 @@ for (const mode of ["setuid", "caps"] as const) {
       writeFileSync(secret, "allow all\n# SECRET-TOKEN\n", { mode: 0o600 });
       installed.setAcl(`allow br0\ninclude ${secret}\n`);
       try {
-        const outcome = await attempt(installed, ALICE, "br1", { name: "", args: valid, refusal: /access denied by acl file: no allow rule matches bridge br1/ });
+        const outcome = await attempt(installed, ALICE, "br1", {
+          name: "",
+          args: valid,
+          refusal: /access denied by acl file: no allow rule matches bridge br1/,
+        });
         expect(outcome.stderr).toContain(`skipped include ${secret}: EACCES`);
         expect(outcome.stderr).not.toContain("SECRET-TOKEN");
       } finally {
@@ -266,7 +310,11 @@ for (const mode of ["setuid", "caps"] as const) {
       installed.setAcl(`allow br0\ninclude ${lab}\n`);
       try {
         await attempt(installed, ALICE, "brlab", { name: "", args: valid, refusal: null });
-        const bob = await attempt(installed, BOB, "brlab", { name: "", args: valid, refusal: /access denied by acl file: no allow rule matches bridge brlab/ });
+        const bob = await attempt(installed, BOB, "brlab", {
+          name: "",
+          args: valid,
+          refusal: /access denied by acl file: no allow rule matches bridge brlab/,
+        });
         expect(bob.stderr).toContain(`skipped include ${lab}: EACCES`);
       } finally {
         installed.setAcl("allow br0\n");

@@ -1,6 +1,18 @@
 // `tap-launcher install` in both modes, and the installed helper used by a real unprivileged user.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { grantPrivilege, privilegeOf } from "../../launcher/install.ts";
 import { isBunExecutable } from "../../shared/bun-binary.ts";
@@ -27,9 +39,9 @@ for (const mode of ["setuid", "caps"] as const) {
       const shim = lstatSync(installed.shim);
       expect(isBunExecutable(installed.shim)).toBe(false);
       expect(shim.uid).toBe(0);
-      expect(privilegeOf(installed.shim)).toEqual(mode === "setuid"
-        ? { setuid: true, setgid: false, capabilities: false }
-        : { setuid: false, setgid: false, capabilities: true });
+      expect(privilegeOf(installed.shim)).toEqual(
+        mode === "setuid" ? { setuid: true, setgid: false, capabilities: false } : { setuid: false, setgid: false, capabilities: true },
+      );
       expect(shim.mode & 0o7777).toBe(mode === "setuid" ? 0o4755 : 0o755);
       const helper = lstatSync(installed.helper);
       expect(isBunExecutable(installed.helper)).toBe(true);
@@ -42,7 +54,15 @@ for (const mode of ["setuid", "caps"] as const) {
     test("as an unprivileged user: a working TAP on an allowed bridge", async () => {
       await withNetns(async (ns) => {
         await ns.addBridge("br0", 4000);
-        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        const outcome = await runHelper([
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          installed.shim,
+          "--use-vnet",
+          "--fd=3",
+          "--br=br0",
+        ]);
         expect(outcome.stderr).toBe("");
         expect(outcome.exitCode).toBe(0);
         const fd = outcome.fd ?? -1;
@@ -58,7 +78,15 @@ for (const mode of ["setuid", "caps"] as const) {
     test("as an unprivileged user: a denied bridge is refused", async () => {
       await withNetns(async (ns) => {
         await ns.addBridge("br1");
-        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br1"]);
+        const outcome = await runHelper([
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          installed.shim,
+          "--use-vnet",
+          "--fd=3",
+          "--br=br1",
+        ]);
         expect(outcome.exitCode).toBe(1);
         expect(outcome.fd).toBeNull();
         expect(outcome.stderr).toContain(`access denied by acl file: no allow rule matches bridge br1 in ${installed.aclFile}`);
@@ -69,7 +97,15 @@ for (const mode of ["setuid", "caps"] as const) {
     test("the helper's uids and capabilities, on every thread, at the moment it sends the fd", async () => {
       await withNetns(async (ns) => {
         await ns.addBridge("br0");
-        const moment = await catchSendMoment([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        const moment = await catchSendMoment([
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          installed.shim,
+          "--use-vnet",
+          "--fd=3",
+          "--br=br0",
+        ]);
         expect(moment.stderr).toBe("");
         expect(moment.exitCode).toBe(0);
         expect(moment.received.fd).not.toBeNull();
@@ -109,7 +145,17 @@ for (const mode of ["setuid", "caps"] as const) {
         await ns.addBridge("br0");
         // A second setpriv sets no_new_privs: the first keeps root's permitted set across its exec, and under
         // no_new_privs the kernel grants a file capability when the old permitted set already holds it.
-        const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), "setpriv", "--nnp", installed.shim, "--use-vnet", "--fd=3", "--br=br0"]);
+        const outcome = await runHelper([
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          "setpriv",
+          "--nnp",
+          installed.shim,
+          "--use-vnet",
+          "--fd=3",
+          "--br=br0",
+        ]);
         expect(outcome.exitCode).toBe(1);
         expect(outcome.fd).toBeNull();
         const lines = outcome.stderr.trimEnd().split("\n");
@@ -220,18 +266,36 @@ describe("install and uninstall on a prefix they must not touch", () => {
 
   /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
   const inPrivateMounts = (script: string) =>
-    run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", sharedFolder("tl-mount-"), installed.launcher, installed.dist]);
+    run([
+      "unshare",
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      script,
+      "sh",
+      sharedFolder("tl-mount-"),
+      installed.launcher,
+      installed.dist,
+    ]);
 
   test("install onto a nosuid mount is refused, says why, and creates nothing", async () => {
-    const result = await inPrivateMounts('mount -t tmpfs -o nosuid,mode=0755 tl-nosuid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3"; status=$?; ls -A "$1"; exit $status');
+    const result = await inPrivateMounts(
+      'mount -t tmpfs -o nosuid,mode=0755 tl-nosuid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3"; status=$?; ls -A "$1"; exit $status',
+    );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^tap-launcher: (\/\S+)\/usr\/libexec is on a nosuid mount \(\1\): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail\n/);
+    expect(result.stderr).toMatch(
+      /^tap-launcher: (\/\S+)\/usr\/libexec is on a nosuid mount \(\1\): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail\n/,
+    );
     expect(result.stderr).toContain("tap-launcher: install under a prefix on a mount without nosuid");
     expect(result.stdout).toBe("");
   });
 
   test("the same tmpfs without nosuid: install and uninstall succeed (the control)", async () => {
-    const result = await inPrivateMounts('mount -t tmpfs -o mode=0755 tl-suid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3" && ls "$1/usr/libexec" && "$2" uninstall --prefix="$1/usr" && ls -A "$1/usr"');
+    const result = await inPrivateMounts(
+      'mount -t tmpfs -o mode=0755 tl-suid "$1" || exit 99; "$2" install --prefix="$1/usr" --mode=setuid --from="$3" && ls "$1/usr/libexec" && "$2" uninstall --prefix="$1/usr" && ls -A "$1/usr"',
+    );
     expect(result.stderr).not.toContain("nosuid");
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe("tap-bridge-helper\ntap-bridge-helper.bun\n");
@@ -261,7 +325,19 @@ describe("a privileged Bun executable", () => {
         'chmod 4755 "$1/libexec/tap-bridge-helper"',
         'exec "$3" doctor --helper="$1/libexec/tap-bridge-helper"',
       ].join(" && ");
-      const doctor = await run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", sharedFolder("tl-doctor-"), installed.helper, installed.launcher]);
+      const doctor = await run([
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        sharedFolder("tl-doctor-"),
+        installed.helper,
+        installed.launcher,
+      ]);
       expect(doctor.exitCode).toBe(1);
       expect(doctor.stderr).toMatch(/CRITICAL: .*libexec\/tap-bridge-helper: a Bun executable with the setuid\/setgid bit/);
       expect(doctor.stderr).toMatch(/fix: now, as root: chmod u-s,g-s/);

@@ -33,7 +33,9 @@ describe("the shim's signature is required unless the caller is root", () => {
     expect(privilegeProblem([thread(), thread()])).toBeNull();
   });
   test("file capabilities on the Bun executable (CAP_NET_ADMIN permitted and effective, not ambient, no no_new_privs): refused", () => {
-    const fileCaps = thread((s) => s.replace("CapAmb:\t0000000000001000", "CapAmb:\t0000000000000000").replace("NoNewPrivs:\t1", "NoNewPrivs:\t0"));
+    const fileCaps = thread((s) =>
+      s.replace("CapAmb:\t0000000000001000", "CapAmb:\t0000000000000000").replace("NoNewPrivs:\t1", "NoNewPrivs:\t0"),
+    );
     expect(privilegeProblem([fileCaps])).toStartWith("refusing to run without the exec shim's restrictions");
   });
   test("no_new_privs alone, or ambient CAP_NET_ADMIN alone: refused", () => {
@@ -44,11 +46,19 @@ describe("the shim's signature is required unless the caller is root", () => {
     expect(privilegeProblem([thread(), thread((s) => s.replace("NoNewPrivs:\t1", "NoNewPrivs:\t0"))])).not.toBeNull();
   });
   test("capabilities beyond CAP_NET_ADMIN, and mixed ids: refused", () => {
-    expect(privilegeProblem([thread((s) => s.replace("CapEff:\t0000000000001000", "CapEff:\t0000000000003000"))])).toStartWith("refusing to run with capabilities beyond CAP_NET_ADMIN");
+    expect(privilegeProblem([thread((s) => s.replace("CapEff:\t0000000000001000", "CapEff:\t0000000000003000"))])).toStartWith(
+      "refusing to run with capabilities beyond CAP_NET_ADMIN",
+    );
     expect(privilegeProblem([thread((s) => s.replace("Uid:\t4101\t4101", "Uid:\t4101\t0"))])).toStartWith("refusing to run with mixed ids");
   });
   test("root running the helper itself needs no signature", () => {
-    const root = thread((s) => s.replaceAll("4101", "0").replace("NoNewPrivs:\t1", "NoNewPrivs:\t0").replace("CapAmb:\t0000000000001000", "CapAmb:\t0000000000000000").replace(/CapEff:\t\w+/, "CapEff:\t000001ffffffffff"));
+    const root = thread((s) =>
+      s
+        .replaceAll("4101", "0")
+        .replace("NoNewPrivs:\t1", "NoNewPrivs:\t0")
+        .replace("CapAmb:\t0000000000001000", "CapAmb:\t0000000000000000")
+        .replace(/CapEff:\t\w+/, "CapEff:\t000001ffffffffff"),
+    );
     expect(privilegeProblem([root])).toBeNull();
   });
   test("no threads at all: refused", () => {
@@ -59,7 +69,9 @@ describe("the shim's signature is required unless the caller is root", () => {
 describe("what cannot be read denies (fail closed)", () => {
   for (const field of ["CapPrm", "CapEff", "CapAmb", "CapBnd", "NoNewPrivs", "Uid", "Gid", "Groups"]) {
     test(`a status without ${field} does not parse (it used to read as 0)`, () => {
-      const status = SHIM_STATUS.split("\n").filter((line) => !line.startsWith(`${field}:`)).join("\n");
+      const status = SHIM_STATUS.split("\n")
+        .filter((line) => !line.startsWith(`${field}:`))
+        .join("\n");
       expect(() => parseThreadStatus("7", status)).toThrow(new CredentialsUnreadable(`/proc/self/task/7/status has no ${field} field`));
     });
   }
@@ -77,7 +89,11 @@ describe("what cannot be read denies (fail closed)", () => {
     expect(() => readThreadCredentials(folder)).toThrow(new CredentialsUnreadable(`cannot read ${folder}/7/status: EISDIR`));
   });
   test("checkLeastPrivilege turns an unreadable status into a refusal", () => {
-    expect(() => checkLeastPrivilege(() => { throw new CredentialsUnreadable("no"); })).toThrow(StepError);
+    expect(() =>
+      checkLeastPrivilege(() => {
+        throw new CredentialsUnreadable("no");
+      }),
+    ).toThrow(StepError);
     expect(() => checkLeastPrivilege(() => [])).toThrow(StepError);
   });
 });
@@ -99,7 +115,9 @@ test("a Bun helper given cap_net_admin+ep and run directly by a user is refused,
     const outcome = await runHelper([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), helper, "--use-vnet", "--fd=3", "--br=br0"]);
     expect(outcome.fd).toBeNull();
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.stderr).toMatch(/^tap-bridge-helper: refusing to run without the exec shim's restrictions, no_new_privs and an ambient CAP_NET_ADMIN \(thread \d+: uid 4101\/4101\/4101\/4101 .* CapEff 0x1000 CapAmb 0x0 NoNewPrivs 0\)\n/);
+    expect(outcome.stderr).toMatch(
+      /^tap-bridge-helper: refusing to run without the exec shim's restrictions, no_new_privs and an ambient CAP_NET_ADMIN \(thread \d+: uid 4101\/4101\/4101\/4101 .* CapEff 0x1000 CapAmb 0x0 NoNewPrivs 0\)\n/,
+    );
     expect(await ns.tapNames()).toEqual([]);
   });
 });

@@ -3,9 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { SysError } from "../../shared/errors.ts";
 import { IFLA_IFNAME, IFLA_MASTER, IFLA_PROTINFO, NLMSG_DONE, NLMSG_ERROR, RTM_SETLINK } from "../../shared/kernel.ts";
-import {
-  AttributeList, encodeLinkRequest, messageErrno, parseLinkMessage, splitMessages,
-} from "../../shared/netlink-message.ts";
+import { AttributeList, encodeLinkRequest, messageErrno, parseLinkMessage, splitMessages } from "../../shared/netlink-message.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { ROOT } from "../support/build.ts";
 
@@ -16,11 +14,24 @@ describe("building requests", () => {
     const attributes = new AttributeList().string(IFLA_IFNAME, "br0").u32(IFLA_MASTER, 7).u8(33, 1);
     const message = encodeLinkRequest({ type: RTM_SETLINK, flags: 5, seq: 9, family: 7, index: 3 }, attributes);
     expect(hex(message)).toBe(
-      "38000000" + "1300" + "0500" + "09000000" + "00000000" + // nlmsghdr: len 56, RTM_SETLINK, flags, seq, pid
-      "07000000" + "03000000" + "00000000" + "00000000" + // ifinfomsg: family 7, index 3
-      "0800" + "0300" + "62723000" + // IFLA_IFNAME "br0\0"
-      "0800" + "0a00" + "07000000" + // IFLA_MASTER 7
-      "0500" + "2100" + "01000000", // u8 33 = 1, padded to 4
+      "38000000" +
+        "1300" +
+        "0500" +
+        "09000000" +
+        "00000000" + // nlmsghdr: len 56, RTM_SETLINK, flags, seq, pid
+        "07000000" +
+        "03000000" +
+        "00000000" +
+        "00000000" + // ifinfomsg: family 7, index 3
+        "0800" +
+        "0300" +
+        "62723000" + // IFLA_IFNAME "br0\0"
+        "0800" +
+        "0a00" +
+        "07000000" + // IFLA_MASTER 7
+        "0500" +
+        "2100" +
+        "01000000", // u8 33 = 1, padded to 4
     );
   });
 

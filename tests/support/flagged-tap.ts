@@ -4,7 +4,6 @@ import { closeFd, ioctlBuffer, ioctlValue } from "../../shared/libc.ts";
 import { ifreqFor, setIfreqFlags } from "../../shared/ifreq.ts";
 import { openTunDevice } from "../../shared/tap.ts";
 
-
 /** The flags `ip tuntap add … mode tap vnet_hdr` gives a TAP, plus IFF_NAPI. */
 export const NAPI_TAP_FLAGS = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_NAPI;
 

@@ -9,7 +9,10 @@ export const TEST_ETHERTYPE = 0x88b5;
 export function testFrame(source: string, marker: string, length = 64): Uint8Array {
   const frame = new Uint8Array(Math.max(length, 14 + marker.length));
   frame.fill(0xff, 0, 6);
-  frame.set(source.split(":").map((part) => parseInt(part, 16)), 6);
+  frame.set(
+    source.split(":").map((part) => parseInt(part, 16)),
+    6,
+  );
   frame[12] = TEST_ETHERTYPE >> 8;
   frame[13] = TEST_ETHERTYPE & 0xff;
   frame.set(new TextEncoder().encode(marker), 14);

@@ -10,8 +10,14 @@ import { runOk } from "./proc.ts";
 
 /** The load order the virtio-net driver needs (each depends on the ones before). */
 const MODULES = [
-  "virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
-  "failover", "net_failover", "virtio_net",
+  "virtio_ring",
+  "virtio",
+  "virtio_pci_modern_dev",
+  "virtio_pci_legacy_dev",
+  "virtio_pci",
+  "failover",
+  "net_failover",
+  "virtio_net",
 ];
 
 const INIT = `#!/bin/busybox sh
@@ -58,7 +64,11 @@ export function buildGuest(): Promise<Guest> {
 }
 
 async function makeGuest(): Promise<Guest> {
-  const version = readdirSync("/boot").filter((name) => name.startsWith("vmlinuz-")).sort().at(-1)?.slice("vmlinuz-".length);
+  const version = readdirSync("/boot")
+    .filter((name) => name.startsWith("vmlinuz-"))
+    .sort()
+    .at(-1)
+    ?.slice("vmlinuz-".length);
   if (version === undefined) throw new Error("no kernel in /boot: install linux-image-amd64");
   const busybox = ["/usr/bin/busybox", "/bin/busybox"].find((path) => existsSync(path));
   if (busybox === undefined) throw new Error("no busybox: install busybox-static");
@@ -89,13 +99,40 @@ async function makeGuest(): Promise<Guest> {
  * The QEMU command line that boots `guest` with one virtio-net NIC on `netdev` (id n0); `nic` adds
  * properties to the NIC (`mq=on,vectors=6`), `cpus` sets -smp.
  */
-export function qemuCommand(guest: Guest, netdev: string, ip: string, target: string, count = 3, options: { nic?: string; cpus?: number } = {}): string[] {
+export function qemuCommand(
+  guest: Guest,
+  netdev: string,
+  ip: string,
+  target: string,
+  count = 3,
+  options: { nic?: string; cpus?: number } = {},
+): string[] {
   return [
-    "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-accel", "tcg", "-m", "256", "-smp", String(options.cpus ?? 1),
-    "-display", "none", "-serial", "stdio", "-no-reboot",
-    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
-    "-kernel", guest.kernel, "-initrd", guest.initrd,
-    "-append", `console=ttyS0 panic=-1 quiet tl.ip=${ip} tl.target=${target} tl.count=${count}`,
-    "-netdev", netdev, "-device", `virtio-net-pci,netdev=n0,romfile=${options.nic ? `,${options.nic}` : ""}`,
+    "qemu-system-x86_64",
+    "-nodefaults",
+    "-no-user-config",
+    "-accel",
+    "tcg",
+    "-m",
+    "256",
+    "-smp",
+    String(options.cpus ?? 1),
+    "-display",
+    "none",
+    "-serial",
+    "stdio",
+    "-no-reboot",
+    "-device",
+    "isa-debug-exit,iobase=0xf4,iosize=0x01",
+    "-kernel",
+    guest.kernel,
+    "-initrd",
+    guest.initrd,
+    "-append",
+    `console=ttyS0 panic=-1 quiet tl.ip=${ip} tl.target=${target} tl.count=${count}`,
+    "-netdev",
+    netdev,
+    "-device",
+    `virtio-net-pci,netdev=n0,romfile=${options.nic ? `,${options.nic}` : ""}`,
   ];
 }

@@ -22,8 +22,14 @@ export function privateEtcPrefix(files: Record<string, string | Uint8Array>, rem
     if (made.exitCode !== 0) throw new Error(`mknod of a whiteout for /etc/${relative} failed`);
   }
   return [
-    "unshare", "-m", "--propagation", "private", "sh", "-c",
+    "unshare",
+    "-m",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
     'layer=$1; shift; mount -t overlay tl-etc -o "lowerdir=$layer:/etc" /etc && exec "$@"',
-    "sh", layer,
+    "sh",
+    layer,
   ];
 }

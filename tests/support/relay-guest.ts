@@ -53,8 +53,10 @@ if (mode === "recv-sweep") {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < 200; i += 1) {
     const kind = random(10);
-    if (kind === 0) parts.push(encode(new Uint8Array(0))); // an empty frame: dropped, not fatal
-    else if (kind === 1) parts.push(encode(new Uint8Array(1 + random(13)))); // shorter than Ethernet: dropped
+    if (kind === 0)
+      parts.push(encode(new Uint8Array(0))); // an empty frame: dropped, not fatal
+    else if (kind === 1)
+      parts.push(encode(new Uint8Array(1 + random(13)))); // shorter than Ethernet: dropped
     else parts.push(encode(sweepFrame(14 + random(1500), 0x0a)));
   }
   const stream = Buffer.concat(parts);

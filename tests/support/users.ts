@@ -18,7 +18,9 @@ export const LAB_GROUP = 4201;
 /** argv prefix that runs a command as `user` with no capabilities (setpriv drops them with uid 0). */
 export function asUser(user: TestUser): string[] {
   return [
-    "setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`,
+    "setpriv",
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
     user.groups.length > 0 ? `--groups=${user.groups.join(",")}` : "--clear-groups",
   ];
 }
@@ -31,9 +33,15 @@ export function asUser(user: TestUser): string[] {
 export function withOpenTunDevice(mountpoint = join(tempFolder("tl-tun-"), "dev")): string[] {
   mkdirSync(mountpoint, { recursive: true, mode: 0o755 });
   return [
-    "unshare", "-m", "--propagation", "private", "sh", "-c",
+    "unshare",
+    "-m",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
     'mount -t tmpfs -o mode=0755,size=64k tl-tun "$1" && mknod -m 0666 "$1/tun" c 10 200 && mount --bind "$1/tun" /dev/net/tun && shift && exec "$@"',
-    "sh", mountpoint,
+    "sh",
+    mountpoint,
   ];
 }
 
