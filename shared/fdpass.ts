@@ -3,28 +3,29 @@ import { addressOf, closeFd, describeErrno, pollOneOrErrno, receiveMessageOrErrn
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, ETIMEDOUT } from "./errno.ts";
 import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLOUT, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
+import { CMSGHDR, cmsgSpace, controlMessages, IOVEC, MSGHDR, writeControlHeader } from "./msghdr.ts";
 
 // One long-lived arena holds msghdr, iovec, data and control buffer, so the pointers stored inside
 // msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
 const arena = new Uint8Array(4096);
 const arenaAddress = addressOf(arena);
 const arenaView = new DataView(arena.buffer);
-const MSGHDR = 0; // struct msghdr, 56 bytes
-const IOVEC = 64; // struct iovec, 16 bytes
+// Where each part sits in the arena.
+const MESSAGE = 0; // struct msghdr
+const VECTOR = 64; // one struct iovec
 const DATA = 128; // the payload; QEMU sends and expects one byte
 const DATA_ROOM = 128;
-const CONTROL = 256; // cmsghdr (16 bytes) + room for many fds so extras can be closed, not leaked
+const CONTROL = 256; // control messages: room for many fds, so that extras can be closed, not leaked
 const CONTROL_ROOM = 1024;
-const CMSG_HEADER = 16;
 
 function layOutMessage(dataLength: number, controlLength: number): void {
   arena.fill(0, 0, CONTROL + CONTROL_ROOM);
-  arenaView.setBigUint64(MSGHDR + 16, BigInt(arenaAddress + IOVEC), true); // msg_iov
-  arenaView.setBigUint64(MSGHDR + 24, 1n, true); // msg_iovlen
-  arenaView.setBigUint64(MSGHDR + 32, BigInt(arenaAddress + CONTROL), true); // msg_control
-  arenaView.setBigUint64(MSGHDR + 40, BigInt(controlLength), true); // msg_controllen
-  arenaView.setBigUint64(IOVEC, BigInt(arenaAddress + DATA), true); // iov_base
-  arenaView.setBigUint64(IOVEC + 8, BigInt(dataLength), true); // iov_len
+  arenaView.setBigUint64(MESSAGE + MSGHDR.iov, BigInt(arenaAddress + VECTOR), true);
+  arenaView.setBigUint64(MESSAGE + MSGHDR.iovLength, 1n, true);
+  arenaView.setBigUint64(MESSAGE + MSGHDR.control, BigInt(arenaAddress + CONTROL), true);
+  arenaView.setBigUint64(MESSAGE + MSGHDR.controlLength, BigInt(controlLength), true);
+  arenaView.setBigUint64(VECTOR + IOVEC.base, BigInt(arenaAddress + DATA), true);
+  arenaView.setBigUint64(VECTOR + IOVEC.length, BigInt(dataLength), true);
 }
 
 /** The most fds one message carries: a multiqueue TAP has at most 16 queues here (the kernel allows 256). */
@@ -42,15 +43,13 @@ export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: num
   if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE)
     throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);
   const deadline = performance.now() + timeoutMs;
-  const controlLength = CMSG_HEADER + 4 * fds.length; // CMSG_LEN(n * sizeof(int))
+  const dataBytes = 4 * fds.length; // n * sizeof(int)
   for (;;) {
-    layOutMessage(1, (controlLength + 7) & ~7); // CMSG_SPACE
+    layOutMessage(1, cmsgSpace(dataBytes));
     arena[DATA] = 0x20;
-    arenaView.setBigUint64(CONTROL, BigInt(controlLength), true);
-    arenaView.setInt32(CONTROL + 8, SOL_SOCKET, true);
-    arenaView.setInt32(CONTROL + 12, SCM_RIGHTS, true);
-    for (const [i, fd] of fds.entries()) arenaView.setInt32(CONTROL + CMSG_HEADER + 4 * i, fd, true);
-    const sent = sendMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_NOSIGNAL | MSG_DONTWAIT);
+    writeControlHeader(arenaView, CONTROL, SOL_SOCKET, SCM_RIGHTS, dataBytes);
+    for (const [i, fd] of fds.entries()) arenaView.setInt32(CONTROL + CMSGHDR.size + 4 * i, fd, true);
+    const sent = sendMessageOrErrno(socketFd, arena.subarray(MESSAGE), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent === 1) return; // the one data byte, and with it the fds
     if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);
     if (-sent === EINTR) continue;
@@ -103,12 +102,12 @@ export function receiveFds(socketFd: number, wanted: number): ReceivedFds {
   let received: number;
   do {
     layOutMessage(DATA_ROOM, CONTROL_ROOM);
-    received = receiveMessageOrErrno(socketFd, arena.subarray(MSGHDR), MSG_CMSG_CLOEXEC);
+    received = receiveMessageOrErrno(socketFd, arena.subarray(MESSAGE), MSG_CMSG_CLOEXEC);
   } while (received === -EINTR);
   if (received < 0) throw new SysError("recvmsg", -received, describeErrno(-received), `fd ${socketFd}`);
 
   const { fds, sender } = readControlMessages();
-  const flags = arenaView.getInt32(MSGHDR + 48, true);
+  const flags = arenaView.getInt32(MESSAGE + MSGHDR.flags, true);
   const kept = fds.slice(0, wanted);
   for (const fd of fds.slice(wanted)) closeFd(fd);
   return { fds: kept, bytes: received, extra: fds.length > wanted || (flags & MSG_CTRUNC) !== 0, sender };
@@ -122,24 +121,16 @@ export function receiveFd(socketFd: number): ReceivedFd {
 
 /** The fds (SCM_RIGHTS) and credentials (SCM_CREDENTIALS) the last recvmsg left in the arena. */
 function readControlMessages(): { fds: number[]; sender: ReceivedFd["sender"] } {
-  const controlLength = Number(arenaView.getBigUint64(MSGHDR + 40, true));
+  const controlLength = Number(arenaView.getBigUint64(MESSAGE + MSGHDR.controlLength, true));
   const fds: number[] = [];
   let sender: ReceivedFd["sender"] = null;
-  let offset = 0;
-  while (offset + CMSG_HEADER <= controlLength) {
-    const length = Number(arenaView.getBigUint64(CONTROL + offset, true));
-    if (length < CMSG_HEADER || offset + length > controlLength) break;
-    const level = arenaView.getInt32(CONTROL + offset + 8, true);
-    const type = arenaView.getInt32(CONTROL + offset + 12, true);
+  for (const { level, type, data, dataLength } of controlMessages(arenaView, CONTROL, controlLength)) {
     if (level === SOL_SOCKET && type === SCM_RIGHTS) {
-      for (let at = CMSG_HEADER; at + 4 <= length; at += 4) {
-        fds.push(arenaView.getInt32(CONTROL + offset + at, true));
-      }
-    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && length >= CMSG_HEADER + 12) {
-      const data = CONTROL + offset + CMSG_HEADER; // struct ucred
+      for (let at = 0; at + 4 <= dataLength; at += 4) fds.push(arenaView.getInt32(data + at, true));
+    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && dataLength >= 12) {
+      // struct ucred: pid_t pid, uid_t uid, gid_t gid
       sender = { pid: arenaView.getInt32(data, true), uid: arenaView.getUint32(data + 4, true), gid: arenaView.getUint32(data + 8, true) };
     }
-    offset += (length + 7) & ~7; // CMSG_ALIGN
   }
   return { fds, sender };
 }

@@ -1,25 +1,12 @@
 // struct iovec and struct mmsghdr tables for batched I/O, laid out once in long-lived buffers (LP64 Linux).
 import { addressOf } from "./libc.ts";
-
-/** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */
-export const IOVEC = { size: 16, base: 0, length: 8 } as const;
+import { IOVEC, MSGHDR } from "./msghdr.ts";
 
 /**
- * struct mmsghdr (<sys/socket.h>): struct msghdr (56 bytes: msg_name 8, msg_namelen 4, 4 of padding,
- * msg_iov 8, msg_iovlen 8, msg_control 8, msg_controllen 8, msg_flags 4, 4 of padding), then
- * unsigned msg_len (4) and 4 bytes of padding: 64 bytes. The same on x86-64 and aarch64.
+ * struct mmsghdr (<sys/socket.h>): struct msghdr (shared/msghdr.ts, 56 bytes), then unsigned msg_len
+ * (4) and 4 bytes of padding: 64 bytes. The same on x86-64 and aarch64.
  */
-export const MMSGHDR = {
-  size: 64,
-  name: 0,
-  nameLength: 8,
-  iov: 16,
-  iovLength: 24,
-  control: 32,
-  controlLength: 40,
-  flags: 48,
-  length: 56,
-} as const;
+export const MMSGHDR = { ...MSGHDR, size: 64, length: 56 } as const;
 
 /** Writes an address below 2^53 as a little-endian u64 into two u32 words, without a BigInt. */
 function setU64(words: Uint32Array, index: number, value: number): void {

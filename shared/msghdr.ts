@@ -1,0 +1,70 @@
+// struct msghdr, struct iovec and struct cmsghdr as LP64 Linux lays them out (x86-64 and aarch64 alike): sizes, offsets, padding, cmsg arithmetic.
+
+/** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */
+export const IOVEC = { size: 16, base: 0, length: 8 } as const;
+
+/**
+ * struct msghdr (<sys/socket.h>), 56 bytes: void *msg_name (8), socklen_t msg_namelen (4), 4 bytes of
+ * padding, struct iovec *msg_iov (8), size_t msg_iovlen (8), void *msg_control (8), size_t
+ * msg_controllen (8), int msg_flags (4), 4 bytes of padding.
+ */
+export const MSGHDR = {
+  size: 56,
+  name: 0,
+  nameLength: 8,
+  iov: 16,
+  iovLength: 24,
+  control: 32,
+  controlLength: 40,
+  flags: 48,
+} as const;
+
+/**
+ * struct cmsghdr (<bits/socket.h>), 16 bytes: size_t cmsg_len (8), int cmsg_level (4), int cmsg_type
+ * (4); its data follows at once, and the next cmsghdr starts at the next multiple of 8.
+ */
+export const CMSGHDR = { size: 16, length: 0, level: 8, type: 12 } as const;
+
+/** CMSG_ALIGN: control messages start on 8-byte boundaries. */
+export const cmsgAlign = (length: number): number => (length + 7) & ~7;
+
+/** CMSG_LEN: a control message's cmsg_len for `dataBytes` of data. */
+export const cmsgLength = (dataBytes: number): number => CMSGHDR.size + dataBytes;
+
+/** CMSG_SPACE: the room one control message with `dataBytes` of data takes, padding included. */
+export const cmsgSpace = (dataBytes: number): number => cmsgAlign(CMSGHDR.size + dataBytes);
+
+/** One control message found in a received control buffer: where its data is, and how long. */
+export interface ControlMessage {
+  level: number;
+  type: number;
+  /** The offset of its data in the view. */
+  data: number;
+  dataLength: number;
+}
+
+/**
+ * The control messages in view[start, start + controlLength), as recvmsg left them. Stops at the
+ * first header whose length leaves the buffer (the kernel writes none; MSG_CTRUNC says when it cut).
+ */
+export function* controlMessages(view: DataView, start: number, controlLength: number): Generator<ControlMessage> {
+  let offset = 0;
+  while (offset + CMSGHDR.size <= controlLength) {
+    const length = Number(view.getBigUint64(start + offset + CMSGHDR.length, true));
+    if (length < CMSGHDR.size || offset + length > controlLength) return;
+    yield {
+      level: view.getInt32(start + offset + CMSGHDR.level, true),
+      type: view.getInt32(start + offset + CMSGHDR.type, true),
+      data: start + offset + CMSGHDR.size,
+      dataLength: length - CMSGHDR.size,
+    };
+    offset += cmsgAlign(length);
+  }
+}
+
+/** Writes a cmsghdr at `at` for `dataBytes` of data; the caller writes the data after it. */
+export function writeControlHeader(view: DataView, at: number, level: number, type: number, dataBytes: number): void {
+  view.setBigUint64(at + CMSGHDR.length, BigInt(cmsgLength(dataBytes)), true);
+  view.setInt32(at + CMSGHDR.level, level, true);
+  view.setInt32(at + CMSGHDR.type, type, true);
+}
