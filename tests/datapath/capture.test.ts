@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildWithAcl, tempFolder } from "../support/build.ts";
+import { buildAllowingBr0, tempFolder } from "../support/build.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
@@ -15,11 +15,7 @@ let launcher = "";
 let helper = "";
 
 beforeAll(async () => {
-  const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
-  writeFileSync(aclFile, "allow br0\n");
-  const dist = await buildWithAcl(aclFile);
-  launcher = join(dist, "tap-launcher");
-  helper = join(dist, "tap-bridge-helper");
+  ({ launcher, helper } = await buildAllowingBr0());
 });
 
 /**

@@ -1,10 +1,10 @@
 // The relay on the real kernel: every frame size both ways in both formats, fuzzed streams, a flood
 // into a guest that stops reading, and the TAP vanishing under it.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BATCH } from "../../launcher/datapath/tap-port.ts";
-import { buildWithAcl, tempFolder } from "../support/build.ts";
+import { buildAllowingBr0 } from "../support/build.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
@@ -15,11 +15,7 @@ let launcher = "";
 let helper = "";
 
 beforeAll(async () => {
-  const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
-  writeFileSync(aclFile, "allow br0\n");
-  const dist = await buildWithAcl(aclFile);
-  launcher = join(dist, "tap-launcher");
-  helper = join(dist, "tap-bridge-helper");
+  ({ launcher, helper } = await buildAllowingBr0());
 });
 
 /** br0 with MTU `mtu` and a veth pair: vA is the bridge's port, vB the far end tests send and capture on. */

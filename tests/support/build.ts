@@ -1,5 +1,5 @@
 // Builds the programs once per ACL path for tests, and temporary folders removed after the run.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runOk } from "./proc.ts";
@@ -31,6 +31,14 @@ export function buildWithAcl(aclFile: string, policyFile = "/etc/qemu/bridge-pol
     builds.set(key, build);
   }
   return build;
+}
+
+/** A build whose ACL, at a private path, allows br0: the folder and the two programs in it. */
+export async function buildAllowingBr0(): Promise<{ dist: string; launcher: string; helper: string }> {
+  const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
+  writeFileSync(aclFile, "allow br0\n");
+  const dist = await buildWithAcl(aclFile);
+  return { dist, launcher: join(dist, "tap-launcher"), helper: join(dist, "tap-bridge-helper") };
 }
 
 /** Has `folder` removed after the run. */
