@@ -65,11 +65,12 @@ describe("the fd sent over the socketpair", () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       await ns.ip("link", "add", "vA", "type", "veth", "peer", "name", "vB");
-      // A fixed port address: a random one starts with 0xfe one time in 64, and then the TAP's fe:... can
-      // be the lower one (the test failed so, once, with fe:e9:... on the veth and fe:69:... on the TAP).
-      await ns.ip("link", "set", "vA", "address", "02:00:00:00:00:0a", "master", "br0");
+      // A fixed port address, high but below any fe:...: a random one starts with 0xfe one time in 64, and
+      // then the TAP's could be the lower (the test failed so, once, with fe:e9:... on the veth and fe:69:...
+      // on the TAP). A TAP with a random address instead of fe:... would be lower than this 63 times in 64.
+      await ns.ip("link", "set", "vA", "address", "fa:ff:ff:ff:ff:fe", "master", "br0");
       const before = (await ns.link("br0")).address;
-      expect(before).toBe("02:00:00:00:00:0a");
+      expect(before).toBe("fa:ff:ff:ff:ff:fe");
       const fd = await tapFrom(ns, ["--use-vnet", "--fd=3", "--br=br0"]);
       expect((await ns.link("br0")).address).toBe(before);
       release(fd);
