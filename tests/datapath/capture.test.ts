@@ -8,9 +8,8 @@ import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { sweepFrame, sweepSizes } from "../support/sweep.ts";
+import { PACKET_TOOL, RELAY_GUEST } from "../support/tools.ts";
 
-const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
-const relayGuest = join(import.meta.dir, "../support/relay-guest.ts");
 let launcher = "";
 let helper = "";
 
@@ -85,7 +84,7 @@ for (const mode of ["stream", "dgram"] as const) {
       const guest = [
         "sh",
         "-c",
-        `"$0" ${relayGuest} recv-sweep ${mode} 14 113 1 10000 && exec "$0" ${relayGuest} send-sweep ${mode} 14 63 1`,
+        `"$0" ${RELAY_GUEST} recv-sweep ${mode} 14 113 1 10000 && exec "$0" ${RELAY_GUEST} send-sweep ${mode} 14 63 1`,
         process.execPath,
       ];
       const relay = Bun.spawn(relayCommand(ns, mode, [`--pcap=${file}`, "--stats=json"], guest), { stdout: "pipe", stderr: "pipe" });
@@ -93,7 +92,7 @@ for (const mode of ["stream", "dgram"] as const) {
       const nextLine = lineReader(relay.stdout);
       expect(await nextLine()).toBe("ready");
       const started = Date.now() / 1000;
-      await ns.exec(process.execPath, packetTool, "send-sweep", "vB", "14", "113", "1");
+      await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", "14", "113", "1");
       expect(await nextLine()).toBe("ok 100");
       expect(await relay.exited).toBe(0);
       const log = await stderr;
@@ -147,12 +146,12 @@ test("the size bound holds under a flood: the file stops at the last whole frame
     const file = join(tempFolder("tl-pcap-"), "flood.pcap");
     const bound = 1024 * 1024;
     const relay = Bun.spawn(
-      relayCommand(ns, "stream", [`--pcap=${file}`, "--pcap-size=1M", "--stats=json"], [process.execPath, relayGuest, "until-eof"]),
+      relayCommand(ns, "stream", [`--pcap=${file}`, "--pcap-size=1M", "--stats=json"], [process.execPath, RELAY_GUEST, "until-eof"]),
       { stdout: "pipe", stderr: "pipe" },
     );
     const stderr = new Response(relay.stderr).text();
     expect(await lineReader(relay.stdout)()).toBe("up");
-    await ns.exec(process.execPath, packetTool, "flood", "vB", "20000", "1514");
+    await ns.exec(process.execPath, PACKET_TOOL, "flood", "vB", "20000", "1514");
     await Bun.sleep(300);
     relay.kill("SIGUSR1");
     await Bun.sleep(300);

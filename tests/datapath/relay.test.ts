@@ -8,9 +8,8 @@ import { buildAllowingBr0 } from "../support/build.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
+import { PACKET_TOOL, RELAY_GUEST } from "../support/tools.ts";
 
-const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
-const relayGuest = join(import.meta.dir, "../support/relay-guest.ts");
 let launcher = "";
 let helper = "";
 
@@ -43,13 +42,13 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`veth -> guest: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const relay = Bun.spawn(relayCommand(ns, mode, [process.execPath, relayGuest, "recv-sweep", mode, ...sweep, "10000"]), {
+          const relay = Bun.spawn(relayCommand(ns, mode, [process.execPath, RELAY_GUEST, "recv-sweep", mode, ...sweep, "10000"]), {
             stdout: "pipe",
             stderr: "pipe",
           });
           const nextLine = lineReader(relay.stdout);
           expect(await nextLine()).toBe("ready");
-          await ns.exec(process.execPath, packetTool, "send-sweep", "vB", ...sweep);
+          await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", ...sweep);
           expect(await nextLine()).toMatch(/^ok \d+$/);
           expect(await relay.exited).toBe(0);
           expect(await ns.tapNames()).toEqual([]);
@@ -59,12 +58,12 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`guest -> veth: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", ...sweep, "10000"], {
+          const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", ...sweep, "10000"], {
             stdout: "pipe",
           });
           const nextLine = lineReader(capture.stdout);
           expect(await nextLine()).toBe("ready");
-          const relay = await run(relayCommand(ns, mode, [process.execPath, relayGuest, "send-sweep", mode, ...sweep]));
+          const relay = await run(relayCommand(ns, mode, [process.execPath, RELAY_GUEST, "send-sweep", mode, ...sweep]));
           expect(relay.stderr).not.toMatch(/relay stopped|the relay failed/);
           expect(await nextLine()).toMatch(/^ok \d+$/);
           expect(relay.exitCode).toBe(0);
@@ -82,7 +81,7 @@ describe("bursts: batches towards the TAP keep every frame intact and in order",
     test(`--relay=${mode}: every size from 14 to 1514 bytes back to back${mode === "stream" ? ", cut at random points" : ""}`, async () => {
       await withNetns(async (ns) => {
         await bridgeWithVeth(ns, 1500);
-        const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv-sweep", "vB", "14", "1514", "1", "10000"], {
+        const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", "14", "1514", "1", "10000"], {
           stdout: "pipe",
         });
         const nextLine = lineReader(capture.stdout);
@@ -117,7 +116,7 @@ describe("a hostile or broken guest", () => {
     test(`stream fuzz (seed ${seed}): random splits, empty and short frames, then an impossible length`, async () => {
       await withNetns(async (ns) => {
         await bridgeWithVeth(ns, 1500);
-        const result = await run(relayCommand(ns, "stream", [process.execPath, relayGuest, "fuzz", "stream", String(seed)], true));
+        const result = await run(relayCommand(ns, "stream", [process.execPath, RELAY_GUEST, "fuzz", "stream", String(seed)], true));
         // The relay closed the guest's connection, said why, and the launcher ended normally.
         expect(result.stdout).toContain("closed");
         expect(result.stderr).toMatch(
@@ -139,9 +138,9 @@ describe("a hostile or broken guest", () => {
       const stderr = new Response(relay.stderr).text();
       expect(await lineReader(relay.stdout)()).toBe("ready");
       const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${relay.pid}/status`, "latin1"))?.[1]);
-      await ns.exec(process.execPath, packetTool, "flood", "vB", "20000", "1514");
+      await ns.exec(process.execPath, PACKET_TOOL, "flood", "vB", "20000", "1514");
       const before = rss();
-      await ns.exec(process.execPath, packetTool, "flood", "vB", "200000", "1514");
+      await ns.exec(process.execPath, PACKET_TOOL, "flood", "vB", "200000", "1514");
       const after = rss();
       relay.kill("SIGUSR1");
       await Bun.sleep(300);
@@ -170,7 +169,7 @@ describe("a hostile or broken guest", () => {
         "--relay=stream",
         "--",
         process.execPath,
-        relayGuest,
+        RELAY_GUEST,
         "send-sweep",
         "stream",
         "14",
@@ -189,7 +188,7 @@ describe("a hostile or broken guest", () => {
       const relay = Bun.spawn(relayCommand(ns, "stream", ["sh", "-c", "echo ready; exec sleep 60"]), { stdout: "pipe", stderr: "pipe" });
       expect(await lineReader(relay.stdout)()).toBe("ready");
       // Fill the guest's socket so the relay holds a batch for it, then delete the TAP.
-      await ns.exec(process.execPath, packetTool, "flood", "vB", "5000", "1514");
+      await ns.exec(process.execPath, PACKET_TOOL, "flood", "vB", "5000", "1514");
       await ns.ip("link", "del", "tap0");
       const stderr = lineReader(relay.stderr);
       let line: string | null = "";
@@ -203,7 +202,7 @@ describe("a hostile or broken guest", () => {
   test("the TAP vanishing (ip link del) ends the relay with a clear message, and the guest sees the end", async () => {
     await withNetns(async (ns) => {
       await bridgeWithVeth(ns, 1500);
-      const relay = Bun.spawn(relayCommand(ns, "stream", [process.execPath, relayGuest, "until-eof"]), { stdout: "pipe", stderr: "pipe" });
+      const relay = Bun.spawn(relayCommand(ns, "stream", [process.execPath, RELAY_GUEST, "until-eof"]), { stdout: "pipe", stderr: "pipe" });
       const stderr = new Response(relay.stderr).text();
       const nextLine = lineReader(relay.stdout);
       expect(await nextLine()).toBe("up");

@@ -2,10 +2,10 @@
 // and from an unmanaged TAP; the guest pings the bridge; its exit status comes back; no TAP is left.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { qemuCommand, type Guest } from "../support/guest.ts";
-import { installForTest, type TestInstall } from "../support/install.ts";
+import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
-import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { ALICE } from "../support/users.ts";
 import { adminTap, unmanagedState } from "../support/admin-tap.ts";
 import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
 
@@ -17,17 +17,13 @@ beforeAll(async () => {
 afterAll(() => installed.uninstall());
 
 function launcherAsAlice(ns: TestNetns, launcherArgs: string[], target: string, count = 3): string[] {
-  return [
-    ...ns.prefix(),
-    ...withOpenTunDevice(),
-    ...asUser(ALICE),
-    "timeout",
-    "120",
-    installed.launcher,
-    ...launcherArgs,
-    "--",
-    ...qemuCommand(guest, "tap,id=n0,fd=3", GUEST_ADDRESS, target, count),
-  ];
+  return launcherAs(
+    installed,
+    ns,
+    ALICE,
+    [...launcherArgs, "--", ...qemuCommand(guest, "tap,id=n0,fd=3", GUEST_ADDRESS, target, count)],
+    120,
+  );
 }
 
 for (const [label, target, count, marker, status] of [

@@ -4,11 +4,11 @@ import { chownSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tempFolder } from "../support/build.ts";
 import { qemuCommand, type Guest } from "../support/guest.ts";
-import { installForTest, type TestInstall } from "../support/install.ts";
+import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
-import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { ALICE } from "../support/users.ts";
 
 let installed: TestInstall;
 let guest: Guest;
@@ -24,19 +24,15 @@ for (const [mode, netdev] of [
   test(`tap-launcher --relay=${mode} -- qemu … -netdev ${netdev.split(",")[0]}: the guest pings the bridge`, async () => {
     await withNetns(async (ns) => {
       await bridgeWithAddress(ns);
-      const result = await run([
-        ...ns.prefix(),
-        ...withOpenTunDevice(),
-        ...asUser(ALICE),
-        "timeout",
-        "120",
-        installed.launcher,
-        "--verbose",
-        "--br=br0",
-        `--relay=${mode}`,
-        "--",
-        ...qemuCommand(guest, netdev, GUEST_ADDRESS, BRIDGE_ADDRESS),
-      ]);
+      const result = await run(
+        launcherAs(
+          installed,
+          ns,
+          ALICE,
+          ["--verbose", "--br=br0", `--relay=${mode}`, "--", ...qemuCommand(guest, netdev, GUEST_ADDRESS, BRIDGE_ADDRESS)],
+          120,
+        ),
+      );
       expect(result.stdout).toContain("TL-PING-OK");
       expect(result.exitCode).toBe(0);
       // --verbose: the counters at exit; ARP and three pings each way at least.
@@ -54,20 +50,22 @@ test("tap-launcher --relay=stream --pcap=FILE --stats=json as a user: tcpdump -r
     const folder = tempFolder("tl-pcap-");
     chownSync(folder, ALICE.uid, ALICE.gid);
     const file = join(folder, "ping.pcap");
-    const result = await run([
-      ...ns.prefix(),
-      ...withOpenTunDevice(),
-      ...asUser(ALICE),
-      "timeout",
-      "120",
-      installed.launcher,
-      "--br=br0",
-      "--relay=stream",
-      `--pcap=${file}`,
-      "--stats=json",
-      "--",
-      ...qemuCommand(guest, "stream,id=n0,addr.type=fd,addr.str=3", GUEST_ADDRESS, BRIDGE_ADDRESS),
-    ]);
+    const result = await run(
+      launcherAs(
+        installed,
+        ns,
+        ALICE,
+        [
+          "--br=br0",
+          "--relay=stream",
+          `--pcap=${file}`,
+          "--stats=json",
+          "--",
+          ...qemuCommand(guest, "stream,id=n0,addr.type=fd,addr.str=3", GUEST_ADDRESS, BRIDGE_ADDRESS),
+        ],
+        120,
+      ),
+    );
     expect(result.stdout).toContain("TL-PING-OK");
     expect(result.exitCode).toBe(0);
     // The user's own file, readable by no one else.

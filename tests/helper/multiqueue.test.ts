@@ -9,13 +9,13 @@ import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
 import { withNetns } from "../support/netns.ts";
+import { PACKET_TOOL } from "../support/tools.ts";
 
 const folder = tempFolder("tl-acl-");
 const aclFile = join(folder, "bridge.conf");
 const policyFile = join(folder, "bridge-policy.conf");
 writeFileSync(aclFile, "allow br0\n");
 const helper = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
-const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
 const opened: number[] = [];
 afterAll(() => {
   for (const fd of opened.splice(0)) closeFd(fd);
@@ -60,7 +60,7 @@ describe("--queues=4", () => {
 
       // A broadcast sent by the bridge itself; each queue reads it behind its virtio-net header.
       const frame = Buffer.from(testFrame("02:00:00:00:00:0b", "to-queues")).toString("hex");
-      await ns.exec(process.execPath, packetTool, "send", "br0", frame);
+      await ns.exec(process.execPath, PACKET_TOOL, "send", "br0", frame);
       expect(queueReceiving(fds, 3000)).toBeGreaterThanOrEqual(0);
       for (const fd of fds) closeFd(fd);
       opened.splice(0);

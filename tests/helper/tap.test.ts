@@ -10,11 +10,11 @@ import { readTestFrame, testFrame } from "../support/frames.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
+import { PACKET_TOOL } from "../support/tools.ts";
 
 const aclFile = join(tempFolder("tl-acl-"), "bridge.conf");
 writeFileSync(aclFile, "allow br0\n");
 const helper = join(await buildWithAcl(aclFile), "tap-bridge-helper");
-const packetTool = join(import.meta.dir, "../support/packet-tool.ts");
 const opened: number[] = [];
 afterAll(() => {
   for (const fd of opened.splice(0)) closeFd(fd);
@@ -91,7 +91,7 @@ describe("frames between the TAP fd and a veth port of the same bridge", () => {
         const header = vnet ? VIRTIO_NET_HDR_LEN : 0;
 
         // TAP -> bridge -> vA -> vB
-        const capture = Bun.spawn([...ns.prefix(), process.execPath, packetTool, "recv", "vB", "5000"], { stdout: "pipe" });
+        const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv", "vB", "5000"], { stdout: "pipe" });
         const nextLine = lineReader(capture.stdout);
         expect(await nextLine()).toBe("ready");
         const outbound = testFrame("02:00:00:00:00:0a", "to-veth", 300);
@@ -103,7 +103,7 @@ describe("frames between the TAP fd and a veth port of the same bridge", () => {
 
         // vB -> vA -> bridge -> TAP
         const inbound = testFrame("02:00:00:00:00:0b", "to-tap", 200);
-        await ns.exec(process.execPath, packetTool, "send", "vB", Buffer.from(inbound).toString("hex"));
+        await ns.exec(process.execPath, PACKET_TOOL, "send", "vB", Buffer.from(inbound).toString("hex"));
         const received = readTestFrame(fd, 5000, header);
         expect(received).not.toBeNull();
         expect(Buffer.from(received ?? []).toString("hex")).toBe(Buffer.from(inbound).toString("hex"));

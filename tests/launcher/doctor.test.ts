@@ -7,6 +7,7 @@ import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
 import { testAccounts } from "../support/accounts.ts";
+import { inPrivateMountNamespace } from "../support/mount-ns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { privateDevPrefix } from "../support/syslog-sink.ts";
 
@@ -88,17 +89,10 @@ describe("doctor on what makes the kernel ignore the helper's privilege", () => 
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       // The installation's libexec bound onto itself nosuid, in a private mount namespace only.
-      const nosuid = [
-        "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
+      const nosuid = inPrivateMountNamespace(
         'mount --bind "$1" "$1" && mount -o remount,bind,nosuid "$1" && shift && exec "$@"',
-        "sh",
         dirname(installed.shim),
-      ];
+      );
       const doctor = await run([...ns.prefix(), ...withOpenTunDevice(), ...nosuid, ...asUser(ALICE), installed.launcher, "doctor"]);
       const lines = linesOf(doctor.stderr);
       expect(lines).toContain(

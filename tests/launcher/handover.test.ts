@@ -1,11 +1,11 @@
 // Hand-over mode: the guest gets the TAP as fd 3 and nothing else of ours; exit codes; signals.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { installForTest, type TestInstall } from "../support/install.ts";
+import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
 import { lineReader } from "../support/lines.ts";
-import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { ALICE, asUser } from "../support/users.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ afterAll(() => installed.uninstall());
 
 /** The installed launcher, run by ALICE in `ns` with a 0666 /dev/net/tun; it finds the installed helper itself. */
 function asAlice(ns: { prefix(): string[] }, args: string[]): string[] {
-  return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, ...args];
+  return launcherAs(installed, ns, ALICE, args);
 }
 
 describe("hand-over", () => {

@@ -1,7 +1,7 @@
 // --queues=N in the launcher (fds 3.., TAP_FDS), with our helper, QEMU's helper and unmanaged TAPs; and the hand-over by exec.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readlinkSync } from "node:fs";
-import { installForTest, type TestInstall } from "../support/install.ts";
+import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { run } from "../support/proc.ts";
@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => installed.uninstall());
 
 function asAlice(ns: TestNetns, args: string[]): string[] {
-  return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, ...args];
+  return launcherAs(installed, ns, ALICE, args);
 }
 
 /** A guest that prints what it was given: the TAP variables, its fds above 2, and the TAP as the kernel reports it. */

@@ -1,6 +1,6 @@
 // Unmanaged TAPs (libvirt's managed='no'): opened with no helper and no privilege, changed in nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { installForTest, type TestInstall } from "../support/install.ts";
+import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { adminTap, unmanagedState } from "../support/admin-tap.ts";
 import { IFF_NAPI } from "../../shared/kernel.ts";
 import { flaggedTapCommand, NAPI_TAP_FLAGS } from "../support/flagged-tap.ts";
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => installed.uninstall());
 
 function asAlice(ns: TestNetns, args: string[]): string[] {
-  return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, ...args];
+  return launcherAs(installed, ns, ALICE, args);
 }
 
 /** The TUN flags the kernel keeps for a device of `ns` (`ip netns exec` mounts the namespace's own /sys). */

@@ -19,6 +19,7 @@ import { isBunExecutable } from "../../shared/bun-binary.ts";
 import { closeFd } from "../../shared/libc.ts";
 import { tapInfo } from "../../shared/tap.ts";
 import { runHelper } from "../support/helper-run.ts";
+import { inPrivateMountNamespace } from "../support/mount-ns.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
@@ -266,19 +267,7 @@ describe("install and uninstall on a prefix they must not touch", () => {
 
   /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
   const inPrivateMounts = (script: string) =>
-    run([
-      "unshare",
-      "-m",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      script,
-      "sh",
-      sharedFolder("tl-mount-"),
-      installed.launcher,
-      installed.dist,
-    ]);
+    run(inPrivateMountNamespace(script, sharedFolder("tl-mount-"), installed.launcher, installed.dist));
 
   test("install onto a nosuid mount is refused, says why, and creates nothing", async () => {
     const result = await inPrivateMounts(
@@ -325,19 +314,7 @@ describe("a privileged Bun executable", () => {
         'chmod 4755 "$1/libexec/tap-bridge-helper"',
         'exec "$3" doctor --helper="$1/libexec/tap-bridge-helper"',
       ].join(" && ");
-      const doctor = await run([
-        "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        sharedFolder("tl-doctor-"),
-        installed.helper,
-        installed.launcher,
-      ]);
+      const doctor = await run(inPrivateMountNamespace(script, sharedFolder("tl-doctor-"), installed.helper, installed.launcher));
       expect(doctor.exitCode).toBe(1);
       expect(doctor.stderr).toMatch(/CRITICAL: .*libexec\/tap-bridge-helper: a Bun executable with the setuid\/setgid bit/);
       expect(doctor.stderr).toMatch(/fix: now, as root: chmod u-s,g-s/);

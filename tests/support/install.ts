@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { installLayout, type InstallLayout } from "../../launcher/layout.ts";
 import { buildWithAcl } from "./build.ts";
 import { run, runOk } from "./proc.ts";
-import { sharedFolder } from "./users.ts";
+import { asUser, sharedFolder, type TestUser, withOpenTunDevice } from "./users.ts";
 
 export interface TestInstall extends InstallLayout {
   aclFile: string;
@@ -16,6 +16,21 @@ export interface TestInstall extends InstallLayout {
   /** Writes the policy file (mode 0644), or removes it with null. */
   setPolicy(content: string | null): void;
   uninstall(): Promise<void>;
+}
+
+/**
+ * argv that runs the installed launcher as `user` in `ns` with a private 0666 /dev/net/tun (it finds
+ * the installed helper itself), under `timeout SECONDS` when given: a guest that hangs must not hang the test.
+ */
+export function launcherAs(
+  installed: TestInstall,
+  ns: { prefix(): string[] },
+  user: TestUser,
+  args: string[],
+  timeoutSeconds?: number,
+): string[] {
+  const timeout = timeoutSeconds === undefined ? [] : ["timeout", String(timeoutSeconds)];
+  return [...ns.prefix(), ...withOpenTunDevice(), ...asUser(user), ...timeout, installed.launcher, ...args];
 }
 
 /** Builds against a fresh ACL and runs `tap-launcher install` into a fresh prefix. */

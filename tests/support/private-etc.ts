@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tempFolder } from "./build.ts";
+import { inPrivateMountNamespace } from "./mount-ns.ts";
 
 /**
  * Writes `files` (paths relative to /etc, e.g. `qemu/bridge.conf`) into a layer and returns the argv
@@ -21,15 +22,5 @@ export function privateEtcPrefix(files: Record<string, string | Uint8Array>, rem
     const made = Bun.spawnSync({ cmd: ["mknod", join(layer, relative), "c", "0", "0"] });
     if (made.exitCode !== 0) throw new Error(`mknod of a whiteout for /etc/${relative} failed`);
   }
-  return [
-    "unshare",
-    "-m",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    'layer=$1; shift; mount -t overlay tl-etc -o "lowerdir=$layer:/etc" /etc && exec "$@"',
-    "sh",
-    layer,
-  ];
+  return inPrivateMountNamespace('layer=$1; shift; mount -t overlay tl-etc -o "lowerdir=$layer:/etc" /etc && exec "$@"', layer);
 }

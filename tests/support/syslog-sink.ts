@@ -6,6 +6,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/k
 import { closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
 import { bindSocket } from "./socket-calls.ts";
 import { tempFolder } from "./build.ts";
+import { inPrivateMountNamespace } from "./mount-ns.ts";
 
 /** A bound unix datagram socket standing in for syslog's /dev/log; `lines()` drains what arrived. */
 export class SyslogSink {
@@ -60,5 +61,5 @@ export function privateDevPrefix(logSocket: string | null): string[] {
     'if [ -n "$1" ]; then touch /dev/log && mount --bind "$1" /dev/log; fi',
     'shift && exec "$@"',
   ].join(" && ");
-  return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", logSocket ?? ""];
+  return inPrivateMountNamespace(script, logSocket ?? "");
 }

@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { tempFolder } from "./build.ts";
+import { inPrivateMountNamespace } from "./mount-ns.ts";
 
 export interface TestUser {
   uid: number;
@@ -32,17 +33,10 @@ export function asUser(user: TestUser): string[] {
  */
 export function withOpenTunDevice(mountpoint = join(tempFolder("tl-tun-"), "dev")): string[] {
   mkdirSync(mountpoint, { recursive: true, mode: 0o755 });
-  return [
-    "unshare",
-    "-m",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
+  return inPrivateMountNamespace(
     'mount -t tmpfs -o mode=0755,size=64k tl-tun "$1" && mknod -m 0666 "$1/tun" c 10 200 && mount --bind "$1/tun" /dev/net/tun && shift && exec "$@"',
-    "sh",
     mountpoint,
-  ];
+  );
 }
 
 /** A temporary folder others can enter (mkdtemp makes them 0700). */
