@@ -239,13 +239,16 @@ export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
  * exist and none is allowed. `asRoot`: also whether each allowed bridge's MAC address is fixed, which
  * only an administrator can change.
  */
-export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean): Finding[] {
+export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean): { findings: Finding[]; allowed: BridgeLink[] } {
   let acl;
   try {
     acl = loadAcl(aclFile);
   } catch (err) {
     if (!(err instanceof AclLoadError)) throw err;
-    return [{ severity: "error", subject: aclFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${aclFile}` }];
+    const findings: Finding[] = [
+      { severity: "error", subject: aclFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${aclFile}` },
+    ];
+    return { findings, allowed: [] };
   }
   const findings: Finding[] = [{ severity: "ok", subject: aclFile, message: `read ${acl.filesRead.join(", ")}` }];
   for (const warning of acl.warnings) findings.push({ severity: "warn", subject: aclFile, message: warning });
@@ -256,7 +259,7 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
       message: "no bridge in this network namespace",
       fix: "ip link add br0 type bridge",
     });
-  let allowedCount = 0;
+  const allowed: BridgeLink[] = [];
   for (const bridge of bridges) {
     const decision = decideBridgeAccess(acl.rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] });
     const rule = decision.denyRule ?? decision.allowRule;
@@ -271,10 +274,10 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
             fix: decision.denyRule === null ? `add "allow ${bridge.name}" to ${aclFile}` : "",
           },
     );
-    if (decision.allowed) allowedCount += 1;
+    if (decision.allowed) allowed.push(bridge);
     if (decision.allowed && asRoot) findings.push(checkBridgeAddressFixed(bridge));
   }
-  if (bridges.length > 0 && allowedCount === 0) {
+  if (bridges.length > 0 && allowed.length === 0) {
     findings.push({
       severity: "error",
       subject: aclFile,
@@ -282,20 +285,7 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
       fix: `ask the administrator to add "allow BR" for the bridge you need to ${aclFile}`,
     });
   }
-  return findings;
-}
-
-/** The bridges of `bridges` the ACL allows this user; none when the ACL cannot be read. */
-export function bridgesAllowed(aclFile: string, bridges: BridgeLink[]): BridgeLink[] {
-  try {
-    const { rules } = loadAcl(aclFile);
-    return bridges.filter(
-      (bridge) => decideBridgeAccess(rules, { requested: bridge.name, deviceNames: [bridge.name, ...bridge.altNames] }).allowed,
-    );
-  } catch (err) {
-    if (err instanceof AclLoadError) return [];
-    throw err;
-  }
+  return { findings, allowed };
 }
 
 /**

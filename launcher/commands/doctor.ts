@@ -2,7 +2,6 @@
 import { defineCommand } from "citty";
 import { ACL_FILE, POLICY_FILE } from "../../acl/files.ts";
 import {
-  bridgesAllowed,
   checkAcl,
   checkHelper,
   checkNoNewPrivs,
@@ -33,13 +32,15 @@ export const doctor = defineCommand({
     const log = loggerFor(args);
     const uid = process.getuid?.() ?? -1;
     const bridges = listBridges();
+    // The ACL is read once: its decisions are reported here and give the bridges the policy check covers.
+    const acl = checkAcl(ACL_FILE, bridges, uid === 0);
     const findings: Finding[] = [
       checkTunDevice(),
       checkVhostNet(),
       ...checkHelper(args.helper ?? defaultHelper()),
       ...checkNoNewPrivs(uid),
-      ...checkAcl(ACL_FILE, bridges, uid === 0),
-      ...checkPolicy(POLICY_FILE, bridgesAllowed(ACL_FILE, bridges)),
+      ...acl.findings,
+      ...checkPolicy(POLICY_FILE, acl.allowed),
     ];
     for (const finding of findings) {
       const line = `${LABEL[finding.severity]}${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;
