@@ -1,9 +1,11 @@
 // Running a bridge helper exactly as QEMU's -netdev bridge does, and receiving the TAP fd it sends.
 import type { ConsolaInstance } from "consola";
-import { receiveFds } from "../shared/fdpass.ts";
+import { receiveFds } from "../shared/fd-receive.ts";
 import { errorCode, StepError, SysError } from "../shared/errors.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../shared/kernel.ts";
-import { closeFd, openSocketPair } from "../shared/libc.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../shared/kernel.ts";
+import { SOCK_STREAM } from "../shared/kernel-launcher.ts";
+import { closeFd } from "../shared/libc.ts";
+import { openSocketPair } from "../shared/libc-launcher.ts";
 import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 
 /** The helper's end of the socketpair, as the helper sees it. */

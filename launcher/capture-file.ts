@@ -2,7 +2,8 @@
 import { lstatSync } from "node:fs";
 import { EEXIST, EINTR, errnoName } from "../shared/errno.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from "../shared/kernel.ts";
+import { O_CLOEXEC } from "../shared/kernel.ts";
+import { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from "../shared/kernel-launcher.ts";
 import { closeFd, describeErrno, openPath, writeOrErrno } from "../shared/libc.ts";
 import { pcapFileHeader } from "./datapath/pcap.ts";
 

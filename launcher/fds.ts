@@ -1,7 +1,8 @@
 // Keeping the launcher's fds out of the programs it starts, as QEMU closes every fd after fork.
 import { readdirSync } from "node:fs";
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_NONBLOCK } from "../shared/kernel.ts";
-import { fcntl } from "../shared/libc.ts";
+import { O_NONBLOCK } from "../shared/kernel.ts";
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC } from "../shared/kernel-launcher.ts";
+import { fcntl } from "../shared/libc-launcher.ts";
 
 /**
  * Marks every fd above 2 that this process inherited close-on-exec. Bun cannot run code between fork

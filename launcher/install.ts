@@ -19,7 +19,7 @@ import type { ConsolaInstance } from "consola";
 import shimSource from "../helper/shim.c" with { type: "text" };
 import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError } from "../shared/errors.ts";
-import { extendedAttribute } from "../shared/libc.ts";
+import { extendedAttribute } from "../shared/libc-launcher.ts";
 import { installLayout, type InstallLayout } from "./layout.ts";
 import { nosuidMountOf } from "./mounts.ts";
 

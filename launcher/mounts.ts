@@ -1,8 +1,8 @@
 // Whether a path is on a nosuid mount (statvfs), and that mount's place (/proc/self/mountinfo) for messages.
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ST_NOSUID } from "../shared/kernel.ts";
-import { mountFlags } from "../shared/libc.ts";
+import { ST_NOSUID } from "../shared/kernel-launcher.ts";
+import { mountFlags } from "../shared/libc-launcher.ts";
 
 /** One mount of /proc/self/mountinfo: its ids, where it sits, and its per-mount options (nosuid is one). */
 interface MountEntry {

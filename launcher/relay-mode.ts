@@ -1,7 +1,9 @@
 // Relay mode: the launcher keeps the TAP and relays frames to the guest over a socketpair (QEMU's stream/dgram).
 import type { ConsolaInstance } from "consola";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
-import { closeFd, ioctlValue, openSocketPair } from "../shared/libc.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
+import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
+import { closeFd, ioctlValue } from "../shared/libc.ts";
+import { openSocketPair } from "../shared/libc-launcher.ts";
 import { writeText } from "../shared/log.ts";
 import { createCaptureFile } from "./capture-file.ts";
 import { countersJson, formatCounters, type RelayCounters } from "./datapath/counters.ts";

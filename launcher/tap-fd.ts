@@ -1,7 +1,7 @@
 // A TAP fd the launcher holds: where it came from, its name and whether frames carry a vnet header.
 import { closeFd } from "../shared/libc.ts";
 import { StepError, systemReason } from "../shared/errors.ts";
-import { tapInfo } from "../shared/tap.ts";
+import { tapInfo } from "../shared/tap-info.ts";
 import { setNonBlocking } from "./fds.ts";
 
 export interface OpenedTap {

@@ -2,7 +2,8 @@
 import { userInfo } from "node:os";
 import type { ConsolaInstance } from "consola";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { IFF_MULTI_QUEUE, IFF_NAPI_FRAGS, IFF_NO_PI, IFF_ONE_QUEUE, IFF_PERSIST, IFF_VNET_HDR } from "../shared/kernel.ts";
+import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_VNET_HDR } from "../shared/kernel.ts";
+import { IFF_NAPI_FRAGS, IFF_ONE_QUEUE, IFF_PERSIST } from "../shared/kernel-launcher.ts";
 import { closeFd } from "../shared/libc.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";

@@ -1,6 +1,6 @@
 // Frames on one fd in the three forms a guest sees: a TAP with a vnet header, QEMU's stream framing, datagrams.
 import { EAGAIN } from "../shared/errno.ts";
-import { POLLIN, VIRTIO_NET_HDR_LEN } from "../shared/kernel.ts";
+import { POLLIN, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
 import { pollOneOrErrno, readOrErrno, writeOrErrno } from "../shared/libc.ts";
 
 export type Framing = "tap" | "stream" | "dgram";

@@ -1,6 +1,7 @@
 // A small epoll set for the relay: which fds it waits on and for what, and the events one wait brings.
-import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from "./kernel.ts";
-import { closeFd, epollControl, epollCreate, epollWaitOrErrno } from "./libc.ts";
+import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from "./kernel-launcher.ts";
+import { closeFd } from "./libc.ts";
+import { epollControl, epollCreate, epollWaitOrErrno } from "./libc-launcher.ts";
 
 /**
  * struct epoll_event (<linux/eventpoll.h>): u32 events, then u64 data (here the fd, in its low half).

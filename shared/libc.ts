@@ -1,7 +1,8 @@
-// The project's only bun:ffi binding: libc calls behind typed functions that throw SysError.
+// The libc calls the privileged helper makes (and both programs share), behind typed functions that throw SysError.
+// The launcher's other calls are in libc-launcher.ts, so that the helper evaluates none of them.
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
-import { EIO, ENODATA } from "./errno.ts";
+import { EIO } from "./errno.ts";
 
 const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -11,35 +12,15 @@ const libc = dlopen("libc.so.6", {
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  epoll_create1: { args: [FFIType.i32], returns: FFIType.i32 },
-  epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  epoll_wait: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
-  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.u64], returns: FFIType.i32 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  socketpair: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-  getsockopt: {
-    args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
-    returns: FFIType.i32,
-  },
+  getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
-  recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-  getxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-  statvfs: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
-  dup3: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  // The handler argument is SIG_DFL (0): no function pointer ever crosses.
-  signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
-  // The relay's batched I/O (launcher/datapath): raw addresses, so nothing is allocated per call.
-  writev: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
-  sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
-  recvmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
 });
 
 const sym = libc.symbols;
@@ -55,7 +36,7 @@ export function lastErrno(): number {
  * The result of a call for loops that treat EAGAIN/EINTR as normal: the count, or minus errno on
  * failure, never 0 then (a failure must not read as "0 bytes, success").
  */
-function orErrno(result: number | bigint): number {
+export function orErrno(result: number | bigint): number {
   const n = asNumber(result);
   return n < 0 ? -(lastErrno() || EIO) : n;
 }
@@ -65,18 +46,18 @@ export function describeErrno(errno: number): string {
   return String(sym.strerror(errno));
 }
 
-function failure(call: string, detail: string): SysError {
+export function failure(call: string, detail: string): SysError {
   const errno = lastErrno();
   return new SysError(call, errno, describeErrno(errno), detail);
 }
 
 /** i64_fast results are numbers unless beyond 2^53, which no size or count here can reach. */
-function asNumber(result: number | bigint): number {
+export function asNumber(result: number | bigint): number {
   return typeof result === "bigint" ? Number(result) : result;
 }
 
 /** Throws SysError for a negative libc result, else returns it. */
-function checked(call: string, result: number, detail: string): number {
+export function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
 }
@@ -115,21 +96,6 @@ export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byt
   return orErrno(sym.write(fd, buffer, length));
 }
 
-/** epoll_create1(2). throws SysError. */
-export function epollCreate(flags: number): number {
-  return checked("epoll_create1", sym.epoll_create1(flags), "");
-}
-
-/** epoll_ctl(2) with an epoll_event laid out in `event`. throws SysError. */
-export function epollControl(epollFd: number, operation: number, fd: number, event: Uint8Array): void {
-  checked("epoll_ctl", sym.epoll_ctl(epollFd, operation, fd, event), `fd ${fd}`);
-}
-
-/** epoll_wait(2): ready count, or minus errno (EINTR is normal). */
-export function epollWaitOrErrno(epollFd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
-  return orErrno(sym.epoll_wait(epollFd, events, maxEvents, timeoutMs));
-}
-
 /** ioctl(2) whose argument is a buffer the kernel reads or fills. throws SysError naming the request. */
 export function ioctlBuffer(fd: number, request: number, name: string, buffer: Uint8Array, detail = ""): number {
   return checked(`ioctl(${name})`, sym.ioctl(fd, request, buffer), detail);
@@ -140,28 +106,9 @@ export function ioctlValue(fd: number, request: number, name: string, value: num
   return checked(`ioctl(${name})`, sym.ioctl(fd, request, value), detail);
 }
 
-/** fcntl(2) with an integer argument. throws SysError(EBADF, ...). */
-export function fcntl(fd: number, command: number, name: string, argument = 0): number {
-  return checked(`fcntl(${name})`, sym.fcntl(fd, command, argument), `fd ${fd}`);
-}
-
 /** socket(2). */
 export function openSocket(domain: number, type: number, protocol = 0): number {
   return checked("socket", sym.socket(domain, type, protocol), "");
-}
-
-/** socketpair(2): the two connected ends. */
-export function openSocketPair(domain: number, type: number): [number, number] {
-  const fds = new Int32Array(2);
-  checked("socketpair", sym.socketpair(domain, type, 0, fds), "");
-  return [fds[0] ?? -1, fds[1] ?? -1];
-}
-
-/** pipe2(2): [read end, write end], with `flags` such as O_CLOEXEC. */
-export function openPipe(flags: number): [number, number] {
-  const fds = new Int32Array(2);
-  checked("pipe2", sym.pipe2(fds, flags), "");
-  return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
 /** getsockopt(2) of an int option. throws SysError(ENOTSOCK, EBADF, ...). */
@@ -177,11 +124,6 @@ export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: numbe
   return orErrno(sym.sendmsg(fd, message, flags));
 }
 
-/** recvmsg(2) with a msghdr laid out in `message`; bytes received, or minus errno. Never throws. */
-export function receiveMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  return orErrno(sym.recvmsg(fd, message, flags));
-}
-
 // struct pollfd (8 bytes): int fd, short events, short revents; one, reused (poll is not reentrant here).
 const pollfd = new Uint8Array(8);
 const pollfdView = new DataView(pollfd.buffer);
@@ -195,29 +137,6 @@ export function pollOneOrErrno(fd: number, events: number, timeoutMs: number): n
   pollfdView.setInt16(4, events, true);
   pollfdView.setInt16(6, 0, true);
   return orErrno(sym.poll(pollfd, 1, timeoutMs));
-}
-
-/**
- * An extended attribute's value (getxattr(2)), or null when the file has none of that name.
- * throws SysError(ENOENT, EACCES, ...).
- */
-export function extendedAttribute(path: string, name: string): Uint8Array | null {
-  const value = new Uint8Array(4096);
-  const n = asNumber(sym.getxattr(cString(path), cString(name), value, value.byteLength));
-  if (n >= 0) return value.slice(0, n);
-  if (lastErrno() === ENODATA) return null;
-  throw failure("getxattr", `${name} of ${path}`);
-}
-
-/**
- * The mount flags (f_flag: ST_NOSUID, ST_RDONLY, ...) of the file system holding `path`, from
- * statvfs(3). struct statvfs on 64-bit glibc: ten 8-byte fields before f_flag, 112 bytes in all.
- * throws SysError(ENOENT, EACCES, ...).
- */
-export function mountFlags(path: string): bigint {
-  const result = new BigUint64Array(14);
-  checked("statvfs", sym.statvfs(cString(path), result), path);
-  return result[9] ?? 0n;
 }
 
 // struct passwd and struct group both start with `char *pw_name` / `char *gr_name`; 48 and 32 bytes
@@ -273,75 +192,4 @@ export function isTerminal(fd: number): boolean {
 /** connect(2) with a sockaddr the caller laid out: 0, or minus errno. Never throws. */
 export function connectOrErrno(fd: number, address: Uint8Array): number {
   return orErrno(sym.connect(fd, address, address.byteLength));
-}
-
-/** dup3(2) with no flags: `newFd` becomes a copy of `oldFd` without close-on-exec. throws SysError. */
-export function duplicateFdTo(oldFd: number, newFd: number): void {
-  checked("dup3", sym.dup3(oldFd, newFd, 0), `fd ${oldFd} to ${newFd}`);
-}
-
-/** Puts `signal` back to its default action (an ignored signal stays ignored across execve). */
-export function restoreDefaultSignal(signal: number): void {
-  sym.signal(signal, 0);
-}
-
-/** Strings laid out NUL-terminated in one buffer, and a NULL-terminated array of their addresses. */
-function pointerArray(strings: readonly string[]): { text: Uint8Array; pointers: BigUint64Array } {
-  const encoded = strings.map((value) => cString(value));
-  const text = new Uint8Array(
-    Math.max(
-      1024,
-      encoded.reduce((sum, bytes) => sum + bytes.byteLength, 0),
-    ),
-  );
-  const pointers = new BigUint64Array(Math.max(128, strings.length + 1));
-  const base = addressOf(text);
-  let at = 0;
-  encoded.forEach((bytes, i) => {
-    text.set(bytes, at);
-    pointers[i] = BigInt(base + at);
-    at += bytes.byteLength;
-  });
-  pointers[strings.length] = 0n;
-  return { text, pointers };
-}
-
-/**
- * execve(2): replaces this process with `path`, run with `argv` and the environment `env`
- * (`NAME=value` strings). Returns only on failure, with the errno (ENOENT, EACCES, ENOEXEC, E2BIG, ...).
- */
-export function executeOrErrno(path: string, argv: readonly string[], env: readonly string[]): number {
-  const args = pointerArray(argv);
-  const environment = pointerArray(env);
-  sym.execve(cString(path), new Uint8Array(args.pointers.buffer), new Uint8Array(environment.pointers.buffer));
-  // Held until here so that the strings the arrays point into cannot be collected during the call.
-  void args.text;
-  void environment.text;
-  return lastErrno() || EIO;
-}
-
-/** read(2) into a raw address (see addressOf): bytes read, or minus errno. Never throws. */
-export function readAtOrErrno(fd: number, address: number, length: number): number {
-  return orErrno(sym.read(fd, address, length));
-}
-
-/** writev(2) over `count` iovecs laid out at a raw address: bytes written, or minus errno. Never throws. */
-export function writevAtOrErrno(fd: number, iovecs: number, count: number): number {
-  return orErrno(sym.writev(fd, iovecs, count));
-}
-
-/**
- * sendmmsg(2) of `count` mmsghdrs laid out at a raw address: how many were sent (the kernel sets each
- * msg_len), or minus errno when not even the first was. Never throws.
- */
-export function sendMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
-  return orErrno(sym.sendmmsg(fd, messages, count, flags));
-}
-
-/**
- * recvmmsg(2) into `count` mmsghdrs laid out at a raw address, with no timeout: how many arrived (each
- * msg_len set), or minus errno when none did. Never throws.
- */
-export function receiveMessagesAtOrErrno(fd: number, messages: number, count: number, flags: number): number {
-  return orErrno(sym.recvmmsg(fd, messages, count, flags, null));
 }

@@ -1,4 +1,5 @@
 // struct msghdr, struct iovec and struct cmsghdr as LP64 Linux lays them out (x86-64 and aarch64 alike): sizes, offsets, padding, cmsg arithmetic.
+import { addressOf } from "./libc.ts";
 
 /** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */
 export const IOVEC = { size: 16, base: 0, length: 8 } as const;
@@ -67,4 +68,32 @@ export function writeControlHeader(view: DataView, at: number, level: number, ty
   view.setBigUint64(at + CMSGHDR.length, BigInt(cmsgLength(dataBytes)), true);
   view.setInt32(at + CMSGHDR.level, level, true);
   view.setInt32(at + CMSGHDR.type, type, true);
+}
+
+/**
+ * One long-lived buffer holding a msghdr, its one iovec, the data and the control buffer, so that the
+ * pointers stored inside the msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
+ */
+export class MessageArena {
+  static readonly MESSAGE = 0; // struct msghdr
+  static readonly VECTOR = 64; // its one struct iovec
+  static readonly DATA = 128; // the payload; QEMU sends and expects one byte
+  static readonly DATA_ROOM = 128;
+  static readonly CONTROL = 256; // control messages: room for many fds, so that extras can be closed, not leaked
+  static readonly CONTROL_ROOM = 1024;
+  readonly bytes = new Uint8Array(4096);
+  readonly view = new DataView(this.bytes.buffer);
+  readonly #address = addressOf(this.bytes);
+
+  /** Zeroes the message and points it at `dataLength` bytes of data and `controlLength` of control buffer. */
+  layOut(dataLength: number, controlLength: number): void {
+    const { MESSAGE, VECTOR, DATA, CONTROL, CONTROL_ROOM } = MessageArena;
+    this.bytes.fill(0, 0, CONTROL + CONTROL_ROOM);
+    this.view.setBigUint64(MESSAGE + MSGHDR.iov, BigInt(this.#address + VECTOR), true);
+    this.view.setBigUint64(MESSAGE + MSGHDR.iovLength, 1n, true);
+    this.view.setBigUint64(MESSAGE + MSGHDR.control, BigInt(this.#address + CONTROL), true);
+    this.view.setBigUint64(MESSAGE + MSGHDR.controlLength, BigInt(controlLength), true);
+    this.view.setBigUint64(VECTOR + IOVEC.base, BigInt(this.#address + DATA), true);
+    this.view.setBigUint64(VECTOR + IOVEC.length, BigInt(dataLength), true);
+  }
 }

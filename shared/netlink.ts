@@ -1,4 +1,4 @@
-// Questions and changes about network devices over rtnetlink: names, bridge ports, TAP owners, aliases, port isolation.
+// Questions and changes about network devices over rtnetlink: names, bridge ports, aliases, port isolation.
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
@@ -11,14 +11,9 @@ import {
   IFLA_EXT_MASK,
   IFLA_IFALIAS,
   IFLA_IFNAME,
-  IFLA_INFO_DATA,
-  IFLA_INFO_KIND,
-  IFLA_LINKINFO,
   IFLA_MASTER,
   IFLA_PROP_LIST,
   IFLA_PROTINFO,
-  IFLA_TUN_GROUP,
-  IFLA_TUN_OWNER,
   NETLINK_ROUTE,
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -49,13 +44,6 @@ const MAX_DUMP_DATAGRAMS = 4096;
 /** Dumps taken before an ever-changing device list is given up on. */
 const DUMP_ATTEMPTS = 3;
 
-/** The TUN/TAP facts rtnetlink reports (IFLA_INFO_DATA of kind "tun"): who may attach it. */
-export interface TunOwnership {
-  /** TUNSETOWNER's uid, or null when anyone may attach (as far as the owner goes). */
-  owner: number | null;
-  group: number | null;
-}
-
 export interface LinkDescription {
   index: number;
   /** The canonical name (IFLA_IFNAME). */
@@ -66,8 +54,6 @@ export interface LinkDescription {
   master: number | null;
   /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
   alias: string | null;
-  /** For a TUN/TAP device, its owner and group; null for any other kind. */
-  tun: TunOwnership | null;
 }
 
 function describe(message: NetlinkMessage): LinkDescription {
@@ -75,15 +61,12 @@ function describe(message: NetlinkMessage): LinkDescription {
   const name = attributes.string(IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
   const altNames = attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [];
-  const linkInfo = attributes.nested(IFLA_LINKINFO);
-  const tunData = linkInfo?.string(IFLA_INFO_KIND) === "tun" ? linkInfo.nested(IFLA_INFO_DATA) : undefined;
   return {
     index,
     name,
     altNames,
     master: attributes.u32(IFLA_MASTER),
     alias: attributes.string(IFLA_IFALIAS) || null,
-    tun: tunData === undefined ? null : { owner: tunData?.u32(IFLA_TUN_OWNER) ?? null, group: tunData?.u32(IFLA_TUN_GROUP) ?? null },
   };
 }
 

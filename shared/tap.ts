@@ -1,4 +1,4 @@
-// TAP devices through /dev/net/tun: feature probing, creation, and reading back what an fd is.
+// TAP devices through /dev/net/tun: feature probing, creation, ownership.
 import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
 import {
   IFF_MULTI_QUEUE,
@@ -8,12 +8,11 @@ import {
   O_CLOEXEC,
   O_RDWR,
   TUNGETFEATURES,
-  TUNGETIFF,
   TUNSETGROUP,
   TUNSETIFF,
   TUNSETOWNER,
 } from "./kernel.ts";
-import { ifreqFlags, ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
+import { ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
 export const TUN_DEVICE = "/dev/net/tun";
 
@@ -26,15 +25,6 @@ export const TUN_DEVICE = "/dev/net/tun";
 export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
   ioctlValue(tunFd, TUNSETOWNER, "TUNSETOWNER", uid, device);
   ioctlValue(tunFd, TUNSETGROUP, "TUNSETGROUP", gid, device);
-}
-
-/** What TUNGETIFF reports about an attached TUN/TAP fd. */
-export interface TapInfo {
-  name: string;
-  flags: number;
-  isTap: boolean;
-  vnetHeader: boolean;
-  multiQueue: boolean;
 }
 
 /** Opens /dev/net/tun (close-on-exec). throws SysError(ENOENT, EACCES, ...). */
@@ -74,18 +64,4 @@ export function attachExistingTap(tunFd: number, name: string, flags: number): v
   const ifreq = ifreqForTemplate(name);
   setIfreqFlags(ifreq, flags);
   ioctlBuffer(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, name);
-}
-
-/** What an fd is attached to (TUNGETIFF). throws SysError(EBADFD if unattached, EINVAL if no tun fd). */
-export function tapInfo(fd: number): TapInfo {
-  const ifreq = new Uint8Array(IFREQ_SIZE);
-  ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq, `fd ${fd}`);
-  const flags = ifreqFlags(ifreq);
-  return {
-    name: ifreqName(ifreq),
-    flags,
-    isTap: (flags & IFF_TAP) !== 0,
-    vnetHeader: (flags & IFF_VNET_HDR) !== 0,
-    multiQueue: (flags & IFF_MULTI_QUEUE) !== 0,
-  };
 }

@@ -5,7 +5,7 @@
 // in one RelayState. What the relay holds is bounded by buffers allocated once, whatever the input.
 import { EBADFD, EINTR } from "../../shared/errno.ts";
 import { EpollSet } from "../../shared/epoll.ts";
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI } from "../../shared/kernel.ts";
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLPRI } from "../../shared/kernel-launcher.ts";
 import { addressOf, readOrErrno } from "../../shared/libc.ts";
 import { emptyCounters, type RelayCounters } from "./counters.ts";
 import { type RelayEnd, RelayStop, tapEnded, waitFailed } from "./relay-end.ts";

@@ -1,7 +1,8 @@
 // The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
 import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
-import { closeFd, openPipe, writeOrErrno } from "../../shared/libc.ts";
+import { closeFd, writeOrErrno } from "../../shared/libc.ts";
+import { openPipe } from "../../shared/libc-launcher.ts";
 import type { RelayCounters } from "./counters.ts";
 import { CONTROL_COUNTERS, CONTROL_STOP, type RelayOutcome, type RelaySettings } from "./relay-state.ts";
 import type { WorkerReport } from "./worker.ts";

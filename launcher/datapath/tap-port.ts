@@ -1,7 +1,8 @@
 // How the relay reads and writes TAP frames a batch at a time: one read() or writev() per frame, nothing allocated.
 import { EAGAIN, EBADFD, EINTR } from "../../shared/errno.ts";
 import { IovecTable } from "../../shared/iovec.ts";
-import { addressOf, readAtOrErrno, writevAtOrErrno } from "../../shared/libc.ts";
+import { addressOf } from "../../shared/libc.ts";
+import { readAtOrErrno, writevAtOrErrno } from "../../shared/libc-launcher.ts";
 
 /** Frames per wake-up and direction: one batch (QEMU's tap.c moves 50; the C reference relays 64). */
 export const BATCH = 64;

@@ -5,7 +5,8 @@
 import { EAGAIN, EINTR, ENOBUFS } from "../../shared/errno.ts";
 import { IovecTable, MessageTable } from "../../shared/iovec.ts";
 import { MSG_NOSIGNAL } from "../../shared/kernel.ts";
-import { addressOf, sendMessagesAtOrErrno, writevAtOrErrno } from "../../shared/libc.ts";
+import { addressOf } from "../../shared/libc.ts";
+import { sendMessagesAtOrErrno, writevAtOrErrno } from "../../shared/libc-launcher.ts";
 import type { DirectionCounters } from "./counters.ts";
 import { guestEnded, isGuestGone, tapEnded } from "./relay-end.ts";
 import type { RelayState } from "./relay-state.ts";

@@ -4,8 +4,9 @@
 // the reassembly buffer (stream) or one batch of datagrams.
 import { EAGAIN, EBADFD, EINTR } from "../../shared/errno.ts";
 import { IovecTable, MessageTable } from "../../shared/iovec.ts";
-import { ETH_HLEN, MSG_TRUNC } from "../../shared/kernel.ts";
-import { addressOf, readAtOrErrno, receiveMessagesAtOrErrno } from "../../shared/libc.ts";
+import { ETH_HLEN, MSG_TRUNC } from "../../shared/kernel-launcher.ts";
+import { addressOf } from "../../shared/libc.ts";
+import { readAtOrErrno, receiveMessagesAtOrErrno } from "../../shared/libc-launcher.ts";
 import { guestClosed, guestEnded, RelayStop, tapEnded } from "./relay-end.ts";
 import type { RelayState } from "./relay-state.ts";
 import { FramingError, type StreamReassembly } from "./stream-framing.ts";

@@ -3,9 +3,11 @@
 //   helper-timing.ts RUNS BRIDGE NAME=HELPER...   prints one JSON object: {NAME: [milliseconds, ...], ...}
 // Runs alternate between the helpers. Each run: a socketpair, the helper spawned with one end as fd 3
 // and `--use-vnet --br=BRIDGE --fd=3`, the clock stopped when the fd's message is readable.
-import { receiveFd } from "../../shared/fdpass.ts";
-import { AF_UNIX, POLLIN, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
-import { closeFd, openSocketPair, pollOneOrErrno } from "../../shared/libc.ts";
+import { receiveFd } from "../../shared/fd-receive.ts";
+import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
+import { POLLIN, SOCK_STREAM } from "../../shared/kernel-launcher.ts";
+import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
+import { openSocketPair } from "../../shared/libc-launcher.ts";
 
 const [runsText = "7", bridge = "br0", ...named] = process.argv.slice(2);
 const helpers = named.map((entry) => {

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeFd } from "../../shared/libc.ts";
-import { tapInfo } from "../../shared/tap.ts";
+import { tapInfo } from "../../shared/tap-info.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";

@@ -2,10 +2,12 @@
 import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { receiveFd } from "../../shared/fdpass.ts";
+import { receiveFd } from "../../shared/fd-receive.ts";
 import { SysError } from "../../shared/errors.ts";
-import { AF_UNIX, F_GETFL, F_SETFL, O_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../../shared/kernel.ts";
-import { closeFd, fcntl, openSocketPair, writeOrErrno } from "../../shared/libc.ts";
+import { AF_UNIX, O_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../../shared/kernel.ts";
+import { F_GETFL, F_SETFL, SOCK_STREAM } from "../../shared/kernel-launcher.ts";
+import { closeFd, writeOrErrno } from "../../shared/libc.ts";
+import { fcntl, openSocketPair } from "../../shared/libc-launcher.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { withNetns } from "../support/netns.ts";

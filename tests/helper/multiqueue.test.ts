@@ -2,9 +2,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { POLLIN, VIRTIO_NET_HDR_LEN } from "../../shared/kernel.ts";
+import { POLLIN, VIRTIO_NET_HDR_LEN } from "../../shared/kernel-launcher.ts";
 import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
-import { tapInfo } from "../../shared/tap.ts";
+import { tapInfo } from "../../shared/tap-info.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";

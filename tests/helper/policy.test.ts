@@ -1,9 +1,11 @@
 // The shared-hosts policy through the installed setuid helper, as real unprivileged users in throw-away namespaces.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
-import { receiveFds } from "../../shared/fdpass.ts";
-import { AF_UNIX, POLLIN, SOCK_CLOEXEC, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel.ts";
-import { closeFd, ioctlValue, openSocketPair, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { receiveFds } from "../../shared/fd-receive.ts";
+import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
+import { POLLIN, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
+import { closeFd, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { openSocketPair } from "../../shared/libc-launcher.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { NOBODY, testAccounts } from "../support/accounts.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";

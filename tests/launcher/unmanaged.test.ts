@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { installForTest, launcherAs, type TestInstall } from "../support/install.ts";
 import { adminTap, unmanagedState } from "../support/admin-tap.ts";
-import { IFF_NAPI } from "../../shared/kernel.ts";
+import { IFF_NAPI } from "../../shared/kernel-launcher.ts";
 import { flaggedTapCommand, NAPI_TAP_FLAGS } from "../support/flagged-tap.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { O_CLOEXEC } from "../../shared/kernel.ts";
-import { closeFd, openPipe } from "../../shared/libc.ts";
+import { closeFd } from "../../shared/libc.ts";
+import { openPipe } from "../../shared/libc-launcher.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns } from "../support/netns.ts";

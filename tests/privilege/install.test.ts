@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { grantPrivilege, privilegeOf } from "../../launcher/install.ts";
 import { isBunExecutable } from "../../shared/bun-binary.ts";
 import { closeFd } from "../../shared/libc.ts";
-import { tapInfo } from "../../shared/tap.ts";
+import { tapInfo } from "../../shared/tap-info.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { inPrivateMountNamespace } from "../support/mount-ns.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";

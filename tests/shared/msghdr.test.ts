@@ -1,6 +1,7 @@
 // struct msghdr and cmsghdr: the layout glibc's headers give, the cmsg arithmetic, and reading control messages back.
 import { expect, test } from "bun:test";
-import { SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET } from "../../shared/kernel.ts";
+import { SCM_RIGHTS, SOL_SOCKET } from "../../shared/kernel.ts";
+import { SCM_CREDENTIALS } from "../../shared/kernel-launcher.ts";
 import { CMSGHDR, cmsgLength, cmsgSpace, controlMessages, MSGHDR, writeControlHeader } from "../../shared/msghdr.ts";
 
 test("sizes and offsets are glibc's on LP64 (offsetof from <sys/socket.h>)", () => {

@@ -1,5 +1,6 @@
 // A persistent TAP made through TUNSETIFF with flags iproute2 cannot set (IFF_NAPI), run as root: `bun flagged-tap.ts NAME FLAGS UID`.
-import { IFF_NAPI, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUNSETIFF, TUNSETOWNER, TUNSETPERSIST } from "../../shared/kernel.ts";
+import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUNSETIFF, TUNSETOWNER } from "../../shared/kernel.ts";
+import { IFF_NAPI, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
 import { closeFd, ioctlBuffer, ioctlValue } from "../../shared/libc.ts";
 import { ifreqFor, setIfreqFlags } from "../../shared/ifreq.ts";
 import { openTunDevice } from "../../shared/tap.ts";

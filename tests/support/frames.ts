@@ -1,5 +1,5 @@
 // Ethernet test frames and reading a TAP fd with a deadline.
-import { POLLIN } from "../../shared/kernel.ts";
+import { POLLIN } from "../../shared/kernel-launcher.ts";
 import { pollOneOrErrno, readOrErrno } from "../../shared/libc.ts";
 
 /** A local experimental EtherType (IEEE 802 "Local Experimental Ethertype 1"): nothing else sends it. */

@@ -1,7 +1,9 @@
 // Runs a bridge helper the way QEMU does: one end of a socketpair as --fd, then receive what it sent.
-import { receiveFds } from "../../shared/fdpass.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
-import { closeFd, openSocketPair } from "../../shared/libc.ts";
+import { receiveFds } from "../../shared/fd-receive.ts";
+import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
+import { SOCK_STREAM } from "../../shared/kernel-launcher.ts";
+import { closeFd } from "../../shared/libc.ts";
+import { openSocketPair } from "../../shared/libc-launcher.ts";
 
 export interface HelperOutcome {
   exitCode: number;

@@ -5,7 +5,8 @@
 //   packet-tool.ts recv-sweep IFACE FROM TO STEP TIMEOUT_MS
 //                                                   "ready", then "ok N" or the first problem
 //   packet-tool.ts flood IFACE COUNT SIZE           COUNT frames as fast as it can
-import { AF_PACKET, ETH_P_ALL, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "../../shared/kernel.ts";
+import { SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET } from "../../shared/kernel.ts";
+import { AF_PACKET, ETH_P_ALL } from "../../shared/kernel-launcher.ts";
 import { openSocket, writeOrErrno } from "../../shared/libc.ts";
 import { bindSocket, setSocketOptionInt } from "./socket-calls.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
