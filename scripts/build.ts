@@ -2,11 +2,12 @@
 // builds the man pages into its man/ folder with pandoc (scripts/man.ts).
 //
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
-// /etc/qemu/bridge-policy.conf) are baked into the programs here; nothing at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program never
+// /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program never
 // reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { buildManPages } from "./man.ts";
+import { VERSION } from "../shared/version.ts";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
@@ -48,6 +49,7 @@ for (const { entry, output, workers } of programs) {
       "--no-compile-autoload-package-json",
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
       `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
+      `--define=TAP_BUILD_VERSION=${JSON.stringify(VERSION)}`,
       join(root, entry),
       ...workers.map((worker) => join(root, worker)),
       `--outfile=${outfile}`,
