@@ -5,10 +5,38 @@ import { SysError } from "./errors.ts";
 import { EINTR } from "./errno.ts";
 import { SCM_RIGHTS, SOL_SOCKET } from "./kernel.ts";
 import { MSG_CMSG_CLOEXEC, MSG_CTRUNC, SCM_CREDENTIALS } from "./kernel-launcher.ts";
-import { controlMessages, MessageArena, MSGHDR } from "./msghdr.ts";
+import { CMSGHDR, cmsgAlign, MessageArena, MSGHDR } from "./msghdr.ts";
 
 const arena = new MessageArena();
 const { MESSAGE, DATA_ROOM, CONTROL, CONTROL_ROOM } = MessageArena;
+
+/** One control message found in a received control buffer: where its data is, and how long. */
+export interface ControlMessage {
+  level: number;
+  type: number;
+  /** The offset of its data in the view. */
+  data: number;
+  dataLength: number;
+}
+
+/**
+ * The control messages in view[start, start + controlLength), as recvmsg left them. Stops at the
+ * first header whose length leaves the buffer (the kernel writes none; MSG_CTRUNC says when it cut).
+ */
+export function* controlMessages(view: DataView, start: number, controlLength: number): Generator<ControlMessage> {
+  let offset = 0;
+  while (offset + CMSGHDR.size <= controlLength) {
+    const length = Number(view.getBigUint64(start + offset + CMSGHDR.length, true));
+    if (length < CMSGHDR.size || offset + length > controlLength) return;
+    yield {
+      level: view.getInt32(start + offset + CMSGHDR.level, true),
+      type: view.getInt32(start + offset + CMSGHDR.type, true),
+      data: start + offset + CMSGHDR.size,
+      dataLength: length - CMSGHDR.size,
+    };
+    offset += cmsgAlign(length);
+  }
+}
 
 /** What one recvmsg on the helper's socket brought. */
 export interface ReceivedFd {

@@ -35,34 +35,6 @@ export const cmsgLength = (dataBytes: number): number => CMSGHDR.size + dataByte
 /** CMSG_SPACE: the room one control message with `dataBytes` of data takes, padding included. */
 export const cmsgSpace = (dataBytes: number): number => cmsgAlign(CMSGHDR.size + dataBytes);
 
-/** One control message found in a received control buffer: where its data is, and how long. */
-export interface ControlMessage {
-  level: number;
-  type: number;
-  /** The offset of its data in the view. */
-  data: number;
-  dataLength: number;
-}
-
-/**
- * The control messages in view[start, start + controlLength), as recvmsg left them. Stops at the
- * first header whose length leaves the buffer (the kernel writes none; MSG_CTRUNC says when it cut).
- */
-export function* controlMessages(view: DataView, start: number, controlLength: number): Generator<ControlMessage> {
-  let offset = 0;
-  while (offset + CMSGHDR.size <= controlLength) {
-    const length = Number(view.getBigUint64(start + offset + CMSGHDR.length, true));
-    if (length < CMSGHDR.size || offset + length > controlLength) return;
-    yield {
-      level: view.getInt32(start + offset + CMSGHDR.level, true),
-      type: view.getInt32(start + offset + CMSGHDR.type, true),
-      data: start + offset + CMSGHDR.size,
-      dataLength: length - CMSGHDR.size,
-    };
-    offset += cmsgAlign(length);
-  }
-}
-
 /** Writes a cmsghdr at `at` for `dataBytes` of data; the caller writes the data after it. */
 export function writeControlHeader(view: DataView, at: number, level: number, type: number, dataBytes: number): void {
   view.setBigUint64(at + CMSGHDR.length, BigInt(cmsgLength(dataBytes)), true);

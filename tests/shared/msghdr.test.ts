@@ -2,7 +2,8 @@
 import { expect, test } from "bun:test";
 import { SCM_RIGHTS, SOL_SOCKET } from "../../shared/kernel.ts";
 import { SCM_CREDENTIALS } from "../../shared/kernel-launcher.ts";
-import { CMSGHDR, cmsgLength, cmsgSpace, controlMessages, MSGHDR, writeControlHeader } from "../../shared/msghdr.ts";
+import { controlMessages } from "../../shared/fd-receive.ts";
+import { CMSGHDR, cmsgLength, cmsgSpace, MSGHDR, writeControlHeader } from "../../shared/msghdr.ts";
 
 test("sizes and offsets are glibc's on LP64 (offsetof from <sys/socket.h>)", () => {
   expect(MSGHDR).toEqual({ size: 56, name: 0, nameLength: 8, iov: 16, iovLength: 24, control: 32, controlLength: 40, flags: 48 });
