@@ -23,7 +23,11 @@ async function helperGraph(): Promise<string[]> {
     target: "bun",
     metafile: true,
     // As scripts/build.ts builds it (the value changes no import).
-    define: { TAP_BUILD_ACL_FILE: JSON.stringify("/etc/qemu/bridge.conf"), TAP_BUILD_VERSION: JSON.stringify("0") },
+    define: {
+      TAP_BUILD_ACL_FILE: JSON.stringify("/etc/qemu/bridge.conf"),
+      TAP_BUILD_POLICY_FILE: JSON.stringify("/etc/qemu/bridge-policy.conf"),
+      TAP_BUILD_VERSION: JSON.stringify("0"),
+    },
   });
   if (!build.success || build.metafile === undefined) throw new Error(`cannot bundle helper/main.ts: ${build.logs.join("\n")}`);
   // The metafile names inputs relative to the working directory.

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { MAN_PAGES, manPagePath } from "../launcher/layout.ts";
-import packageJson from "../package.json" with { type: "json" };
+import { VERSION } from "../shared/version.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -38,7 +38,7 @@ export function buildManPages(outDir: string, settings: ManSettings): string[] {
           "--standalone",
           "--from=markdown-smart",
           "--to=man",
-          `--metadata=footer:tap-launcher ${packageJson.version}`,
+          `--metadata=footer:tap-launcher ${VERSION}`,
           `--output=${output}`,
         ],
         stdin: new TextEncoder().encode(source),

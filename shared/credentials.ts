@@ -15,6 +15,7 @@ export interface ThreadCredentials {
   permitted: bigint;
   effective: bigint;
   ambient: bigint;
+  bounding: bigint;
   noNewPrivs: boolean;
 }
 
@@ -63,6 +64,7 @@ export function parseThreadStatus(tid: string, status: string): ThreadCredential
     permitted: capabilitySet(status, "CapPrm", tid),
     effective: capabilitySet(status, "CapEff", tid),
     ambient: capabilitySet(status, "CapAmb", tid),
+    bounding: capabilitySet(status, "CapBnd", tid),
     noNewPrivs: noNewPrivs === "1",
   };
 }

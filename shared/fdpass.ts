@@ -46,8 +46,3 @@ export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: num
     pollOneOrErrno(socketFd, POLLOUT, left); // ready, timed out or interrupted: the next sendmsg tells which
   }
 }
-
-/** sendFds with one fd: QEMU's protocol. */
-export function sendFd(socketFd: number, fd: number, timeoutMs: number): void {
-  sendFds(socketFd, [fd], timeoutMs);
-}

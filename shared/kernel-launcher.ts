@@ -1,5 +1,5 @@
-// Kernel constants only the launcher side uses (unmanaged TAPs, the relay, exec, capture), apart from kernel.ts so
-// that the privileged helper's import graph holds none of them. Named as in the Linux headers (x86-64/aarch64 values).
+// Kernel constants only the launcher side and the tests use: unmanaged TAPs, the relay, exec, capture, test tools.
+// Apart from kernel.ts so that the privileged helper's import graph holds none of them; named as in the Linux headers (x86-64/aarch64 values).
 import { O_CLOEXEC } from "./kernel.ts";
 
 // <linux/if_tun.h>

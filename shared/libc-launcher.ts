@@ -1,5 +1,5 @@
-// The libc calls only the launcher side makes (epoll, batched I/O, exec, fds, file metadata), apart from libc.ts
-// so that the privileged helper's import graph holds none of them.
+// The libc calls only the launcher side makes: epoll, batched I/O, exec, fds, file metadata.
+// Bound apart from libc.ts so that the privileged helper's import graph holds none of them.
 import { dlopen, FFIType } from "bun:ffi";
 import { ENODATA, EIO } from "./errno.ts";
 import { addressOf, asNumber, checked, cString, failure, lastErrno, orErrno } from "./libc.ts";
@@ -19,7 +19,8 @@ const sym = dlopen("libc.so.6", {
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   // The handler argument is SIG_DFL (0): no function pointer ever crosses.
   signal: { args: [FFIType.i32, FFIType.u64], returns: FFIType.u64 },
-  // The relay's batched I/O (launcher/datapath): raw addresses, so nothing is allocated per call.
+  // The relay's batched I/O (launcher/datapath): raw addresses, so nothing is allocated per call. read is
+  // bound here too (libc.ts binds it for buffers) so that readAtOrErrno stays out of the helper's graph.
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   writev: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   sendmmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },

@@ -1,5 +1,5 @@
-// The libc calls the privileged helper makes (and both programs share), behind typed functions that throw SysError.
-// The launcher's other calls are in libc-launcher.ts, so that the helper evaluates none of them.
+// The libc calls the privileged helper makes (the launcher shares them), behind typed functions that throw SysError.
+// The launcher's other calls are bound in libc-launcher.ts, so that the helper evaluates none of them.
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EIO } from "./errno.ts";
@@ -46,6 +46,7 @@ export function describeErrno(errno: number): string {
   return String(sym.strerror(errno));
 }
 
+/** The SysError for the call that just failed, with errno as it left it. */
 export function failure(call: string, detail: string): SysError {
   const errno = lastErrno();
   return new SysError(call, errno, describeErrno(errno), detail);

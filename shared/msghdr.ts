@@ -1,4 +1,4 @@
-// struct msghdr, struct iovec and struct cmsghdr as LP64 Linux lays them out (x86-64 and aarch64 alike): sizes, offsets, padding, cmsg arithmetic.
+// struct msghdr, iovec and cmsghdr as LP64 Linux lays them out (x86-64 and aarch64 alike), and one long-lived buffer laid out with them.
 import { addressOf } from "./libc.ts";
 
 /** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */

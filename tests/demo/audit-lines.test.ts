@@ -39,5 +39,5 @@ test("the README's figures for the policy's own modules and the launcher-only on
   const policy = lines(["acl/policy.ts", "acl/quota.ts", "helper/policy.ts", "helper/audit.ts", "shared/syslog.ts"]);
   const launcherOnly = lines(["shared/libc-launcher.ts", "shared/kernel-launcher.ts", "shared/fd-receive.ts", "shared/tap-info.ts"]);
   expect(readme).toContain(`\`shared/syslog.ts\`) are **${policy} lines**`);
-  expect(readme).toContain(`\`TUNGETIFF\`, ${launcherOnly} lines)`);
+  expect(readme).toContain(`\`TUNGETIFF\`: ${launcherOnly} lines)`);
 });

@@ -67,7 +67,7 @@ describe("the shim's signature is required unless the caller is root", () => {
 });
 
 describe("what cannot be read denies (fail closed)", () => {
-  for (const field of ["CapPrm", "CapEff", "CapAmb", "NoNewPrivs", "Uid", "Gid", "Groups"]) {
+  for (const field of ["CapPrm", "CapEff", "CapAmb", "CapBnd", "NoNewPrivs", "Uid", "Gid", "Groups"]) {
     test(`a status without ${field} does not parse (it used to read as 0)`, () => {
       const status = SHIM_STATUS.split("\n")
         .filter((line) => !line.startsWith(`${field}:`))

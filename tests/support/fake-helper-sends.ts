@@ -1,6 +1,6 @@
 // A fake bridge helper that sends the fd of a file that is not a TAP (/dev/null) over --fd.
 import { openSync } from "node:fs";
-import { sendFd } from "../../shared/fdpass.ts";
+import { sendFds } from "../../shared/fdpass.ts";
 
 const fdArg = process.argv.find((arg) => arg.startsWith("--fd="));
-sendFd(Number(fdArg?.slice(5)), openSync("/dev/null", "r"), 5000);
+sendFds(Number(fdArg?.slice(5)), [openSync("/dev/null", "r")], 5000);
