@@ -11,7 +11,8 @@
 // machine where source, sink and relay compete for CPU; frames/s is shown beside it. Each case runs
 // BENCH_RUNS times (default 3), the relays alternating, and the median is shown with the spread.
 // BENCH_SECONDS, BENCH_WARMUP, BENCH_SIZES (64,1500,65535), BENCH_DIRECTIONS (tap,guest) and
-// BENCH_PARTS (relay,start) narrow a run.
+// BENCH_PARTS (relay,start) narrow a run. BENCH_BASELINE_LAUNCHER=PATH measures another tap-launcher build
+// (an earlier commit's) beside this one in the same run, alternating with the others: a before/after figure.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildWithAcl, removeTempFolders, tempFolder } from "../support/build.ts";
@@ -96,6 +97,13 @@ const RELAYS: Relay[] = [
   { name: "C batched", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "batched", "--", ...guest] },
   { name: "C naive", command: (mode, tap, guest) => [peer, "pair", mode, refRelay, tap, mode, vnetOf(mode), "naive", "--", ...guest] },
 ];
+const baselineLauncher = process.env.BENCH_BASELINE_LAUNCHER;
+if (baselineLauncher !== undefined) {
+  RELAYS.push({
+    name: "baseline",
+    command: (mode, tap, guest) => [baselineLauncher, "--quiet", `--tap=${tap}`, "--unmanaged", `--relay=${mode}`, "--", ...guest],
+  });
+}
 
 interface Sample {
   framesPerSecond: number;
@@ -163,8 +171,10 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
         }
         const ours = cpu.get("tap-launcher") ?? Number.NaN;
         const label = `${direction.padEnd(13)} ${mode.padEnd(7)} ${String(size).padStart(6)} B`;
+        const againstBaseline =
+          baselineLauncher === undefined ? "" : `   vs baseline ${(ours / (cpu.get("baseline") ?? Number.NaN)).toFixed(2)}`;
         ratios.push(
-          `${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}`,
+          `${label}  vs C batched ${(ours / (cpu.get("C batched") ?? Number.NaN)).toFixed(2)}   vs C naive ${(ours / (cpu.get("C naive") ?? Number.NaN)).toFixed(2)}${againstBaseline}`,
         );
         console.log(rows.slice(-RELAYS.length).join("\n"));
       }
@@ -249,7 +259,9 @@ try {
   ].join("\n");
   console.log(`\n${report}`);
   // Only a whole run replaces the recorded one: a narrowed run (BENCH_PARTS, BENCH_SIZES, ...) would lose the rest.
-  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS"].some((name) => process.env[name] !== undefined);
+  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS", "BENCH_BASELINE_LAUNCHER"].some(
+    (name) => process.env[name] !== undefined,
+  );
   if (!narrowed) writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);
 } finally {
   Bun.spawnSync({ cmd: ["ip", "netns", "del", ns] });
