@@ -25,10 +25,6 @@ export class AttributeList {
   readonly #parts: Uint8Array[] = [];
   #length = 0;
 
-  get byteLength(): number {
-    return this.#length;
-  }
-
   #add(type: number, payload: Uint8Array): this {
     const length = NLATTR_SIZE + payload.byteLength;
     if (length > 0xffff) throw new NetlinkEncodeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
