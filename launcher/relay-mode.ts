@@ -21,6 +21,36 @@ export interface RelayOptions {
   stats: "text" | "json";
 }
 
+/** Prints the counters: one bare JSON line with --stats=json (jq and JSON.parse take it as it is), else text. */
+function printCounters(
+  counters: RelayCounters,
+  event: "signal" | "exit",
+  tapName: string,
+  stats: RelayOptions["stats"],
+  log: ConsolaInstance,
+): void {
+  const kernelDrops = kernelTapDrops(tapName);
+  if (stats === "json") writeText(2, `${countersJson(counters, kernelDrops, event)}\n`);
+  else if (event === "signal") log.info(formatCounters(counters, kernelDrops));
+  else log.debug(formatCounters(counters, kernelDrops));
+}
+
+/** When the relay ends before the guest (a TAP gone, a broken guest), says why and closes the guest's connection. */
+function closeWhenRelayEnds(relay: Relay, closeConnection: () => void, log: ConsolaInstance): void {
+  relay.ended.then(
+    ({ end }) => {
+      if (end.reason === "stopped") return;
+      if (end.reason === "guest-closed") log.debug(`relay: ${end.detail}`);
+      else log.error(`relay stopped, closing the guest's connection: ${end.detail}`);
+      closeConnection(); // the guest sees the end of its connection
+    },
+    (err: unknown) => {
+      log.error(String(err));
+      closeConnection();
+    },
+  );
+}
+
 /**
  * Runs the guest with one end of an AF_UNIX socketpair (SOCK_STREAM or SOCK_DGRAM) as fd 3 and relays
  * frames between it and the TAP until the guest exits. With `ownTap`, the TAP's offloads are turned
@@ -45,14 +75,8 @@ export async function runGuestWithRelay(
     closeFd(ours);
     ours = -1;
   };
-  const print = (counters: RelayCounters, event: "signal" | "exit") => {
-    // Bare JSON, no "tap-launcher:" tag, straight to stderr: one line that jq and JSON.parse take as it is.
-    if (options.stats === "json") writeText(2, `${countersJson(counters, kernelTapDrops(tap.name), event)}\n`);
-    else if (event === "signal") log.info(formatCounters(counters, kernelTapDrops(tap.name)));
-    else log.debug(formatCounters(counters, kernelTapDrops(tap.name)));
-  };
   const showCounters = () => {
-    relay?.counters().then((counters) => print(counters, "signal"));
+    relay?.counters().then((counters) => printCounters(counters, "signal", tap.name, options.stats, log));
   };
   try {
     if (options.capture !== null) captureFd = createCaptureFile(options.capture.path);
@@ -73,21 +97,10 @@ export async function runGuestWithRelay(
       closeFd(guestEnd);
     }
     process.on("SIGUSR1", showCounters);
-    relay.ended.then(
-      ({ end }) => {
-        if (end.reason === "stopped") return;
-        if (end.reason === "guest-closed") log.debug(`relay: ${end.detail}`);
-        else log.error(`relay stopped, closing the guest's connection: ${end.detail}`);
-        closeOurs(); // the guest sees the end of its connection
-      },
-      (err: unknown) => {
-        log.error(String(err));
-        closeOurs();
-      },
-    );
+    closeWhenRelayEnds(relay, closeOurs, log);
     const status = await exited;
     const { counters } = await relay.stop();
-    print(counters, "exit");
+    printCounters(counters, "exit", tap.name, options.stats, log);
     return status;
   } finally {
     process.off("SIGUSR1", showCounters);
