@@ -1,4 +1,5 @@
 // The bridge.conf language, parsed line by line exactly as qemu-bridge-helper reads it (pure, no I/O).
+import { FileLineError, quoteLine } from "./syntax.ts";
 
 /** A bridge name the kernel accepts is shorter than IFNAMSIZ (16). */
 const IFNAMSIZ = 16;
@@ -24,27 +25,11 @@ export interface AclInclude {
 export type AclEntry = AclRule | AclInclude;
 
 /** A line the original would also reject; the whole ACL is then refused (default deny). */
-export class AclSyntaxError extends Error {
-  readonly file: string;
-  readonly line: number;
-
-  constructor(file: string, line: number, problem: string) {
-    super(`${file}:${line}: ${problem}`);
-    this.name = "AclSyntaxError";
-    this.file = file;
-    this.line = line;
-  }
-}
+export class AclSyntaxError extends FileLineError {}
 
 // g_ascii_isspace(): space, \t, \n, \f, \r. Not \v, unlike C's isspace(): measured against the
 // original, a leading \v makes an unknown command and a trailing one stays in the name.
 const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\f" || c === "\r";
-
-/** A printable rendering of a line for messages: control bytes escaped, long lines cut. */
-function quote(text: string): string {
-  const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;
-  return JSON.stringify(shown);
-}
 
 /**
  * The pieces fgets() would return for `content` (bytes as latin1 characters), each cut at its first
@@ -81,7 +66,7 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     let split = rest.indexOf(" ");
     if (split < 0) split = rest.indexOf("\t");
     if (split < 0) {
-      throw new AclSyntaxError(file, line, `invalid line ${quote(rest.trimEnd())}: a command needs an argument`);
+      throw new AclSyntaxError(file, line, `invalid line ${quoteLine(rest.trimEnd())}: a command needs an argument`);
     }
     const command = rest.slice(0, split);
     let argStart = split + 1;
@@ -91,14 +76,14 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     const argument = rest.slice(argStart, argEnd);
 
     if (command !== "include" && argument.length >= IFNAMSIZ) {
-      throw new AclSyntaxError(file, line, `name ${quote(argument)} too long: ${argument.length} bytes, at most ${IFNAMSIZ - 1}`);
+      throw new AclSyntaxError(file, line, `name ${quoteLine(argument)} too long: ${argument.length} bytes, at most ${IFNAMSIZ - 1}`);
     }
     if (command === "allow" || command === "deny") {
       entries.push({ kind: "rule", action: command, bridge: argument === "all" ? null : argument, file, line });
     } else if (command === "include") {
       entries.push({ kind: "include", path: argument, file, line });
     } else {
-      throw new AclSyntaxError(file, line, `unknown command ${quote(command)}: expected allow, deny or include`);
+      throw new AclSyntaxError(file, line, `unknown command ${quoteLine(command)}: expected allow, deny or include`);
     }
   }
   return entries;

@@ -1,4 +1,5 @@
 // The shared-hosts policy language (bridge-policy.conf): per-subject TAP quotas, port isolation, queue limits (pure, no I/O).
+import { FileLineError, quoteLine } from "./syntax.ts";
 
 /** A Linux bridge takes at most 1024 ports (BR_MAX_PORTS): a larger MAX could never bind. */
 export const MAX_TAPS_LIMIT = 1024;
@@ -32,17 +33,7 @@ export interface PolicyCaller {
 }
 
 /** A line that cannot be read as the policy language; the whole policy is then refused (deny). */
-export class PolicySyntaxError extends Error {
-  readonly file: string;
-  readonly line: number;
-
-  constructor(file: string, line: number, problem: string) {
-    super(`${file}:${line}: ${problem}`);
-    this.name = "PolicySyntaxError";
-    this.file = file;
-    this.line = line;
-  }
-}
+export class PolicySyntaxError extends FileLineError {}
 
 // The blanks of bridge.conf (g_ascii_isspace without the newline that ends a line).
 const BLANKS = /[ \t\f\r]+/;
@@ -51,16 +42,12 @@ const NAME = /^[A-Za-z0-9_.][\x21-\x7e]{0,63}$/;
 /** What the kernel's dev_valid_name() accepts, in printable ASCII (as the helper takes `--br`). */
 const BRIDGE = /^[\x21-\x7e]{1,15}$/;
 
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
-}
-
 function parseSubject(field: string, reject: (problem: string) => never): PolicySubject {
   if (field === "*") return { kind: "anyone" };
   const group = field.startsWith("@");
   const name = group ? field.slice(1) : field;
   if (!NAME.test(name)) {
-    reject(`invalid subject ${quote(field)}: expected a user name, @group or *`);
+    reject(`invalid subject ${quoteLine(field)}: expected a user name, @group or *`);
   }
   return group ? { kind: "group", name } : { kind: "user", name };
 }
@@ -68,14 +55,14 @@ function parseSubject(field: string, reject: (problem: string) => never): Policy
 function parseBridge(field: string, reject: (problem: string) => never): string | null {
   if (field === "all") return null;
   if (!BRIDGE.test(field) || field === "." || field === ".." || /[/:%]/.test(field)) {
-    reject(`invalid bridge ${quote(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all`);
+    reject(`invalid bridge ${quoteLine(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all`);
   }
   return field;
 }
 
 function parseWholeNumber(field: string, what: string, low: number, high: number, reject: (problem: string) => never): number {
   if (!/^[0-9]{1,5}$/.test(field) || Number(field) < low || Number(field) > high) {
-    reject(`invalid ${what} ${quote(field)}: expected a whole number from ${low} to ${high}`);
+    reject(`invalid ${what} ${quoteLine(field)}: expected a whole number from ${low} to ${high}`);
   }
   return Number(field);
 }
@@ -103,7 +90,7 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
     if (raw.includes("\0") || raw.includes("\v")) reject("a NUL or vertical tab byte in the line");
     const [subjectField = "", bridgeField, maxField, ...options] = fields;
     if (bridgeField === undefined || maxField === undefined) {
-      reject(`invalid line ${quote(fields.join(" "))}: expected SUBJECT BRIDGE MAX [isolated] [queues=N]`);
+      reject(`invalid line ${quoteLine(fields.join(" "))}: expected SUBJECT BRIDGE MAX [isolated] [queues=N]`);
     }
     const rule: PolicyRule = {
       subject: parseSubject(subjectField, reject),
@@ -120,7 +107,7 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
       else if (option.startsWith("queues=") && rule.maxQueues === null) {
         rule.maxQueues = parseWholeNumber(option.slice("queues=".length), "queues", 1, MAX_QUEUES, reject);
       } else if (option === "isolated" || option.startsWith("queues=")) reject(`${option.split("=")[0]} given twice`);
-      else reject(`unknown option ${quote(option)}: expected isolated or queues=N`);
+      else reject(`unknown option ${quoteLine(option)}: expected isolated or queues=N`);
     }
     const key = `${subjectKey(rule.subject)} ${rule.bridge ?? "all"}`;
     const earlier = seen.get(key);
