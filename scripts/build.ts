@@ -2,8 +2,9 @@
 // builds the man pages into its man/ folder with pandoc (scripts/man.ts).
 //
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
-// /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program never
-// reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
+// /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing
+// at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program
+// never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { buildManPages } from "./man.ts";
