@@ -63,13 +63,14 @@ interface OpenedFile {
 
 /**
  * Reads a regular file of at most MAX_ACL_FILE_BYTES with the permissions this process has.
- * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it.
+ * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it. `bytes` holds the path
+ * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
  */
-export function readAclFile(path: string): OpenedFile {
+export function readAclFile(path: string, bytes: string | Buffer = path): OpenedFile {
   let fd: number;
   try {
     // Node opens every fd close-on-exec already.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(bytes, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new UnreadableFile(path, errorCode(err));
   }
@@ -161,7 +162,8 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
     }
     let included: OpenedFile;
     try {
-      included = readAclFile(entry.path);
+      // The path's own bytes: a string would be opened as UTF-8, another file, and its denies skipped.
+      included = readAclFile(entry.path, Buffer.from(entry.path, "latin1"));
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
       if (!err.skippable) throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);

@@ -54,6 +54,12 @@ export const ACL_CASES: AclCase[] = [
   { name: "4095 leading blanks", main: `${" ".repeat(5000)}allow br0\n`, allows: ["br0"] },
   { name: "include adds rules", main: "include @DIR@/a.conf\n", files: { "a.conf": "allow br0\n" }, allows: ["br0"] },
   {
+    name: "an include path that is not ASCII is opened by its bytes",
+    main: "allow all\ninclude @DIR@/gr\u00fcppe.conf\n",
+    files: { "gr\u00fcppe.conf": "deny br1\n" },
+    allows: ["br0", long],
+  },
+  {
     name: "deny from an include wins",
     main: "allow all\ninclude @DIR@/d.conf\n",
     files: { "d.conf": "deny br1\n" },
