@@ -18,7 +18,7 @@ import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { closeFd, describeErrno, getSocketOptionInt, isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
-import { describeLink, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
+import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
@@ -118,6 +118,35 @@ function lookUpBridge(control: InterfaceControl, name: string): { index: number;
   return { index, names: [link.name, ...link.altNames] };
 }
 
+/**
+ * A new multiqueue TAP takes a queue from anyone until its owner is set (the kernel checks only an
+ * owner or group that is set), and a queue taken in that moment would stay a port on the bridge. So
+ * after the owner is set and the helper's own queues are attached, the TAP must have exactly those.
+ */
+function foreignQueueProblem(link: LinkDescription, queues: number, tap: string, bridge: string): StepError | null {
+  // A single-queue TAP takes no second queue (EBUSY), and the kernel reports queues only for multiqueue ones.
+  if (queues === 1) return null;
+  const counted = link.tunQueues;
+  if (counted !== null && counted.attached === queues && counted.disabled === 0) return null;
+  const found =
+    counted === null
+      ? "the kernel does not report its queues (Linux 4.15 or later does)"
+      : `another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`;
+  return new StepError(`failed to add interface \`${tap}' to bridge \`${bridge}': ${found}`, {
+    hint: "run it again, and tell an administrator: someone on this host takes queues of new TAPs",
+  });
+}
+
+/** Deletes a TAP that was not sent, also when another process holds a queue of it; says so when that fails. */
+function deleteUnsentTap(index: number, tap: string, log: ConsolaInstance): void {
+  try {
+    deleteLink(index);
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    if (err.code !== "ENODEV") log.warn(`failed to delete device \`${tap}': ${systemReason(err)}`);
+  }
+}
+
 /** What the policy adds to a request, when a policy file exists. */
 interface SharedHostRequest {
   rules: readonly PolicyRule[];
@@ -146,6 +175,8 @@ function createAndSendTap(
   checkCallerSocket(socketFd);
   const control = attempt("open a control socket", () => new InterfaceControl());
   const tunFds: number[] = [];
+  // The new TAP's index until its fds are sent: on the way out it is deleted, not just let go.
+  let unsentTap: { index: number; name: string } | null = null;
   try {
     // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
     const found = attempt(`find bridge \`${args.bridge}'`, () => lookUpBridge(control, args.bridge));
@@ -200,6 +231,8 @@ function createAndSendTap(
     });
     audit.tap = tap;
     log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
+    const tapIndex = attempt(`find device \`${tap}'`, () => control.index(tap));
+    unsentTap = { index: tapIndex, name: tap };
     // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP
     // with no owner takes a queue from anyone, and one the caller owned early could be kept alive
     // through a queue of their own even when the second count refuses it. (A single-queue TAP
@@ -208,7 +241,7 @@ function createAndSendTap(
     if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
     if (shared !== null) {
       // The mark before the TAP joins the bridge, so that every count that sees it counts it.
-      attempt(`set alias of device \`${tap}'`, () => setLinkAlias(control.index(tap), holderAlias(owner.uid)));
+      attempt(`set alias of device \`${tap}'`, () => setLinkAlias(tapIndex, holderAlias(owner.uid)));
     }
     // A multiqueue TAP: each further TUNSETIFF with its name and the same flags attaches one more queue.
     for (let queue = 2; queue <= args.queues; queue += 1) {
@@ -226,13 +259,16 @@ function createAndSendTap(
     attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.addToBridge(bridge, tap), {
       EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
     });
-    const tapIndex = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => control.index(tap));
-    if (attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(tapIndex).master) !== found.index) {
+    // The TAP is still down: no frame has crossed this port yet.
+    const tapLink = attempt(`add interface \`${tap}' to bridge \`${bridge}'`, () => describeLink(tapIndex));
+    if (tapLink.master !== found.index) {
       throw new StepError(
         `failed to add interface \`${tap}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`,
         { hint: "run it again" },
       );
     }
+    const foreignQueue = foreignQueueProblem(tapLink, args.queues, tap, bridge);
+    if (foreignQueue !== null) throw foreignQueue;
     if (shared !== null) {
       // Counted again with this TAP on the bridge: of helpers racing for the last place, each sees
       // every TAP kept before its own count, so no more than the limit are ever kept.
@@ -255,9 +291,11 @@ function createAndSendTap(
       EPIPE: "the receiving end closed the socket before the fd arrived",
       ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",
     });
+    unsentTap = null;
     log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
   } finally {
-    // The TAP is not persistent: with these fds closed and nothing received, it disappears.
+    // Deleted while the helper still holds it, so that the index cannot name another device yet.
+    if (unsentTap !== null) deleteUnsentTap(unsentTap.index, unsentTap.name, log);
     control.close();
     for (const tunFd of tunFds) closeFd(tunFd);
   }

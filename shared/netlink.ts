@@ -1,4 +1,4 @@
-// Questions and changes about network devices over rtnetlink: names, bridge ports, aliases, port isolation.
+// Questions and changes about network devices over rtnetlink: names, bridge ports, TAP queues, aliases, port isolation, deletion.
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
@@ -11,15 +11,21 @@ import {
   IFLA_EXT_MASK,
   IFLA_IFALIAS,
   IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
   IFLA_MASTER,
   IFLA_PROP_LIST,
   IFLA_PROTINFO,
+  IFLA_TUN_NUM_DISABLED_QUEUES,
+  IFLA_TUN_NUM_QUEUES,
   NETLINK_ROUTE,
   NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_REQUEST,
   RTEXT_FILTER_SKIP_STATS,
+  RTM_DELLINK,
   RTM_GETLINK,
   RTM_NEWLINK,
   RTM_SETLINK,
@@ -35,6 +41,7 @@ import {
   parseLinkMessage,
   splitMessages,
   type NetlinkMessage,
+  type ParsedAttributes,
 } from "./netlink-message.ts";
 
 /** One datagram of a reply; a link without statistics is a few KiB, a dump part at most 32 KiB. */
@@ -54,6 +61,22 @@ export interface LinkDescription {
   master: number | null;
   /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
   alias: string | null;
+  /**
+   * For a TUN/TAP device, its queues: attached and enabled (IFLA_TUN_NUM_QUEUES) and attached but
+   * detached with TUNSETQUEUE (IFLA_TUN_NUM_DISABLED_QUEUES). null for other devices, for a
+   * single-queue TAP, and on kernels before 4.15: the kernel reports them only for multiqueue ones.
+   */
+  tunQueues: { attached: number; disabled: number } | null;
+}
+
+/** The queue counts in a link's IFLA_LINKINFO when it is of kind "tun" and reports both, else null. */
+function tunQueues(attributes: ParsedAttributes): LinkDescription["tunQueues"] {
+  const info = attributes.nested(IFLA_LINKINFO);
+  if (info?.string(IFLA_INFO_KIND) !== "tun") return null;
+  const data = info.nested(IFLA_INFO_DATA);
+  const attached = data?.u32(IFLA_TUN_NUM_QUEUES) ?? null;
+  const disabled = data?.u32(IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
+  return attached === null || disabled === null ? null : { attached, disabled };
 }
 
 function describe(message: NetlinkMessage): LinkDescription {
@@ -67,6 +90,7 @@ function describe(message: NetlinkMessage): LinkDescription {
     altNames,
     master: attributes.u32(IFLA_MASTER),
     alias: attributes.string(IFLA_IFALIAS) || null,
+    tunQueues: tunQueues(attributes),
   };
 }
 
@@ -163,17 +187,20 @@ function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
   });
 }
 
-/** Sends one RTM_SETLINK and reads its acknowledgement. throws SysError with the kernel's errno. */
-function setLink(family: number, index: number, attributes: AttributeList, what: string): void {
+/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
+function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
+  const { type, call, family } = request;
   withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type: RTM_SETLINK, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    send(fd, encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, "RTM_SETLINK", what)) {
-      throw new SysError("RTM_SETLINK", EIO, "no acknowledgement in the reply", what);
+    if (reply === undefined || !acknowledged(reply, call, what)) {
+      throw new SysError(call, EIO, "no acknowledgement in the reply", what);
     }
   });
 }
+
+const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };
 
 /**
  * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
@@ -182,7 +209,7 @@ function setLink(family: number, index: number, attributes: AttributeList, what:
  */
 export function setLinkAlias(index: number, alias: string): void {
   if (Buffer.byteLength(alias, "latin1") >= IFALIASZ) throw new RangeError(`alias longer than ${IFALIASZ - 1} bytes`);
-  setLink(AF_UNSPEC, index, new AttributeList().string(IFLA_IFALIAS, alias), `alias of link ${index}`);
+  changeLink(SET_LINK, index, new AttributeList().string(IFLA_IFALIAS, alias), `alias of link ${index}`);
 }
 
 /**
@@ -192,5 +219,14 @@ export function setLinkAlias(index: number, alias: string): void {
  */
 export function setBridgePortIsolated(index: number): void {
   const attributes = new AttributeList().nested(IFLA_PROTINFO, (port) => port.u8(IFLA_BRPORT_ISOLATED, 1));
-  setLink(AF_BRIDGE, index, attributes, `isolation of bridge port ${index}`);
+  changeLink({ ...SET_LINK, family: AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
+}
+
+/**
+ * Deletes the device (`ip link del`). A TAP goes at once, with its bridge port, also when a process
+ * other than the helper still holds one of its queues (closing the helper's fds would leave it).
+ * throws SysError(ENODEV when it is already gone, EPERM, ...).
+ */
+export function deleteLink(index: number): void {
+  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, index, new AttributeList(), `deletion of link ${index}`);
 }

@@ -1,7 +1,8 @@
 // --queues=N: one multiqueue TAP, N fds in one message, each a queue on the bridge; bad counts and counts above the limit refused.
 import { afterAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../../shared/kernel.ts";
 import { POLLIN, VIRTIO_NET_HDR_LEN } from "../../shared/kernel-launcher.ts";
 import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
 import { tapInfo } from "../../shared/tap-info.ts";
@@ -10,6 +11,7 @@ import { readTestFrame, testFrame } from "../support/frames.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
 import { withNetns } from "../support/netns.ts";
 import { PACKET_TOOL } from "../support/tools.ts";
+import { asUser, BOB, withOpenTunDevice } from "../support/users.ts";
 
 const folder = tempFolder("tl-acl-");
 const aclFile = join(folder, "bridge.conf");
@@ -104,6 +106,64 @@ describe("refusals", () => {
       expect((await ns.tapNames()).length).toBe(1);
       for (const fd of opened.splice(0)) closeFd(fd);
       expect(await ns.tapNames()).toEqual([]);
+    });
+  });
+});
+
+describe("a queue attached by another user before the TAP has an owner", () => {
+  test("is found before the TAP goes up: refused, and the TAP deleted although that user still holds the queue", async () => {
+    rmSync(policyFile, { force: true }); // without a policy, as on most hosts
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
+      const racer = Bun.spawn({
+        cmd: [
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(BOB),
+          process.execPath,
+          join(import.meta.dir, "../support/queue-racer.ts"),
+          "tap0",
+          flags,
+        ],
+        stdout: "pipe",
+        stderr: "inherit",
+      });
+      try {
+        const lines = racer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        expect((await lines.read()).value).toBe("ready\n");
+        // strace holds every ioctl of the helper for 50 ms, so that the moment between creating the
+        // TAP and giving it an owner is long enough for the racer to win every time.
+        const outcome = await runHelper([
+          ...ns.prefix(),
+          "strace",
+          "-qq",
+          "-f",
+          "-o",
+          "/dev/null",
+          "-e",
+          "trace=ioctl",
+          "-e",
+          "inject=ioctl:delay_enter=50000",
+          helper,
+          "--use-vnet",
+          "--queues=2",
+          "--fd=3",
+          "--br=br0",
+        ]);
+        keep(outcome);
+        expect((await lines.read()).value).toBe("attached\n");
+        expect(outcome.stderr).toBe(
+          "tap-bridge-helper: failed to add interface `tap0' to bridge `br0': another program attached a queue to it before it had an owner (3 queues, 0 detached, where the helper attached 2)\n" +
+            "tap-bridge-helper: run it again, and tell an administrator: someone on this host takes queues of new TAPs\n",
+        );
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fds).toEqual([]);
+        expect(await ns.tapNames()).toEqual([]);
+      } finally {
+        racer.kill("SIGKILL");
+        await racer.exited;
+      }
     });
   });
 });
