@@ -1,8 +1,9 @@
 // Relay mode: the launcher keeps the TAP and relays frames to the guest over a socketpair (QEMU's stream/dgram).
 import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
-import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
-import { closeFd, ioctlValue } from "../shared/libc.ts";
+import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
+import { StepError, systemReason } from "../shared/errors.ts";
+import { closeFd, ioctlBuffer, ioctlValue } from "../shared/libc.ts";
 import { openSocketPair } from "../shared/libc-launcher.ts";
 import { writeText } from "../shared/log.ts";
 import { createCaptureFile } from "./capture-file.ts";
@@ -35,6 +36,29 @@ function printCounters(
   else log.debug(formatCounters(counters, kernelDrops));
 }
 
+/**
+ * Readies the TAP for the relay as QEMU readies every TAP fd it is given: offloads off, so that the
+ * kernel never hands over a GSO frame, and the 10-byte header the relay strips and adds (an earlier
+ * holder may have left offloads on and a 12-byte header, which would shift every frame by 2 bytes).
+ * A TAP with packet information is refused: its frames carry a prefix the guest's formats do not.
+ * throws StepError.
+ */
+function prepareTapForRelay(tap: OpenedTap): void {
+  if (tap.packetInfo) {
+    throw new StepError(
+      `TAP ${tap.name} carries packet information (it was made with pi), which the relay does not move: it relays plain frames`,
+      { hint: `leave out --relay (the guest then gets the TAP as it is), or have an administrator make ${tap.name} again without pi` },
+    );
+  }
+  if (!tap.vnetHeader) return;
+  try {
+    ioctlValue(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
+    ioctlBuffer(tap.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(Int32Array.of(VIRTIO_NET_HDR_LEN).buffer), tap.name);
+  } catch (err) {
+    throw new StepError(`failed to set up TAP ${tap.name} for the relay: ${systemReason(err)}`, { cause: err });
+  }
+}
+
 /** When the relay ends before the guest (a TAP gone, a broken guest), says why and closes the guest's connection. */
 function closeWhenRelayEnds(relay: Relay, closeConnection: () => void, log: ConsolaInstance): void {
   relay.ended.then(
@@ -53,8 +77,7 @@ function closeWhenRelayEnds(relay: Relay, closeConnection: () => void, log: Cons
 
 /**
  * Runs the guest with one end of an AF_UNIX socketpair (SOCK_STREAM or SOCK_DGRAM) as fd 3 and relays
- * frames between it and the TAP until the guest exits. With `ownTap`, the TAP's offloads are turned
- * off so that the kernel never hands over a GSO frame (an unmanaged TAP is left as it is). Counters
+ * frames between it and the TAP until the guest exits, after prepareTapForRelay. Counters
  * are printed on SIGUSR1, and at exit with --verbose (text) or always (JSON: it was asked for by
  * name). With a capture, its file is made before the guest starts. Closes the TAP, both socket ends
  * and the capture file. Returns the guest's exit status. throws StepError.
@@ -63,7 +86,6 @@ export async function runGuestWithRelay(
   command: string[],
   tap: OpenedTap,
   mode: RelayMode,
-  ownTap: boolean,
   log: ConsolaInstance,
   options: RelayOptions,
 ): Promise<number> {
@@ -79,8 +101,8 @@ export async function runGuestWithRelay(
     relay?.counters().then((counters) => printCounters(counters, "signal", tap.name, options.stats, log));
   };
   try {
+    prepareTapForRelay(tap);
     if (options.capture !== null) captureFd = createCaptureFile(options.capture.path);
-    if (ownTap && tap.vnetHeader) ioctlValue(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
     const [launcherEnd, guestEnd] = openSocketPair(AF_UNIX, (mode === "stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC);
     ours = launcherEnd;
     let exited: Promise<number>;

@@ -11,6 +11,13 @@ export interface OpenedTap {
   queues: number[];
   name: string;
   vnetHeader: boolean;
+  /**
+   * Made without IFF_NO_PI: every frame has a 4-byte packet information prefix (`ip tuntap add … pi`).
+   * TUNGETIFF cannot tell (it reports IFF_NOFILTER, the same bit, on every fd without a filter), so
+   * only the unmanaged opener, which reads the device's flags, sets it; a bridge helper makes TAPs
+   * without it, as QEMU assumes.
+   */
+  packetInfo: boolean;
 }
 
 /**
@@ -22,7 +29,7 @@ export function adoptTapFd(fd: number, from: string): OpenedTap {
     setNonBlocking(fd);
     const info = tapInfo(fd);
     if (!info.isTap) throw new StepError(`${from} sent a TUN device (${info.name}), not a TAP`);
-    return { fd, queues: [fd], name: info.name, vnetHeader: info.vnetHeader };
+    return { fd, queues: [fd], name: info.name, vnetHeader: info.vnetHeader, packetInfo: false };
   } catch (err) {
     closeFd(fd);
     if (err instanceof StepError) throw err;

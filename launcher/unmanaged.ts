@@ -180,7 +180,7 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
       });
     }
   }
-  const tap = adoptTapQueues(queueFds, `TAP ${name}`);
+  const tap = { ...adoptTapQueues(queueFds, `TAP ${name}`), packetInfo: (flags & IFF_NO_PI) === 0 };
   // If the device vanished between the look and the attach, TUNSETIFF made a new one: refuse it.
   if (describeLink(name)?.tun?.persist !== true) {
     for (const fd of tap.queues) closeFd(fd);

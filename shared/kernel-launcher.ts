@@ -10,8 +10,12 @@ export const IFF_ONE_QUEUE = 0x2000; // kept for old programs; not shown by `ip 
 export const TUNSETPERSIST = 0x400454cb; // _IOW('T', 203, int)
 export const TUNSETOFFLOAD = 0x400454d0; // _IOW('T', 208, unsigned int)
 export const TUNGETIFF = 0x800454d2; // _IOR('T', 210, unsigned int)
+export const TUNGETVNETHDRSZ = 0x800454d7; // _IOR('T', 215, int)
+export const TUNSETVNETHDRSZ = 0x400454d8; // _IOW('T', 216, int)
 // TUNSETOFFLOAD flags (none: the kernel never hands over GSO frames)
 export const TUN_F_NONE = 0;
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
 
 // <asm-generic/fcntl.h>
 export const O_WRONLY = 0o1;

@@ -142,7 +142,7 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
       const { runGuestWithRelay } = await import("../relay-mode.ts");
       const capture = args.pcap === undefined ? null : { path: args.pcap, limit: captureLimit(args["pcap-size"]) };
-      process.exitCode = await runGuestWithRelay(command, tap, relay, args.tap === undefined, log, {
+      process.exitCode = await runGuestWithRelay(command, tap, relay, log, {
         capture,
         stats: args.stats ?? "text",
       });

@@ -1,10 +1,11 @@
 // The relay on the real kernel: every frame size both ways in both formats, fuzzed streams, a flood
 // into a guest that stops reading, and the TAP vanishing under it.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BATCH } from "../../launcher/datapath/tap-port.ts";
-import { buildAllowingBr0 } from "../support/build.ts";
+import { TUN_F_CSUM, TUN_F_TSO4 } from "../../shared/kernel-launcher.ts";
+import { buildAllowingBr0, tempFolder } from "../support/build.ts";
 import { lineReader } from "../support/lines.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
@@ -210,6 +211,75 @@ describe("a hostile or broken guest", () => {
       expect(await nextLine()).toBe("eof");
       expect(await relay.exited).toBe(0);
       expect(await stderr).toMatch(/relay stopped, closing the guest's connection: the TAP went away .*ip link del/);
+    });
+  }, 60_000);
+});
+
+describe("an unmanaged TAP as an earlier program may have left it", () => {
+  const setup = join(import.meta.dir, "../support/tap-vnet-setup.ts");
+  const unmanagedRelay = (ns: TestNetns, tap: string, guest: string[]): string[] => [
+    ...ns.prefix(),
+    launcher,
+    `--tap=${tap}`,
+    "--unmanaged",
+    "--relay=stream",
+    "--",
+    ...guest,
+  ];
+
+  test("a 12-byte vnet header and offloads on: reset as QEMU resets them, and every frame arrives intact both ways", async () => {
+    await withNetns(async (ns) => {
+      await bridgeWithVeth(ns, 1500);
+      await ns.exec("ip", "tuntap", "add", "dev", "tapu", "mode", "tap", "vnet_hdr");
+      await ns.ip("link", "set", "tapu", "master", "br0", "up");
+      await ns.exec(process.execPath, setup, "tapu", "12", String(TUN_F_CSUM | TUN_F_TSO4));
+      expect((await ns.exec(process.execPath, setup, "tapu", "get")).trim()).toBe("12");
+
+      const sweep = ["14", "1514", "1"];
+      const relay = Bun.spawn(unmanagedRelay(ns, "tapu", [process.execPath, RELAY_GUEST, "recv-sweep", "stream", ...sweep, "10000"]), {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const nextLine = lineReader(relay.stdout);
+      expect(await nextLine()).toBe("ready");
+      await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", ...sweep);
+      expect(await nextLine()).toMatch(/^ok \d+$/);
+      expect(await relay.exited).toBe(0);
+      expect((await ns.exec(process.execPath, setup, "tapu", "get")).trim()).toBe("10");
+
+      await ns.exec(process.execPath, setup, "tapu", "12", String(TUN_F_CSUM | TUN_F_TSO4));
+      const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", ...sweep, "10000"], { stdout: "pipe" });
+      const captured = lineReader(capture.stdout);
+      expect(await captured()).toBe("ready");
+      const sent = await run(unmanagedRelay(ns, "tapu", [process.execPath, RELAY_GUEST, "send-sweep", "stream", ...sweep]));
+      expect(sent.stderr).not.toMatch(/relay stopped|the relay failed/);
+      expect(await captured()).toMatch(/^ok \d+$/);
+      expect(sent.exitCode).toBe(0);
+    });
+  }, 60_000);
+
+  test("a TAP made with packet information (pi) is refused before the guest starts or a capture file is made", async () => {
+    await withNetns(async (ns) => {
+      await ns.exec("ip", "tuntap", "add", "dev", "tappi", "mode", "tap", "pi");
+      const pcap = join(tempFolder("tl-pcap-"), "pi.pcap");
+      const result = await run([
+        ...ns.prefix(),
+        launcher,
+        "--tap=tappi",
+        "--unmanaged",
+        "--relay=stream",
+        `--pcap=${pcap}`,
+        "--",
+        "sh",
+        "-c",
+        "echo started",
+      ]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(
+        "TAP tappi carries packet information (it was made with pi), which the relay does not move: it relays plain frames",
+      );
+      expect(existsSync(pcap)).toBe(false);
     });
   }, 60_000);
 });
