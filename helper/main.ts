@@ -128,13 +128,19 @@ function foreignQueueProblem(link: LinkDescription, queues: number, tap: string,
   if (queues === 1) return null;
   const counted = link.tunQueues;
   if (counted !== null && counted.attached === queues && counted.disabled === 0) return null;
-  const found =
-    counted === null
-      ? "the kernel does not report its queues (Linux 4.15 or later does)"
-      : `another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`;
-  return new StepError(`failed to add interface \`${tap}' to bridge \`${bridge}': ${found}`, {
-    hint: "run it again, and tell an administrator: someone on this host takes queues of new TAPs",
-  });
+  const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
+  if (counted === null) {
+    return new StepError(
+      `failed to add interface \`${tap}' to bridge \`${bridge}': the kernel does not report its queues (Linux 4.15 or later does)`,
+      {
+        hint,
+      },
+    );
+  }
+  return new StepError(
+    `failed to add interface \`${tap}' to bridge \`${bridge}': another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`,
+    { hint },
+  );
 }
 
 /** Deletes a TAP that was not sent, also when another process holds a queue of it; says so when that fails. */
@@ -160,8 +166,9 @@ interface TapOwner {
 }
 
 /**
- * The helper's job, in order; every fd it opens is closed on the way out. `trail.record` is filled
- * in as it goes.
+ * The helper's job, in order, once --fd is known to be the caller's socket; every fd it opens is
+ * closed on the way out, and a TAP it made but did not send is deleted. `trail.record` is filled in
+ * as it goes.
  */
 function createAndSendTap(
   args: HelperArgs,
@@ -172,7 +179,6 @@ function createAndSendTap(
 ): void {
   const audit = trail.record;
   const { socketFd } = args;
-  checkCallerSocket(socketFd);
   const control = attempt("open a control socket", () => new InterfaceControl());
   const tunFds: number[] = [];
   // The new TAP's index until its fds are sent: on the way out it is deleted, not just let go.
@@ -341,6 +347,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const policy = readPolicy();
   const trail = new AuditTrail(record, policy !== null, (message) => log.warn(message));
   try {
+    // Before any name-service lookup, which may leave a socket of its own open at a number the
+    // caller left free (sssd's client does): --fd must name a socket the caller passed.
+    checkCallerSocket(args.socketFd);
     let shared: SharedHostRequest | null = null;
     if (policy !== null) {
       const caller = identifyCaller(credentials);
