@@ -6,7 +6,7 @@ import { StepError, systemReason } from "../shared/errors.ts";
 import { F_DUPFD_CLOEXEC, SIGPIPE, SIGXFSZ } from "../shared/kernel-launcher.ts";
 import { describeErrno } from "../shared/libc.ts";
 import { duplicateFdTo, executeOrErrno, fcntl, restoreDefaultSignal } from "../shared/libc-launcher.ts";
-import { closeInheritedFdsOnExec } from "./fds.ts";
+import { closeInheritedFdsOnExec, setNonBlocking } from "./fds.ts";
 import { GUEST_FD } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
@@ -68,6 +68,9 @@ export function execGuest(command: readonly string[], tap: OpenedTap): never {
   let parked: number[];
   try {
     parked = tap.queues.map((fd) => fcntl(fd, F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC", GUEST_FD + tap.queues.length));
+    // Blocking, as qemu-bridge-helper sends it: a guest that simply reads must wait, not get EAGAIN
+    // (QEMU makes its fds non-blocking itself).
+    for (const fd of tap.queues) setNonBlocking(fd, false);
   } catch (err) {
     throw new StepError(`failed to hand the TAP to the guest ${JSON.stringify(name)}: ${systemReason(err)}`, {
       hint: "raise the limit on open files (ulimit -n)",

@@ -21,7 +21,8 @@ export function closeInheritedFdsOnExec(): void {
   }
 }
 
-/** Sets O_NONBLOCK on `fd`. throws SysError. */
-export function setNonBlocking(fd: number): void {
-  fcntl(fd, F_SETFL, "F_SETFL", fcntl(fd, F_GETFL, "F_GETFL") | O_NONBLOCK);
+/** Sets O_NONBLOCK on `fd`, or with `nonBlocking` false clears it. throws SysError. */
+export function setNonBlocking(fd: number, nonBlocking = true): void {
+  const flags = fcntl(fd, F_GETFL, "F_GETFL");
+  fcntl(fd, F_SETFL, "F_SETFL", nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 }

@@ -33,6 +33,18 @@ describe("hand-over", () => {
     });
   });
 
+  test("the TAP reaches the guest blocking, as qemu-bridge-helper sends it: a plain read(3) waits for a frame", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      // fdinfo's flags are octal; O_NONBLOCK is 04000.
+      const result = await run(asAlice(ns, ["--br=br0", "--", "sh", "-c", "grep ^flags: /proc/self/fdinfo/3"]));
+      expect(result.exitCode).toBe(0);
+      const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(result.stdout)?.[1] ?? "", 8);
+      expect(flags & 0o4000).toBe(0);
+      expect(flags & 0o3).toBe(0o2); // O_RDWR, the control
+    });
+  });
+
   test("the guest's exit status comes back, and 128+signal when it is killed", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
