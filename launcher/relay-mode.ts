@@ -1,4 +1,5 @@
 // Relay mode: the launcher keeps the TAP and relays frames to the guest over a socketpair (QEMU's stream/dgram).
+import { unlinkSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
 import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
@@ -92,6 +93,7 @@ export async function runGuestWithRelay(
   let ours = -1;
   let captureFd = -1;
   let relay: Relay | null = null;
+  let guestStarted = false;
   const closeOurs = () => {
     if (ours < 0) return;
     closeFd(ours);
@@ -118,12 +120,17 @@ export async function runGuestWithRelay(
     } finally {
       closeFd(guestEnd);
     }
+    guestStarted = true;
     process.on("SIGUSR1", showCounters);
     closeWhenRelayEnds(relay, closeOurs, log);
     const status = await exited;
     const { counters } = await relay.stop();
     printCounters(counters, "exit", tap.name, options.stats, log);
     return status;
+  } catch (err) {
+    // A capture made for a guest that never ran would only make the next run with this --pcap fail.
+    if (!guestStarted && captureFd >= 0 && options.capture !== null) unlinkSync(options.capture.path);
+    throw err;
   } finally {
     process.off("SIGUSR1", showCounters);
     if (relay !== null) await relay.stop().catch(() => undefined);

@@ -128,7 +128,8 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
   const relay = args.relay;
   const queues = queueCount(args.queues);
   await reportFailure(log, async () => {
-    if (relay === undefined) resolveGuest(command[0] ?? "");
+    // A guest that cannot be found is said before anything is made: no TAP, no helper, no capture file.
+    resolveGuest(command[0] ?? "");
     const tap =
       args.tap !== undefined
         ? openUnmanagedTap(args.tap, log, queues)

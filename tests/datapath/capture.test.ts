@@ -220,6 +220,27 @@ describe("the capture file is made new, mode 0600, never over what is there", ()
     }, 60_000);
   }
 
+  test("a guest that cannot start leaves no capture file: one not found is refused before any TAP, one the kernel cannot execute after", async () => {
+    await withNetns(async (ns) => {
+      await bridgeWithVeth(ns);
+      const folder = tempFolder("tl-pcap-");
+      const path = join(folder, "never.pcap");
+      const missing = await run(relayCommand(ns, "stream", [`--pcap=${path}`], ["no-such-guest-command"]));
+      expect(missing.exitCode).toBe(127);
+      expect(missing.stderr).toContain('tap-launcher: failed to start the guest "no-such-guest-command": ENOENT');
+      expect(missing.stderr).not.toContain("relaying"); // refused before the helper ran
+      expect(existsSync(path)).toBe(false);
+
+      const garbage = join(folder, "not-a-program");
+      writeFileSync(garbage, "\x7fELF garbage", { mode: 0o755 });
+      const unexecutable = await run(relayCommand(ns, "stream", [`--pcap=${path}`], [garbage]));
+      expect(unexecutable.exitCode).toBe(127);
+      expect(unexecutable.stderr).toContain(`tap-launcher: failed to start the guest ${JSON.stringify(garbage)}: ENOEXEC`);
+      expect(existsSync(path)).toBe(false);
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  }, 60_000);
+
   test("made 0600 even under umask 000; a missing folder is refused with the reason", async () => {
     await withNetns(async (ns) => {
       await bridgeWithVeth(ns);
