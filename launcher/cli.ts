@@ -1,7 +1,7 @@
 // What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
 import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { StepError, UsageError, ValueError } from "../shared/errors.ts";
+import { errorCode, StepError, SysError, UsageError, ValueError } from "../shared/errors.ts";
 import { checkArgv, HELP_OPTION } from "./argv.ts";
 import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
@@ -15,9 +15,18 @@ export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): Consola
   return createLogger("tap-launcher", args.verbose === true ? "verbose" : args.quiet === true ? "quiet" : "normal");
 }
 
+/** The call and errno of a failure because the process (EMFILE) or the system (ENFILE) has no fd left, else null. */
+function outOfFds(err: unknown): { call: string; code: string } | null {
+  const code = errorCode(err);
+  if (code !== "EMFILE" && code !== "ENFILE") return null;
+  const call = err instanceof SysError ? err.call : (err as { syscall?: unknown }).syscall;
+  return { call: typeof call === "string" ? call : "open", code };
+}
+
 /**
  * Runs a command's `action`. A StepError is printed with its hint and sets its exit status; a ValueError
- * (a value shared/ refused on the way, such as a TAP name) is printed and exits 1; anything else propagates.
+ * (a value shared/ refused on the way, such as a TAP name) is printed and exits 1; so is running out
+ * of fds, wherever it happens (a low `ulimit -n`); anything else propagates.
  */
 export async function reportFailure(log: ConsolaInstance, action: () => unknown): Promise<void> {
   try {
@@ -30,7 +39,15 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
       log.error(err.message);
       process.exitCode = 1;
     } else {
-      throw err;
+      const exhausted = outOfFds(err);
+      if (exhausted === null) throw err;
+      log.error(`failed to open a file: no file descriptor is left (${exhausted.code} in ${exhausted.call})`);
+      log.info(
+        exhausted.code === "EMFILE"
+          ? "raise the limit on open files (ulimit -n 1024) and run it again"
+          : "the whole system is out of open files: close some programs",
+      );
+      process.exitCode = 1;
     }
   }
 }

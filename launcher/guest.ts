@@ -18,6 +18,8 @@ export function startGuest(command: string[], fd: number, env: Record<string, st
   try {
     child = Bun.spawn({ cmd: command, stdio: ["inherit", "inherit", "inherit", fd], env: { ...process.env, ...env } });
   } catch (err) {
+    // Out of fds is no fault of the command: the launcher's report of it says what to raise.
+    if (["EMFILE", "ENFILE"].includes(errorCode(err))) throw err;
     throw new StepError(`failed to start the guest ${JSON.stringify(command[0])}: ${errorCode(err)}`, {
       hint: "check the command after --",
       exitStatus: 127,

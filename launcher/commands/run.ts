@@ -122,12 +122,12 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
 
 export async function runLauncher({ args, rawArgs }: CommandContext<typeof runArgs>): Promise<void> {
   const log = loggerFor(args);
-  closeInheritedFdsOnExec();
   const command = guestCommand(rawArgs);
   checkCombination(args, rawArgs, command);
   const relay = args.relay;
   const queues = queueCount(args.queues);
   await reportFailure(log, async () => {
+    closeInheritedFdsOnExec();
     // A guest that cannot be found is said before anything is made: no TAP, no helper, no capture file.
     resolveGuest(command[0] ?? "");
     const tap =

@@ -210,3 +210,45 @@ describe("opening an unmanaged TAP", () => {
     });
   });
 });
+
+describe("a low limit on open files", () => {
+  test("from 5 to 24 fds, in every mode: the guest runs, or the launcher says it ran out of fds; never a stack trace", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await adminTap(ns, "tapu0");
+      const outcomes = new Set<string>();
+      for (const mode of [[], ["--relay=stream"], ["--relay=dgram"]]) {
+        for (let limit = 5; limit <= 24; limit += 1) {
+          const result = await run([
+            ...ns.prefix(),
+            ...withOpenTunDevice(),
+            "prlimit",
+            `--nofile=${limit}:${limit}`,
+            ...asUser(ALICE),
+            installed.launcher,
+            "--tap=tapu0",
+            "--unmanaged",
+            ...mode,
+            "--",
+            "sh",
+            "-c",
+            "exit 7",
+          ]);
+          const where = `${mode.join(" ") || "hand-over"}, ulimit -n ${limit}: ${result.stderr}`;
+          expect(where).not.toMatch(/^\s+at |^\d+ \| /m);
+          if (result.exitCode === 7) {
+            outcomes.add("ran");
+            continue;
+          }
+          expect(`${result.exitCode} ${where}`).toMatch(
+            /^1 [\s\S]*(tap-launcher: failed to open a file: no file descriptor is left \(EMFILE in \w+\)\ntap-launcher: raise the limit on open files \(ulimit -n 1024\) and run it again\n|bun ran out of file descriptors)/,
+          );
+          outcomes.add(result.stderr.includes("no file descriptor is left") ? "said" : "bun");
+        }
+      }
+      // The range spans the edge: guests ran, and the launcher said it ran out (below about 6 fds the
+      // runtime itself stops first, with its own message).
+      expect([...outcomes].filter((outcome) => outcome !== "bun").sort()).toEqual(["ran", "said"]);
+    });
+  }, 120_000);
+});
