@@ -100,7 +100,11 @@ export async function runGuestWithRelay(
     ours = -1;
   };
   const showCounters = () => {
-    relay?.counters().then((counters) => printCounters(counters, "signal", tap.name, options.stats, log));
+    // A relay that failed was reported when it ended; a signal must not turn that into a crash.
+    relay?.counters().then(
+      (counters) => printCounters(counters, "signal", tap.name, options.stats, log),
+      () => undefined,
+    );
   };
   try {
     prepareTapForRelay(tap);
@@ -124,8 +128,9 @@ export async function runGuestWithRelay(
     process.on("SIGUSR1", showCounters);
     closeWhenRelayEnds(relay, closeOurs, log);
     const status = await exited;
-    const { counters } = await relay.stop();
-    printCounters(counters, "exit", tap.name, options.stats, log);
+    // The guest's status is what the launcher returns, also when the relay failed (said already).
+    const result = await relay.stop().catch(() => null);
+    if (result !== null) printCounters(result.counters, "exit", tap.name, options.stats, log);
     return status;
   } catch (err) {
     // A capture made for a guest that never ran would only make the next run with this --pcap fail.
