@@ -300,9 +300,9 @@ function createAndSendTap(
     unsentTap = null;
     log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
   } finally {
+    control.close(); // first: at a low fd limit the deletion needs its fd
     // Deleted while the helper still holds it, so that the index cannot name another device yet.
     if (unsentTap !== null) deleteUnsentTap(unsentTap.index, unsentTap.name, log);
-    control.close();
     for (const tunFd of tunFds) closeFd(tunFd);
   }
 }
