@@ -31,6 +31,39 @@ function signalOf(child: { signalCode: NodeJS.Signals | number | null }): string
   return child.signalCode === null ? null : String(child.signalCode);
 }
 
+/** How long a helper's stdout and stderr are still read after it exited: a process it started may hold them open. */
+const OUTPUT_GRACE_MS = 500;
+/** What is kept of a helper's stdout and of its stderr, to quote: its messages are a few lines. */
+const OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * The text of `stream` up to OUTPUT_LIMIT bytes, read until its end, or until OUTPUT_GRACE_MS after
+ * `exited` resolves when something else still holds the other end.
+ */
+async function readHelperOutput(stream: ReadableStream<Uint8Array>, exited: Promise<unknown>): Promise<string> {
+  const reader = stream.getReader();
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  let finished = false;
+  let grace: Timer | undefined;
+  void exited.then(() => {
+    if (!finished) grace = setTimeout(() => void reader.cancel(), OUTPUT_GRACE_MS);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const part = value.subarray(0, OUTPUT_LIMIT - size);
+      kept.push(part);
+      size += part.byteLength;
+    }
+  } finally {
+    finished = true;
+    clearTimeout(grace);
+  }
+  return Buffer.concat(kept).toString("utf8");
+}
+
 /**
  * Runs `helper` for `bridge` with one end of an AF_UNIX stream socketpair as fd 3 and nothing else
  * open beyond stdio, waits for it, and returns the TAP it sent, non-blocking. The helper's stderr
@@ -55,8 +88,8 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       closeFd(theirs);
     }
     const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
+      readHelperOutput(child.stdout, child.exited),
+      readHelperOutput(child.stderr, child.exited),
       child.exited,
     ]);
     // One line for quoting: the helper's own log prefixes and blank lines add nothing here.

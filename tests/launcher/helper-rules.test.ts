@@ -52,6 +52,31 @@ describe("helperCommand: QEMU's net_bridge_run_helper rules", () => {
 });
 
 describe("running the helper", () => {
+  test("a helper that writes 8 MiB before failing: what is kept to quote stays bounded (64 KiB per stream)", async () => {
+    const helper = fakeHelper("chatty", "head -c 8388608 /dev/zero | tr '\\0' x >&2\nexit 1");
+    const { stderr, exitCode } = await launch(helper);
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`bridge helper ${helper} failed (exit status 1) for bridge brx: xxxx`);
+    expect(stderr.length).toBeGreaterThan(65536);
+    expect(stderr.length).toBeLessThan(2 * 65536);
+  });
+
+  test("a helper that leaves a process holding its stdout and stderr: its failure is reported at once, not when that process ends", async () => {
+    const helper = fakeHelper("leaves-child", `sleep 60 >&2 & echo $! > ${record}.child\necho "no bridge for you" >&2\nexit 1`);
+    try {
+      const started = Date.now();
+      const child = Bun.spawn({ cmd: [launcher, "--br=brx", `--helper=${helper}`, "--", "true"], stdio: ["ignore", "pipe", "pipe"] });
+      const bound = setTimeout(() => child.kill("SIGKILL"), 20_000); // far below the 60 s the process holds the pipes
+      const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      clearTimeout(bound);
+      expect(child.signalCode).toBe(null);
+      expect(exitCode).toBe(1);
+      expect(stderr).toContain(`bridge helper ${helper} failed (exit status 1) for bridge brx: no bridge for you`);
+      console.log(`reported after ${Date.now() - started} ms`);
+    } finally {
+      process.kill(Number(readFileSync(`${record}.child`, "utf8")), "SIGKILL");
+    }
+  }, 30_000);
   test("the arguments it really receives, by path and by shell command", async () => {
     const helper = fakeHelper("argv", "exit 1");
     await launch(helper, "br5");
