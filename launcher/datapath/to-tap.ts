@@ -81,8 +81,9 @@ function takeFrames(relay: RelayState, stream: StreamReassembly, address: number
       queue.batch.set(queue.count++, address + stream.frameOffset, stream.frameLength);
     }
   } catch (err) {
-    if (err instanceof FramingError) throw new RelayStop({ reason: "guest-protocol", detail: err.message });
-    throw err;
+    if (!(err instanceof FramingError)) throw err;
+    flushToTap(relay); // the whole frames read before the bad length still go out
+    throw new RelayStop({ reason: "guest-protocol", detail: err.message });
   }
   queue.backlog = queue.count === BATCH && stream.held >= 4;
   return found;

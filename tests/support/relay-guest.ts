@@ -51,13 +51,17 @@ if (mode === "recv-sweep") {
     return (state >>> 0) % limit;
   };
   const parts: Uint8Array[] = [];
+  let valid = 0;
   for (let i = 0; i < 200; i += 1) {
     const kind = random(10);
     if (kind === 0)
       parts.push(encode(new Uint8Array(0))); // an empty frame: dropped, not fatal
     else if (kind === 1)
       parts.push(encode(new Uint8Array(1 + random(13)))); // shorter than Ethernet: dropped
-    else parts.push(encode(sweepFrame(14 + random(1500), 0x0a)));
+    else {
+      parts.push(encode(sweepFrame(14 + random(1500), 0x0a)));
+      valid += 1;
+    }
   }
   const stream = Buffer.concat(parts);
   for (let at = 0; at < stream.length; ) {
@@ -65,10 +69,13 @@ if (mode === "recv-sweep") {
     channel.sendRaw(stream.subarray(at, at + piece));
     at += piece;
   }
-  // Then garbage whose first four bytes are an impossible length: the relay must close us.
+  // Then, in one write, three more frames and garbage whose first four bytes are an impossible
+  // length: the relay must pass on the three and then close us.
   const garbage = new Uint8Array(64).map(() => random(256));
   garbage.set([0xff, 0xff, 0xff, random(256)], 0);
-  channel.sendRaw(garbage);
+  const last = [60, 600, 1500].map((size) => encode(sweepFrame(size, 0x0b)));
+  channel.sendRaw(Buffer.concat([...last, garbage]));
+  console.log(`sent ${valid + last.length} frames`);
   const closed = (() => {
     for (;;) {
       if (!channel.readable(10000)) return false;
