@@ -32,6 +32,30 @@ function relayCommand(ns: TestNetns, mode: string, guest: string[], verbose = fa
   return [...ns.prefix(), launcher, ...(verbose ? ["--verbose"] : []), "--br=br0", `--helper=${helper}`, `--relay=${mode}`, "--", ...guest];
 }
 
+/** The sweep sent from vB reaches the guest `launch` runs (a launcher command around the guest's argv) intact and in order. */
+async function sweepReachesGuest(ns: TestNetns, launch: (guest: string[]) => string[], format: string, sweep: string[]): Promise<void> {
+  const relay = Bun.spawn(launch([process.execPath, RELAY_GUEST, "recv-sweep", format, ...sweep, "10000"]), {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const nextLine = lineReader(relay.stdout);
+  expect(await nextLine()).toBe("ready");
+  await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", ...sweep);
+  expect(await nextLine()).toMatch(/^ok \d+$/);
+  expect(await relay.exited).toBe(0);
+}
+
+/** The sweep the guest `launch` runs sends reaches vB intact and in order. */
+async function sweepReachesVeth(ns: TestNetns, launch: (guest: string[]) => string[], format: string, sweep: string[]): Promise<void> {
+  const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", ...sweep, "10000"], { stdout: "pipe" });
+  const nextLine = lineReader(capture.stdout);
+  expect(await nextLine()).toBe("ready");
+  const relay = await run(launch([process.execPath, RELAY_GUEST, "send-sweep", format, ...sweep]));
+  expect(relay.stderr).not.toMatch(/relay stopped|the relay failed/);
+  expect(await nextLine()).toMatch(/^ok \d+$/);
+  expect(relay.exitCode).toBe(0);
+}
+
 const SWEEPS = [
   { label: "every size from 14 to 1514 bytes (MTU 1500)", mtu: 1500, sweep: ["14", "1514", "1"] },
   { label: "sizes up to 65535 bytes (MTU 65521)", mtu: 65521, sweep: ["14", "65535", "1021"] },
@@ -43,15 +67,7 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`veth -> guest: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const relay = Bun.spawn(relayCommand(ns, mode, [process.execPath, RELAY_GUEST, "recv-sweep", mode, ...sweep, "10000"]), {
-            stdout: "pipe",
-            stderr: "pipe",
-          });
-          const nextLine = lineReader(relay.stdout);
-          expect(await nextLine()).toBe("ready");
-          await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", ...sweep);
-          expect(await nextLine()).toMatch(/^ok \d+$/);
-          expect(await relay.exited).toBe(0);
+          await sweepReachesGuest(ns, (guest) => relayCommand(ns, mode, guest), mode, sweep);
           expect(await ns.tapNames()).toEqual([]);
         });
       }, 60_000);
@@ -59,15 +75,7 @@ for (const mode of ["stream", "dgram"] as const) {
       test(`guest -> veth: ${label}, intact and in order`, async () => {
         await withNetns(async (ns) => {
           await bridgeWithVeth(ns, mtu);
-          const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", ...sweep, "10000"], {
-            stdout: "pipe",
-          });
-          const nextLine = lineReader(capture.stdout);
-          expect(await nextLine()).toBe("ready");
-          const relay = await run(relayCommand(ns, mode, [process.execPath, RELAY_GUEST, "send-sweep", mode, ...sweep]));
-          expect(relay.stderr).not.toMatch(/relay stopped|the relay failed/);
-          expect(await nextLine()).toMatch(/^ok \d+$/);
-          expect(relay.exitCode).toBe(0);
+          await sweepReachesVeth(ns, (guest) => relayCommand(ns, mode, guest), mode, sweep);
           expect(await ns.tapNames()).toEqual([]);
         });
       }, 60_000);
@@ -238,25 +246,10 @@ describe("an unmanaged TAP as an earlier program may have left it", () => {
       expect((await ns.exec(process.execPath, setup, "tapu", "get")).trim()).toBe("12");
 
       const sweep = ["14", "1514", "1"];
-      const relay = Bun.spawn(unmanagedRelay(ns, "tapu", [process.execPath, RELAY_GUEST, "recv-sweep", "stream", ...sweep, "10000"]), {
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const nextLine = lineReader(relay.stdout);
-      expect(await nextLine()).toBe("ready");
-      await ns.exec(process.execPath, PACKET_TOOL, "send-sweep", "vB", ...sweep);
-      expect(await nextLine()).toMatch(/^ok \d+$/);
-      expect(await relay.exited).toBe(0);
+      await sweepReachesGuest(ns, (guest) => unmanagedRelay(ns, "tapu", guest), "stream", sweep);
       expect((await ns.exec(process.execPath, setup, "tapu", "get")).trim()).toBe("10");
-
       await ns.exec(process.execPath, setup, "tapu", "12", String(TUN_F_CSUM | TUN_F_TSO4));
-      const capture = Bun.spawn([...ns.prefix(), process.execPath, PACKET_TOOL, "recv-sweep", "vB", ...sweep, "10000"], { stdout: "pipe" });
-      const captured = lineReader(capture.stdout);
-      expect(await captured()).toBe("ready");
-      const sent = await run(unmanagedRelay(ns, "tapu", [process.execPath, RELAY_GUEST, "send-sweep", "stream", ...sweep]));
-      expect(sent.stderr).not.toMatch(/relay stopped|the relay failed/);
-      expect(await captured()).toMatch(/^ok \d+$/);
-      expect(sent.exitCode).toBe(0);
+      await sweepReachesVeth(ns, (guest) => unmanagedRelay(ns, "tapu", guest), "stream", sweep);
     });
   }, 60_000);
 
