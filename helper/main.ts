@@ -120,16 +120,18 @@ function lookUpBridge(control: InterfaceControl, name: string): { index: number;
 
 /**
  * A new multiqueue TAP takes a queue from anyone until its owner is set (the kernel checks only an
- * owner or group that is set), and a queue taken in that moment would stay a port on the bridge. So
- * after the owner is set and the helper's own queues are attached, the TAP must have exactly those.
+ * owner or group that is set), and whoever holds a queue may also change its owner, group and
+ * persistence (no privilege needed). So once root owns it and the helper's queues are attached, the
+ * TAP must have exactly those queues, root as owner and group, and not be persistent: then no one
+ * else holds or can take a queue, and it ends with the caller's fds.
  */
 function foreignQueueProblem(link: LinkDescription, queues: number, tap: string, bridge: string): StepError | null {
   // A single-queue TAP takes no second queue (EBUSY), and the kernel reports queues only for multiqueue ones.
   if (queues === 1) return null;
-  const counted = link.tunQueues;
-  if (counted !== null && counted.attached === queues && counted.disabled === 0) return null;
+  const tun = link.tun;
+  const counted = tun?.queues ?? null;
   const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
-  if (counted === null) {
+  if (tun === null || counted === null) {
     return new StepError(
       `failed to add interface \`${tap}' to bridge \`${bridge}': the kernel does not report its queues (Linux 4.15 or later does)`,
       {
@@ -137,16 +139,25 @@ function foreignQueueProblem(link: LinkDescription, queues: number, tap: string,
       },
     );
   }
-  return new StepError(
-    `failed to add interface \`${tap}' to bridge \`${bridge}': another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`,
-    { hint },
-  );
+  if (counted.attached !== queues || counted.disabled !== 0) {
+    return new StepError(
+      `failed to add interface \`${tap}' to bridge \`${bridge}': another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`,
+      { hint },
+    );
+  }
+  if (tun.owner !== 0 || tun.group !== 0 || tun.persistent) {
+    return new StepError(
+      `failed to add interface \`${tap}' to bridge \`${bridge}': another program changed it through a queue it attached before the TAP had an owner (owner ${tun.owner ?? "none"}, group ${tun.group ?? "none"}${tun.persistent ? ", made persistent" : ""})`,
+      { hint },
+    );
+  }
+  return null;
 }
 
 /** Deletes a TAP that was not sent, also when another process holds a queue of it; says so when that fails. */
-function deleteUnsentTap(index: number, tap: string, log: ConsolaInstance): void {
+function deleteUnsentTap(tap: string, log: ConsolaInstance): void {
   try {
-    deleteLink(index);
+    deleteLink(tap);
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
     if (err.code !== "ENODEV") log.warn(`failed to delete device \`${tap}': ${systemReason(err)}`);
@@ -181,8 +192,8 @@ function createAndSendTap(
   const { socketFd } = args;
   const control = attempt("open a control socket", () => new InterfaceControl());
   const tunFds: number[] = [];
-  // The new TAP's index until its fds are sent: on the way out it is deleted, not just let go.
-  let unsentTap: { index: number; name: string } | null = null;
+  // The new TAP's name until its fds are sent: on the way out it is deleted, not just let go.
+  let unsentTap: string | null = null;
   try {
     // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
     const found = attempt(`find bridge \`${args.bridge}'`, () => lookUpBridge(control, args.bridge));
@@ -235,16 +246,16 @@ function createAndSendTap(
     const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, flags), {
       EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
     });
-    audit.tap = tap;
-    log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
-    const tapIndex = attempt(`find device \`${tap}'`, () => control.index(tap));
-    unsentTap = { index: tapIndex, name: tap };
+    unsentTap = tap;
     // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP
     // with no owner takes a queue from anyone, and one the caller owned early could be kept alive
     // through a queue of their own even when the second count refuses it. (A single-queue TAP
     // without a policy keeps no owner, exactly as qemu-bridge-helper makes it.)
     const owned = shared !== null || args.queues > 1;
     if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
+    audit.tap = tap;
+    log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
+    const tapIndex = attempt(`find device \`${tap}'`, () => control.index(tap));
     if (shared !== null) {
       // The mark before the TAP joins the bridge, so that every count that sees it counts it.
       attempt(`set alias of device \`${tap}'`, () => setLinkAlias(tapIndex, holderAlias(owner.uid)));
@@ -301,8 +312,8 @@ function createAndSendTap(
     log.debug(`sent ${tap} (mtu ${mtu}, mac ${formatMac(mac)}) on bridge ${bridge}`);
   } finally {
     control.close(); // first: at a low fd limit the deletion needs its fd
-    // Deleted while the helper still holds it, so that the index cannot name another device yet.
-    if (unsentTap !== null) deleteUnsentTap(unsentTap.index, unsentTap.name, log);
+    // Deleted by name while the helper still holds it: only CAP_NET_ADMIN renames, so it names this TAP.
+    if (unsentTap !== null) deleteUnsentTap(unsentTap, log);
     for (const tunFd of tunFds) closeFd(tunFd);
   }
 }

@@ -77,6 +77,9 @@ export const IFLA_ALT_IFNAME = 53;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
+export const IFLA_TUN_OWNER = 1;
+export const IFLA_TUN_GROUP = 2;
+export const IFLA_TUN_PERSIST = 6;
 export const IFLA_TUN_NUM_QUEUES = 8;
 export const IFLA_TUN_NUM_DISABLED_QUEUES = 9;
 /** The longest alias the kernel keeps (IFALIASZ), NUL included. */

@@ -17,8 +17,11 @@ import {
   IFLA_MASTER,
   IFLA_PROP_LIST,
   IFLA_PROTINFO,
+  IFLA_TUN_GROUP,
   IFLA_TUN_NUM_DISABLED_QUEUES,
   IFLA_TUN_NUM_QUEUES,
+  IFLA_TUN_OWNER,
+  IFLA_TUN_PERSIST,
   NETLINK_ROUTE,
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -61,22 +64,37 @@ export interface LinkDescription {
   master: number | null;
   /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
   alias: string | null;
-  /**
-   * For a TUN/TAP device, its queues: attached and enabled (IFLA_TUN_NUM_QUEUES) and attached but
-   * detached with TUNSETQUEUE (IFLA_TUN_NUM_DISABLED_QUEUES). null for other devices, for a
-   * single-queue TAP, and on kernels before 4.15: the kernel reports them only for multiqueue ones.
-   */
-  tunQueues: { attached: number; disabled: number } | null;
+  /** What the kernel reports of a TUN/TAP device (IFLA_LINKINFO), null for other devices. */
+  tun: TunState | null;
 }
 
-/** The queue counts in a link's IFLA_LINKINFO when it is of kind "tun" and reports both, else null. */
-function tunQueues(attributes: ParsedAttributes): LinkDescription["tunQueues"] {
+/** A TUN/TAP device's state as rtnetlink reports it (Linux 4.15 and later; IFLA_TUN_*). */
+export interface TunState {
+  /** The owner and group (TUNSETOWNER, TUNSETGROUP), null when not set. */
+  owner: number | null;
+  group: number | null;
+  persistent: boolean;
+  /**
+   * Queues attached and enabled (IFLA_TUN_NUM_QUEUES) and attached but detached with TUNSETQUEUE
+   * (IFLA_TUN_NUM_DISABLED_QUEUES). null for a single-queue TAP, and on kernels before 4.15: the
+   * kernel reports them only for multiqueue ones.
+   */
+  queues: { attached: number; disabled: number } | null;
+}
+
+/** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
+function tunState(attributes: ParsedAttributes): TunState | null {
   const info = attributes.nested(IFLA_LINKINFO);
   if (info?.string(IFLA_INFO_KIND) !== "tun") return null;
   const data = info.nested(IFLA_INFO_DATA);
   const attached = data?.u32(IFLA_TUN_NUM_QUEUES) ?? null;
   const disabled = data?.u32(IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
-  return attached === null || disabled === null ? null : { attached, disabled };
+  return {
+    owner: data?.u32(IFLA_TUN_OWNER) ?? null,
+    group: data?.u32(IFLA_TUN_GROUP) ?? null,
+    persistent: (data?.get(IFLA_TUN_PERSIST)?.[0] ?? 0) !== 0,
+    queues: attached === null || disabled === null ? null : { attached, disabled },
+  };
 }
 
 function describe(message: NetlinkMessage): LinkDescription {
@@ -90,7 +108,7 @@ function describe(message: NetlinkMessage): LinkDescription {
     altNames,
     master: attributes.u32(IFLA_MASTER),
     alias: attributes.string(IFLA_IFALIAS) || null,
-    tunQueues: tunQueues(attributes),
+    tun: tunState(attributes),
   };
 }
 
@@ -223,10 +241,11 @@ export function setBridgePortIsolated(index: number): void {
 }
 
 /**
- * Deletes the device (`ip link del`). A TAP goes at once, with its bridge port, also when a process
- * other than the helper still holds one of its queues (closing the helper's fds would leave it).
- * throws SysError(ENODEV when it is already gone, EPERM, ...).
+ * Deletes the device named `name` (`ip link del`). A TAP goes at once, with its bridge port, also
+ * when a process other than the helper still holds one of its queues (closing the helper's fds would
+ * leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
  */
-export function deleteLink(index: number): void {
-  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, index, new AttributeList(), `deletion of link ${index}`);
+export function deleteLink(name: string): void {
+  const byName = new AttributeList().string(IFLA_IFNAME, name);
+  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
 }

@@ -1,16 +1,19 @@
-// Tries again and again to attach a queue to a TAP that does not exist yet, as a hostile local user would: `bun queue-racer.ts NAME FLAGS`.
-// Prints "ready", then "attached" once a TUNSETIFF succeeds (and holds that queue until killed) or "gave up" after 20 s.
+// Tries again and again to attach a queue to a TAP that does not exist yet, as a hostile local user would: `bun queue-racer.ts NAME FLAGS [ACTION]`.
+// Prints "ready", then "attached" once a TUNSETIFF succeeds, or "gave up" after 20 s. ACTION is what it does with the queue:
+// hold (keep it until killed), persist (TUNSETPERSIST 1, then close it) or owner (TUNSETOWNER/TUNSETGROUP to itself for 400 ms, then close it).
 import { SysError } from "../../shared/errors.ts";
+import { TUNSETGROUP, TUNSETOWNER } from "../../shared/kernel.ts";
+import { TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
+import { closeFd, ioctlValue } from "../../shared/libc.ts";
 import { attachExistingTap, openTunDevice } from "../../shared/tap.ts";
 
-const [name = "", flags = "0"] = process.argv.slice(2);
+const [name = "", flags = "0", action = "hold"] = process.argv.slice(2);
 const fd = openTunDevice();
 const deadline = Date.now() + 20_000;
 console.log("ready");
 for (;;) {
   try {
     attachExistingTap(fd, name, Number(flags));
-    console.log("attached");
     break;
   } catch (err) {
     // EPERM while the device is missing (creating one needs CAP_NET_ADMIN) or once it has an owner.
@@ -21,4 +24,16 @@ for (;;) {
     }
   }
 }
-setInterval(() => undefined, 60_000); // holds the queue's fd until killed
+if (action === "persist") {
+  ioctlValue(fd, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
+  closeFd(fd);
+} else if (action === "owner") {
+  // Past the helper's own TUNSETOWNER(0), then gone before it counts the queues.
+  for (const until = Date.now() + 400; Date.now() < until; ) {
+    ioctlValue(fd, TUNSETOWNER, "TUNSETOWNER", process.getuid?.() ?? -1, name);
+    ioctlValue(fd, TUNSETGROUP, "TUNSETGROUP", process.getgid?.() ?? -1, name);
+  }
+  closeFd(fd);
+}
+console.log("attached");
+if (action === "hold") setInterval(() => undefined, 60_000); // holds the queue's fd until killed
