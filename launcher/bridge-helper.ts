@@ -80,6 +80,8 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       child = Bun.spawn({ cmd, stdio: ["ignore", "pipe", "pipe", theirs] });
     } catch (err) {
       const code = errorCode(err);
+      // Out of fds is no fault of the helper: the launcher's report of it says what to raise.
+      if (code === "EMFILE" || code === "ENFILE") throw err;
       throw new StepError(`cannot run bridge helper ${helper}: ${code}`, {
         hint: code === "ENOENT" ? "install it (as root: tap-launcher install), or name it with --helper=PATH" : "check --helper",
       });

@@ -1,5 +1,5 @@
 // Relay mode: the launcher keeps the TAP and relays frames to the guest over a socketpair (QEMU's stream/dgram).
-import { unlinkSync } from "node:fs";
+import { fstatSync, lstatSync, unlinkSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
 import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
@@ -35,6 +35,17 @@ function printCounters(
   if (stats === "json") writeText(2, `${countersJson(counters, kernelDrops, event)}\n`);
   else if (event === "signal") log.info(formatCounters(counters, kernelDrops));
   else log.debug(formatCounters(counters, kernelDrops));
+}
+
+/** Removes `path` if it is still the file open as `fd` (not one put there meanwhile); a failure changes nothing else. */
+function removeOwnFile(path: string, fd: number): void {
+  try {
+    const open = fstatSync(fd);
+    const named = lstatSync(path);
+    if (open.dev === named.dev && open.ino === named.ino) unlinkSync(path);
+  } catch {
+    // gone already, or not ours to remove: the error that brought us here is the one to report
+  }
 }
 
 /**
@@ -134,7 +145,7 @@ export async function runGuestWithRelay(
     return status;
   } catch (err) {
     // A capture made for a guest that never ran would only make the next run with this --pcap fail.
-    if (!guestStarted && captureFd >= 0 && options.capture !== null) unlinkSync(options.capture.path);
+    if (!guestStarted && captureFd >= 0 && options.capture !== null) removeOwnFile(options.capture.path, captureFd);
     throw err;
   } finally {
     process.off("SIGUSR1", showCounters);

@@ -82,8 +82,13 @@ function takeFrames(relay: RelayState, stream: StreamReassembly, address: number
     }
   } catch (err) {
     if (!(err instanceof FramingError)) throw err;
-    flushToTap(relay); // the whole frames read before the bad length still go out
-    throw new RelayStop({ reason: "guest-protocol", detail: err.message });
+    const protocolError = new RelayStop({ reason: "guest-protocol", detail: err.message });
+    try {
+      flushToTap(relay); // the whole frames read before the bad length still go out
+    } catch (flushError) {
+      if (!(flushError instanceof RelayStop)) throw flushError; // the guest's error is the one to report
+    }
+    throw protocolError;
   }
   queue.backlog = queue.count === BATCH && stream.held >= 4;
   return found;
