@@ -247,13 +247,13 @@ function createAndSendTap(
       EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
     });
     unsentTap = tap;
+    audit.tap = tap;
     // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP
     // with no owner takes a queue from anyone, and one the caller owned early could be kept alive
     // through a queue of their own even when the second count refuses it. (A single-queue TAP
     // without a policy keeps no owner, exactly as qemu-bridge-helper makes it.)
     const owned = shared !== null || args.queues > 1;
     if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
-    audit.tap = tap;
     log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
     const tapIndex = attempt(`find device \`${tap}'`, () => control.index(tap));
     if (shared !== null) {
