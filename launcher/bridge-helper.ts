@@ -6,6 +6,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../shared/kernel.ts";
 import { SOCK_STREAM } from "../shared/kernel-launcher.ts";
 import { closeFd } from "../shared/libc.ts";
 import { openSocketPair } from "../shared/libc-launcher.ts";
+import { outOfFds } from "./out-of-fds.ts";
 import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 
 /** The helper's end of the socketpair, as the helper sees it. */
@@ -53,6 +54,7 @@ async function readHelperOutput(stream: ReadableStream<Uint8Array>, exited: Prom
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (size === OUTPUT_LIMIT) continue; // read on to the end, keep nothing more
       const part = value.subarray(0, OUTPUT_LIMIT - size);
       kept.push(part);
       size += part.byteLength;
@@ -79,9 +81,9 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
     try {
       child = Bun.spawn({ cmd, stdio: ["ignore", "pipe", "pipe", theirs] });
     } catch (err) {
-      const code = errorCode(err);
       // Out of fds is no fault of the helper: the launcher's report of it says what to raise.
-      if (code === "EMFILE" || code === "ENFILE") throw err;
+      if (outOfFds(err) !== null) throw err;
+      const code = errorCode(err);
       throw new StepError(`cannot run bridge helper ${helper}: ${code}`, {
         hint: code === "ENOENT" ? "install it (as root: tap-launcher install), or name it with --helper=PATH" : "check --helper",
       });

@@ -1,8 +1,9 @@
 // What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
 import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { errorCode, StepError, SysError, UsageError, ValueError } from "../shared/errors.ts";
+import { StepError, UsageError, ValueError } from "../shared/errors.ts";
 import { checkArgv, HELP_OPTION } from "./argv.ts";
+import { outOfFds } from "./out-of-fds.ts";
 import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 
@@ -13,14 +14,6 @@ export const verbosityArgs = {
 
 export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): ConsolaInstance {
   return createLogger("tap-launcher", args.verbose === true ? "verbose" : args.quiet === true ? "quiet" : "normal");
-}
-
-/** The call and errno of a failure because the process (EMFILE) or the system (ENFILE) has no fd left, else null. */
-function outOfFds(err: unknown): { call: string; code: string } | null {
-  const code = errorCode(err);
-  if (code !== "EMFILE" && code !== "ENFILE") return null;
-  const call = err instanceof SysError ? err.call : (err as { syscall?: unknown }).syscall;
-  return { call: typeof call === "string" ? call : "open", code };
 }
 
 /**

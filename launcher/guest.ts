@@ -2,6 +2,7 @@
 import { constants } from "node:os";
 import type { ConsolaInstance } from "consola";
 import { errorCode, StepError } from "../shared/errors.ts";
+import { outOfFds } from "./out-of-fds.ts";
 
 /** The fd the guest finds the TAP (or its end of the relay) on. */
 export const GUEST_FD = 3;
@@ -19,7 +20,7 @@ export function startGuest(command: string[], fd: number, env: Record<string, st
     child = Bun.spawn({ cmd: command, stdio: ["inherit", "inherit", "inherit", fd], env: { ...process.env, ...env } });
   } catch (err) {
     // Out of fds is no fault of the command: the launcher's report of it says what to raise.
-    if (["EMFILE", "ENFILE"].includes(errorCode(err))) throw err;
+    if (outOfFds(err) !== null) throw err;
     throw new StepError(`failed to start the guest ${JSON.stringify(command[0])}: ${errorCode(err)}`, {
       hint: "check the command after --",
       exitStatus: 127,
