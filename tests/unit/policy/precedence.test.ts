@@ -7,12 +7,12 @@ import { parsePolicyText } from "../../../policy/rules.ts";
 
 const page = readFileSync(join(import.meta.dir, "../../../man/bridge.conf.5.md"), "utf8");
 const table = /<!-- precedence-table[^\n]*-->\n([\s\S]*?)<!-- end of precedence-table -->/.exec(page)?.[1] ?? "";
-const unescape = (cell: string) => cell.trim().replaceAll("\\*", "*");
+const cellText = (cell: string) => cell.trim().replaceAll("\\*", "*");
 const rows = table
   .split("\n")
   .filter((line) => line.startsWith("|"))
   .slice(2) // the header and its rule
-  .map((line) => line.split("|").slice(1, -1).map(unescape));
+  .map((line) => line.split("|").slice(1, -1).map(cellText));
 
 test("the page has the table, with the issue's two cases in it", () => {
   expect(rows.length).toBeGreaterThanOrEqual(10);
