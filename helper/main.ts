@@ -46,6 +46,7 @@ async function main(argv: readonly string[]): Promise<void> {
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
   deadline.enter("the policy file to be read");
   const policy = readPolicy();
+  if (policy !== null) deadline.start();
   const trail = new AuditTrail(policy !== null, (message) => log.warn(message));
   const port = new Port();
   const results: Results = { caller: null, admission: null, joined: null };
