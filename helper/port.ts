@@ -26,18 +26,21 @@ export class Port {
   release(log: ConsolaInstance, control: InterfaceControl | null): void {
     quietly(log, "the control socket", () => control?.close());
     if (this.name !== null && !this.handedOver) deleteUnsent(this.name, log);
-    // Linux frees an fd whatever close() returns: nothing is left open, only a write may be lost.
     for (const fd of this.fds.splice(0)) quietly(log, `fd ${fd} of device \`${this.name}'`, () => closeFd(fd));
   }
 }
 
-/** Closes `what`; a failure is a warning. */
+/**
+ * Closes `what`; a failure goes to the debug log only. Linux frees the fd whatever close()
+ * returns, and neither a socket nor a TAP has written data that an error there could have lost: it
+ * changes nothing the caller can act on, and must not hide the step's message or a sent fd's exit 0.
+ */
 function quietly(log: ConsolaInstance, what: string, close: () => void): void {
   try {
     close();
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    log.warn(`failed to close ${what}: ${systemReason(err)}`);
+    log.debug(`failed to close ${what}: ${systemReason(err)}`);
   }
 }
 
