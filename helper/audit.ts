@@ -1,7 +1,7 @@
 // The helper's audit trail: one line per decision, to syslog (authpriv, tag tap-bridge-helper), when a policy file exists.
 import type { PolicyRule } from "../acl/policy.ts";
-import { systemReason } from "../shared/errors.ts";
-import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../shared/syslog.ts";
+import { StepError, SysError, systemReason } from "../shared/errors.ts";
+import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, SYSLOG_SOCKET, sendToSyslog } from "../shared/syslog.ts";
 
 /** What the helper knew of one request when it decided; filled in as the request goes. */
 export interface AuditRecord {
@@ -39,16 +39,18 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
 }
 
 /**
- * Writes the line to syslog. A missing /dev/log is not an error; any other failure is returned as a
- * sentence for a warning (the decision stands: the TAP is already handed over, or refused).
+ * Writes the line to syslog. Returns null when it was written, or when the host has no system log
+ * (no /dev/log, or nothing listening); else why it was not (the socket stayed full past the deadline,
+ * or refused it).
  */
-export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
+function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
   const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
   try {
     sendToSyslog(formatSyslogLine(priority, "tap-bridge-helper", process.pid, auditMessage(outcome, record, reason), new Date()));
     return null;
   } catch (err) {
-    return `audit line not written to the system log: ${systemReason(err)}`;
+    if (!(err instanceof SysError)) throw err;
+    return systemReason(err);
   }
 }
 
@@ -56,6 +58,11 @@ export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord,
  * The audit trail of one request: `grant` just before the fds are sent (a caller that kills the
  * helper once it has them must not suppress the line), `refuse` for any refusal or failure, also one
  * after a grant whose fds could not be sent. Does nothing without a policy file.
+ *
+ * What it promises: no TAP is handed over under a policy file unless the system log took its grant
+ * line. The caller can fill /dev/log (anyone may write to it), so the line is tried until
+ * SEND_WAIT_MS, and a grant whose line still did not go refuses the request (fail closed). Only a
+ * host with no system log at all (no /dev/log, or nothing listening) grants without a line.
  */
 export class AuditTrail {
   constructor(
@@ -64,17 +71,20 @@ export class AuditTrail {
     private readonly warn: (message: string) => void,
   ) {}
 
+  /** throws StepError when the grant line could not be written: the caller then refuses, and deletes the TAP. */
   grant(): void {
-    this.#write("grant");
-  }
-
-  refuse(reason: string): void {
-    this.#write("refuse", reason);
-  }
-
-  #write(outcome: "grant" | "refuse", reason?: string): void {
     if (!this.enabled) return;
-    const problem = writeAuditLine(outcome, this.record, reason);
-    if (problem !== null) this.warn(problem);
+    const problem = writeAuditLine("grant", this.record);
+    if (problem === null) return;
+    throw new StepError(`failed to log the grant of \`${this.record.tap ?? "-"}' to the system log (${SYSLOG_SOCKET}): ${problem}`, {
+      hint: "the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+    });
+  }
+
+  /** A refusal stands whether or not its line is written: a failure is only warned of. */
+  refuse(reason: string): void {
+    if (!this.enabled) return;
+    const problem = writeAuditLine("refuse", this.record, reason);
+    if (problem !== null) this.warn(`audit line not written to the system log: ${problem}`);
   }
 }

@@ -13,7 +13,7 @@ import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { run } from "../support/proc.ts";
-import { privateDevPrefix, SyslogSink } from "../support/syslog-sink.ts";
+import { privateDevPrefix, startSyslogFlood, SyslogDaemon, SyslogSink } from "../support/syslog-sink.ts";
 import { ALICE, asUser, BOB, type TestUser } from "../support/users.ts";
 
 let installed: TestInstall;
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => installed.uninstall());
 
 /** Runs the installed helper (the shim) as `user`, the way QEMU does, with names for the test users and a private /dev. */
-function request(ns: TestNetns, user: TestUser, options: { log?: SyslogSink; extra?: string[] } = {}): Promise<HelperOutcome> {
+function request(ns: TestNetns, user: TestUser, options: { log?: { path: string }; extra?: string[] } = {}): Promise<HelperOutcome> {
   return runHelper([
     ...ns.prefix(),
     ...privateEtcPrefix(accounts),
@@ -325,6 +325,9 @@ describe("isolation", () => {
   }, 60_000);
 });
 
+/** Requests made during a flood of /dev/log. */
+const FLOODED_REQUESTS = 10;
+
 describe("audit", () => {
   test("one syslog line per grant and per refusal, authpriv, with user, uid, bridge, TAP, queues, rule and use", async () => {
     installed.setPolicy("alice br0 1\n");
@@ -389,6 +392,97 @@ describe("audit", () => {
       });
     } finally {
       log.close();
+    }
+  }, 60_000);
+
+  test("a user flooding /dev/log while asking for TAPs gets no TAP without its grant line", async () => {
+    installed.setPolicy("alice br0 32\n");
+    const daemon = await SyslogDaemon.start("dgram");
+    const outcomes: HelperOutcome[] = [];
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        // Two flooders as alice herself, writing the /dev/log her helpers write.
+        const floods = [];
+        for (let i = 0; i < 2; i += 1) floods.push(await startSyslogFlood([...privateDevPrefix(daemon.path), ...asUser(ALICE)]));
+        try {
+          for (let i = 0; i < FLOODED_REQUESTS; i += 1) outcomes.push(await request(ns, ALICE, { log: daemon }));
+        } finally {
+          for (const flood of floods) flood.kill("SIGKILL");
+          await Promise.all(floods.map((flood) => flood.exited));
+        }
+        const granted = outcomes.filter((outcome) => outcome.fd !== null);
+        // A refused request left no TAP behind: the TAPs are exactly the granted ones.
+        expect((await tapsOf(ns)).length).toBe(granted.length);
+        const records = await daemon.stop();
+        const grantLines = records.filter((record) => / grant user=alice /.test(record.line));
+        for (const outcome of outcomes) {
+          if (outcome.exitCode === 0) continue;
+          expect(outcome.stderr).toContain("tap-bridge-helper: failed to log the grant of");
+        }
+        expect(grantLines.length).toBe(granted.length);
+        // The daemon was healthy: every request was served, none refused for want of its line.
+        expect(granted.length).toBe(FLOODED_REQUESTS);
+      });
+    } finally {
+      closeAll(outcomes);
+      await daemon.stop();
+    }
+  }, 120_000);
+
+  test("a log socket that takes nothing: the grant is refused after a second, its TAP deleted, and the loss said", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const log = new SyslogSink(); // bound, but nobody reads it
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
+        let outcome: HelperOutcome;
+        try {
+          outcome = await request(ns, ALICE, { log });
+        } finally {
+          flood.kill("SIGKILL");
+          await flood.exited;
+        }
+        closeAll([outcome]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fd).toBe(null);
+        expect(outcome.stderr.split("\n")).toEqual([
+          "tap-bridge-helper: failed to log the grant of `tap0' to the system log (/dev/log): the log socket took nothing for 1 s (ETIMEDOUT)",
+          "tap-bridge-helper: the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+          "tap-bridge-helper: warning: audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
+          "",
+        ]);
+        expect(await tapsOf(ns)).toEqual([]);
+        expect(log.lines().filter((line) => line.includes("tap-bridge-helper["))).toEqual([]);
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+
+  test("a stream /dev/log (syslog-ng's unix-stream): each line is a record ended by a NUL, as syslog(3) sends it", async () => {
+    installed.setPolicy("alice br0 1\n");
+    const daemon = await SyslogDaemon.start("stream");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const granted = await request(ns, ALICE, { log: daemon });
+        const refused = await request(ns, ALICE, { log: daemon });
+        closeAll([granted, refused]);
+        expect([granted.exitCode, refused.exitCode]).toEqual([0, 1]);
+        expect(granted.stderr).toBe("");
+        const records = await daemon.stop();
+        expect(records).toEqual([
+          {
+            line: expect.stringMatching(/^<86>.* tap-bridge-helper\[[0-9]+\]: grant user=alice uid=4101 bridge=br0 tap=tap0 queues=1 /),
+            end: "nul",
+          },
+          { line: expect.stringMatching(/^<84>.* tap-bridge-helper\[[0-9]+\]: refuse user=alice uid=4101 bridge=br0 tap=- /), end: "nul" },
+        ]);
+      });
+    } finally {
+      await daemon.stop();
     }
   }, 60_000);
 

@@ -63,3 +63,84 @@ export function privateDevPrefix(logSocket: string | null): string[] {
   ].join(" && ");
   return inPrivateMountNamespace(script, logSocket ?? "");
 }
+
+/** A record the stand-in daemon read: its text, and how it ended (see syslog-daemon.ts). */
+export interface DaemonRecord {
+  line: string;
+  end: "datagram" | "nul" | "newline" | "eof";
+}
+
+/** Reads a child's stdout to the end in the background; `next()` waits for the text to hold `marker`. */
+class OutputReader {
+  text = "";
+  readonly done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
+    })();
+  }
+
+  async waitFor(marker: string, what: string): Promise<void> {
+    for (const until = Date.now() + 20_000; !this.text.includes(marker); await Bun.sleep(5)) {
+      if (Date.now() > until) throw new Error(`${what} did not start: ${JSON.stringify(this.text)}`);
+    }
+  }
+}
+
+/**
+ * tests/support/syslog-daemon.ts as its own process on a fresh socket: a syslog daemon that keeps
+ * reading (about 10 records a millisecond) while a test floods it. `stop()` returns the helper's records.
+ */
+export class SyslogDaemon {
+  private constructor(
+    readonly path: string,
+    private readonly child: Bun.Subprocess<"ignore", "pipe", "inherit">,
+    private readonly output: OutputReader,
+  ) {}
+
+  static async start(kind: "dgram" | "stream"): Promise<SyslogDaemon> {
+    const folder = tempFolder("tl-log-");
+    chmodSync(folder, 0o755);
+    const path = join(folder, "log");
+    const child = Bun.spawn({
+      cmd: [process.execPath, join(import.meta.dir, "syslog-daemon.ts"), path, kind],
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const output = new OutputReader(child.stdout);
+    await output.waitFor("ready\n", "the syslog daemon");
+    return new SyslogDaemon(path, child, output);
+  }
+
+  #stopped: Promise<DaemonRecord[]> | null = null;
+
+  /** Stops it (once; later calls return the same) and returns every record of the helper's it read. */
+  stop(): Promise<DaemonRecord[]> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<DaemonRecord[]> {
+    this.child.kill("SIGKILL");
+    await this.child.exited;
+    await this.output.done;
+    return this.output.text
+      .split("\n")
+      .slice(1, -1)
+      .map((line) => JSON.parse(line) as DaemonRecord);
+  }
+}
+
+/**
+ * tests/support/syslog-flood.ts run with `prefix` (a private /dev whose /dev/log is the daemon's, and
+ * a user), writing /dev/log as fast as the daemon reads; kill it when done.
+ */
+export async function startSyslogFlood(prefix: string[]): Promise<Bun.Subprocess<"ignore", "pipe", "inherit">> {
+  const child = Bun.spawn({
+    cmd: [...prefix, process.execPath, join(import.meta.dir, "syslog-flood.ts"), "/dev/log"],
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new OutputReader(child.stdout).waitFor("ready\n", "the flood");
+  return child;
+}
