@@ -1,6 +1,7 @@
 // The shared-hosts policy through the installed setuid helper, as real unprivileged users in throw-away namespaces.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { receiveFds } from "../../shared/fd-receive.ts";
 import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
 import { POLLIN, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
@@ -12,9 +13,9 @@ import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
-import { run } from "../support/proc.ts";
+import { run, runOk } from "../support/proc.ts";
 import { privateDevPrefix, startSyslogFlood, SyslogDaemon, SyslogSink } from "../support/syslog-sink.ts";
-import { ALICE, asUser, BOB, type TestUser } from "../support/users.ts";
+import { ALICE, asUser, BOB, sharedFolder, type TestUser } from "../support/users.ts";
 
 let installed: TestInstall;
 const accounts = testAccounts();
@@ -325,6 +326,17 @@ describe("isolation", () => {
   }, 60_000);
 });
 
+/** A program that logs "probe" with glibc's syslog(3) (tag tap-bridge-helper), built once. */
+async function glibcSyslogProbe(): Promise<string> {
+  const folder = sharedFolder("tl-probe-");
+  writeFileSync(
+    join(folder, "probe.c"),
+    '#include <syslog.h>\nint main(void) { openlog("tap-bridge-helper", LOG_PID, LOG_AUTHPRIV); syslog(LOG_INFO, "probe"); return 0; }\n',
+  );
+  await runOk(["cc", "-o", join(folder, "probe"), join(folder, "probe.c")]);
+  return join(folder, "probe");
+}
+
 /** Requests made during a flood of /dev/log. */
 const FLOODED_REQUESTS = 10;
 
@@ -472,6 +484,8 @@ describe("audit", () => {
         closeAll([granted, refused]);
         expect([granted.exitCode, refused.exitCode]).toEqual([0, 1]);
         expect(granted.stderr).toBe("");
+        // glibc's own syslog(3) on the same socket, for the framing it uses there.
+        await runOk([...privateDevPrefix(daemon.path), ...asUser(ALICE), await glibcSyslogProbe()]);
         const records = await daemon.stop();
         expect(records).toEqual([
           {
@@ -479,6 +493,7 @@ describe("audit", () => {
             end: "nul",
           },
           { line: expect.stringMatching(/^<84>.* tap-bridge-helper\[[0-9]+\]: refuse user=alice uid=4101 bridge=br0 tap=- /), end: "nul" },
+          { line: expect.stringMatching(/ tap-bridge-helper\[[0-9]+\]: probe$/), end: "nul" },
         ]);
       });
     } finally {
