@@ -1,7 +1,7 @@
 // The helper's audit trail: one line per decision, to syslog (authpriv, tag tap-bridge-helper), when a policy file exists.
 import type { PolicyRule } from "../acl/policy.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, SYSLOG_SOCKET, sendToSyslog } from "../shared/syslog.ts";
+import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../shared/syslog.ts";
 
 /** What the helper knew of one request when it decided; filled in as the request goes. */
 export interface AuditRecord {
@@ -40,8 +40,8 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
 
 /**
  * Writes the line to syslog. Returns null when it was written, or when the host has no system log
- * (no /dev/log, or nothing listening); else why it was not (the socket stayed full past the deadline,
- * or refused it).
+ * (no /dev/log, or nothing listening); else a sentence saying why it was not (the socket stayed full
+ * past the deadline, or refused it).
  */
 function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
   const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
@@ -49,8 +49,8 @@ function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason
     sendToSyslog(formatSyslogLine(priority, "tap-bridge-helper", process.pid, auditMessage(outcome, record, reason), new Date()));
     return null;
   } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    return systemReason(err);
+    if (err instanceof SysError) return `audit line not written to the system log: ${systemReason(err)}`;
+    throw err;
   }
 }
 
@@ -76,7 +76,7 @@ export class AuditTrail {
     if (!this.enabled) return;
     const problem = writeAuditLine("grant", this.record);
     if (problem === null) return;
-    throw new StepError(`failed to log the grant of \`${this.record.tap ?? "-"}' to the system log (${SYSLOG_SOCKET}): ${problem}`, {
+    throw new StepError(`failed to hand over device \`${this.record.tap ?? "-"}': ${problem}`, {
       hint: "the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
     });
   }
@@ -85,6 +85,6 @@ export class AuditTrail {
   refuse(reason: string): void {
     if (!this.enabled) return;
     const problem = writeAuditLine("refuse", this.record, reason);
-    if (problem !== null) this.warn(`audit line not written to the system log: ${problem}`);
+    if (problem !== null) this.warn(problem);
   }
 }

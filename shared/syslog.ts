@@ -55,12 +55,20 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
   }
 }
 
+/** A socket connected to the log socket (close it), and whether it is a stream socket. */
+export interface SyslogConnection {
+  fd: number;
+  stream: boolean;
+}
+
 /**
- * A socket connected to the log socket `address`: a datagram socket first, as syslog(3) tries, then
- * a stream socket when the kernel says the log socket is one (EPROTOTYPE: syslog-ng's unix-stream).
- * Returns minus errno when neither connects.
+ * A socket connected to the log socket at `socketPath`: a datagram socket first, as syslog(3) tries,
+ * then a stream socket when the kernel says the log socket is one (EPROTOTYPE: syslog-ng's
+ * unix-stream). Returns minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
+ * EACCES: not writable; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
  */
-function connectToLog(address: Uint8Array, deadline: number): { fd: number; stream: boolean } | number {
+export function connectToSyslog(socketPath: string, deadline: number): SyslogConnection | number {
+  const address = socketAddress(socketPath);
   for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
     const fd = openSocket(AF_UNIX, type | SOCK_CLOEXEC);
     let connected: number;
@@ -91,7 +99,7 @@ function sendFailure(call: string, errno: number, socketPath: string, waitMs: nu
  */
 export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
   const deadline = performance.now() + waitMs;
-  const connected = connectToLog(socketAddress(socketPath), deadline);
+  const connected = connectToSyslog(socketPath, deadline);
   if (connected === -ENOENT || connected === -ECONNREFUSED) return false;
   if (typeof connected === "number") throw sendFailure("connect", -connected, socketPath, waitMs);
   const { fd, stream } = connected;
