@@ -501,6 +501,38 @@ describe("audit", () => {
     }
   }, 60_000);
 
+  test("what a reader can rely on: the kernel-attested uid tells others' forgeries apart, not the caller's own", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const daemon = await SyslogDaemon.start("dgram");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const granted = await request(ns, ALICE, { log: daemon });
+        closeAll([granted]);
+        expect(granted.exitCode).toBe(0);
+        // The same line, with the tag's pid made the sender's own (logger sends it as its SCM_CREDENTIALS).
+        const forged = `grant user=alice uid=${ALICE.uid} bridge=br0 tap=tap9 queues=1 rule=${installed.policyFile}:1 use=1/4`;
+        const forge = ["sh", "-c", 'exec logger -u /dev/log -p authpriv.info -t tap-bridge-helper --id=$$ "$0"', forged];
+        for (const user of [ALICE, BOB]) await runOk([...privateDevPrefix(daemon.path), ...asUser(user), ...forge]);
+        const records = await daemon.stop();
+        /** What a reader of the record can check: the tag's pid and the line's uid against the kernel's. */
+        const checks = records.map(({ line, pid, uid }) => ({
+          grant: / grant user=alice /.test(line),
+          tagPidIsSender: line.includes(` tap-bridge-helper[${pid}]: `),
+          uidIsSender: line.includes(` uid=${uid} `),
+        }));
+        expect(checks).toEqual([
+          { grant: true, tagPidIsSender: true, uidIsSender: true }, // the helper's
+          { grant: true, tagPidIsSender: true, uidIsSender: true }, // alice's own forgery: the same
+          { grant: true, tagPidIsSender: true, uidIsSender: false }, // bob's, about alice: told apart
+        ]);
+        expect(records.map((record) => record.uid)).toEqual([ALICE.uid, ALICE.uid, BOB.uid]);
+      });
+    } finally {
+      await daemon.stop();
+    }
+  }, 60_000);
+
   test("an ACL refusal is audited too; a missing /dev/log is no error", async () => {
     installed.setPolicy("* all 4\n");
     const log = new SyslogSink();

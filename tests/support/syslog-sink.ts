@@ -68,6 +68,9 @@ export function privateDevPrefix(logSocket: string | null): string[] {
 export interface DaemonRecord {
   line: string;
   end: "datagram" | "nul" | "newline" | "eof";
+  /** A datagram's sender, as the kernel attests it (SCM_CREDENTIALS). */
+  pid?: number;
+  uid?: number;
 }
 
 /** Reads a child's stdout to the end in the background; `next()` waits for the text to hold `marker`. */
