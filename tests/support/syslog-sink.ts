@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { EAGAIN } from "../../shared/errno.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
+import { sendToSyslog } from "../../shared/syslog.ts";
 import { bindSocket } from "./socket-calls.ts";
 import { tempFolder } from "./build.ts";
 import { inPrivateMountNamespace } from "./mount-ns.ts";
@@ -87,10 +88,13 @@ class OutputReader {
 
   async waitFor(marker: string, what: string): Promise<void> {
     for (const until = Date.now() + 20_000; !this.text.includes(marker); await Bun.sleep(5)) {
-      if (Date.now() > until) throw new Error(`${what} did not start: ${JSON.stringify(this.text)}`);
+      if (Date.now() > until) throw new Error(`${what}: not seen within 20 s: ${JSON.stringify(this.text)}`);
     }
   }
 }
+
+/** The record SyslogDaemon.stop() sends last (the daemon shows only records with this tag). */
+const DRAINED = "tap-bridge-helper[0]: drained";
 
 /**
  * tests/support/syslog-daemon.ts as its own process on a fresh socket: a syslog daemon that keeps
@@ -112,7 +116,7 @@ export class SyslogDaemon {
       stdio: ["ignore", "pipe", "inherit"],
     });
     const output = new OutputReader(child.stdout);
-    await output.waitFor("ready\n", "the syslog daemon");
+    await output.waitFor("ready\n", "the syslog daemon starting");
     return new SyslogDaemon(path, child, output);
   }
 
@@ -125,13 +129,16 @@ export class SyslogDaemon {
   }
 
   async #stop(): Promise<DaemonRecord[]> {
+    // A last record, read after every one sent before it: then nothing is left in the socket.
+    if (this.child.exitCode === null && sendToSyslog(`<14>${DRAINED}`, this.path, 10_000)) await this.output.waitFor(DRAINED, "draining");
     this.child.kill("SIGKILL");
     await this.child.exited;
     await this.output.done;
     return this.output.text
       .split("\n")
       .slice(1, -1)
-      .map((line) => JSON.parse(line) as DaemonRecord);
+      .map((line) => JSON.parse(line) as DaemonRecord)
+      .filter((record) => !record.line.endsWith(DRAINED));
   }
 }
 
@@ -144,6 +151,6 @@ export async function startSyslogFlood(prefix: string[]): Promise<Bun.Subprocess
     cmd: [...prefix, process.execPath, join(import.meta.dir, "syslog-flood.ts"), "/dev/log"],
     stdio: ["ignore", "pipe", "inherit"],
   });
-  await new OutputReader(child.stdout).waitFor("ready\n", "the flood");
+  await new OutputReader(child.stdout).waitFor("ready\n", "the flood starting");
   return child;
 }
