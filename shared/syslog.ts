@@ -39,9 +39,9 @@ const timevalView = new DataView(timeval.buffer);
 /**
  * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`,
  * and again after a signal (EINTR) or a time-out cut short, until it succeeds, fails otherwise, or
- * the deadline passes (-ETIMEDOUT). The kernel does the waiting: a log daemon that reads wakes every
- * sender sleeping on its full socket, so the line competes for the freed room on equal terms with
- * anyone flooding the socket, for as long as the deadline allows (not once).
+ * the deadline passes (-ETIMEDOUT). The kernel does the waiting: each datagram a log daemon reads
+ * wakes the next sender queued on its full socket, in the order they began to wait, so the line
+ * takes its turn among anyone flooding the socket for as long as the deadline allows (not once).
  */
 function untilDeadline(fd: number, deadline: number, call: () => number): number {
   for (;;) {
