@@ -424,15 +424,17 @@ describe("audit", () => {
           await Promise.all(floods.map((flood) => flood.exited));
         }
         const granted = outcomes.filter((outcome) => outcome.fd !== null);
-        // A refused request left no TAP behind: the TAPs are exactly the granted ones.
-        expect((await tapsOf(ns)).length).toBe(granted.length);
+        // A refused request left no TAP behind: the TAPs are exactly the granted ones, each held by its fd.
+        const taps = await tapsOf(ns);
+        expect(taps.length).toBe(granted.length);
         const records = await daemon.stop();
-        const grantLines = records.filter((record) => / grant user=alice /.test(record.line));
+        const grantedInLog = records.flatMap((record) => / grant user=alice .* tap=(tap[0-9]+) /.exec(record.line)?.[1] ?? []);
         for (const outcome of outcomes) {
           if (outcome.exitCode === 0) continue;
           expect(outcome.stderr).toContain("tap-bridge-helper: failed to hand over device `tap");
         }
-        expect(grantLines.length).toBe(granted.length);
+        // Every TAP handed over has its grant line.
+        expect(grantedInLog.sort()).toEqual(taps);
         // The daemon was healthy: every request was served, none refused for want of its line.
         expect(granted.length).toBe(FLOODED_REQUESTS);
       });
