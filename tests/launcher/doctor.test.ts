@@ -1,14 +1,17 @@
 // `tap-launcher doctor`: the exact line format, no allowed bridge, no_new_privs, a nosuid helper, the bridges' MACs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
+import { closeFd, connectOrErrno, openSocket } from "../../shared/libc.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
-import { ALICE, asUser, BOB, withOpenTunDevice } from "../support/users.ts";
+import { ALICE, asUser, BOB, sharedFolder, withOpenTunDevice } from "../support/users.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { inPrivateMountNamespace } from "../support/mount-ns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
+import { bindSocket, listenSocket } from "../support/socket-calls.ts";
 import { privateDevPrefix, startSyslogFlood, SyslogDaemon, SyslogSink } from "../support/syslog-sink.ts";
 
 let installed: TestInstall;
@@ -210,7 +213,7 @@ describe("doctor and the system log the helper audits to", () => {
     return { lines: linesOf(result.stderr).filter((line) => line.includes("/dev/log")), exitCode: result.exitCode };
   }
 
-  test("under a policy file: missing, nothing listening, not writable, full, a datagram or a stream socket; without one, nothing", async () => {
+  test("under a policy file: missing, nothing listening, not writable, full, accepting no connection, a datagram or a stream socket; without one, nothing", async () => {
     installed.setPolicy("* all 4\n");
     const policy = installed.policyFile;
     const sink = new SyslogSink();
@@ -265,6 +268,29 @@ describe("doctor and the system log the helper audits to", () => {
           ],
           exitCode: 0,
         });
+
+        // A stream socket whose daemon accepts nothing: its backlog (0 waiting) is taken by one connection.
+        const listener = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+        const waiting = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+        try {
+          const path = join(sharedFolder("tl-log-"), "log");
+          const address = new Uint8Array(110);
+          new DataView(address.buffer).setUint16(0, AF_UNIX, true);
+          address.set(Buffer.from(path), 2);
+          bindSocket(listener, address, path);
+          chmodSync(path, 0o666);
+          listenSocket(listener, 0, path);
+          expect(connectOrErrno(waiting, address)).toBe(0);
+          expect(await logFindings(ns, { path })).toEqual({
+            lines: [
+              `tap-launcher: warning: /dev/log: a stream socket whose daemon accepted no connection for 1 s: while that lasts, every grant under ${policy} is refused, its audit line not written -- fix: as root: check the syslog daemon (its connection limit, or someone holding its connections)`,
+            ],
+            exitCode: 0,
+          });
+        } finally {
+          closeFd(waiting);
+          closeFd(listener);
+        }
 
         installed.setPolicy(null);
         expect(await logFindings(ns, null)).toEqual({ lines: [], exitCode: 0 });
