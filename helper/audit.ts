@@ -1,6 +1,6 @@
 // The helper's audit trail: one line per decision, to syslog (authpriv, tag tap-bridge-helper), when a policy file exists.
 import type { PolicyRule } from "../policy/rules.ts";
-import { systemReason } from "../shared/errors.ts";
+import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../shared/syslog.ts";
 
 /** What the helper knew of one request when it decided, from the results of the phases that ran. */
@@ -39,16 +39,18 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
 }
 
 /**
- * Writes the line to syslog. A missing /dev/log is not an error; any other failure is returned as a
- * sentence for a warning (the decision stands: the TAP is already handed over, or refused).
+ * Writes the line to syslog. Returns null when it was written, or when the host has no system log
+ * (no /dev/log, or nothing listening); else a sentence saying why it was not (the socket stayed full
+ * past the deadline, or refused it).
  */
-export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
+function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
   const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
   try {
     sendToSyslog(formatSyslogLine(priority, "tap-bridge-helper", process.pid, auditMessage(outcome, record, reason), new Date()));
     return null;
   } catch (err) {
-    return `audit line not written to the system log: ${systemReason(err)}`;
+    if (err instanceof SysError) return `audit line not written to the system log: ${systemReason(err)}`;
+    throw err;
   }
 }
 
@@ -56,6 +58,11 @@ export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord,
  * The audit trail of one request: `grant` just before the fds are sent (a caller that kills the
  * helper once it has them must not suppress the line), `refuse` for any refusal or failure, also one
  * after a grant whose fds could not be sent. Does nothing without a policy file.
+ *
+ * What it promises: no TAP is handed over under a policy file unless the system log took its grant
+ * line. The caller can fill /dev/log (anyone may write to it), so the line is tried until
+ * SEND_WAIT_MS, and a grant whose line still did not go refuses the request (fail closed). Only a
+ * host with no system log at all (no /dev/log, or nothing listening) grants without a line.
  */
 export class AuditTrail {
   constructor(
@@ -63,17 +70,20 @@ export class AuditTrail {
     private readonly warn: (message: string) => void,
   ) {}
 
+  /** throws StepError when the grant line could not be written: the caller then refuses, and deletes the TAP. */
   grant(record: AuditRecord): void {
-    this.#write("grant", record);
-  }
-
-  refuse(record: AuditRecord, reason: string): void {
-    this.#write("refuse", record, reason);
-  }
-
-  #write(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): void {
     if (!this.enabled) return;
-    const problem = writeAuditLine(outcome, record, reason);
+    const problem = writeAuditLine("grant", record);
+    if (problem === null) return;
+    throw new StepError(`failed to hand over device \`${record.tap ?? "-"}': ${problem}`, {
+      hint: "the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+    });
+  }
+
+  /** A refusal stands whether or not its line is written: a failure is only warned of. */
+  refuse(record: AuditRecord, reason: string): void {
+    if (!this.enabled) return;
+    const problem = writeAuditLine("refuse", record, reason);
     if (problem !== null) this.warn(problem);
   }
 }

@@ -1,4 +1,4 @@
-// `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the caller, the ACL and the bridges.
+// `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the caller, the ACL, the bridges and the system log.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
@@ -12,9 +12,11 @@ import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import { CredentialsUnreadable, readThreadCredentials } from "../shared/credentials.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
 import { SysError, systemReason } from "../shared/errors.ts";
-import { O_CLOEXEC, O_RDWR } from "../shared/kernel.ts";
-import { closeFd, openPath } from "../shared/libc.ts";
+import { ECONNREFUSED, ENOENT, errnoName, ETIMEDOUT } from "../shared/errno.ts";
+import { O_CLOEXEC, O_RDWR, POLLOUT } from "../shared/kernel.ts";
+import { closeFd, describeErrno, openPath, pollOneOrErrno } from "../shared/libc.ts";
 import { listBridgePorts } from "../shared/netlink.ts";
+import { connectToSyslog, SEND_WAIT_MS, SYSLOG_SOCKET } from "../shared/syslog.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
@@ -377,6 +379,69 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     );
   }
   return findings;
+}
+
+/**
+ * Whether the helper can write its audit lines to the system log, which it does only under a policy
+ * file: `socketPath` exists, something listens, this user (the helper runs as its caller) may write
+ * to it, and its queue has room now. It connects as the helper does (datagram, then stream) and
+ * sends nothing. Under a policy a grant whose line is not taken within SEND_WAIT_MS is refused; with
+ * no system log at all, TAPs are granted without lines.
+ */
+export function checkSystemLog(policyFile: string, socketPath = SYSLOG_SOCKET): Finding[] {
+  if (!existsSync(policyFile)) return [];
+  const subject = socketPath;
+  const audited = `the helper logs each decision under ${policyFile} there`;
+  const connected = connectToSyslog(socketPath, performance.now() + SEND_WAIT_MS);
+  if (connected === -ENOENT || connected === -ECONNREFUSED) {
+    return [
+      {
+        severity: "warn",
+        subject,
+        message: `${connected === -ENOENT ? "missing" : "nothing listens on it"}: no system log, so TAPs are granted under ${policyFile} with no audit line`,
+        fix: "as root: start a syslog daemon (systemd-journald, rsyslog or syslog-ng), which listens on /dev/log",
+      },
+    ];
+  }
+  if (connected === -ETIMEDOUT) {
+    return [
+      {
+        severity: "warn",
+        subject,
+        message: `a stream socket whose daemon accepted no connection for ${SEND_WAIT_MS / 1000} s: while that lasts, every grant under ${policyFile} is refused, its audit line not written`,
+        fix: "as root: check the syslog daemon (its connection limit, or someone holding its connections)",
+      },
+    ];
+  }
+  if (typeof connected === "number") {
+    const reason = `${describeErrno(-connected)} (${errnoName(-connected)})`;
+    return [
+      {
+        severity: "error",
+        subject,
+        message: `this user cannot write to it: ${reason}: every grant under ${policyFile} is refused, its audit line not written`,
+        fix: "as root: let every user write to it, as syslog daemons make it (mode 0666)",
+      },
+    ];
+  }
+  try {
+    if (connected.stream)
+      return [{ severity: "ok", subject, message: `a stream socket (as syslog-ng's unix-stream), writable by you: ${audited}` }];
+    // A connected datagram socket polls writable only while the reader's queue has room.
+    if (pollOneOrErrno(connected.fd, POLLOUT, 0) === 0) {
+      return [
+        {
+          severity: "warn",
+          subject,
+          message: `its queue is full now: a grant under ${policyFile} is refused when its line finds no room for ${SEND_WAIT_MS / 1000} s`,
+          fix: "as root: check that the syslog daemon is running and reading (a flood of /dev/log shows in its own log)",
+        },
+      ];
+    }
+    return [{ severity: "ok", subject, message: `a datagram socket, writable by you: ${audited}` }];
+  } finally {
+    closeFd(connected.fd);
+  }
 }
 
 /** Bridges in this network namespace, from `ip -j link show type bridge`. */

@@ -28,6 +28,7 @@ export const ENOENT = 2,
   EPIPE = 32,
   ENODATA = 61,
   EMSGSIZE = 90,
+  EPROTOTYPE = 91,
   ENOBUFS = 105,
   ETIMEDOUT = 110;
 // The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.

@@ -32,7 +32,7 @@ export const FD_CLOEXEC = 1;
 
 // <linux/socket.h>, <asm-generic/socket.h>
 export const AF_PACKET = 17;
-export const SOCK_STREAM = 1;
+export { SOCK_STREAM } from "./kernel.ts"; // the helper's syslog needs it too
 export const SO_PASSCRED = 16;
 export const SCM_CREDENTIALS = 2;
 export const MSG_CTRUNC = 0x8;

@@ -15,6 +15,8 @@ const libc = dlopen("libc.so.6", {
   ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
   sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   getpwuid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
@@ -119,6 +121,16 @@ export function getSocketOptionInt(fd: number, level: number, option: number, na
   const length = new Uint32Array([4]);
   checked(`getsockopt(${name})`, sym.getsockopt(fd, level, option, value, length), `fd ${fd}`);
   return value[0] ?? 0;
+}
+
+/** setsockopt(2) with the option's value laid out in `value`. throws SysError(EBADF, EINVAL, ...). */
+export function setSocketOption(fd: number, level: number, option: number, name: string, value: Uint8Array): void {
+  checked(`setsockopt(${name})`, sym.setsockopt(fd, level, option, value, value.byteLength), `fd ${fd}`);
+}
+
+/** send(2) for loops that treat EAGAIN/EINTR as normal: bytes sent, or minus errno. Never throws. */
+export function sendOrErrno(fd: number, buffer: Uint8Array, flags: number): number {
+  return orErrno(sym.send(fd, buffer, buffer.byteLength, flags));
 }
 
 /** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */

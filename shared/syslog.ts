@@ -1,8 +1,8 @@
-// One line to the system log through /dev/log (RFC 3164 datagrams, as syslog(3) sends them), without ever blocking long.
+// One line to the system log through /dev/log (RFC 3164, as syslog(3) sends it: a datagram, or a NUL-ended record on a stream socket), within a deadline.
 import { SysError } from "./errors.ts";
-import { EAGAIN, ECONNREFUSED, EINTR, ENOENT } from "./errno.ts";
-import { AF_UNIX, POLLOUT, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "./kernel.ts";
-import { closeFd, connectOrErrno, describeErrno, openSocket, pollOneOrErrno, writeOrErrno } from "./libc.ts";
+import { EAGAIN, ECONNREFUSED, EINTR, ENOENT, EPROTOTYPE, ETIMEDOUT } from "./errno.ts";
+import { AF_UNIX, MSG_NOSIGNAL, SO_SNDTIMEO, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET } from "./kernel.ts";
+import { closeFd, connectOrErrno, describeErrno, openSocket, sendOrErrno, setSocketOption } from "./libc.ts";
 
 export const SYSLOG_SOCKET = "/dev/log";
 
@@ -11,8 +11,8 @@ export const LOG_AUTHPRIV = 10 << 3;
 export const LOG_WARNING = 4;
 export const LOG_INFO = 6;
 
-/** How long a full log socket may hold the caller up before the line is given up. */
-const SEND_WAIT_MS = 1000;
+/** How long, connecting and sending together, the log socket may hold the caller up before the line is given up. */
+export const SEND_WAIT_MS = 1000;
 /** struct sockaddr_un: u16 sun_family, char sun_path[108]. */
 const SOCKADDR_UN_SIZE = 110;
 
@@ -32,25 +32,86 @@ function socketAddress(path: string): Uint8Array {
   return address;
 }
 
+// struct timeval for SO_SNDTIMEO: i64 tv_sec, i64 tv_usec; one, reused.
+const timeval = new Uint8Array(16);
+const timevalView = new DataView(timeval.buffer);
+
 /**
- * Sends `line` as one datagram to the log socket. Returns false when there is no log socket to
- * send to (no /dev/log, or nothing listening: ENOENT, ECONNREFUSED), which is not an error.
- * throws SysError for any other failure, EAGAIN when the socket stayed full for SEND_WAIT_MS.
+ * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`,
+ * and again after a signal (EINTR) or a time-out cut short, until it succeeds, fails otherwise, or
+ * the deadline passes (-ETIMEDOUT). The kernel does the waiting: each datagram a log daemon reads
+ * wakes the next sender queued on its full socket, in the order they began to wait, so the line
+ * takes its turn among anyone flooding the socket for as long as the deadline allows (not once).
  */
-export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET): boolean {
-  const fd = openSocket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
-  try {
-    const connected = connectOrErrno(fd, socketAddress(socketPath));
-    if (connected === -ENOENT || connected === -ECONNREFUSED) return false;
-    if (connected < 0) throw new SysError("connect", -connected, describeErrno(-connected), socketPath);
-    const datagram = Buffer.from(line, "utf8");
-    for (let waited = false; ; waited = true) {
-      const sent = writeOrErrno(fd, datagram);
-      if (sent >= 0) return true;
-      if (sent === -EINTR) continue;
-      if (sent !== -EAGAIN || waited) throw new SysError("send", -sent, describeErrno(-sent), socketPath);
-      pollOneOrErrno(fd, POLLOUT, SEND_WAIT_MS);
+function untilDeadline(fd: number, deadline: number, call: () => number): number {
+  for (;;) {
+    const leftUs = Math.ceil((deadline - performance.now()) * 1000);
+    if (leftUs <= 0) return -ETIMEDOUT; // a zero timeval would mean no time-out at all
+    timevalView.setBigInt64(0, BigInt(Math.floor(leftUs / 1_000_000)), true);
+    timevalView.setBigInt64(8, BigInt(leftUs % 1_000_000), true);
+    setSocketOption(fd, SOL_SOCKET, SO_SNDTIMEO, "SO_SNDTIMEO", timeval);
+    const result = call();
+    if (result !== -EAGAIN && result !== -EINTR) return result;
+  }
+}
+
+/** A socket connected to the log socket (close it), and whether it is a stream socket. */
+export interface SyslogConnection {
+  fd: number;
+  stream: boolean;
+}
+
+/**
+ * A socket connected to the log socket at `socketPath`: a datagram socket first, as syslog(3) tries,
+ * then a stream socket when the kernel says the log socket is one (EPROTOTYPE: syslog-ng's
+ * unix-stream). Returns minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
+ * EACCES: not writable; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
+ */
+export function connectToSyslog(socketPath: string, deadline: number): SyslogConnection | number {
+  const address = socketAddress(socketPath);
+  for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
+    const fd = openSocket(AF_UNIX, type | SOCK_CLOEXEC);
+    let connected: number;
+    try {
+      connected = untilDeadline(fd, deadline, () => connectOrErrno(fd, address));
+    } catch (err) {
+      closeFd(fd);
+      throw err;
     }
+    if (connected >= 0) return { fd, stream: type === SOCK_STREAM };
+    closeFd(fd);
+    if (connected !== -EPROTOTYPE) return connected;
+  }
+  return -EPROTOTYPE;
+}
+
+function sendFailure(call: string, errno: number, socketPath: string, waitMs: number): SysError {
+  const description = errno === ETIMEDOUT ? `the log socket took nothing for ${waitMs / 1000} s` : describeErrno(errno);
+  return new SysError(call, errno, description, socketPath);
+}
+
+/**
+ * Writes `line` as one record to the log socket, trying until `waitMs` have passed. Returns false
+ * when there is no system log to write to (no socket at the path, or nothing listening: ENOENT,
+ * ECONNREFUSED), which is not an error. true means the log socket took the whole record: a daemon
+ * may still drop it (rate limits).
+ * throws SysError(ETIMEDOUT when the socket stayed full until the deadline, EACCES, EMSGSIZE, EPIPE, ...).
+ */
+export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
+  const deadline = performance.now() + waitMs;
+  const connected = connectToSyslog(socketPath, deadline);
+  if (connected === -ENOENT || connected === -ECONNREFUSED) return false;
+  if (typeof connected === "number") throw sendFailure("connect", -connected, socketPath, waitMs);
+  const { fd, stream } = connected;
+  try {
+    // On a stream a NUL ends the record, as syslog(3) sends it there (syslog-ng also ends one at a newline).
+    const record = Buffer.from(stream ? `${line}\0` : line, "utf8");
+    for (let offset = 0; offset < record.byteLength; ) {
+      const sent = untilDeadline(fd, deadline, () => sendOrErrno(fd, record.subarray(offset), MSG_NOSIGNAL));
+      if (sent < 0) throw sendFailure("send", -sent, socketPath, waitMs);
+      offset += sent;
+    }
+    return true;
   } finally {
     closeFd(fd);
   }

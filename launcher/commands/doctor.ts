@@ -6,6 +6,7 @@ import {
   checkHelper,
   checkNoNewPrivs,
   checkPolicy,
+  checkSystemLog,
   checkTunDevice,
   checkVhostNet,
   listBridges,
@@ -41,6 +42,7 @@ export const doctor = defineCommand({
       ...checkNoNewPrivs(uid),
       ...acl.findings,
       ...checkPolicy(POLICY_FILE, acl.allowed),
+      ...checkSystemLog(POLICY_FILE),
     ];
     for (const finding of findings) {
       const line = `${LABEL[finding.severity]}${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;

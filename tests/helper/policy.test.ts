@@ -1,6 +1,7 @@
 // The shared-hosts policy through the installed setuid helper, as real unprivileged users in throw-away namespaces.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { receiveFds } from "../../shared/fd-receive.ts";
 import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
 import { POLLIN, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
@@ -12,9 +13,9 @@ import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
-import { run } from "../support/proc.ts";
-import { privateDevPrefix, SyslogSink } from "../support/syslog-sink.ts";
-import { ALICE, asUser, BOB, type TestUser } from "../support/users.ts";
+import { run, runOk } from "../support/proc.ts";
+import { privateDevPrefix, startSyslogFlood, SyslogDaemon, SyslogSink } from "../support/syslog-sink.ts";
+import { ALICE, asUser, BOB, sharedFolder, type TestUser } from "../support/users.ts";
 
 let installed: TestInstall;
 const accounts = testAccounts();
@@ -24,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => installed.uninstall());
 
 /** Runs the installed helper (the shim) as `user`, the way QEMU does, with names for the test users and a private /dev. */
-function request(ns: TestNetns, user: TestUser, options: { log?: SyslogSink; extra?: string[] } = {}): Promise<HelperOutcome> {
+function request(ns: TestNetns, user: TestUser, options: { log?: { path: string }; extra?: string[] } = {}): Promise<HelperOutcome> {
   return runHelper([
     ...ns.prefix(),
     ...privateEtcPrefix(accounts),
@@ -325,6 +326,20 @@ describe("isolation", () => {
   }, 60_000);
 });
 
+/** A program that logs "probe" with glibc's syslog(3) (tag tap-bridge-helper), built once. */
+async function glibcSyslogProbe(): Promise<string> {
+  const folder = sharedFolder("tl-probe-");
+  writeFileSync(
+    join(folder, "probe.c"),
+    '#include <syslog.h>\nint main(void) { openlog("tap-bridge-helper", LOG_PID, LOG_AUTHPRIV); syslog(LOG_INFO, "probe"); return 0; }\n',
+  );
+  await runOk(["cc", "-o", join(folder, "probe"), join(folder, "probe.c")]);
+  return join(folder, "probe");
+}
+
+/** Requests made during a flood of /dev/log. */
+const FLOODED_REQUESTS = 10;
+
 describe("audit", () => {
   test("one syslog line per grant and per refusal, authpriv, with user, uid, bridge, TAP, queues, rule and use", async () => {
     installed.setPolicy("alice br0 1\n");
@@ -389,6 +404,134 @@ describe("audit", () => {
       });
     } finally {
       log.close();
+    }
+  }, 60_000);
+
+  test("a user flooding /dev/log while asking for TAPs gets no TAP without its grant line", async () => {
+    installed.setPolicy("alice br0 32\n");
+    const daemon = await SyslogDaemon.start("dgram");
+    const outcomes: HelperOutcome[] = [];
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        // Two flooders as alice herself, writing the /dev/log her helpers write.
+        const floods = [];
+        for (let i = 0; i < 2; i += 1) floods.push(await startSyslogFlood([...privateDevPrefix(daemon.path), ...asUser(ALICE)]));
+        try {
+          for (let i = 0; i < FLOODED_REQUESTS; i += 1) outcomes.push(await request(ns, ALICE, { log: daemon }));
+        } finally {
+          for (const flood of floods) flood.kill("SIGKILL");
+          await Promise.all(floods.map((flood) => flood.exited));
+        }
+        const granted = outcomes.filter((outcome) => outcome.fd !== null);
+        // A refused request left no TAP behind: the TAPs are exactly the granted ones, each held by its fd.
+        const taps = await tapsOf(ns);
+        expect(taps.length).toBe(granted.length);
+        const records = await daemon.stop();
+        const grantedInLog = records.flatMap((record) => / grant user=alice .* tap=(tap[0-9]+) /.exec(record.line)?.[1] ?? []);
+        for (const outcome of outcomes) {
+          if (outcome.exitCode === 0) continue;
+          expect(outcome.stderr).toContain("tap-bridge-helper: failed to hand over device `tap");
+        }
+        // Every TAP handed over has its grant line.
+        expect(grantedInLog.sort()).toEqual(taps);
+        // The daemon was healthy: every request was served, none refused for want of its line.
+        expect(granted.length).toBe(FLOODED_REQUESTS);
+      });
+    } finally {
+      closeAll(outcomes);
+      await daemon.stop();
+    }
+  }, 120_000);
+
+  test("a log socket that takes nothing: the grant is refused after a second, its TAP deleted, and the loss said", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const log = new SyslogSink(); // bound, but nobody reads it
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
+        let outcome: HelperOutcome;
+        try {
+          outcome = await request(ns, ALICE, { log });
+        } finally {
+          flood.kill("SIGKILL");
+          await flood.exited;
+        }
+        closeAll([outcome]);
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.fd).toBe(null);
+        expect(outcome.stderr.split("\n")).toEqual([
+          "tap-bridge-helper: failed to hand over device `tap0': audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
+          "tap-bridge-helper: the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+          "tap-bridge-helper: warning: audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
+          "",
+        ]);
+        expect(await tapsOf(ns)).toEqual([]);
+        expect(log.lines().filter((line) => line.includes("tap-bridge-helper["))).toEqual([]);
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+
+  test("a stream /dev/log (syslog-ng's unix-stream): each line is a record ended by a NUL, as syslog(3) sends it", async () => {
+    installed.setPolicy("alice br0 1\n");
+    const daemon = await SyslogDaemon.start("stream");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const granted = await request(ns, ALICE, { log: daemon });
+        const refused = await request(ns, ALICE, { log: daemon });
+        closeAll([granted, refused]);
+        expect([granted.exitCode, refused.exitCode]).toEqual([0, 1]);
+        expect(granted.stderr).toBe("");
+        // glibc's own syslog(3) on the same socket, for the framing it uses there.
+        await runOk([...privateDevPrefix(daemon.path), ...asUser(ALICE), await glibcSyslogProbe()]);
+        const records = await daemon.stop();
+        expect(records).toEqual([
+          {
+            line: expect.stringMatching(/^<86>.* tap-bridge-helper\[[0-9]+\]: grant user=alice uid=4101 bridge=br0 tap=tap0 queues=1 /),
+            end: "nul",
+          },
+          { line: expect.stringMatching(/^<84>.* tap-bridge-helper\[[0-9]+\]: refuse user=alice uid=4101 bridge=br0 tap=- /), end: "nul" },
+          { line: expect.stringMatching(/ tap-bridge-helper\[[0-9]+\]: probe$/), end: "nul" },
+        ]);
+      });
+    } finally {
+      await daemon.stop();
+    }
+  }, 60_000);
+
+  test("what a reader can rely on: the kernel-attested uid tells others' forgeries apart, not the caller's own", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const daemon = await SyslogDaemon.start("dgram");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const granted = await request(ns, ALICE, { log: daemon });
+        closeAll([granted]);
+        expect(granted.exitCode).toBe(0);
+        // The same line, with the tag's pid made the sender's own (logger sends it as its SCM_CREDENTIALS).
+        const forged = `grant user=alice uid=${ALICE.uid} bridge=br0 tap=tap9 queues=1 rule=${installed.policyFile}:1 use=1/4`;
+        const forge = ["sh", "-c", 'exec logger -u /dev/log -p authpriv.info -t tap-bridge-helper --id=$$ "$0"', forged];
+        for (const user of [ALICE, BOB]) await runOk([...privateDevPrefix(daemon.path), ...asUser(user), ...forge]);
+        const records = await daemon.stop();
+        /** What a reader of the record can check: the tag's pid and the line's uid against the kernel's. */
+        const checks = records.map(({ line, pid, uid }) => ({
+          grant: / grant user=alice /.test(line),
+          tagPidIsSender: line.includes(` tap-bridge-helper[${pid}]: `),
+          uidIsSender: line.includes(` uid=${uid} `),
+        }));
+        expect(checks).toEqual([
+          { grant: true, tagPidIsSender: true, uidIsSender: true }, // the helper's
+          { grant: true, tagPidIsSender: true, uidIsSender: true }, // alice's own forgery: the same
+          { grant: true, tagPidIsSender: true, uidIsSender: false }, // bob's, about alice: told apart
+        ]);
+        expect(records.map((record) => record.uid)).toEqual([ALICE.uid, ALICE.uid, BOB.uid]);
+      });
+    } finally {
+      await daemon.stop();
     }
   }, 60_000);
 

@@ -1,15 +1,18 @@
 // `tap-launcher doctor`: the exact line format, no allowed bridge, no_new_privs, a nosuid helper, the bridges' MACs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
+import { closeFd, connectOrErrno, openSocket } from "../../shared/libc.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
-import { ALICE, asUser, withOpenTunDevice } from "../support/users.ts";
+import { ALICE, asUser, BOB, sharedFolder, withOpenTunDevice } from "../support/users.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { inPrivateMountNamespace } from "../support/mount-ns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
-import { privateDevPrefix } from "../support/syslog-sink.ts";
+import { bindSocket, listenSocket } from "../support/socket-calls.ts";
+import { privateDevPrefix, startSyslogFlood, SyslogDaemon, SyslogSink } from "../support/syslog-sink.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -199,6 +202,103 @@ describe("doctor and the shared-hosts policy", () => {
     } finally {
       installed.setAcl("allow br0\n");
       installed.setPolicy(null);
+    }
+  });
+});
+
+describe("doctor and the system log the helper audits to", () => {
+  /** doctor's lines about /dev/log, as alice, with `log` (or nothing) as /dev/log. */
+  async function logFindings(ns: TestNetns, log: { path: string } | null): Promise<{ lines: string[]; exitCode: number }> {
+    const result = await run([...ns.prefix(), ...privateDevPrefix(log?.path ?? null), ...asUser(ALICE), installed.launcher, "doctor"]);
+    return { lines: linesOf(result.stderr).filter((line) => line.includes("/dev/log")), exitCode: result.exitCode };
+  }
+
+  test("under a policy file: missing, nothing listening, not writable, full, accepting no connection, a datagram or a stream socket; without one, nothing", async () => {
+    installed.setPolicy("* all 4\n");
+    const policy = installed.policyFile;
+    const sink = new SyslogSink();
+    const stream = await SyslogDaemon.start("stream");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        expect(await logFindings(ns, null)).toEqual({
+          lines: [
+            `tap-launcher: warning: /dev/log: missing: no system log, so TAPs are granted under ${policy} with no audit line -- fix: as root: start a syslog daemon (systemd-journald, rsyslog or syslog-ng), which listens on /dev/log`,
+          ],
+          exitCode: 0,
+        });
+        expect(await logFindings(ns, sink)).toEqual({
+          lines: [`tap-launcher: ok: /dev/log: a datagram socket, writable by you: the helper logs each decision under ${policy} there`],
+          exitCode: 0,
+        });
+        expect(await logFindings(ns, stream)).toEqual({
+          lines: [
+            `tap-launcher: ok: /dev/log: a stream socket (as syslog-ng's unix-stream), writable by you: the helper logs each decision under ${policy} there`,
+          ],
+          exitCode: 0,
+        });
+
+        // Full: a flood nobody reads.
+        const flood = await startSyslogFlood([...privateDevPrefix(sink.path), ...asUser(BOB)]);
+        try {
+          expect(await logFindings(ns, sink)).toEqual({
+            lines: [
+              `tap-launcher: warning: /dev/log: its queue is full now: a grant under ${policy} is refused when its line finds no room for 1 s -- fix: as root: check that the syslog daemon is running and reading (a flood of /dev/log shows in its own log)`,
+            ],
+            exitCode: 0,
+          });
+        } finally {
+          flood.kill("SIGKILL");
+          await flood.exited;
+        }
+
+        chmodSync(sink.path, 0o600);
+        expect(await logFindings(ns, sink)).toEqual({
+          lines: [
+            `tap-launcher: ERROR: /dev/log: this user cannot write to it: Permission denied (EACCES): every grant under ${policy} is refused, its audit line not written -- fix: as root: let every user write to it, as syslog daemons make it (mode 0666)`,
+          ],
+          exitCode: 1,
+        });
+        chmodSync(sink.path, 0o666);
+
+        sink.close(); // the socket file stays, with nothing bound to it: a daemon that died
+        expect(await logFindings(ns, sink)).toEqual({
+          lines: [
+            `tap-launcher: warning: /dev/log: nothing listens on it: no system log, so TAPs are granted under ${policy} with no audit line -- fix: as root: start a syslog daemon (systemd-journald, rsyslog or syslog-ng), which listens on /dev/log`,
+          ],
+          exitCode: 0,
+        });
+
+        // A stream socket whose daemon accepts nothing: its backlog (0 waiting) is taken by one connection.
+        const listener = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+        const waiting = openSocket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+        try {
+          const path = join(sharedFolder("tl-log-"), "log");
+          const address = new Uint8Array(110);
+          new DataView(address.buffer).setUint16(0, AF_UNIX, true);
+          address.set(Buffer.from(path), 2);
+          bindSocket(listener, address, path);
+          chmodSync(path, 0o666);
+          listenSocket(listener, 0, path);
+          expect(connectOrErrno(waiting, address)).toBe(0);
+          expect(await logFindings(ns, { path })).toEqual({
+            lines: [
+              `tap-launcher: warning: /dev/log: a stream socket whose daemon accepted no connection for 1 s: while that lasts, every grant under ${policy} is refused, its audit line not written -- fix: as root: check the syslog daemon (its connection limit, or someone holding its connections)`,
+            ],
+            exitCode: 0,
+          });
+        } finally {
+          closeFd(waiting);
+          closeFd(listener);
+        }
+
+        installed.setPolicy(null);
+        expect(await logFindings(ns, null)).toEqual({ lines: [], exitCode: 0 });
+      });
+    } finally {
+      installed.setPolicy(null);
+      sink.close();
+      await stream.stop();
     }
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { EAGAIN } from "../../shared/errno.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
+import { sendToSyslog } from "../../shared/syslog.ts";
 import { bindSocket } from "./socket-calls.ts";
 import { tempFolder } from "./build.ts";
 import { inPrivateMountNamespace } from "./mount-ns.ts";
@@ -62,4 +63,94 @@ export function privateDevPrefix(logSocket: string | null): string[] {
     'shift && exec "$@"',
   ].join(" && ");
   return inPrivateMountNamespace(script, logSocket ?? "");
+}
+
+/** A record the stand-in daemon read: its text, and how it ended (see syslog-daemon.ts). */
+export interface DaemonRecord {
+  line: string;
+  end: "datagram" | "nul" | "newline" | "eof";
+  /** A datagram's sender, as the kernel attests it (SCM_CREDENTIALS). */
+  pid?: number;
+  uid?: number;
+}
+
+/** Reads a child's stdout to the end in the background; `next()` waits for the text to hold `marker`. */
+class OutputReader {
+  text = "";
+  readonly done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this.text += decoder.decode(chunk, { stream: true });
+    })();
+  }
+
+  async waitFor(marker: string, what: string): Promise<void> {
+    for (const until = Date.now() + 20_000; !this.text.includes(marker); await Bun.sleep(5)) {
+      if (Date.now() > until) throw new Error(`${what}: not seen within 20 s: ${JSON.stringify(this.text)}`);
+    }
+  }
+}
+
+/** The record SyslogDaemon.stop() sends last (the daemon shows only records with this tag). */
+const DRAINED = "tap-bridge-helper[0]: drained";
+
+/**
+ * tests/support/syslog-daemon.ts as its own process on a fresh socket: a syslog daemon that keeps
+ * reading (about 10 records a millisecond) while a test floods it. `stop()` returns the helper's records.
+ */
+export class SyslogDaemon {
+  private constructor(
+    readonly path: string,
+    private readonly child: Bun.Subprocess<"ignore", "pipe", "inherit">,
+    private readonly output: OutputReader,
+  ) {}
+
+  static async start(kind: "dgram" | "stream"): Promise<SyslogDaemon> {
+    const folder = tempFolder("tl-log-");
+    chmodSync(folder, 0o755);
+    const path = join(folder, "log");
+    const child = Bun.spawn({
+      cmd: [process.execPath, join(import.meta.dir, "syslog-daemon.ts"), path, kind],
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const output = new OutputReader(child.stdout);
+    await output.waitFor("ready\n", "the syslog daemon starting");
+    return new SyslogDaemon(path, child, output);
+  }
+
+  #stopped: Promise<DaemonRecord[]> | null = null;
+
+  /** Stops it (once; later calls return the same) and returns every record of the helper's it read. */
+  stop(): Promise<DaemonRecord[]> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<DaemonRecord[]> {
+    // A last record, read after every one sent before it: then nothing is left in the socket.
+    if (this.child.exitCode === null && sendToSyslog(`<14>${DRAINED}`, this.path, 10_000)) await this.output.waitFor(DRAINED, "draining");
+    this.child.kill("SIGKILL");
+    await this.child.exited;
+    await this.output.done;
+    return this.output.text
+      .split("\n")
+      .slice(1, -1)
+      .map((line) => JSON.parse(line) as DaemonRecord)
+      .filter((record) => !record.line.endsWith(DRAINED));
+  }
+}
+
+/**
+ * tests/support/syslog-flood.ts run with `prefix` (a private /dev whose /dev/log is the daemon's, and
+ * a user), writing /dev/log as fast as the daemon reads; kill it when done.
+ */
+export async function startSyslogFlood(prefix: string[]): Promise<Bun.Subprocess<"ignore", "pipe", "inherit">> {
+  const child = Bun.spawn({
+    cmd: [...prefix, process.execPath, join(import.meta.dir, "syslog-flood.ts"), "/dev/log"],
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new OutputReader(child.stdout).waitFor("ready\n", "the flood starting");
+  return child;
 }
