@@ -16,8 +16,9 @@ type DeleteArgs = Extract<UserNicArgs, { verb: "delete" }>;
 
 /** The one refusal for a device; the cause goes to the audit line only. */
 function refusal(args: DeleteArgs, cause: string): StepError {
-  return new StepError(`failed to delete veth \`${args.hostName ?? ""}': you hold no such veth on ${args.bridge}`, {
-    cause: new Error(cause),
+  // Word for word the same for any name, bridge and cause: the cause (with the name) goes to the audit line.
+  return new StepError("failed to delete the veth: you hold no veth of that name on that bridge", {
+    cause: new Error(`${args.hostName ?? "(no name)"} on ${args.bridge}: ${cause}`),
     hint: "name the host end create printed (the third field of its line), with the same type and bridge",
   });
 }
