@@ -167,7 +167,7 @@ describe("a queue another user attaches in the moment before the TAP has an owne
           keep(outcome);
           expect((await lines.read()).value).toBe("attached\n");
           expect(outcome.stderr).toBe(
-            `tap-bridge-helper: failed to add interface \`tap0' to bridge \`br0': ${found[action]}\n` +
+            `tap-bridge-helper: failed to make device \`tap0' with 2 queues: ${found[action]}\n` +
               "tap-bridge-helper: run it again, and tell an administrator: someone on this host takes queues of new TAPs\n",
           );
           expect(outcome.exitCode).toBe(1);
