@@ -1,5 +1,5 @@
 // tap-user-nic's audit trail: one line per decision to syslog (authpriv), as the TAP helper writes, with the device's kind.
-import type { PolicyRule } from "../../acl/policy.ts";
+import type { PolicyRule } from "../../policy/rules.ts";
 import { systemReason } from "../../shared/errors.ts";
 import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../../shared/syslog.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";

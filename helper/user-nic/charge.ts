@@ -1,7 +1,8 @@
 // Who may have one more veth on a bridge: lxc-usernet's line to charge, then bridge-policy.conf's limit on top, both counted from the kernel's links.
 import { readFileSync } from "node:fs";
-import type { PolicyRule } from "../../acl/policy.ts";
-import { tapsHeldBy } from "../../acl/quota.ts";
+import { tapsHeldBy } from "../../policy/holders.ts";
+import type { PolicyRule } from "../../policy/rules.ts";
+import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
@@ -9,7 +10,7 @@ import { listBridgePorts, listLinks } from "../../shared/netlink.ts";
 import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
 import { vethsChargedTo, vethsHeldBy } from "../../usernet/marks.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
-import { quotaProblem } from "../policy.ts";
+import { quotaRefusal } from "../policy.ts";
 
 /** Where LXC (Debian's build, LXC_USERNIC_CONF) and so this drop-in read who may have how many veths. */
 export const USERNET_FILE = "/etc/lxc/lxc-usernet";
@@ -97,6 +98,7 @@ export function portsHeldOn(bridgeIndex: number, uid: number, own: number | null
 
 /** Throws bridge-policy.conf's refusal when `rule` leaves no room for one more port. */
 export function checkPolicyRoom(rule: PolicyRule | null, bridge: string, held: readonly string[]): void {
-  const problem = rule === null ? null : quotaProblem(rule, bridge, held);
-  if (problem !== null) throw problem;
+  if (rule === null) return;
+  const verdict = quotaVerdict(rule, held);
+  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
 }

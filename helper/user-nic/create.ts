@@ -9,7 +9,9 @@
 // One cleanup path: a pair made but not handed over is deleted (by index), with its peer.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
-import type { PolicyRule } from "../../acl/policy.ts";
+import { choosePolicyRule } from "../../policy/choose.ts";
+import type { PolicyRule } from "../../policy/rules.ts";
+import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
@@ -17,10 +19,10 @@ import { createVethPair, deleteLinkByIndex, describeLink, type LinkDescription, 
 import type { UsernetCaller } from "../../usernet/decide.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
-import { applicableRule, type CallerIdentity } from "../policy.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import { checkPolicyRoom, chooseUsernetLine, portsHeldOn, recheckUsernetLine } from "./charge.ts";
+import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
 
 type CreateArgs = Extract<UserNicArgs, { verb: "create" }>;
@@ -34,16 +36,6 @@ export interface CreateContext {
   policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
   record: VethAuditRecord;
   log: ConsolaInstance;
-}
-
-/** Runs `action`; a SysError becomes `failed to <what>: <reason>`. */
-function attempt<T>(what: string, action: () => T): T {
-  try {
-    return action();
-  } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    throw new StepError(`failed to ${what}: ${systemReason(err)}`, { cause: err });
-  }
 }
 
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
@@ -151,7 +143,7 @@ export function createVeth(args: CreateArgs, context: CreateContext): string {
     const bridge = findBridge(control, args.bridge);
     const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, args.type, args.bridge);
     record.usernetLine = line;
-    const rule = bridge === null || context.policy === null ? null : applicableRule(context.policy.rules, context.policy.caller, bridge.names);
+    const rule = bridge === null || context.policy === null ? null : choosePolicyRule(context.policy.rules, context.policy.caller, bridge.names);
     if (bridge !== null && context.policy !== null) {
       record.rule = rule;
       checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));

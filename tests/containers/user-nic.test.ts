@@ -45,7 +45,7 @@ describe("tap-user-nic create", () => {
       expect(host.mtu).toBe(1400);
       expect(host.master).toBe("br0");
       expect(host.flags).toContain("UP");
-      expect(String((host as unknown as { ifindex: number }).ifindex)).toBe(hostIndex);
+      expect(String((host as unknown as { ifindex: number }).ifindex)).toBe(hostIndex ?? "");
       expect((host as unknown as { ifalias?: string }).ifalias).toBe("tap-user-nic uid=4101 charged=alice bridge=br0");
       const peer = (await containerLinks(container.pid)).find((link) => link.ifname === "eth0");
       expect({ index: String(peer?.ifindex), mtu: peer?.mtu }).toEqual({ index: peerIndex ?? "", mtu: 1400 });
