@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { type RunResult, run } from "../support/proc.ts";
-import { ALICE, asUser, BOB } from "../support/users.ts";
+import { ALICE, BOB } from "../support/users.ts";
 import { oddPath, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 const { ours } = await userNicPrograms();
@@ -89,16 +89,11 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
 
   test("the initial namespace: the caller's own process beside the bridge", async () => {
     await inWorld("alice veth br0 5\n", async (world, ns) => {
-      const shell = Bun.spawn({ cmd: [...ns.prefix(), ...asUser(ALICE), "sleep", "600"], stdout: "ignore" });
-      try {
-        await Bun.sleep(200);
-        const result = await create(world, shell.pid);
-        expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
-        expect(await vethNames(ns)).toEqual([]);
-      } finally {
-        shell.kill("SIGKILL");
-        await shell.exited;
-      }
+      const shell = world.hostProcess(ALICE);
+      await Bun.sleep(200);
+      const result = await create(world, shell.pid);
+      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
+      expect(await vethNames(ns)).toEqual([]);
     });
   });
 

@@ -125,6 +125,21 @@ export class UserNicWorld {
     return container;
   }
 
+  /** A process of `user` beside the bridge, in no namespace of its own: the caller's "own shell". */
+  hostProcess(user: TestUser): TestContainer {
+    const child = Bun.spawn({ cmd: [...this.ns.prefix(), ...asUser(user), "sleep", "600"], stdout: "ignore", stderr: "ignore" });
+    const process: TestContainer = {
+      pid: child.pid,
+      namespacePath: `/proc/${child.pid}/ns/net`,
+      kill: async () => {
+        child.kill("SIGKILL");
+        await child.exited;
+      },
+    };
+    this.#containers.push(process);
+    return process;
+  }
+
   /** Kills every container started here. */
   async dispose(): Promise<void> {
     for (const container of this.#containers.splice(0)) await container.kill();
