@@ -272,7 +272,14 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
-  const files = [layout.shim, layout.helper, layout.userNicShim, layout.userNicHelper, layout.launcher, ...layout.manPages.map(({ path }) => path)];
+  const files = [
+    layout.shim,
+    layout.helper,
+    layout.userNicShim,
+    layout.userNicHelper,
+    layout.launcher,
+    ...layout.manPages.map(({ path }) => path),
+  ];
   const folders = [...new Set(files.map((path) => dirname(path)))];
   // Every folder checked before anything is removed, as install checks them before writing; in a
   // folder that does not (fully) exist there is nothing of ours to remove.

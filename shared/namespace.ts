@@ -93,8 +93,3 @@ export function processExited(pidfd: number): boolean {
   if (ready < 0) throw new SysError("poll", -ready, describeErrno(-ready), `pidfd ${pidfd}`);
   return ready > 0;
 }
-
-/** `/proc/PID/ns/net` for a pid given as a number. */
-export function networkNamespacePathOf(pid: number): string {
-  return `/proc/${pid}/ns/net`;
-}

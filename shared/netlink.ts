@@ -320,6 +320,7 @@ export function createVethPair(request: VethPairRequest): void {
     const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
     send(fd, encodeLinkRequest({ type: RTM_NEWLINK, flags, seq: 1, family: AF_UNSPEC, index: 0 }, host), what);
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, "RTM_NEWLINK", what)) throw new SysError("RTM_NEWLINK", EIO, "no acknowledgement in the reply", what);
+    if (reply === undefined || !acknowledged(reply, "RTM_NEWLINK", what))
+      throw new SysError("RTM_NEWLINK", EIO, "no acknowledgement in the reply", what);
   });
 }

@@ -43,7 +43,13 @@ export function vethAuditMessage(outcome: "grant" | "refuse", record: VethAuditR
 }
 
 /** Writes one line when `enabled` (a policy file exists, as for TAPs); a failure is handed to `warn`, the decision stands. */
-export function writeVethAudit(enabled: boolean, outcome: "grant" | "refuse", record: VethAuditRecord, warn: (message: string) => void, reason?: string): void {
+export function writeVethAudit(
+  enabled: boolean,
+  outcome: "grant" | "refuse",
+  record: VethAuditRecord,
+  warn: (message: string) => void,
+  reason?: string,
+): void {
   if (!enabled) return;
   const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
   try {

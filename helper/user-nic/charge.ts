@@ -66,7 +66,9 @@ export function chooseUsernetLine(lines: readonly UsernetLine[], caller: Usernet
   const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => vethsChargedTo(all, subject, bridge));
   if (decision.verdict === "grant") return decision.line;
   if (decision.verdict === "no-line") {
-    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, { hint: USERNET_HINT });
+    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, {
+      hint: USERNET_HINT,
+    });
   }
   const counted = decision.matching.map((line) => `${line.subject} ${line.count} (line ${line.line})`).join(", ");
   throw new StepError(`quota reached: ${type} on ${bridge} for ${counted} in ${USERNET_FILE}`, {

@@ -15,7 +15,14 @@ import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
-import { createVethPair, deleteLinkByIndex, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
+import {
+  createVethPair,
+  deleteLinkByIndex,
+  describeLink,
+  type LinkDescription,
+  setBridgePortIsolated,
+  setLinkAlias,
+} from "../../shared/netlink.ts";
 import type { UsernetCaller } from "../../usernet/decide.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
@@ -67,7 +74,12 @@ function hostMac(): Uint8Array {
 }
 
 /** make: the pair, retried under another random name when one is taken. Returns the host end's index and name. */
-function makePair(control: InterfaceControl, bridge: BridgeTarget | null, peerName: string, namespaceFd: number): { index: number; name: string } {
+function makePair(
+  control: InterfaceControl,
+  bridge: BridgeTarget | null,
+  peerName: string,
+  namespaceFd: number,
+): { index: number; name: string } {
   const mtu = bridge === null ? null : attempt(`get mtu of bridge \`${bridge.name}'`, () => control.mtu(bridge.name));
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     const hostName = randomHostName();
@@ -111,7 +123,9 @@ function joinBridge(
     attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
     const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
     if (joined.master !== bridge.index) {
-      throw new StepError(`failed to add interface \`${host.name}' to bridge \`${bridge.name}': the bridge was replaced meanwhile`, { hint: "run it again" });
+      throw new StepError(`failed to add interface \`${host.name}' to bridge \`${bridge.name}': the bridge was replaced meanwhile`, {
+        hint: "run it again",
+      });
     }
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
@@ -143,7 +157,8 @@ export function createVeth(args: CreateArgs, context: CreateContext): string {
     const bridge = findBridge(control, args.bridge);
     const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, args.type, args.bridge);
     record.usernetLine = line;
-    const rule = bridge === null || context.policy === null ? null : choosePolicyRule(context.policy.rules, context.policy.caller, bridge.names);
+    const rule =
+      bridge === null || context.policy === null ? null : choosePolicyRule(context.policy.rules, context.policy.caller, bridge.names);
     if (bridge !== null && context.policy !== null) {
       record.rule = rule;
       checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));

@@ -59,7 +59,9 @@ export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecor
       deleteLinkByIndex(index);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
-      throw err.code === "ENODEV" ? refusal(args, "gone meanwhile") : new StepError(`failed to delete veth \`${args.hostName}': ${systemReason(err)}`);
+      throw err.code === "ENODEV"
+        ? refusal(args, "gone meanwhile")
+        : new StepError(`failed to delete veth \`${args.hostName}': ${systemReason(err)}`);
     }
   } finally {
     control.close();

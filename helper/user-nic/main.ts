@@ -26,7 +26,12 @@ function parse(argv: readonly string[], log: ReturnType<typeof createLogger>): U
 }
 
 /** Runs the verb; returns the line create prints, or null for delete. throws StepError. */
-function run(args: UserNicArgs, credentials: ThreadCredentials, record: VethAuditRecord, log: ReturnType<typeof createLogger>): string | null {
+function run(
+  args: UserNicArgs,
+  credentials: ThreadCredentials,
+  record: VethAuditRecord,
+  log: ReturnType<typeof createLogger>,
+): string | null {
   const uid = credentials.uids[0] ?? -1;
   if (args.verb === "delete") {
     deleteVeth(args, uid, record);

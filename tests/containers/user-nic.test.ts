@@ -76,13 +76,18 @@ describe("tap-user-nic create", () => {
 });
 
 describe("tap-user-nic refuses with one message and leaves no device", () => {
-  const create = (world: UserNicWorld, pid: number) => world.call(ours, ALICE, ["create", "/tmp", "c1", String(pid), "veth", "br0", "eth0"]);
+  const create = (world: UserNicWorld, pid: number) =>
+    world.call(ours, ALICE, ["create", "/tmp", "c1", String(pid), "veth", "br0", "eth0"]);
 
   test("the PID of another user's container", async () => {
     await inWorld("alice veth br0 5\nbob veth br0 5\n", async (world, ns) => {
       const bobs = await world.container(BOB);
       const result = await create(world, bobs.pid);
-      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
+      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+        exit: 1,
+        stdout: "",
+        message: NAMESPACE_REFUSAL,
+      });
       expect(await vethNames(ns)).toEqual([]);
     });
   });
@@ -92,7 +97,11 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
       const shell = world.hostProcess(ALICE);
       await Bun.sleep(200);
       const result = await create(world, shell.pid);
-      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
+      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+        exit: 1,
+        stdout: "",
+        message: NAMESPACE_REFUSAL,
+      });
       expect(await vethNames(ns)).toEqual([]);
     });
   });
@@ -102,7 +111,11 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
       const gone = await world.container(ALICE);
       await gone.kill();
       const result = await create(world, gone.pid);
-      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
+      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+        exit: 1,
+        stdout: "",
+        message: NAMESPACE_REFUSAL,
+      });
       expect(await vethNames(ns)).toEqual([]);
     });
   });
@@ -118,12 +131,17 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
       await Bun.sleep(300);
       expect(await Bun.file(`/proc/${racer.pid}/comm`).text()).toBe("python3\n");
       const result = await create(world, racer.pid);
-      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({ exit: 1, stdout: "", message: NAMESPACE_REFUSAL });
+      expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+        exit: 1,
+        stdout: "",
+        message: NAMESPACE_REFUSAL,
+      });
       expect(await vethNames(ns)).toEqual([]);
     });
   });
 
-  const remove = (world: UserNicWorld, path: string, veth: string) => world.call(ours, ALICE, ["delete", "/tmp", "c1", path, "veth", "br0", veth]);
+  const remove = (world: UserNicWorld, path: string, veth: string) =>
+    world.call(ours, ALICE, ["delete", "/tmp", "c1", path, "veth", "br0", veth]);
 
   for (const kind of ["fifo", "file"] as const) {
     test(`delete with NETNS_PATH a ${kind === "fifo" ? "FIFO" : "regular file"}`, async () => {

@@ -9,7 +9,15 @@ import { describe, expect, test } from "bun:test";
 import { withNetns } from "../support/netns.ts";
 import type { RunResult } from "../support/proc.ts";
 import { ALICE, BOB, type TestUser } from "../support/users.ts";
-import { CAROL, oddPath, type TestContainer, type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+import {
+  CAROL,
+  oddPath,
+  type TestContainer,
+  type UserNicWorld,
+  userNicPrograms,
+  vethNames,
+  withUserNicWorld,
+} from "../support/user-nic.ts";
 import { type Decision, type Step, USERNET_CASES, type UsernetCase, type Who } from "./usernet-table.ts";
 
 const { ours, original } = await userNicPrograms();
@@ -26,7 +34,8 @@ function classify(result: RunResult, nic: string | null | "delete", program: str
   const line = nic === "delete" ? null : LINE.exec(result.stdout);
   if (result.exitCode === 0 && line !== null) {
     const [, peer = ""] = line;
-    if (nic === null ? !/^eth[0-9]+$/.test(peer) : peer !== nic) throw new Error(`${program}: container side ${peer}, expected ${nic ?? "eth%d"}`);
+    if (nic === null ? !/^eth[0-9]+$/.test(peer) : peer !== nic)
+      throw new Error(`${program}: container side ${peer}, expected ${nic ?? "eth%d"}`);
     return { decision: "grant", veth: line[3] ?? null };
   }
   if (result.exitCode === 1 && result.stdout === "") return { decision: "deny", veth: null };

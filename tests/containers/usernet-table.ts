@@ -30,7 +30,12 @@ const create = (who: Who, extra: Omit<Extract<Step, { create: Who }>, "create"> 
 
 export const USERNET_CASES: UsernetCase[] = [
   { name: "a user line, one create", usernet: "alice veth br0 1\n", steps: [create("alice")], expected: ["grant"] },
-  { name: "a user line of 1, a second create", usernet: "alice veth br0 1\n", steps: [create("alice"), create("alice")], expected: ["grant", "deny"] },
+  {
+    name: "a user line of 1, a second create",
+    usernet: "alice veth br0 1\n",
+    steps: [create("alice"), create("alice")],
+    expected: ["grant", "deny"],
+  },
   { name: "a count of 0", usernet: "alice veth br0 0\n", steps: [create("alice")], expected: ["deny"] },
   {
     name: "a count of N = 3, four creates",
@@ -77,7 +82,12 @@ export const USERNET_CASES: UsernetCase[] = [
     expected: ["grant", "grant", "deny"],
   },
   { name: "a line for another type", usernet: "alice macvlan br0 1\n", steps: [create("alice")], expected: ["deny"] },
-  { name: "a request for another type than the line's", usernet: "alice veth br0 1\n", steps: [create("alice", { type: "macvlan" })], expected: ["deny"] },
+  {
+    name: "a request for another type than the line's",
+    usernet: "alice veth br0 1\n",
+    steps: [create("alice", { type: "macvlan" })],
+    expected: ["deny"],
+  },
   { name: "a line for another bridge", usernet: "alice veth br1 1\n", steps: [create("alice")], expected: ["deny"] },
   {
     name: "two bridges, each with its own count",
@@ -88,7 +98,12 @@ export const USERNET_CASES: UsernetCase[] = [
     difference:
       "lxc-user-nic 5.0 counts every device recorded under the line's subject, whatever its bridge, against each line; lxc-usernet(5) says the COUNT is per bridge, as ours counts",
   },
-  { name: "`none` as the bridge", usernet: "alice veth none 1\n", steps: [create("alice", { bridge: "none" }), create("alice", { bridge: "none" })], expected: ["grant", "deny"] },
+  {
+    name: "`none` as the bridge",
+    usernet: "alice veth none 1\n",
+    steps: [create("alice", { bridge: "none" }), create("alice", { bridge: "none" })],
+    expected: ["grant", "deny"],
+  },
   { name: "a `none` line does not allow a bridge", usernet: "alice veth none 1\n", steps: [create("alice")], expected: ["deny"] },
   { name: "a line commented out with #", usernet: "# alice veth br0 1\n", steps: [create("alice")], expected: ["deny"] },
   { name: "a line that starts with a blank is skipped", usernet: " alice veth br0 1\n", steps: [create("alice")], expected: ["deny"] },
@@ -96,7 +111,12 @@ export const USERNET_CASES: UsernetCase[] = [
   { name: "runs of blanks between the fields", usernet: "alice   veth \t br0    1\n", steps: [create("alice")], expected: ["grant"] },
   { name: "a line without its count", usernet: "alice veth br0\n", steps: [create("alice")], expected: ["deny"] },
   { name: "a count that is no number", usernet: "alice veth br0 x\n", steps: [create("alice")], expected: ["deny"] },
-  { name: "a count with trailing letters (2x reads as 2)", usernet: "alice veth br0 2x\n", steps: [create("alice"), create("alice"), create("alice")], expected: ["grant", "grant", "deny"] },
+  {
+    name: "a count with trailing letters (2x reads as 2)",
+    usernet: "alice veth br0 2x\n",
+    steps: [create("alice"), create("alice"), create("alice")],
+    expected: ["grant", "grant", "deny"],
+  },
   { name: "a negative count", usernet: "alice veth br0 -1\n", steps: [create("alice")], expected: ["deny"] },
   {
     name: "a negative line cancels a positive one (the sum must be above 0)",
@@ -118,8 +138,18 @@ export const USERNET_CASES: UsernetCase[] = [
       "lxc-user-nic 5.0 walks the caller's group list past its end when a @group line names a group the caller (with supplementary groups) is not in, and dies of SIGSEGV; ours denies",
   },
   { name: "no wildcard subject", usernet: "* veth br0 1\n", steps: [create("alice")], expected: ["deny"] },
-  { name: "garbage lines around a good one", usernet: "garbage\n\n\x01\x02 x\nalice veth br0 1\n", steps: [create("alice")], expected: ["grant"] },
-  { name: "the PID of another user's container", usernet: "alice veth br0 5\nbob veth br0 5\n", steps: [create("alice", { into: "bob" })], expected: ["deny"] },
+  {
+    name: "garbage lines around a good one",
+    usernet: "garbage\n\n\x01\x02 x\nalice veth br0 1\n",
+    steps: [create("alice")],
+    expected: ["grant"],
+  },
+  {
+    name: "the PID of another user's container",
+    usernet: "alice veth br0 5\nbob veth br0 5\n",
+    steps: [create("alice", { into: "bob" })],
+    expected: ["deny"],
+  },
   { name: "a PID that no longer exists", usernet: "alice veth br0 5\n", steps: [create("alice", { into: "gone" })], expected: ["deny"] },
   {
     name: "quota reached, then a container exits without a delete",
@@ -166,7 +196,8 @@ export const USERNET_CASES: UsernetCase[] = [
     steps: [create("alice", { type: "macvlan" })],
     expected: ["deny"],
     original: ["grant"],
-    difference: "lxc-user-nic makes a veth whatever the type says and records it under that type; ours makes veths only and refuses other types",
+    difference:
+      "lxc-user-nic makes a veth whatever the type says and records it under that type; ours makes veths only and refuses other types",
   },
   {
     name: "a nicname the container has already, then one it has not",

@@ -100,7 +100,11 @@ export class UserNicWorld {
 
   /** Starts `command` as `user` in a new user+net namespace (unshare -Urn, which execs: its pid is the command's). */
   async container(user: TestUser, command: string[] = ["sleep", "600"]): Promise<TestContainer> {
-    const child = Bun.spawn({ cmd: [...this.ns.prefix(), ...asUser(user), "unshare", "-Urn", ...command], stdout: "ignore", stderr: "ignore" });
+    const child = Bun.spawn({
+      cmd: [...this.ns.prefix(), ...asUser(user), "unshare", "-Urn", ...command],
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const namespacePath = `/proc/${child.pid}/ns/net`;
     const hostNamespace = readlinkSync("/proc/self/ns/net");
     // Ready once it runs in a namespace of its own (unshare has made it) under the final program.

@@ -18,7 +18,9 @@ describe("decideUsernet", () => {
 
   test("lines are tried in file order: a full user line passes the device to the caller's @group line", () => {
     const file = lines("alice veth br0 1\n@lab veth br0 2\n");
-    expect(decideUsernet(file, ALICE, VETH_BR0, held({})).verdict === "grant" && decideUsernet(file, ALICE, VETH_BR0, held({})).matching.length).toBe(2);
+    expect(
+      decideUsernet(file, ALICE, VETH_BR0, held({})).verdict === "grant" && decideUsernet(file, ALICE, VETH_BR0, held({})).matching.length,
+    ).toBe(2);
     expect(decideUsernet(file, ALICE, VETH_BR0, held({ alice: 1 }))).toMatchObject({ verdict: "grant", line: { subject: "@lab" } });
     expect(decideUsernet(file, ALICE, VETH_BR0, held({ alice: 1, "@lab": 2 })).verdict).toBe("quota-reached");
   });

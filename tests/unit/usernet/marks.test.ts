@@ -21,7 +21,12 @@ describe("veth marks", () => {
   });
 
   test("a line's count is every veth charged to its subject on its bridge, whoever holds it; only veths count", () => {
-    const links = [veth(3, ALICE_BR0), veth(4, CAROL_LAB), veth(5, vethAlias({ uid: 4101, subject: "@lab", bridge: "br0" })), veth(6, ALICE_BR0, 2, "tun")];
+    const links = [
+      veth(3, ALICE_BR0),
+      veth(4, CAROL_LAB),
+      veth(5, vethAlias({ uid: 4101, subject: "@lab", bridge: "br0" })),
+      veth(6, ALICE_BR0, 2, "tun"),
+    ];
     expect(vethsChargedTo(links, "@lab", "br0")).toBe(2);
     expect(vethsChargedTo(links, "alice", "br0")).toBe(1);
     expect(vethsChargedTo(links, "alice", "br1")).toBe(0);

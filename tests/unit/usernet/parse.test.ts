@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { parseUsernet } from "../../../usernet/parse.ts";
 
-const parse = (text: string) => parseUsernet(Buffer.from(text, "latin1")).map(({ subject, type, bridge, count, line }) => [subject, type, bridge, count, line]);
+const parse = (text: string) =>
+  parseUsernet(Buffer.from(text, "latin1")).map(({ subject, type, bridge, count, line }) => [subject, type, bridge, count, line]);
 
 describe("parseUsernet", () => {
   test("four fields per line, blanks or tabs between, in file order with their line numbers", () => {
