@@ -1,0 +1,82 @@
+// Real clients of lxc-user-nic run on tap-user-nic, as a new user would run them: rootlesskit (--net=lxc-user-nic) and an unprivileged LXC container.
+import { describe, expect, test } from "bun:test";
+import { chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { tempFolder } from "../support/build.ts";
+import { type TestNetns, withNetns } from "../support/netns.ts";
+import { ALICE, sharedFolder } from "../support/users.ts";
+import { userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+
+const { ours } = await userNicPrograms();
+const BRIDGE_ADDRESS = "10.77.0.1";
+
+/** A folder alice owns, for HOME and rootlesskit's state. */
+function aliceFolder(prefix: string): string {
+  const folder = join(sharedFolder(prefix), "home");
+  mkdirSync(folder, { mode: 0o755 });
+  chownSync(folder, ALICE.uid, ALICE.gid);
+  return folder;
+}
+
+/** br0 with an address, and dnsmasq answering DHCP on it (rootlesskit's lxc-user-nic driver asks for a lease and a DNS server). */
+async function withServedBridge<T>(body: (world: UserNicWorld, ns: TestNetns) => Promise<T>): Promise<T> {
+  return withNetns(async (ns) => {
+    await ns.addBridge("br0");
+    await ns.ip("addr", "add", `${BRIDGE_ADDRESS}/24`, "dev", "br0");
+    const leases = join(tempFolder("tl-dhcp-"), "leases");
+    const dnsmasq = Bun.spawn({
+      cmd: [
+        ...ns.prefix(),
+        "dnsmasq",
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--interface=br0",
+        "--bind-interfaces",
+        "--port=0",
+        "--dhcp-range=10.77.0.10,10.77.0.50,1h",
+        `--dhcp-option=6,${BRIDGE_ADDRESS}`,
+        `--dhcp-leasefile=${leases}`,
+      ],
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      await Bun.sleep(300);
+      return await withUserNicWorld(ns, (world) => body(world, ns));
+    } finally {
+      dnsmasq.kill("SIGKILL");
+      await dnsmasq.exited;
+    }
+  });
+}
+
+
+describe("rootlesskit --net=lxc-user-nic on tap-user-nic", () => {
+  test("gets eth0 on the bridge by DHCP and pings the bridge", async () => {
+    await withServedBridge(async (world, ns) => {
+      world.setUsernet("alice veth br0 1\n");
+      world.setEtcFile("subuid", `alice:200000:65536\n`);
+      world.setEtcFile("subgid", `alice:200000:65536\n`);
+      const home = aliceFolder("tl-rk-");
+      const result = await world.call("env", ALICE, [
+        `HOME=${home}`,
+        "timeout",
+        "60",
+        "rootlesskit",
+        `--state-dir=${join(home, "state")}`,
+        "--net=lxc-user-nic",
+        `--lxc-user-nic-binary=${ours}`,
+        "--lxc-user-nic-bridge=br0",
+        "sh",
+        "-c",
+        `ip -o -4 addr show dev eth0 && ping -c 1 -W 2 ${BRIDGE_ADDRESS}`,
+      ]);
+      expect({ exit: result.exitCode, stderr: result.exitCode === 0 ? "" : result.stderr }).toEqual({ exit: 0, stderr: "" });
+      expect(result.stdout).toMatch(/eth0\s+inet 10\.77\.0\.[0-9]+\/24/);
+      expect(result.stdout).toContain("1 received");
+      // rootlesskit's namespace ended with it: the pair is gone, and nothing else was left.
+      for (let tries = 0; tries < 100 && (await vethNames(ns)).length > 0; tries += 1) await Bun.sleep(20);
+      expect(await vethNames(ns)).toEqual([]);
+    });
+  });
+});
