@@ -65,6 +65,8 @@ export class UserNicWorld {
   readonly #runDir = sharedFolder("tl-run-");
   #etc: Record<string, string> = accounts();
   readonly #containers: TestContainer[] = [];
+  /** Shell commands run as root in each call's mount namespace before the switch to the user. */
+  #mounts: string[] = [];
 
   constructor(readonly ns: TestNetns) {}
 
@@ -79,14 +81,19 @@ export class UserNicWorld {
     this.#etc = { ...this.#etc, [relative]: content };
   }
 
-  /** argv prefix: the namespace, the private /etc and /run, then `user`. */
+  /** Adds a mount (a shell command) made privately for each later call, such as a file shown at a fixed path. */
+  addMount(command: string): void {
+    this.#mounts = [...this.#mounts, command];
+  }
+
+  /** argv prefix: the namespace, the private /etc, /run and other mounts, then `user`. */
   prefixAs(user: TestUser): string[] {
     return [
       ...this.ns.prefix(),
       ...privateEtcPrefix(this.#etc),
       "sh",
       "-c",
-      'mount --bind "$1" /run && shift && exec "$@"',
+      ['mount --bind "$1" /run', ...this.#mounts, 'shift && exec "$@"'].join(" && "),
       "sh",
       this.#runDir,
       ...asUser(user),
