@@ -1,16 +1,15 @@
 // Who may have one more veth on a bridge: lxc-usernet's line to charge, then bridge-policy.conf's limit on top, both counted from the kernel's links.
 import { readFileSync } from "node:fs";
-import { tapsHeldBy } from "../../policy/holders.ts";
 import type { PolicyRule } from "../../policy/rules.ts";
 import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
-import { listBridgePorts, listLinks } from "../../shared/netlink.ts";
+import { listLinks } from "../../shared/netlink.ts";
 import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
-import { vethsChargedTo, vethsHeldBy } from "../../usernet/marks.ts";
+import { vethsChargedTo } from "../../usernet/marks.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
-import { quotaRefusal } from "../policy.ts";
+import { quotaRefusal, tapsHeldOn } from "../policy.ts";
 
 /** Where LXC (Debian's build, LXC_USERNIC_CONF) and so this drop-in read who may have how many veths. */
 export const USERNET_FILE = "/etc/lxc/lxc-usernet";
@@ -87,15 +86,13 @@ export function recheckUsernetLine(line: UsernetLine, bridge: string, own: numbe
   }
 }
 
-/** The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths, without `own`. */
-export function portsHeldOn(bridgeIndex: number, uid: number, own: number | null): string[] {
-  let ports;
+/** The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths (as the TAP helper counts), without `own`. */
+export function portsHeldOn(bridgeIndex: number, uid: number, own: string | null): string[] {
   try {
-    ports = listBridgePorts(bridgeIndex).filter((port) => port.index !== own);
+    return tapsHeldOn(bridgeIndex, uid).filter((name) => name !== own);
   } catch (err) {
     throw new StepError(`failed to count the ports you hold: ${systemReason(err)}`, { cause: err });
   }
-  return [...tapsHeldBy(ports, uid), ...vethsHeldBy(ports, uid)];
 }
 
 /** Throws bridge-policy.conf's refusal when `rule` leaves no room for one more port. */

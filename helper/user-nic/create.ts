@@ -130,7 +130,7 @@ function joinBridge(
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
   recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, host.index);
-  if (bridge !== null && context.policy !== null) checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, host.index));
+  if (bridge !== null && context.policy !== null) checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, host.name));
   if (bridge !== null && rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
   attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
 }
