@@ -53,8 +53,6 @@ export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
-export const NLM_F_EXCL = 0x200;
-export const NLM_F_CREATE = 0x400;
 export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 export const NLM_F_DUMP_INTR = 0x10;
 export const RTM_NEWLINK = 16;
@@ -67,15 +65,12 @@ export const AF_BRIDGE = 7;
 export const NLA_TYPE_MASK = 0x3fff;
 export const NLA_F_NESTED = 1 << 15;
 // <linux/if_link.h>
-export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
-export const IFLA_MTU = 4;
 export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
 export const IFLA_PROTINFO = 12;
 export const IFLA_LINKINFO = 18;
 export const IFLA_IFALIAS = 20;
-export const IFLA_NET_NS_FD = 28;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_LINK_NETNSID = 37;
 export const IFLA_TARGET_NETNSID = 46;
@@ -90,7 +85,5 @@ export const IFLA_TUN_GROUP = 2;
 export const IFLA_TUN_PERSIST = 6;
 export const IFLA_TUN_NUM_QUEUES = 8;
 export const IFLA_TUN_NUM_DISABLED_QUEUES = 9;
-// <linux/veth.h>
-export const VETH_INFO_PEER = 1;
 /** The longest alias the kernel keeps (IFALIASZ), NUL included. */
 export const IFALIASZ = 256;

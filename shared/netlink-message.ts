@@ -84,14 +84,6 @@ export interface LinkRequestHeader {
   index: number;
 }
 
-/** A bare ifinfomsg (family AF_UNSPEC, index 0) followed by attributes: what VETH_INFO_PEER holds. */
-export function encodeLinkInfo(attributes: AttributeList): Uint8Array {
-  const body = attributes.bytes();
-  const info = new Uint8Array(IFINFOMSG_SIZE + body.byteLength);
-  info.set(body, IFINFOMSG_SIZE);
-  return info;
-}
-
 /** One nlmsghdr + ifinfomsg + attributes, as RTM_GETLINK and RTM_SETLINK take them. */
 export function encodeLinkRequest(header: LinkRequestHeader, attributes: AttributeList): Uint8Array {
   const body = attributes.bytes();

@@ -3,15 +3,9 @@ import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
   AF_BRIDGE,
-  IFLA_ADDRESS,
   IFLA_LINK,
   IFLA_LINK_NETNSID,
-  IFLA_MTU,
-  IFLA_NET_NS_FD,
   IFLA_TARGET_NETNSID,
-  NLM_F_CREATE,
-  NLM_F_EXCL,
-  VETH_INFO_PEER,
   AF_NETLINK,
   AF_UNSPEC,
   IFALIASZ,
@@ -47,7 +41,6 @@ import {
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import {
   AttributeList,
-  encodeLinkInfo,
   encodeLinkRequest,
   isDone,
   messageErrno,
@@ -237,11 +230,20 @@ function dumpBridgePorts(bridgeIndex: number | null): LinkDescription[] | null {
   });
 }
 
-/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
-function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
+/**
+ * Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads
+ * its acknowledgement. throws SysError with the kernel's errno.
+ */
+export function changeLink(
+  request: { type: number; call: string; family: number; flags?: number },
+  index: number,
+  attributes: AttributeList,
+  what: string,
+): void {
   const { type, call, family } = request;
   withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    const flags = NLM_F_REQUEST | NLM_F_ACK | (request.flags ?? 0);
+    send(fd, encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
     if (reply === undefined || !acknowledged(reply, call, what)) {
@@ -280,47 +282,4 @@ export function setBridgePortIsolated(index: number): void {
 export function deleteLink(name: string): void {
   const byName = new AttributeList().string(IFLA_IFNAME, name);
   changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
-}
-
-/** Deletes the device with index `index`: an index is not reused soon, where a freed name can be at once. throws SysError(ENODEV, ...). */
-export function deleteLinkByIndex(index: number): void {
-  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, index, new AttributeList(), `deletion of link ${index}`);
-}
-
-/** A veth pair to make: the host end here, its peer straight in another network namespace. */
-export interface VethPairRequest {
-  hostName: string;
-  hostMac: Uint8Array;
-  /** Both ends' MTU; null keeps the kernel's default. */
-  mtu: number | null;
-  /** The peer's name in its namespace; a `%d` template lets that namespace's kernel number it. */
-  peerName: string;
-  /** An open fd of the peer's network namespace. */
-  peerNamespaceFd: number;
-}
-
-/**
- * Creates a veth pair in one RTM_NEWLINK (`ip link add NAME address MAC type veth peer name PEER
- * netns FD`): the peer never exists in this namespace, so it is never seen here under a name. The
- * kernel checks CAP_NET_ADMIN over the peer's namespace. throws SysError(EEXIST for a name in use on
- * either side, EPERM, ...).
- */
-export function createVethPair(request: VethPairRequest): void {
-  const peer = new AttributeList().string(IFLA_IFNAME, request.peerName).u32(IFLA_NET_NS_FD, request.peerNamespaceFd);
-  const host = new AttributeList().string(IFLA_IFNAME, request.hostName).raw(IFLA_ADDRESS, request.hostMac);
-  if (request.mtu !== null) {
-    peer.u32(IFLA_MTU, request.mtu);
-    host.u32(IFLA_MTU, request.mtu);
-  }
-  host.nested(IFLA_LINKINFO, (info) =>
-    info.string(IFLA_INFO_KIND, "veth").nested(IFLA_INFO_DATA, (data) => data.raw(VETH_INFO_PEER, encodeLinkInfo(peer))),
-  );
-  const what = `creation of veth ${request.hostName}`;
-  withRouteSocket((fd) => {
-    const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-    send(fd, encodeLinkRequest({ type: RTM_NEWLINK, flags, seq: 1, family: AF_UNSPEC, index: 0 }, host), what);
-    const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, "RTM_NEWLINK", what))
-      throw new SysError("RTM_NEWLINK", EIO, "no acknowledgement in the reply", what);
-  });
 }

@@ -15,14 +15,8 @@ import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
-import {
-  createVethPair,
-  deleteLinkByIndex,
-  describeLink,
-  type LinkDescription,
-  setBridgePortIsolated,
-  setLinkAlias,
-} from "../../shared/netlink.ts";
+import { describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
+import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
 import type { UsernetCaller } from "../../usernet/decide.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";

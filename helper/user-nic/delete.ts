@@ -6,7 +6,8 @@
 // one user deleting another's port by name). "No such veth" and "not yours" read the same.
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
-import { deleteLinkByIndex, describeLink } from "../../shared/netlink.ts";
+import { describeLink } from "../../shared/netlink.ts";
+import { deleteLinkByIndex } from "../../shared/veth.ts";
 import { deleteProblem } from "../../usernet/marks.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";

@@ -1,11 +1,14 @@
 // Real clients of lxc-user-nic run on tap-user-nic, as a new user would run them: rootlesskit (--net=lxc-user-nic) and an unprivileged LXC container.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempFolder } from "../support/build.ts";
 import { type TestNetns, withNetns } from "../support/netns.ts";
 import { ALICE, sharedFolder } from "../support/users.ts";
 import { LXC_USER_NIC, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+
+// Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
+setDefaultTimeout(120_000);
 
 const { ours } = await userNicPrograms();
 const BRIDGE_ADDRESS = "10.77.0.1";

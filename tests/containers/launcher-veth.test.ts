@@ -1,8 +1,11 @@
 // tap-launcher --veth: the guest runs in new user and network namespaces holding a veth on the bridge as eth0, up, and reaches the bridge.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { withNetns } from "../support/netns.ts";
 import { ALICE, BOB } from "../support/users.ts";
 import { userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+
+// Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
+setDefaultTimeout(120_000);
 
 const { installed } = await userNicPrograms();
 

@@ -1,5 +1,5 @@
 // bridge-policy.conf on top of lxc-usernet for veths: its limit (TAPs and veths together), port isolation shown with real frames, and the audit line from a private /dev/log.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { withNetns } from "../support/netns.ts";
 import { closeFd } from "../../shared/libc.ts";
 import { runHelper } from "../support/helper-run.ts";
@@ -7,6 +7,9 @@ import { run } from "../support/proc.ts";
 import { SyslogSink } from "../support/syslog-sink.ts";
 import { ALICE } from "../support/users.ts";
 import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+
+// Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
+setDefaultTimeout(120_000);
 
 const { ours, installed } = await userNicPrograms();
 

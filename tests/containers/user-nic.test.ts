@@ -1,9 +1,12 @@
 // tap-user-nic on a real bridge with real containers (test users' user+net namespaces): the pair it makes, its refusals, its counts.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { type RunResult, run } from "../support/proc.ts";
 import { ALICE, BOB } from "../support/users.ts";
 import { oddPath, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+
+// Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
+setDefaultTimeout(120_000);
 
 const { ours } = await userNicPrograms();
 const LINE = /^([^:\s]+):([0-9]+):(veth[A-Za-z0-9]+):([0-9]+)\n$/;

@@ -5,7 +5,7 @@
 // /run/lxc/nics), each case in a new network namespace holding br0 and br1. "grant" means the
 // program printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX` and exited 0; "deny" that it printed nothing
 // and exited 1; anything else fails the case.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { withNetns } from "../support/netns.ts";
 import type { RunResult } from "../support/proc.ts";
 import { ALICE, BOB, type TestUser } from "../support/users.ts";
@@ -19,6 +19,9 @@ import {
   withUserNicWorld,
 } from "../support/user-nic.ts";
 import { type Decision, type Step, USERNET_CASES, type UsernetCase, type Who } from "./usernet-table.ts";
+
+// Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
+setDefaultTimeout(120_000);
 
 const { ours, original } = await userNicPrograms();
 const USERS: Record<Who, TestUser> = { alice: ALICE, bob: BOB, carol: CAROL };
