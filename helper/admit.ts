@@ -3,7 +3,7 @@ import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
 import { ACL_FILE } from "../acl/files.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
-import { choosePolicyRule } from "../policy/choose.ts";
+import { choosePolicyLine } from "../policy/choose.ts";
 import type { PolicyRule } from "../policy/rules.ts";
 import { queueVerdict, quotaVerdict } from "../policy/verdicts.ts";
 import type { CallerIdentity } from "../shared/caller.ts";
@@ -12,7 +12,7 @@ import { interfaceNameProblem } from "../shared/ifname.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
 import { attempt } from "./attempt.ts";
-import { queueRefusal, quotaRefusal, tapsHeldOn } from "./policy.ts";
+import { queueRefusal, quotaRefusal, tapsHeldOn, unknownNamesRefusal } from "./policy.ts";
 
 /** What the policy adds to a request, when a policy file exists. */
 export interface SharedHost {
@@ -44,7 +44,9 @@ export function admit(
   log: ConsolaInstance,
 ): Admission {
   const { bridge, bridgeIndex, names } = admitBridge(requested, control, log);
-  const rule = host === null ? null : choosePolicyRule(host.rules, host.caller, names);
+  const choice = host === null ? null : choosePolicyLine(host.rules, host.caller, names);
+  if (choice?.known === false) throw unknownNamesRefusal(choice, host?.caller.uid ?? -1, bridge);
+  const rule = choice?.rule ?? null;
   const queueCheck = queueVerdict(rule, queues);
   if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
   if (host === null) return { bridge, bridgeIndex, policy: null };

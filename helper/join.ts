@@ -1,6 +1,6 @@
 // Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, checked and counted again there.
 import { quotaVerdict } from "../policy/verdicts.ts";
-import { StepError } from "../shared/errors.ts";
+import { StepError, SysError } from "../shared/errors.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink, setBridgePortIsolated } from "../shared/netlink.ts";
@@ -27,7 +27,7 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
   const { family, mac } = attempt(`get MAC address of device \`${device}'`, () => control.hardwareAddress(device));
   mac[0] = 0xfe;
   attempt(`set MAC address of device \`${device}'`, () => control.setHardwareAddress(device, family, mac));
-  attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => control.addToBridge(bridge, device), {
+  attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => addPort(control, bridge, device), {
     EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
   });
   // The device is still down: no frame has crossed this port yet.
@@ -64,4 +64,20 @@ function countAgain(device: string, admission: Admission): number | null {
     if (!verdict.allowed) throw quotaRefusal(verdict, bridge, others.length + 1);
   }
   return others.length + 1;
+}
+
+/**
+ * SIOCBRADDIF, with the kernel's EXFULL said as what it means: a bridge numbers its ports 1 to 1023
+ * (BR_MAX_PORTS 1024, port 0 unused) and has none left. throws SysError, or StepError when full.
+ */
+function addPort(control: InterfaceControl, bridge: string, device: string): void {
+  try {
+    control.addToBridge(bridge, device);
+  } catch (err) {
+    if (!(err instanceof SysError && err.code === "EXFULL")) throw err;
+    throw new StepError(
+      `failed to add interface \`${device}' to bridge \`${bridge}': the bridge has no free port (it has the 1023 a Linux bridge can have)`,
+      { cause: err, hint: `an administrator removes a port it no longer needs (ip link set dev PORT nomaster), or use another bridge` },
+    );
+  }
 }

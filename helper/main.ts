@@ -55,7 +55,7 @@ async function main(argv: readonly string[]): Promise<void> {
     control = attempt("open a control socket", () => new InterfaceControl());
     results.admission = admit(args.bridge, args.queues, host, control, log);
     const admission = results.admission;
-    const made = makeTap(port, args.queues, args.useVnet, admission, owner.uid, control, log);
+    const made = makeTap(port, { queues: args.queues, useVnet: args.useVnet, uid: owner.uid }, admission, control, log);
     results.joined = joinBridge(port, admission, control);
     handOverTap(port, made, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
     log.debug(`sent ${port.name} (mtu ${results.joined.mtu}, mac ${results.joined.mac}) on bridge ${admission.bridge}`);

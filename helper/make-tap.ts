@@ -2,7 +2,7 @@
 import type { ConsolaInstance } from "consola";
 import { holderAlias } from "../policy/holders.ts";
 import { StepError } from "../shared/errors.ts";
-import { IFF_VNET_HDR } from "../shared/kernel.ts";
+import { IFF_TUN_EXCL, IFF_VNET_HDR } from "../shared/kernel.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink, type LinkDescription, setLinkAlias } from "../shared/netlink.ts";
 import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
@@ -19,23 +19,55 @@ export interface MadeTap {
 }
 
 /**
+ * A new multiqueue TAP takes a queue from anyone who names it before its owner is set, so one is made
+ * under a name nobody can predict and renamed to `tap%d` once root owns it; a TAP someone still
+ * reached (by watching new links) is deleted and another made, this many times in all.
+ */
+const MULTIQUEUE_ATTEMPTS = 3;
+
+/**
  * Makes the TAP into `port` (its name set the moment it exists): `queues` queues, the virtio-net
  * header when asked and offered, root as owner when it will get one, the holder's mark under a
- * policy. throws StepError.
+ * policy, and no queue but the helper's. throws StepError.
  */
-export function makeTap(
-  port: Port,
-  queues: number,
-  useVnet: boolean,
-  admission: Admission,
-  uid: number,
-  control: InterfaceControl,
-  log: ConsolaInstance,
-): MadeTap {
+export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): MadeTap {
+  for (let tries = 1; ; tries += 1) {
+    const made = createTap(port, request, admission, control, log);
+    const tap = port.name ?? "";
+    const link = attempt(`find device \`${tap}'`, () => describeLink(port.index));
+    const foreignQueue = foreignQueueProblem(link, request.queues, tap);
+    if (foreignQueue === null) {
+      if (request.queues > 1) {
+        attempt(`rename device \`${tap}'`, () => control.rename(tap, TAP_NAME_TEMPLATE));
+        port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
+      }
+      return made;
+    }
+    if (tries === MULTIQUEUE_ATTEMPTS) throw foreignQueue;
+    log.debug(`${foreignQueue.message}: making another`);
+    port.release(log, null);
+    port.name = null;
+  }
+}
+
+/** What the caller asked of the TAP. */
+interface TapRequest {
+  queues: number;
+  useVnet: boolean;
+  /** The caller's uid, for the holder's mark. */
+  uid: number;
+}
+
+/** One TAP with its queues, into `port`. */
+function createTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): MadeTap {
+  const { queues } = request;
   const fd = openQueue(port);
-  const vnetHeader = useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
+  const vnetHeader = request.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
   const flags = newTapFlags(vnetHeader, queues > 1);
-  const tap = attempt("create tun device", () => attachNewTap(fd, TAP_NAME_TEMPLATE, flags), {
+  // A name of the kernel's choosing for one queue (a single-queue TAP takes no second: EBUSY);
+  // an unpredictable one, created only if new (IFF_TUN_EXCL), for several.
+  const [name, exclusive] = queues > 1 ? [unpredictableName(), IFF_TUN_EXCL] : [TAP_NAME_TEMPLATE, 0];
+  const tap = attempt("create tun device", () => attachNewTap(fd, name, flags | exclusive), {
     EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
   });
   port.name = tap;
@@ -48,16 +80,19 @@ export function makeTap(
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
   port.index = attempt(`find device \`${tap}'`, () => control.index(tap));
   // The mark before the TAP joins the bridge, so that every count that sees it counts it.
-  if (admission.policy !== null) attempt(`set alias of device \`${tap}'`, () => setLinkAlias(port.index, holderAlias(uid)));
+  if (admission.policy !== null) attempt(`set alias of device \`${tap}'`, () => setLinkAlias(port.index, holderAlias(request.uid)));
   // A multiqueue TAP: each further TUNSETIFF with its name and the same flags attaches one more queue.
   for (let queue = 2; queue <= queues; queue += 1) {
     const queueFd = openQueue(port);
     attempt(`attach queue ${queue} of device \`${tap}'`, () => attachExistingTap(queueFd, tap, flags));
   }
-  const link = attempt(`find device \`${tap}'`, () => describeLink(port.index));
-  const foreignQueue = foreignQueueProblem(link, queues, tap);
-  if (foreignQueue !== null) throw foreignQueue;
   return { owned, vnetHeader };
+}
+
+/** `tap` and 12 random hex digits (48 bits): IFNAMSIZ leaves 15 bytes. */
+function unpredictableName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return `tap${Buffer.from(bytes).toString("hex")}`;
 }
 
 /** Opens /dev/net/tun for one queue of `port`; the fd is the port's from then on. */

@@ -17,7 +17,8 @@ const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you ho
 export interface RefusalFacts {
   /** The bridge device's canonical name. */
   bridge: string;
-  rule: PolicyRule | null;
+  /** The line that held; null when none did; undefined when which one holds could not be told. */
+  rule: PolicyRule | null | undefined;
   /** The caller's TAPs on the bridge when counted, the one being made included once it is there; null before a count. */
   held: number | null;
 }
@@ -92,5 +93,19 @@ export function queueRefusal(verdict: QueueVerdict, bridge: string): PolicyRefus
     `access denied: --queues=${asked} is more than the ${limit} queues per TAP that ${source} allows`,
     `ask for ${limit} or fewer; an administrator can raise it with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
     { bridge, rule, held: null },
+  );
+}
+
+/** The refusal when the line that holds cannot be told: the name service named not every id the policy's lines could match. */
+export function unknownNamesRefusal(
+  choice: { unnamedUser: boolean; unnamedGids: readonly number[] },
+  uid: number,
+  bridge: string,
+): PolicyRefusal {
+  const ids = [...(choice.unnamedUser ? [`uid ${uid}`] : []), ...choice.unnamedGids.map((gid) => `gid ${gid}`)];
+  return new PolicyRefusal(
+    `access denied by policy file: the name service gave no name for ${ids.join(", ")}, so which line applies to you on bridge ${bridge} cannot be told`,
+    "the policy matches user and group names: an administrator makes the name service answer for them (getent passwd UID, getent group GID)",
+    { bridge, rule: undefined, held: null },
   );
 }

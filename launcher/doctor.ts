@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
-import { choosePolicyRule } from "../policy/choose.ts";
+import { choosePolicyLine } from "../policy/choose.ts";
 import { tapsHeldBy } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { describePolicyRule } from "../policy/rules.ts";
@@ -332,7 +332,18 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   const who = `${caller.userName ?? "uid"} ${caller.uid}${caller.groupNames.length > 0 ? ` (groups ${caller.groupNames.join(", ")})` : ""}`;
   const findings: Finding[] = [{ severity: "ok", subject: policyFile, message: `read; you are ${who}` }];
   for (const bridge of allowed) {
-    const rule = choosePolicyRule(rules, caller, [bridge.name, ...bridge.altNames]);
+    const choice = choosePolicyLine(rules, caller, [bridge.name, ...bridge.altNames]);
+    if (!choice.known) {
+      const ids = [...(choice.unnamedUser ? [`uid ${caller.uid}`] : []), ...choice.unnamedGids.map((gid) => `gid ${gid}`)];
+      findings.push({
+        severity: "error",
+        subject: `bridge ${bridge.name}`,
+        message: `every request is refused: the name service gives no name for ${ids.join(", ")}, and the policy names users or groups`,
+        fix: "an administrator makes the name service answer for them (getent passwd UID, getent group GID)",
+      });
+      continue;
+    }
+    const rule = choice.rule;
     let held: string[];
     try {
       held = tapsHeldBy(listBridgePorts(bridge.ifindex), caller.uid);

@@ -10,6 +10,8 @@ export interface CallerIdentity {
   userName: string | null;
   /** The names of the caller's real gid and supplementary groups, those that have one. */
   groupNames: string[];
+  /** The caller's gids that have no name (or whose lookup the name service's modules turned into "none"). */
+  unnamedGids: number[];
 }
 
 /**
@@ -21,6 +23,12 @@ export interface CallerIdentity {
 export function lookUpCaller(credentials: ThreadCredentials): CallerIdentity {
   const uid = credentials.uids[0] ?? -1;
   const gid = credentials.gids[0] ?? -1;
-  const groupNames = [...new Set([gid, ...credentials.groups])].map(groupNameOf).filter((name): name is string => name !== null);
-  return { uid, gid, userName: userNameOf(uid), groupNames };
+  const groupNames: string[] = [];
+  const unnamedGids: number[] = [];
+  for (const id of new Set([gid, ...credentials.groups])) {
+    const name = groupNameOf(id);
+    if (name === null) unnamedGids.push(id);
+    else groupNames.push(name);
+  }
+  return { uid, gid, userName: userNameOf(uid), groupNames, unnamedGids };
 }
