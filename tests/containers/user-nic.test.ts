@@ -1,5 +1,7 @@
 // tap-user-nic on a real bridge with real containers (test users' user+net namespaces): the pair it makes, its refusals, its counts.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { privilegeOf } from "../../launcher/install.ts";
+import { installForTest } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { type RunResult, run } from "../support/proc.ts";
 import { ALICE, BOB } from "../support/users.ts";
@@ -237,5 +239,34 @@ describe("tap-user-nic counts by the kernel's links", () => {
       expect(await vethNames(ns)).toEqual([]);
       expect((await create(second.pid)).exitCode).toBe(0);
     });
+  });
+});
+
+describe("tap-user-nic installed in caps mode", () => {
+  test("install --mode=caps gives its shim cap_net_admin+p and no setuid bit, and it makes and deletes a pair the same way", async () => {
+    const installed = await installForTest("caps");
+    try {
+      expect(privilegeOf(installed.userNicShim)).toEqual({ setuid: false, setgid: false, capabilities: true });
+      expect(privilegeOf(installed.userNicHelper)).toEqual({ setuid: false, setgid: false, capabilities: false });
+      await inWorld("alice veth br0 1\n", async (world, ns) => {
+        const container = await world.container(ALICE);
+        const made = await world.call(installed.userNicShim, ALICE, ["create", "/tmp", "c1", String(container.pid), "veth", "br0", "eth0"]);
+        expect({ exit: made.exitCode, stderr: made.stderr }).toEqual({ exit: 0, stderr: "" });
+        const veth = made.stdout.split(":")[2] ?? "";
+        const removed = await world.call(installed.userNicShim, ALICE, [
+          "delete",
+          "/tmp",
+          "c1",
+          container.namespacePath,
+          "veth",
+          "br0",
+          veth,
+        ]);
+        expect(removed.exitCode).toBe(0);
+        expect(await vethNames(ns)).toEqual([]);
+      });
+    } finally {
+      await installed.uninstall();
+    }
   });
 });
