@@ -15,7 +15,7 @@ import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
-import { describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
+import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
 import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
 import type { UsernetCaller } from "../../usernet/decide.ts";
 import { vethAlias } from "../../usernet/marks.ts";
@@ -79,7 +79,6 @@ function makePair(
     const hostName = randomHostName();
     try {
       createVethPair({ hostName, hostMac: hostMac(), mtu, peerName, peerNamespaceFd: namespaceFd });
-      return { index: attempt(`find device \`${hostName}'`, () => control.index(hostName)), name: hostName };
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       // EEXIST does not say which side's name is taken: when the host name is, another random one is tried.
@@ -88,6 +87,13 @@ function makePair(
         cause: err,
         hint: err.errno === EEXIST ? `the container may already have a device named ${peerName}: give another nicname` : "",
       });
+    }
+    try {
+      return { index: control.index(hostName), name: hostName };
+    } catch (err) {
+      // Not yet known by index: deleted by the name it was just given (only CAP_NET_ADMIN renames a host device).
+      deleteLink(hostName);
+      throw err instanceof SysError ? new StepError(`failed to find device \`${hostName}': ${systemReason(err)}`, { cause: err }) : err;
     }
   }
 }
