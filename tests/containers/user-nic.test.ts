@@ -4,7 +4,7 @@ import { privilegeOf } from "../../launcher/install.ts";
 import { installForTest } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { type RunResult, run } from "../support/proc.ts";
-import { ALICE, BOB } from "../support/users.ts";
+import { ALICE, asUser, BOB } from "../support/users.ts";
 import { oddPath, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
@@ -108,6 +108,28 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
         message: NAMESPACE_REFUSAL,
       });
       expect(await vethNames(ns)).toEqual([]);
+    });
+  });
+
+  test("the caller's process in a network namespace root made (not owned by a user namespace of the caller's)", async () => {
+    await inWorld("alice veth br0 5\n", async (world, ns) => {
+      await withNetns(async (rootOwned) => {
+        const inside = Bun.spawn({ cmd: [...rootOwned.prefix(), ...asUser(ALICE), "sleep", "600"], stdout: "ignore" });
+        try {
+          await Bun.sleep(200);
+          const result = await create(world, inside.pid);
+          expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+            exit: 1,
+            stdout: "",
+            message: NAMESPACE_REFUSAL,
+          });
+          expect(await vethNames(ns)).toEqual([]);
+          expect(await vethNames(rootOwned)).toEqual([]);
+        } finally {
+          inside.kill("SIGKILL");
+          await inside.exited;
+        }
+      });
     });
   });
 
