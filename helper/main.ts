@@ -28,6 +28,7 @@ import { type Joined, joinBridge } from "./join.ts";
 import { makeTap } from "./make-tap.ts";
 import { identifyCaller, PolicyRefusal, readPolicy } from "./policy.ts";
 import { Port } from "./port.ts";
+import { Deadline } from "./deadline.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 import { checkCallerSocket } from "./socket.ts";
 
@@ -37,12 +38,15 @@ type Results = { caller: CallerIdentity | null; admission: Admission | null; joi
 
 async function main(argv: readonly string[]): Promise<void> {
   process.exitCode = 1;
+  const deadline = new Deadline();
   const log = createLogger("tap-bridge-helper");
   const request = await readRequest(argv, log);
   if (request === null) return;
   const { args, owner } = request;
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
+  deadline.enter("the policy file to be read");
   const policy = readPolicy();
+  if (policy !== null) deadline.start();
   const trail = new AuditTrail(policy !== null, (message) => log.warn(message));
   const port = new Port();
   const results: Results = { caller: null, admission: null, joined: null };
@@ -51,12 +55,17 @@ async function main(argv: readonly string[]): Promise<void> {
     // Before any name-service lookup, which may leave a socket of its own open at a number the
     // caller left free (sssd's client does): --fd must name a socket the caller passed.
     checkCallerSocket(args.socketFd);
+    deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
     const host = sharedHost(policy, request, results);
+    deadline.enter("the bridge, the ACL or the count of your TAPs");
     control = attempt("open a control socket", () => new InterfaceControl());
     results.admission = admit(args.bridge, args.queues, host, control, log);
     const admission = results.admission;
+    deadline.enter("the TAP to be made");
     const made = makeTap(port, { queues: args.queues, useVnet: args.useVnet, uid: owner.uid }, admission, control, log);
+    deadline.enter("the TAP to join the bridge");
     results.joined = joinBridge(port, admission, control);
+    deadline.enter("the fd to be handed over");
     handOverTap(port, made, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
     log.debug(`sent ${port.name} (mtu ${results.joined.mtu}, mac ${results.joined.mac}) on bridge ${admission.bridge}`);
     process.exitCode = 0;
