@@ -9,6 +9,7 @@ import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { listBridgePorts } from "../shared/netlink.ts";
+import { vethsHeldBy } from "../usernet/marks.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
 
@@ -67,10 +68,10 @@ export function readPolicy(): PolicyRule[] | StepError | null {
   }
 }
 
-/** The TAPs on the bridge with index `bridgeIndex` counted against `uid`. throws SysError. */
+/** The ports on the bridge with index `bridgeIndex` counted against `uid`: their TAPs and their containers' veths (tap-user-nic). throws SysError. */
 export function tapsHeldOn(bridgeIndex: number, uid: number): string[] {
   const ports = listBridgePorts(bridgeIndex);
-  return tapsHeldBy(ports, uid);
+  return [...tapsHeldBy(ports, uid), ...vethsHeldBy(ports, uid)];
 }
 
 /** The refusal a quota verdict that allows no more TAPs makes; `counted` is the use the audit line shows. */

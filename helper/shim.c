@@ -21,6 +21,10 @@
 #ifndef TAP_HELPER_PATH
 #error "compile with -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
 #endif
+/* The same shim runs tap-user-nic (-DTAP_PROGRAM_NAME='"tap-user-nic"'): messages and argv[0] say which. */
+#ifndef TAP_PROGRAM_NAME
+#define TAP_PROGRAM_NAME "tap-bridge-helper"
+#endif
 
 /* Set once the shim is the caller: from then on EPERM means the kernel did not grant the shim its
  * privilege at exec, for a reason outside the shim, so a second line names the reasons and the fixes. */
@@ -29,8 +33,8 @@ static const char *eperm_cause;
 static void fail(const char *step)
 {
     const int error = errno;
-    fprintf(stderr, "tap-bridge-helper: failed to %s: %s\n", step, strerror(error));
-    if (error == EPERM && eperm_cause != NULL) fprintf(stderr, "tap-bridge-helper: %s\n", eperm_cause);
+    fprintf(stderr, TAP_PROGRAM_NAME ": failed to %s: %s\n", step, strerror(error));
+    if (error == EPERM && eperm_cause != NULL) fprintf(stderr, TAP_PROGRAM_NAME ": %s\n", eperm_cause);
     _exit(1);
 }
 
@@ -77,7 +81,7 @@ int main(int argc, char **argv)
     if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0) fail("clear the environment");
     umask(022);
     if (chdir("/") != 0) fail("change directory to /");
-    argv[0] = (char *)"tap-bridge-helper";
+    argv[0] = (char *)TAP_PROGRAM_NAME;
     execv(TAP_HELPER_PATH, argv);
     fail("execute " TAP_HELPER_PATH);
     return 1;

@@ -130,8 +130,8 @@ function placeRootOwned(source: string, target: string, mode: number): void {
   renameSync(temporary, target);
 }
 
-/** Compiles the shim for `helperPath` into `output` with the system C compiler. */
-function compileShim(helperPath: string, output: string): void {
+/** Compiles the shim for `helperPath` into `output` with the system C compiler; `programName` names it in its messages. */
+function compileShim(helperPath: string, output: string, programName = "tap-bridge-helper"): void {
   const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
   try {
     const source = join(work, "shim.c");
@@ -148,6 +148,7 @@ function compileShim(helperPath: string, output: string): void {
         "-D_FORTIFY_SOURCE=2",
         "-fstack-protector-strong",
         `-DTAP_HELPER_PATH="${helperPath}"`,
+        `-DTAP_PROGRAM_NAME="${programName}"`,
         "-o",
         output,
         source,
@@ -238,6 +239,18 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   renameSync(shimTemp, layout.shim);
   log.success(`installed the exec shim ${layout.shim} (${options.mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`);
 
+  // tap-user-nic (lxc-user-nic's drop-in), when built: the same pair of an unprivileged Bun program and a privileged shim.
+  const builtUserNic = join(options.from, "tap-user-nic");
+  if (existsSync(builtUserNic)) {
+    if (!isBunExecutable(builtUserNic)) throw new StepError(`${builtUserNic} is not a Bun executable: rebuild it with \`bun run build\``);
+    placeRootOwned(builtUserNic, layout.userNicHelper, 0o755);
+    rmSync(`${layout.userNicShim}.new`, { force: true });
+    compileShim(layout.userNicHelper, `${layout.userNicShim}.new`, "tap-user-nic");
+    grantPrivilege(`${layout.userNicShim}.new`, options.mode);
+    renameSync(`${layout.userNicShim}.new`, layout.userNicShim);
+    log.success(`installed tap-user-nic ${layout.userNicShim} beside ${layout.userNicHelper}`);
+  }
+
   if (withLauncher) {
     placeRootOwned(builtLauncher, layout.launcher, 0o755);
     log.success(`installed the launcher ${layout.launcher}`);
@@ -245,7 +258,7 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   for (const { built, path } of pages) placeRootOwned(built, path, 0o644);
   log.success(`installed the man pages ${pages.map(({ path }) => basename(path)).join(", ")} under ${join(layout.prefix, "share", "man")}`);
 
-  for (const path of [layout.helper, layout.launcher]) {
+  for (const path of [layout.helper, layout.launcher, layout.userNicHelper]) {
     if (!existsSync(path)) continue;
     const privilege = privilegeOf(path);
     if (privilege.setuid || privilege.setgid || privilege.capabilities) {
@@ -259,7 +272,14 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
-  const files = [layout.shim, layout.helper, layout.launcher, ...layout.manPages.map(({ path }) => path)];
+  const files = [
+    layout.shim,
+    layout.helper,
+    layout.userNicShim,
+    layout.userNicHelper,
+    layout.launcher,
+    ...layout.manPages.map(({ path }) => path),
+  ];
   const folders = [...new Set(files.map((path) => dirname(path)))];
   // Every folder checked before anything is removed, as install checks them before writing; in a
   // folder that does not (fully) exist there is nothing of ours to remove.

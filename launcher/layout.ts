@@ -9,6 +9,9 @@ export interface InstallLayout {
   /** The Bun helper the shim executes: root-owned, never setuid, never with capabilities. */
   helper: string;
   launcher: string;
+  /** tap-user-nic's exec shim (privileged like `shim`) and the Bun program it executes (docs/containers.md). */
+  userNicShim: string;
+  userNicHelper: string;
   /** The manual pages, PREFIX/share/man/manN/PAGE.N, each with its path under a build's man/ folder. */
   manPages: { built: string; path: string }[];
 }
@@ -27,6 +30,8 @@ export function installLayout(prefix: string): InstallLayout {
     shim: join(prefix, "libexec", "tap-bridge-helper"),
     helper: join(prefix, "libexec", "tap-bridge-helper.bun"),
     launcher: join(prefix, "bin", "tap-launcher"),
+    userNicShim: join(prefix, "libexec", "tap-user-nic"),
+    userNicHelper: join(prefix, "libexec", "tap-user-nic.bun"),
     manPages: MAN_PAGES.map((page) => ({ built: join("man", manPagePath(page)), path: join(prefix, "share", "man", manPagePath(page)) })),
   };
 }

@@ -71,11 +71,14 @@ export const NLA_TYPE_MASK = 0x3fff;
 export const NLA_F_NESTED = 1 << 15;
 // <linux/if_link.h>
 export const IFLA_IFNAME = 3;
+export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
 export const IFLA_PROTINFO = 12;
 export const IFLA_LINKINFO = 18;
 export const IFLA_IFALIAS = 20;
 export const IFLA_EXT_MASK = 29;
+export const IFLA_LINK_NETNSID = 37;
+export const IFLA_TARGET_NETNSID = 46;
 export const IFLA_BRPORT_ISOLATED = 33;
 export const IFLA_PROP_LIST = 52;
 export const IFLA_ALT_IFNAME = 53;

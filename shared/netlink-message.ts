@@ -48,6 +48,11 @@ export class AttributeList {
     return this.#add(type, payload);
   }
 
+  /** Bytes as they are (a MAC address for IFLA_ADDRESS, a struct for VETH_INFO_PEER). */
+  raw(type: number, payload: Uint8Array): this {
+    return this.#add(type, payload);
+  }
+
   /** A NUL-terminated string, as the kernel's NLA_STRING and NLA_NUL_STRING policies accept. */
   string(type: number, value: string): this {
     return this.#add(type, Buffer.from(`${value}\0`, "latin1"));
@@ -170,6 +175,12 @@ export class ParsedAttributes {
     if (value === undefined) return null;
     if (value.byteLength < 4) throw malformed(`attribute ${type} is shorter than a u32`);
     return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
+  }
+
+  /** A signed 32-bit value (IFLA_LINK_NETNSID), or null when absent. throws SysError(EIO) when shorter than 4 bytes. */
+  s32(type: number): number | null {
+    const value = this.u32(type);
+    return value === null ? null : value | 0;
   }
 
   /** A string up to its first NUL (bytes as latin1), or null when absent. */

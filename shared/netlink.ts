@@ -3,6 +3,9 @@ import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import {
   AF_BRIDGE,
+  IFLA_LINK,
+  IFLA_LINK_NETNSID,
+  IFLA_TARGET_NETNSID,
   AF_NETLINK,
   AF_UNSPEC,
   IFALIASZ,
@@ -66,6 +69,12 @@ export interface LinkDescription {
   alias: string | null;
   /** What the kernel reports of a TUN/TAP device (IFLA_LINKINFO), null for other devices. */
   tun: TunState | null;
+  /** The device's kind (IFLA_INFO_KIND: `veth`, `tun`, `bridge`), null for one without (loopback, a physical NIC). */
+  kind: string | null;
+  /** IFLA_LINK: for a veth, its peer's index in the peer's namespace; null when absent. */
+  link: number | null;
+  /** IFLA_LINK_NETNSID: the id this namespace gives the namespace IFLA_LINK lies in, when that is another one. */
+  linkNamespaceId: number | null;
 }
 
 /** A TUN/TAP device's state as rtnetlink reports it (Linux 4.15 and later; IFLA_TUN_*). */
@@ -109,6 +118,9 @@ function describe(message: NetlinkMessage): LinkDescription {
     master: attributes.u32(IFLA_MASTER),
     alias: attributes.string(IFLA_IFALIAS) || null,
     tun: tunState(attributes),
+    kind: attributes.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) ?? null,
+    link: attributes.u32(IFLA_LINK),
+    linkNamespaceId: attributes.s32(IFLA_LINK_NETNSID),
   };
 }
 
@@ -147,14 +159,17 @@ function acknowledged(message: NetlinkMessage, call: string, what: string): bool
 }
 
 /**
- * The device with interface index `index` in this network namespace, asked of the kernel over
- * rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
+ * The device with interface index `index` in this network namespace, or in the one this namespace
+ * knows by `namespaceId` (a veth's IFLA_LINK_NETNSID), asked of the kernel over rtnetlink
+ * (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
  * gone, EMFILE, EIO when the reply is malformed, ...).
  */
-export function describeLink(index: number): LinkDescription {
-  const what = `RTM_GETLINK ${index}`;
+export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
+  const what = `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`;
   return withRouteSocket((fd) => {
     const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    // IFLA_TARGET_NETNSID: the kernel answers from that namespace (the caller needs CAP_NET_ADMIN over it).
+    if (namespaceId !== null) filter.u32(IFLA_TARGET_NETNSID, namespaceId);
     send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
       if (acknowledged(message, "RTM_GETLINK", what)) continue;
@@ -179,11 +194,21 @@ export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
   throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, `ports of link ${bridgeIndex}`);
 }
 
-/** One dump of the bridge's ports, or null when the kernel marked it interrupted. */
-function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
-  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+/** Every device in this network namespace, from one dump taken again when interrupted (as listBridgePorts). throws SysError. */
+export function listLinks(): LinkDescription[] {
+  for (let attempt = 1; attempt <= DUMP_ATTEMPTS; attempt += 1) {
+    const links = dumpBridgePorts(null);
+    if (links !== null) return links;
+  }
+  throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, "all links");
+}
+
+/** One dump of the bridge's ports (every device for null), or null when the kernel marked it interrupted. */
+function dumpBridgePorts(bridgeIndex: number | null): LinkDescription[] | null {
+  const what = bridgeIndex === null ? "RTM_GETLINK dump of all links" : `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
   return withRouteSocket((fd) => {
-    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).u32(IFLA_MASTER, bridgeIndex);
+    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    if (bridgeIndex !== null) filter.u32(IFLA_MASTER, bridgeIndex);
     send(
       fd,
       encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter),
@@ -198,18 +223,27 @@ function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
         if (isDone(message)) return interrupted ? null : ports;
         if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
         const link = describe(message);
-        if (link.master === bridgeIndex) ports.push(link);
+        if (bridgeIndex === null || link.master === bridgeIndex) ports.push(link);
       }
     }
     throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
   });
 }
 
-/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
-function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
+/**
+ * Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads
+ * its acknowledgement. throws SysError with the kernel's errno.
+ */
+export function changeLink(
+  request: { type: number; call: string; family: number; flags?: number },
+  index: number,
+  attributes: AttributeList,
+  what: string,
+): void {
   const { type, call, family } = request;
   withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    const flags = NLM_F_REQUEST | NLM_F_ACK | (request.flags ?? 0);
+    send(fd, encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
     if (reply === undefined || !acknowledged(reply, call, what)) {

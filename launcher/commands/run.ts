@@ -48,6 +48,16 @@ export const runArgs = {
     valueHint: "N",
     description: `Give the guest a multiqueue TAP: its N queues (1 to ${MAX_QUEUES}) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2`,
   },
+  veth: {
+    type: "boolean",
+    description:
+      "Run the guest in a new user and network namespace holding a veth on --br as eth0, up (made by tap-user-nic; docs/containers.md)",
+  },
+  "user-nic": {
+    type: "string",
+    valueHint: "PATH",
+    description: "With --veth: the tap-user-nic (or lxc-user-nic) to run (default: the installed one)",
+  },
   ...verbosityArgs,
 } satisfies ArgsDef;
 
@@ -112,6 +122,10 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
       throw new UsageError(`--${option} is about the relay's frames: it works only with --relay=stream|dgram`);
     }
   }
+  if (args.veth === true) {
+    const other = ["tap", "unmanaged", "relay", "queues", "helper"].find((name) => given(rawArgs, name));
+    if (other !== undefined) throw new UsageError(`--${other} is about a TAP: --veth gives the guest a veth instead`);
+  } else if (given(rawArgs, "user-nic")) throw new UsageError("--user-nic chooses who makes the veth: it works only with --veth");
   if (args["pcap-size"] !== undefined && args.pcap === undefined)
     throw new UsageError("--pcap-size bounds the capture: it needs --pcap=FILE");
   captureLimit(args["pcap-size"]);
@@ -128,6 +142,11 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
     closeInheritedFdsOnExec();
     // A guest that cannot be found is said before anything is made: no TAP, no helper, no capture file.
     resolveGuest(command[0] ?? "");
+    if (args.veth === true) {
+      const { defaultUserNic, runWithVeth } = await import("../veth.ts");
+      process.exitCode = await runWithVeth(command, args.br, args["user-nic"] ?? defaultUserNic(), log);
+      return;
+    }
     const tap =
       args.tap !== undefined
         ? openUnmanagedTap(args.tap, log, queues)

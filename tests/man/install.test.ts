@@ -65,6 +65,8 @@ describe("install and uninstall of a whole prefix", () => {
       "libexec",
       "libexec/tap-bridge-helper",
       "libexec/tap-bridge-helper.bun",
+      "libexec/tap-user-nic",
+      "libexec/tap-user-nic.bun",
       "share",
       "share/man",
       "share/man/man1",
@@ -76,7 +78,7 @@ describe("install and uninstall of a whole prefix", () => {
     ]);
     await second.uninstall();
     expect(tree(second.prefix)).toEqual([]);
-  });
+  }, 60_000);
 
   test("uninstall keeps a share/man holding other pages, and removes only ours", async () => {
     const prefix = join(sharedFolder("tl-manshare-"), "usr");

@@ -1,0 +1,103 @@
+// Who may have one more veth on a bridge: lxc-usernet's line to charge, then bridge-policy.conf's limit on top, both counted from the kernel's links.
+import { readFileSync } from "node:fs";
+import type { PolicyRule } from "../../policy/rules.ts";
+import { quotaVerdict } from "../../policy/verdicts.ts";
+import type { ThreadCredentials } from "../../shared/credentials.ts";
+import { StepError, SysError, systemReason } from "../../shared/errors.ts";
+import { groupNameOf, userNameOf } from "../../shared/libc.ts";
+import { listLinks } from "../../shared/netlink.ts";
+import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
+import { vethsChargedTo } from "../../usernet/marks.ts";
+import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
+import { quotaRefusal, tapsHeldOn } from "../policy.ts";
+
+/** Where LXC (Debian's build, LXC_USERNIC_CONF) and so this drop-in read who may have how many veths. */
+export const USERNET_FILE = "/etc/lxc/lxc-usernet";
+
+const USERNET_HINT = `an administrator adds a line \`USER veth BRIDGE COUNT\` (or @GROUP) to ${USERNET_FILE} (lxc-usernet(5))`;
+
+/**
+ * The lines of the usernet file; none when it is missing or unreadable (lxc-user-nic then grants
+ * nothing either). Read with the caller's rights: the file is world-readable on Debian.
+ */
+export function readUsernet(): UsernetLine[] {
+  try {
+    return parseUsernet(readFileSync(USERNET_FILE));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The caller as lxc-user-nic matches lines: the name of the real uid and of each supplementary
+ * group. Like lxc-user-nic, a user without a name is refused, and a group without a name makes no
+ * @group line match. throws StepError.
+ */
+export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
+  const uid = credentials.uids[0] ?? -1;
+  try {
+    const userName = userNameOf(uid);
+    if (userName === null) throw new StepError(`access denied: uid ${uid} has no user name, and ${USERNET_FILE} names users`);
+    const names = credentials.groups.map(groupNameOf);
+    const groupNames = names.every((name): name is string => name !== null) ? names : [];
+    return { userName, groupNames };
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    throw new StepError(`access denied: cannot look up the names of uid ${uid} and its groups: ${systemReason(err)}`);
+  }
+}
+
+/** The links of this namespace, for counts. throws StepError. */
+function links(what: string) {
+  try {
+    return listLinks();
+  } catch (err) {
+    throw new StepError(`failed to count ${what}: ${systemReason(err)}`, { cause: err });
+  }
+}
+
+/**
+ * The lxc-usernet line the new veth is charged to (lxc-usernet(5): the first matching line whose
+ * subject holds fewer than its COUNT). throws StepError when none has room.
+ */
+export function chooseUsernetLine(lines: readonly UsernetLine[], caller: UsernetCaller, type: string, bridge: string): UsernetLine {
+  const all = links(`the veths charged on ${bridge}`);
+  const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => vethsChargedTo(all, subject, bridge));
+  if (decision.verdict === "grant") return decision.line;
+  if (decision.verdict === "no-line") {
+    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, {
+      hint: USERNET_HINT,
+    });
+  }
+  const counted = decision.matching.map((line) => `${line.subject} ${line.count} (line ${line.line})`).join(", ");
+  throw new StepError(`quota reached: ${type} on ${bridge} for ${counted} in ${USERNET_FILE}`, {
+    hint: `stop a container that holds one (its veth goes with it), or an administrator raises the COUNT in ${USERNET_FILE}`,
+  });
+}
+
+/** Throws the refusal when `line`'s subject holds its COUNT without the veth with index `own`, counted again with it present. */
+export function recheckUsernetLine(line: UsernetLine, bridge: string, own: number): void {
+  const all = links(`the veths charged on ${bridge}`).filter((link) => link.index !== own);
+  const held = vethsChargedTo(all, line.subject, bridge);
+  if (held >= line.count) {
+    throw new StepError(`quota reached: ${line.subject} holds ${held} of ${line.count} on ${bridge} (${USERNET_FILE} line ${line.line})`, {
+      hint: "another veth was made at the same moment; stop a container that holds one",
+    });
+  }
+}
+
+/** The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths (as the TAP helper counts), without `own`. */
+export function portsHeldOn(bridgeIndex: number, uid: number, own: string | null): string[] {
+  try {
+    return tapsHeldOn(bridgeIndex, uid).filter((name) => name !== own);
+  } catch (err) {
+    throw new StepError(`failed to count the ports you hold: ${systemReason(err)}`, { cause: err });
+  }
+}
+
+/** Throws bridge-policy.conf's refusal when `rule` leaves no room for one more port. */
+export function checkPolicyRoom(rule: PolicyRule | null, bridge: string, held: readonly string[]): void {
+  if (rule === null) return;
+  const verdict = quotaVerdict(rule, held);
+  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
+}

@@ -1,0 +1,193 @@
+// `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container, told as its phases.
+//
+// admit   the container's namespace (namespace.ts), the bridge, the lxc-usernet line, the policy's room
+// make    the pair in one RTM_NEWLINK: the host end with an fe: MAC and the bridge's MTU here, the peer
+//         straight in the container under its name, so it never exists on the host side
+// join    the mark first (so every later count sees it), the bridge, the counts again (races), the
+//         port's isolation, up
+// hand    the line lxc-user-nic prints, once the container's process is known to be still there
+// One cleanup path: a pair made but not handed over is deleted (by index), with its peer.
+import { randomBytes } from "node:crypto";
+import type { ConsolaInstance } from "consola";
+import { choosePolicyRule } from "../../policy/choose.ts";
+import type { PolicyRule } from "../../policy/rules.ts";
+import type { CallerIdentity } from "../../shared/caller.ts";
+import { StepError, SysError, systemReason } from "../../shared/errors.ts";
+import { EEXIST } from "../../shared/errno.ts";
+import { InterfaceControl } from "../../shared/netdev.ts";
+import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
+import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
+import type { UsernetCaller } from "../../usernet/decide.ts";
+import { vethAlias } from "../../usernet/marks.ts";
+import type { UsernetLine } from "../../usernet/parse.ts";
+import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
+import type { VethAuditRecord } from "./audit.ts";
+import { checkPolicyRoom, chooseUsernetLine, portsHeldOn, recheckUsernetLine } from "./charge.ts";
+import { attempt } from "../attempt.ts";
+import { admitProcessNamespace } from "./namespace.ts";
+
+type CreateArgs = Extract<UserNicArgs, { verb: "create" }>;
+
+/** Everything create needs besides its arguments, read before it starts. */
+export interface CreateContext {
+  uid: number;
+  usernetCaller: UsernetCaller;
+  usernetLines: readonly UsernetLine[];
+  /** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
+  policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
+  record: VethAuditRecord;
+  log: ConsolaInstance;
+}
+
+/** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
+interface BridgeTarget {
+  name: string;
+  index: number;
+  names: string[];
+}
+
+function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | null {
+  if (bridge === NO_BRIDGE) return null;
+  const index = attempt(`find bridge \`${bridge}'`, () => control.index(bridge));
+  const link = attempt(`find bridge \`${bridge}'`, () => describeLink(index));
+  if (link.kind !== "bridge") throw new StepError(`failed to find bridge \`${bridge}': it is a ${link.kind ?? "device"}, not a bridge`);
+  return { name: bridge, index, names: [link.name, ...link.altNames] };
+}
+
+/** A random host name like lxc-user-nic's (`veth` and random letters), so that a freed name is not handed out again at once. */
+function randomHostName(): string {
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  return `veth${[...randomBytes(8)].map((byte) => letters[byte % letters.length]).join("")}`;
+}
+
+/** An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set. */
+function hostMac(): Uint8Array {
+  const mac = randomBytes(6);
+  mac[0] = 0xfe;
+  return mac;
+}
+
+/** make: the pair, retried under another random name when one is taken. Returns the host end's index and name. */
+function makePair(
+  control: InterfaceControl,
+  bridge: BridgeTarget | null,
+  peerName: string,
+  namespaceFd: number,
+): { index: number; name: string } {
+  const mtu = bridge === null ? null : attempt(`get mtu of bridge \`${bridge.name}'`, () => control.mtu(bridge.name));
+  for (let attemptNumber = 1; ; attemptNumber += 1) {
+    const hostName = randomHostName();
+    try {
+      createVethPair({ hostName, hostMac: hostMac(), mtu, peerName, peerNamespaceFd: namespaceFd });
+    } catch (err) {
+      if (!(err instanceof SysError)) throw err;
+      // EEXIST does not say which side's name is taken: when the host name is, another random one is tried.
+      if (err.errno === EEXIST && attemptNumber < 3 && hostNameTaken(control, hostName)) continue;
+      throw new StepError(`failed to create veth pair \`${hostName}' (peer \`${peerName}' in the container): ${systemReason(err)}`, {
+        cause: err,
+        hint: err.errno === EEXIST ? `the container may already have a device named ${peerName}: give another nicname` : "",
+      });
+    }
+    try {
+      return { index: control.index(hostName), name: hostName };
+    } catch (err) {
+      // Not yet known by index: deleted by the name it was just given (only CAP_NET_ADMIN renames a host device).
+      deleteLink(hostName);
+      throw err instanceof SysError ? new StepError(`failed to find device \`${hostName}': ${systemReason(err)}`, { cause: err }) : err;
+    }
+  }
+}
+
+function hostNameTaken(control: InterfaceControl, name: string): boolean {
+  try {
+    control.index(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** join: mark, bridge, counts again with the port present, isolation, up. */
+function joinBridge(
+  control: InterfaceControl,
+  host: { index: number; name: string },
+  bridge: BridgeTarget | null,
+  line: UsernetLine,
+  rule: PolicyRule | null,
+  context: CreateContext,
+): void {
+  attempt(`set alias of device \`${host.name}'`, () =>
+    setLinkAlias(host.index, vethAlias({ uid: context.uid, subject: line.subject, bridge: bridge?.name ?? NO_BRIDGE })),
+  );
+  if (bridge !== null) {
+    attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
+    const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
+    if (joined.master !== bridge.index) {
+      throw new StepError(`failed to add interface \`${host.name}' to bridge \`${bridge.name}': the bridge was replaced meanwhile`, {
+        hint: "run it again",
+      });
+    }
+  }
+  // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
+  recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, host.index);
+  if (bridge !== null && context.policy !== null) checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, host.name));
+  if (bridge !== null && rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
+  attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
+}
+
+/** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
+function peerOf(host: { index: number; name: string }): LinkDescription {
+  const described = attempt(`find the peer of \`${host.name}'`, () => describeLink(host.index));
+  if (described.link === null || described.linkNamespaceId === null) {
+    throw new StepError(`failed to find the peer of \`${host.name}': the kernel names no peer in another namespace`);
+  }
+  const { link, linkNamespaceId } = described;
+  return attempt(`find the peer of \`${host.name}'`, () => describeLink(link, linkNamespaceId));
+}
+
+/** The whole of `create`; returns the line to print (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError. */
+export function createVeth(args: CreateArgs, context: CreateContext): string {
+  const { record } = context;
+  const namespace = admitProcessNamespace(args.pid, context.uid);
+  const control = attempt("open a control socket", () => new InterfaceControl());
+  let unsent: number | null = null;
+  try {
+    // admit
+    if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
+    const bridge = findBridge(control, args.bridge);
+    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, args.type, args.bridge);
+    record.usernetLine = line;
+    const rule =
+      bridge === null || context.policy === null ? null : choosePolicyRule(context.policy.rules, context.policy.caller, bridge.names);
+    if (bridge !== null && context.policy !== null) {
+      record.rule = rule;
+      checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));
+    }
+    // make
+    const host = makePair(control, bridge, args.peerName, namespace.fd);
+    unsent = host.index;
+    record.veth = host.name;
+    // join
+    joinBridge(control, host, bridge, line, rule, context);
+    // hand over
+    const peer = peerOf(host);
+    namespace.confirmStillThere();
+    unsent = null;
+    context.log.debug(`made ${host.name} on ${bridge?.name ?? "no bridge"}, peer ${peer.name} (${peer.index})`);
+    return `${peer.name}:${peer.index}:${host.name}:${host.index}`;
+  } finally {
+    control.close();
+    if (unsent !== null) deleteUnsent(unsent, context.log);
+    namespace.close();
+  }
+}
+
+/** Deletes a pair that was not handed over; a pair already gone (its namespace died) is no error. */
+function deleteUnsent(index: number, log: ConsolaInstance): void {
+  try {
+    deleteLinkByIndex(index);
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    if (err.code !== "ENODEV") log.warn(`failed to delete device ${index}: ${systemReason(err)}`);
+  }
+}

@@ -1,0 +1,95 @@
+// tap-user-nic: a drop-in for LXC's lxc-user-nic; makes (create) or removes (delete) a container's veth on a bridge, as lxc-usernet and the policy allow.
+//
+// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX` on stdout, the one line LXC
+// and rootlesskit parse); 1 anything else (usage, refused, a failed step), with stdout left empty.
+// It runs as its caller with CAP_NET_ADMIN alone, through the same exec shim as the TAP helper.
+import { describeCredentials, type ThreadCredentials } from "../../shared/credentials.ts";
+import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
+import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
+import { identifyCaller, readPolicy } from "../policy.ts";
+import { checkLeastPrivilege } from "../privilege.ts";
+import { parseUserNicArgv, USER_NIC_USAGE, type UserNicArgs } from "./args.ts";
+import { type VethAuditRecord, writeVethAudit } from "./audit.ts";
+import { readUsernet, usernetCaller } from "./charge.ts";
+import { createVeth } from "./create.ts";
+import { deleteVeth } from "./delete.ts";
+
+function parse(argv: readonly string[], log: ReturnType<typeof createLogger>): UserNicArgs | null {
+  try {
+    return parseUserNicArgv(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    log.error(err.message);
+    writeText(2, `${USER_NIC_USAGE}\n`);
+    return null;
+  }
+}
+
+/** Runs the verb; returns the line create prints, or null for delete. throws StepError. */
+function run(
+  args: UserNicArgs,
+  credentials: ThreadCredentials,
+  record: VethAuditRecord,
+  log: ReturnType<typeof createLogger>,
+): string | null {
+  const uid = credentials.uids[0] ?? -1;
+  if (args.verb === "delete") {
+    deleteVeth(args, uid, record);
+    return null;
+  }
+  const caller = usernetCaller(credentials);
+  record.userName = caller.userName;
+  const policy = readPolicy();
+  if (policy instanceof StepError) throw policy;
+  return createVeth(args, {
+    uid,
+    usernetCaller: caller,
+    usernetLines: readUsernet(),
+    policy: policy === null ? null : { rules: policy, caller: identifyCaller(credentials) },
+    record,
+    log,
+  });
+}
+
+function main(argv: readonly string[]): void {
+  process.exitCode = 1;
+  const log = createLogger("tap-user-nic");
+  let credentials: ThreadCredentials;
+  try {
+    credentials = checkLeastPrivilege();
+    log.debug(`credentials: ${describeCredentials(credentials)}`);
+  } catch (err) {
+    if (!(err instanceof StepError)) throw err;
+    reportStepError(log, err);
+    return;
+  }
+  const args = parse(argv, log);
+  if (args === null) return;
+  const record: VethAuditRecord = {
+    verb: args.verb,
+    userName: null,
+    uid: credentials.uids[0] ?? -1,
+    bridge: args.bridge,
+    veth: null,
+    target: args.verb === "create" ? `pid:${args.pid}` : args.namespacePath,
+    usernetLine: null,
+    rule: undefined,
+  };
+  // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
+  const audited = readPolicy() !== null;
+  const warn = (message: string) => log.warn(message);
+  try {
+    const line = run(args, credentials, record, log);
+    writeVethAudit(audited, "grant", record, warn);
+    if (line !== null) writeText(1, `${line}\n`);
+    process.exitCode = 0;
+  } catch (err) {
+    const step = err instanceof SysError ? new StepError(`failed to ${args.verb} veth: ${systemReason(err)}`, { cause: err }) : err;
+    if (!(step instanceof StepError)) throw err;
+    reportStepError(log, step);
+    const cause = step.cause instanceof Error ? `${step.message} (${step.cause.message})` : step.message;
+    writeVethAudit(audited, "refuse", record, warn, cause);
+  }
+}
+
+main(process.argv.slice(2));
