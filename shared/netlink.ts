@@ -205,17 +205,25 @@ function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
   });
 }
 
-/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
-function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
-  const { type, call, family } = request;
+/**
+ * Sends one request that asks for an acknowledgement (NLM_F_ACK) and reads it. throws SysError with
+ * the kernel's errno, named after `call`.
+ */
+export function requestAcknowledged(request: Uint8Array, call: string, what: string): void {
   withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    send(fd, request, what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
     if (reply === undefined || !acknowledged(reply, call, what)) {
       throw new SysError(call, EIO, "no acknowledgement in the reply", what);
     }
   });
+}
+
+/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
+function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
+  const { type, call, family } = request;
+  requestAcknowledged(encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), call, what);
 }
 
 const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };
