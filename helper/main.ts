@@ -27,6 +27,7 @@ import { type AuditRecord, AuditTrail } from "./audit.ts";
 import { SEND_TIMEOUT_MS, TAP_NAME_TEMPLATE } from "./config.ts";
 import { applicableRule, type CallerIdentity, identifyCaller, queueProblem, quotaProblem, readPolicy, tapsHeldOn } from "./policy.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
+import { bindGuestPort, macRequestProblem } from "./port-binding.ts";
 import { VERSION } from "../shared/version.ts";
 
 /** Runs `action`; a SysError becomes a StepError `failed to <what>: <reason>` with a hint per errno. */
@@ -230,6 +231,12 @@ function createAndSendTap(
       const refusal = rule === null ? null : quotaProblem(rule, bridge, held);
       if (refusal !== null) throw refusal;
     }
+    audit.addresses = rule?.addresses?.map((prefix) => prefix.text) ?? null;
+    if (rule?.locked === true) {
+      const bridgeMac = attempt(`get MAC address of bridge \`${bridge}'`, () => control.hardwareAddress(bridge)).mac;
+      const macProblem = macRequestProblem(rule, args.mac, bridgeMac, bridge);
+      if (macProblem !== null) throw macProblem;
+    }
 
     const openTun = (): number => {
       const opened = attempt(`open ${TUN_DEVICE}`, openTunDevice, {
@@ -301,6 +308,8 @@ function createAndSendTap(
         EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
       });
     }
+    // Still down: the port is held to its addresses before its first frame.
+    bindGuestPort(tap, tapIndex, bridge, rule, args.mac);
     if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
     attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
     trail.grant();
@@ -353,6 +362,8 @@ async function main(argv: readonly string[]): Promise<void> {
     queues: args.queues,
     rule: undefined,
     held: null,
+    mac: args.mac === null ? null : formatMac(args.mac),
+    addresses: null,
   };
   // With a policy file, also one that cannot be read or parsed, every decision is audited.
   const policy = readPolicy();

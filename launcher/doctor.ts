@@ -343,7 +343,9 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     }
     const message =
       `at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
-      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP`;
+      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP` +
+      `${rule.locked ? ", each port locked to the MAC address you pass (tap-launcher --mac=MAC)" : ""}` +
+      `${rule.addresses === null ? "" : `, source addresses only in ${rule.addresses.map((prefix) => prefix.text).join(", ")}`}`;
     findings.push(
       held.length >= rule.maxTaps
         ? {
