@@ -3,7 +3,8 @@
 // It answers ARP for its address and pings to it, pings a target, takes an address by DHCP, and, as an
 // attacker, sends frames with another source MAC, ARP claims for addresses not its own, or pings from
 // a foreign source; it counts the IPv4 frames it receives that are for other addresses.
-import { IFF_VNET_HDR } from "../../shared/kernel.ts";
+import { setIfreqMac } from "../../shared/ifreq.ts";
+import { IFF_VNET_HDR, SIOCSIFHWADDR } from "../../shared/kernel.ts";
 import { POLLIN, TUNGETIFF, TUNGETVNETHDRSZ } from "../../shared/kernel-launcher.ts";
 import { ioctlBuffer, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 
@@ -18,6 +19,8 @@ interface Plan {
   spoofSourceMac?: string;
   /** ARP replies every 100 ms saying that `ip` is at the guest's MAC, broadcast or to `toMac`/`toIp`. */
   arpClaim?: { ip: string; toMac?: string; toIp?: string };
+  /** Sets the TAP device's own MAC through the fd first (SIOCSIFHWADDR, which asks the holder for no privilege). */
+  tapMac?: string;
 }
 
 interface Report {
@@ -47,6 +50,11 @@ if ((new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0) {
   headerBytes = size[0] ?? 10;
 }
 
+if (plan.tapMac !== undefined) {
+  const request = new Uint8Array(40);
+  setIfreqMac(request, 1 /* ARPHRD_ETHER */, Uint8Array.from(macBytes(plan.tapMac)));
+  ioctlBuffer(FD, SIOCSIFHWADDR, "SIOCSIFHWADDR", request);
+}
 const own = macBytes(plan.mac);
 let ownIp: number[] | null = plan.ip === "dhcp" ? null : ipBytes(plan.ip);
 const neighbours = new Map<string, number[]>();
