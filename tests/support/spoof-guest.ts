@@ -15,7 +15,7 @@ interface Plan {
   seconds: number;
   /** Echo requests to `target`, one per `intervalMs`, from `sourceIp` (default: the guest's address). */
   ping?: { target: string; count: number; intervalMs: number; targetMac?: string; sourceIp?: string };
-  /** Frames with this source MAC, every 50 ms (stealing the address from the bridge's table). */
+  /** Frames with this source MAC, every 50 ms (stealing the address from the bridge's table): UDP broadcasts from the guest's own address. */
   spoofSourceMac?: string;
   /** ARP replies every 100 ms saying that `ip` is at the guest's MAC, broadcast or to `toMac`/`toIp`. */
   arpClaim?: { ip: string; toMac?: string; toIp?: string };
@@ -221,8 +221,9 @@ while (Date.now() < end) {
     }
   }
   if (plan.spoofSourceMac !== undefined && now >= nextSpoof) {
-    // A frame of the test EtherType to the broadcast address: the bridge learns its source from any frame.
-    send(ethernet(BROADCAST, macBytes(plan.spoofSourceMac), 0x88b5, [0x53, 0x50, 0x4f, 0x4f, 0x46]));
+    // An ordinary broadcast from the guest's own address (which ip= lets through): the bridge learns the source MAC of any frame.
+    const udp = [0x30, 0x39, 0x30, 0x39, 0, 13, 0, 0, 0x53, 0x50, 0x4f, 0x4f, 0x46];
+    send(ethernet(BROADCAST, macBytes(plan.spoofSourceMac), 0x0800, ipv4(ownIp ?? [0, 0, 0, 0], [255, 255, 255, 255], 17, udp)));
     nextSpoof = now + 50;
   }
   const claim = plan.arpClaim;
