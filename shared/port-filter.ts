@@ -248,7 +248,9 @@ export function guestIngressProgram(prefixes: readonly AddressPrefix[]): Uint8Ar
   // A hop-by-hop header of 8 bytes and then MLD: what a host sends to join its multicast groups.
   p.label("mld").atLeast(63).ld(54, 1).jeq(IPPROTO_ICMPV6, 1, 0).ret(TC_ACT_SHOT);
   p.ld(55, 1).jeq(0, 1, 0).ret(TC_ACT_SHOT).ld(62, 1);
-  MLD_TYPES.forEach((type, index) => p.jeq(type, MLD_TYPES.length - index, 0));
+  MLD_TYPES.forEach((type, index) => {
+    p.jeq(type, MLD_TYPES.length - index, 0);
+  });
   p.ret(TC_ACT_SHOT).ret(TC_ACT_OK);
 
   p.label("icmpv6").atLeast(55).ld(54, 1);
