@@ -1,7 +1,7 @@
 // The helper's command line as QEMU and libvirt pass it, checked strictly, and its citty definition.
 import type { CommandDef } from "citty";
-import { MAX_QUEUES } from "../acl/policy.ts";
 import { guestMacProblem, parseMac } from "../policy/address-prefix.ts";
+import { MAX_QUEUES, parseQueueCount } from "../policy/verdicts.ts";
 import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 import { VERSION } from "../shared/version.ts";
@@ -103,10 +103,11 @@ function parseGuestMac(text: string): Uint8Array {
 }
 
 function parseQueues(text: string): number {
-  if (!/^[0-9]{1,2}$/.test(text) || Number(text) < 1 || Number(text) > MAX_QUEUES) {
+  const queues = parseQueueCount(text);
+  if (queues === null) {
     throw new UsageError(`--queues=${JSON.stringify(text).slice(1, -1)} is not a number of queues from 1 to ${MAX_QUEUES}`);
   }
-  return Number(text);
+  return queues;
 }
 
 function parseSocketFd(text: string): number {

@@ -1,9 +1,9 @@
 // `locked` and `ip=` in the policy language, the prefixes and MACs they take, and the helper's --mac (pure; runs as any user).
 import { describe, expect, test } from "bun:test";
-import { parsePolicyText } from "../../acl/policy.ts";
-import { parseHelperArgv } from "../../helper/args.ts";
-import { parseAddressPrefix, parseMac, parsePrefixList } from "../../policy/address-prefix.ts";
-import { UsageError } from "../../shared/errors.ts";
+import { parsePolicyText } from "../../../policy/rules.ts";
+import { parseHelperArgv } from "../../../helper/args.ts";
+import { parseAddressPrefix, parseMac, parsePrefixList } from "../../../policy/address-prefix.ts";
+import { UsageError } from "../../../shared/errors.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
