@@ -261,7 +261,7 @@ async function portState(ns: TestNetns, tap: string): Promise<{ locked: boolean;
 }
 
 describe("registering the MAC", () => {
-  test("a locked request without --mac, with a MAC another port holds or the bridge's own, is refused and leaves nothing; the granted port is set up before it is up and goes with the TAP", async () => {
+  test("a locked request without --mac, with a MAC another port holds or the bridge's own, is refused and leaves nothing; the granted port is set up before it is up, doctor shows it, and it goes with the TAP", async () => {
     installed.setPolicy(BOUND_POLICY);
     const log = new SyslogSink();
     try {
@@ -301,6 +301,17 @@ describe("registering the MAC", () => {
             expect(refused.stderr).toContain(message);
             expect(await ns.tapNames()).toEqual([tap]);
           }
+          const doctor = await run([
+            ...ns.prefix(),
+            ...privateEtcPrefix(accounts),
+            ...privateDevPrefix(null),
+            ...asUser(NEIGHBOUR.user),
+            installed.launcher,
+            "doctor",
+          ]);
+          expect(doctor.stderr).toContain(
+            `tap-launcher: ok: bridge br0: at most 2 TAPs for you ("bob br0 2 isolated locked ip=${NEIGHBOUR.slice}" at ${installed.policyFile}:2), 1 in use (${tap}), ports isolated, at most 8 queues per TAP, each port locked to the MAC address you pass (tap-launcher --mac=MAC), source addresses only in ${NEIGHBOUR.slice}; registered: ${tap} ${NEIGHBOUR.mac}\n`,
+          );
           const hint = (await request(ns, ATTACKER.user)).stderr;
           expect(hint).toContain("tap-launcher --mac=52:54:00:12:34:56");
           expect(hint).toContain("libvirt's session mode runs the helper with QEMU's arguments only and cannot pass it");
