@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { closeFd } from "../../shared/libc.ts";
+import { testFrame } from "../support/frames.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { ROOT } from "../support/build.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
@@ -28,6 +29,7 @@ const NEIGHBOUR = { user: BOB, mac: "52:54:00:00:00:0b", ip: "10.9.0.82", slice:
 const PLAIN_POLICY = "alice br0 2 isolated\nbob br0 2 isolated\n";
 const BOUND_POLICY = `alice br0 2 isolated locked ip=${ATTACKER.slice}\nbob br0 2 isolated locked ip=${NEIGHBOUR.slice}\n`;
 const GUEST = join(ROOT, "tests/support/spoof-guest.ts");
+const PACKET_TOOL = join(ROOT, "tests/support/packet-tool.ts");
 
 /** The bridge namespace (host address on br0) and a router namespace behind a non-isolated uplink veth. */
 async function withLab<T>(body: (ns: TestNetns, router: TestNetns) => Promise<T>): Promise<T> {
@@ -265,12 +267,17 @@ describe("registering the MAC", () => {
     installed.setPolicy(BOUND_POLICY);
     const log = new SyslogSink();
     try {
-      await withLab(async (ns) => {
+      await withLab(async (ns, router) => {
         const bridgeMac = (await ns.link("br0")).address;
         const granted = await request(ns, NEIGHBOUR.user, [`--mac=${NEIGHBOUR.mac}`], log);
         try {
           expect(granted.exitCode).toBe(0);
           const [tap = ""] = await ns.tapNames();
+          expect(await portOf(ns, NEIGHBOUR.mac)).toEqual([tap]);
+          // A port that learns (the uplink) sending from the registered MAC does not move it: the entry is sticky.
+          const fromUplink = testFrame(NEIGHBOUR.mac, "thief");
+          await runOk([...router.prefix(), process.execPath, PACKET_TOOL, "send", "eth0", Buffer.from(fromUplink).toString("hex")]);
+          await Bun.sleep(200);
           expect(await portOf(ns, NEIGHBOUR.mac)).toEqual([tap]);
           const fdb = await runOk([...ns.prefix(), "bridge", "fdb", "show", "dev", tap]);
           expect(fdb).toContain(`${NEIGHBOUR.mac} sticky master br0 static`);
