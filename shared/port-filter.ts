@@ -222,7 +222,9 @@ export function guestIngressProgram(prefixes: readonly AddressPrefix[]): Uint8Ar
   // From 0.0.0.0 only a DHCP client's DISCOVER and REQUEST: UDP to port 67.
   p.txa().jeq(0, 1, 0).ret(TC_ACT_SHOT);
   p.ld(23, 1).jeq(IPPROTO_UDP, 1, 0).ret(TC_ACT_SHOT);
-  p.ldxHeaderLength(14).ldLen().subX().jge(18, 1, 0).ret(TC_ACT_SHOT);
+  // A header shorter than 20 bytes would put the "port" inside the IPv4 header itself.
+  p.ldxHeaderLength(14).txa().jge(20, 1, 0).ret(TC_ACT_SHOT);
+  p.ldLen().subX().jge(18, 1, 0).ret(TC_ACT_SHOT);
   p.ldhIndirect(16).jeq(DHCP_SERVER_PORT, 0, 1).ret(TC_ACT_OK).ret(TC_ACT_SHOT);
 
   // ARP for Ethernet and IPv4; the sender hardware address is the frame's source.
