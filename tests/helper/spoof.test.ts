@@ -332,7 +332,18 @@ describe("registering the MAC", () => {
         expect(await runOk([...ns.prefix(), "tc", "qdisc", "show"])).not.toContain("clsact");
         const again = await request(ns, NEIGHBOUR.user, [`--mac=${NEIGHBOUR.mac}`]);
         expect(again.exitCode).toBe(0);
-        if (again.fd !== null) closeFd(again.fd);
+        // A multiqueue TAP is locked the same way (it is one device, whatever its queues).
+        const multiqueue = await request(ns, NEIGHBOUR.user, ["--queues=2", "--mac=52:54:00:00:00:0c"]);
+        try {
+          expect({ exitCode: multiqueue.exitCode, fds: multiqueue.fds.length }).toEqual({ exitCode: 0, fds: 2 });
+          const taps = (await ns.tapNames()).sort();
+          expect(taps.length).toBe(2);
+          const [port = ""] = await portOf(ns, "52:54:00:00:00:0c");
+          expect(taps).toContain(port);
+          expect(await portState(ns, port)).toMatchObject({ locked: true, learning: false });
+        } finally {
+          for (const fd of [...multiqueue.fds, ...(again.fd === null ? [] : [again.fd])]) closeFd(fd);
+        }
       });
       const lines = log.lines();
       expect(lines[0]).toMatch(
