@@ -1,6 +1,6 @@
 // Classic BPF programs (struct sock_filter, <linux/filter.h>) that check what a guest's port sends and receives (pure).
 //
-// They run as tc `bpf` classifiers in direct-action mode on the TAP's clsact qdisc (shared/tc.ts): the
+// They run as tc `bpf` classifiers in direct-action mode on the TAP's clsact qdisc (shared/port-guard.ts): the
 // value returned is the verdict, TC_ACT_OK (0) to let the frame go on, TC_ACT_SHOT (2) to drop it. A
 // classic program that loads past the end of a frame stops with 0, which would let the frame go on:
 // every load here is preceded by a length check that drops shorter frames.
