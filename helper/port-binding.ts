@@ -45,12 +45,14 @@ export function admitGuestMac(admission: Admission, mac: Uint8Array | null, cont
  */
 export function bindGuestPort(port: Port, admission: Admission, mac: Uint8Array | null): void {
   const rule = admission.policy?.rule ?? null;
-  const locked = rule?.locked === true && mac !== null;
+  const locked = rule?.locked === true;
   const addresses = rule?.addresses ?? null;
   if (!locked && addresses === null) return;
   const { bridge } = admission;
   const tap = port.name ?? "";
   if (locked) {
+    // admitGuestMac refused a locked request without a MAC already; fail closed all the same.
+    if (mac === null) throw new StepError(`failed to lock bridge port \`${tap}': no --mac to lock it to`);
     attempt(`lock bridge port \`${tap}'`, () => lockBridgePort(port.index), {
       EINVAL: "the kernel's bridge lacks locked ports (Linux 5.18 or later has them)",
     });
@@ -61,7 +63,7 @@ export function bindGuestPort(port: Port, admission: Admission, mac: Uint8Array 
     () =>
       attachPortFilters(port.index, {
         ingress: addresses === null ? null : guestIngressProgram(addresses),
-        egress: locked ? guestEgressProgram(mac) : null,
+        egress: locked && mac !== null ? guestEgressProgram(mac) : null,
       }),
     { EINVAL: "the kernel lacks tc's clsact qdisc or bpf classifier (CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF)" },
   );
