@@ -1,5 +1,6 @@
 // The helper's command line as QEMU and libvirt pass it, checked strictly, and its citty definition.
 import type { CommandDef } from "citty";
+import { guestMacProblem, parseMac } from "../policy/address-prefix.ts";
 import { MAX_QUEUES, parseQueueCount } from "../policy/verdicts.ts";
 import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
@@ -12,6 +13,8 @@ export interface HelperArgs {
   queues: number;
   /** The unix socket the TAP fd is sent over. */
   socketFd: number;
+  /** The guest's MAC address (`--mac=MAC`, an extension): registered as the port's only source under a `locked` line. */
+  mac: Uint8Array | null;
 }
 
 /**
@@ -35,13 +38,18 @@ export const helperCommand = {
       description: `Make a multiqueue TAP and send its N queues (1 to ${MAX_QUEUES}) in one message; not in QEMU's helper`,
     },
     fd: { type: "string", required: true, valueHint: "N", description: "Open unix socket to send the TAP fd over (SCM_RIGHTS)" },
+    mac: {
+      type: "string",
+      valueHint: "MAC",
+      description: "The guest's MAC address (QEMU's mac=), required by a policy line that says locked; not in QEMU's helper",
+    },
     help: { type: "boolean", description: "Show this help (only on its own)" },
     version: { type: "boolean", description: "Print the version (only on its own)" },
   },
 } satisfies CommandDef;
 
 /** One line for a usage error: libvirt shows the helper's stderr verbatim. */
-export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N";
+export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] [--queues=N] [--mac=MAC] --br=BRIDGE --fd=N";
 
 /** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
@@ -51,7 +59,7 @@ export async function helperUsage(forTerminal: boolean): Promise<string> {
 }
 
 /**
- * Checks argv exactly: `--use-vnet`, `--br=NAME`, `--fd=N` and `--queues=N` in any order, each at
+ * Checks argv exactly: `--use-vnet`, `--br=NAME`, `--fd=N`, `--queues=N` and `--mac=MAC` in any order, each at
  * most once, `--br` and `--fd` required, nothing else. citty's own parser would also accept `--br NAME`, `-h`
  * or unknown flags; a privileged program takes only the forms QEMU and libvirt use.
  * Returns "help" for a lone `--help`, "version" for a lone `--version`. throws UsageError.
@@ -63,10 +71,12 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
   let bridge: string | undefined;
   let socketFd: number | undefined;
   let queues = 1;
+  let mac: Uint8Array | null = null;
   const seen = new Set<string>();
   for (const arg of argv) {
-    const key = arg === "--use-vnet" ? arg : arg.startsWith("--queues=") ? "--queues=" : arg.slice(0, 5);
-    if (key !== "--use-vnet" && key !== "--br=" && key !== "--fd=" && key !== "--queues=") {
+    const key =
+      arg === "--use-vnet" ? arg : arg.startsWith("--queues=") ? "--queues=" : arg.startsWith("--mac=") ? "--mac=" : arg.slice(0, 5);
+    if (key !== "--use-vnet" && key !== "--br=" && key !== "--fd=" && key !== "--queues=" && key !== "--mac=") {
       throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     }
     if (seen.has(key)) throw new UsageError(`${key.replace("=", "")} given more than once`);
@@ -74,12 +84,22 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
     if (key === "--use-vnet") useVnet = true;
     else if (key === "--br=") bridge = arg.slice(5);
     else if (key === "--fd=") socketFd = parseSocketFd(arg.slice(5));
+    else if (key === "--mac=") mac = parseGuestMac(arg.slice(key.length));
     else queues = parseQueues(arg.slice(key.length));
   }
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
   checkUsage(() => checkInterfaceName(bridge, "bridge name"));
-  return { useVnet, bridge, socketFd, queues };
+  return { useVnet, bridge, socketFd, queues, mac };
+}
+
+function parseGuestMac(text: string): Uint8Array {
+  const quoted = `--mac=${JSON.stringify(text).slice(1, -1)}`;
+  const mac = parseMac(text);
+  if (mac === null) throw new UsageError(`${quoted} is not a MAC address (six hex bytes joined by colons, as QEMU's mac=)`);
+  const problem = guestMacProblem(mac);
+  if (problem !== null) throw new UsageError(`${quoted} cannot be a guest's address: ${problem}`);
+  return mac;
 }
 
 function parseQueues(text: string): number {

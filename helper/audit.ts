@@ -15,6 +15,10 @@ export interface AuditRecord {
   rule: PolicyRule | null | undefined;
   /** The caller's TAPs on the bridge, the new one included once it counts; null before they were counted. */
   held: number | null;
+  /** The guest's MAC address the request gave (--mac), or null. */
+  mac: string | null;
+  /** The prefixes the port's sources are bound to (the line's ip=), or null when none are. */
+  addresses: string[] | null;
 }
 
 /** A value as written in the line: bare when plain printable ASCII, else quoted as JSON. */
@@ -22,7 +26,10 @@ function value(text: string): string {
   return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
 }
 
-/** `grant user=alice uid=4101 bridge=br0 tap=tap3 queues=1 rule=/etc/qemu/bridge-policy.conf:2 use=1/2` (refusals add reason=). */
+/**
+ * `grant user=alice uid=4101 bridge=br0 tap=tap3 queues=1 rule=/etc/qemu/bridge-policy.conf:2 use=1/2`,
+ * then `mac=` when the request gave one and `ip=` when the line binds addresses (refusals add reason=).
+ */
 export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string {
   const fields = [
     outcome,
@@ -34,6 +41,8 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
     `rule=${record.rule === undefined ? "-" : record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
     `use=${record.held ?? "-"}/${record.rule === undefined ? "-" : record.rule === null ? "unlimited" : record.rule.maxTaps}`,
   ];
+  if (record.mac !== null) fields.push(`mac=${record.mac}`);
+  if (record.addresses !== null) fields.push(`ip=${value(record.addresses.join(","))}`);
   if (reason !== undefined) fields.push(`reason=${JSON.stringify(reason)}`);
   return fields.join(" ");
 }

@@ -8,13 +8,15 @@
 // one value for the port being made (helper/port.ts), which says what the way out must undo:
 //   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
 //   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
-//   join (join.ts)           MTU and `fe:` MAC like the bridge, a port of it while down, re-checked and counted again;
+//   join (join.ts)           MTU and `fe:` MAC like the bridge, a port of it while down, re-checked and counted again,
+//                            then (port-binding.ts) locked to the guest's MAC and filtered, under `locked` and `ip=`;
 //   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
 // Another device maker (a veth pair) is one more "make" and one more "hand over" over the same admit and join.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
 import { describeCredentials, type ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, UsageError } from "../shared/errors.ts";
+import { formatMac } from "../shared/ifreq.ts";
 import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
@@ -26,6 +28,7 @@ import { type AuditRecord, AuditTrail } from "./audit.ts";
 import { handOverTap, type TapOwner } from "./hand-over.ts";
 import { type Joined, joinBridge } from "./join.ts";
 import { makeTap } from "./make-tap.ts";
+import { admitGuestMac, bindGuestPort } from "./port-binding.ts";
 import { identifyCaller, PolicyRefusal, readPolicy } from "./policy.ts";
 import { Port } from "./port.ts";
 import { Deadline } from "./deadline.ts";
@@ -61,10 +64,12 @@ async function main(argv: readonly string[]): Promise<void> {
     control = attempt("open a control socket", () => new InterfaceControl());
     results.admission = admit(args.bridge, args.queues, host, control, log);
     const admission = results.admission;
+    admitGuestMac(admission, args.mac, control);
     deadline.enter("the TAP to be made");
     const made = makeTap(port, { queues: args.queues, useVnet: args.useVnet, uid: owner.uid }, admission, control, log);
     deadline.enter("the TAP to join the bridge");
     results.joined = joinBridge(port, admission, control);
+    bindGuestPort(port, admission, args.mac);
     deadline.enter("the fd to be handed over");
     handOverTap(port, made, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
     log.debug(`sent ${port.name} (mtu ${results.joined.mtu}, mac ${results.joined.mac}) on bridge ${admission.bridge}`);
@@ -100,6 +105,8 @@ function auditRecord(request: Request, results: Results, port: Port, refusal?: S
     // undefined: the policy was not consulted (refused before, by the ACL or a failed step).
     rule: facts !== null ? facts.rule : admission === null ? undefined : (admission.policy?.rule ?? null),
     held: facts !== null ? facts.held : (joined?.held ?? admission?.policy?.held ?? null),
+    mac: request.args.mac === null ? null : formatMac(request.args.mac),
+    addresses: (facts !== null ? facts.rule : admission?.policy?.rule)?.addresses?.map((prefix) => prefix.text) ?? null,
   };
 }
 

@@ -12,15 +12,23 @@ import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 /** The helper's end of the socketpair, as the helper sees it. */
 export const HELPER_SOCKET_FD = 3;
 
+/** What the launcher asks of the helper beyond QEMU's protocol (tap-bridge-helper's extensions). */
+export interface HelperExtensions {
+  queues?: number;
+  /** The guest's MAC address as the user typed it (checked), for a `locked` policy line. */
+  mac?: string | null;
+}
+
 /**
  * QEMU's rules (net_bridge_run_helper): a helper string with a space or tab is a shell command run as
  * `/bin/sh -c "HELPER --use-vnet --fd=N [--br=BRIDGE]"`, with `--br=` added only when the string has
  * none; otherwise it is the path of an executable run as `HELPER --use-vnet --fd=N --br=BRIDGE`.
- * More than one queue adds `--queues=N` (tap-bridge-helper's extension) at the end; one queue leaves
- * QEMU's command line exactly as it is, for any helper.
+ * More than one queue adds `--queues=N`, a MAC `--mac=MAC` (tap-bridge-helper's extensions) at the end;
+ * without them QEMU's command line stays exactly as it is, for any helper.
  */
-export function helperCommand(helper: string, bridge: string, queues = 1, socketFd = HELPER_SOCKET_FD): string[] {
-  const extension = queues > 1 ? [`--queues=${queues}`] : [];
+export function helperCommand(helper: string, bridge: string, extensions: HelperExtensions = {}, socketFd = HELPER_SOCKET_FD): string[] {
+  const { queues = 1, mac = null } = extensions;
+  const extension = [...(queues > 1 ? [`--queues=${queues}`] : []), ...(mac === null ? [] : [`--mac=${mac}`])];
   if (helper.includes(" ") || helper.includes("\t")) {
     const br = helper.includes("--br=") ? "" : `--br=${bridge}`;
     return ["/bin/sh", "-c", `${helper} --use-vnet --fd=${socketFd} ${br}${extension.map((arg) => ` ${arg}`).join("")}`];
@@ -72,8 +80,14 @@ async function readHelperOutput(stream: ReadableStream<Uint8Array>, exited: Prom
  * is passed on as warnings when it succeeds and quoted in the error when it fails.
  * throws StepError when it cannot start, fails, is killed, or exits 0 without sending a TAP.
  */
-export async function runBridgeHelper(helper: string, bridge: string, log: ConsolaInstance, queues = 1): Promise<OpenedTap> {
-  const cmd = helperCommand(helper, bridge, queues);
+export async function runBridgeHelper(
+  helper: string,
+  bridge: string,
+  log: ConsolaInstance,
+  extensions: HelperExtensions = {},
+): Promise<OpenedTap> {
+  const queues = extensions.queues ?? 1;
+  const cmd = helperCommand(helper, bridge, extensions);
   log.debug(`running bridge helper: ${cmd.map((arg) => JSON.stringify(arg)).join(" ")}`);
   const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
   let child;
@@ -113,7 +127,9 @@ export async function runBridgeHelper(helper: string, bridge: string, log: Conso
       ? "the helper's ACL or policy does not allow this to you: `tap-launcher doctor` shows what it allows"
       : queues > 1 && /usage|unknown|unrecognized|--queues/i.test(said)
         ? `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1`
-        : "";
+        : extensions.mac != null && /usage|unknown|unrecognized|--mac/i.test(said)
+          ? "--mac needs a helper that knows --mac (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it"
+          : "";
     if (signal !== null || exitCode !== 0) {
       for (const fd of received) closeFd(fd);
       if (signal !== null)

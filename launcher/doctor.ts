@@ -371,7 +371,10 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     const verdict = quotaVerdict(rule, held);
     const message =
       `at most ${verdict.limit} TAP${verdict.limit === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
-      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP`;
+      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP` +
+      `${rule.locked ? ", each port locked to the MAC address you pass (tap-launcher --mac=MAC)" : ""}` +
+      `${rule.addresses === null ? "" : `, source addresses only in ${rule.addresses.map((prefix) => prefix.text).join(", ")}`}` +
+      `${rule.locked && held.length > 0 ? `; registered: ${registeredMacs(bridge.name, held).join(", ") || "none"}` : ""}`;
     findings.push(
       verdict.allowed
         ? { severity: "ok", subject, message }
@@ -442,6 +445,16 @@ export function checkSystemLog(policyFile: string, socketPath = SYSLOG_SOCKET): 
   } finally {
     closeFd(connected.fd);
   }
+}
+
+/** `TAP MAC` for each static sticky FDB entry (a `locked` port's registered MAC) of `taps`, from `bridge -j fdb show br BRIDGE`. */
+function registeredMacs(bridge: string, taps: readonly string[]): string[] {
+  const result = Bun.spawnSync({ cmd: ["bridge", "-j", "fdb", "show", "br", bridge], stdout: "pipe", stderr: "ignore" });
+  if (result.exitCode !== 0) return [];
+  const entries = JSON.parse(result.stdout.toString() || "[]") as { mac: string; ifname: string; flags?: string[]; state?: string }[];
+  return entries
+    .filter((entry) => taps.includes(entry.ifname) && entry.state === "static" && entry.flags?.includes("sticky") === true)
+    .map((entry) => `${entry.ifname} ${entry.mac}`);
 }
 
 /** Bridges in this network namespace, from `ip -j link show type bridge`. */

@@ -1,6 +1,7 @@
-// The shared-hosts policy language (bridge-policy.conf): per-subject TAP quotas, port isolation, queue limits (pure, no I/O).
+// The shared-hosts policy language (bridge-policy.conf): per-subject TAP quotas, port isolation, queue limits, locked MACs, bound addresses (pure, no I/O).
 import { FileLineError, quoteLine } from "../shared/config-line.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
+import { type AddressPrefix, parsePrefixList } from "./address-prefix.ts";
 import { MAX_QUEUES } from "./verdicts.ts";
 
 /** A Linux bridge takes at most 1024 ports (BR_MAX_PORTS): a larger MAX could never bind. */
@@ -18,6 +19,10 @@ export interface PolicyRule {
   isolated: boolean;
   /** The most queues one TAP may have, or null when the line does not say (DEFAULT_MAX_QUEUES). */
   maxQueues: number | null;
+  /** `locked`: the port forwards only frames from the MAC the request registers (--mac), which no other port can take. */
+  locked: boolean;
+  /** `ip=`: the only IPv4/IPv6 sources (and ARP/ND claims) the port's frames may carry, or null when the line does not bind them. */
+  addresses: AddressPrefix[] | null;
   file: string;
   line: number;
   /** The line's fields joined by single spaces, for messages. */
@@ -61,7 +66,7 @@ const subjectKey = (subject: PolicySubject): string =>
   subject.kind === "anyone" ? "*" : `${subject.kind === "group" ? "@" : ""}${subject.name}`;
 
 /**
- * Parses a policy file's content: `SUBJECT BRIDGE MAX [isolated] [queues=N]` per line, `#` comment
+ * Parses a policy file's content: `SUBJECT BRIDGE MAX [isolated] [queues=N] [locked] [ip=PREFIX[,PREFIX...]]` per line, `#` comment
  * lines and blank lines skipped, blanks between fields. Two lines for the same subject and bridge
  * are an error: which one holds would otherwise depend on their order.
  * throws PolicySyntaxError at the first line that is not of that form.
@@ -88,6 +93,8 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
       maxTaps: parseWholeNumber(maxField ?? "", "MAX", 0, MAX_TAPS_LIMIT, reject),
       isolated: false,
       maxQueues: null,
+      locked: false,
+      addresses: null,
       file,
       line,
       text: fields.join(" "),
@@ -96,8 +103,13 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
       if (option === "isolated" && !rule.isolated) rule.isolated = true;
       else if (option.startsWith("queues=") && rule.maxQueues === null) {
         rule.maxQueues = parseWholeNumber(option.slice("queues=".length), "queues", 1, MAX_QUEUES, reject);
-      } else if (option === "isolated" || option.startsWith("queues=")) reject(`${option.split("=")[0]} given twice`);
-      else reject(`unknown option ${quoteLine(option)}: expected isolated or queues=N`);
+      } else if (option === "locked" && !rule.locked) rule.locked = true;
+      else if (option.startsWith("ip=") && rule.addresses === null) {
+        const prefixes = parsePrefixList(option.slice("ip=".length));
+        if (typeof prefixes === "string") reject(`invalid ip= ${quoteLine(option)}: ${prefixes}`);
+        rule.addresses = prefixes as AddressPrefix[];
+      } else if (["isolated", "locked"].includes(option) || /^(queues|ip)=/.test(option)) reject(`${option.split("=")[0]} given twice`);
+      else reject(`unknown option ${quoteLine(option)}: expected isolated or queues=N or locked or ip=PREFIX[,PREFIX...]`);
     }
     const key = `${subjectKey(rule.subject)} ${rule.bridge ?? "all"}`;
     const earlier = seen.get(key);

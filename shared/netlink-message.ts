@@ -42,6 +42,12 @@ export class AttributeList {
     return this.#add(type, Uint8Array.of(value));
   }
 
+  u16(type: number, value: number): this {
+    const payload = new Uint8Array(2);
+    new DataView(payload.buffer).setUint16(0, value, true);
+    return this.#add(type, payload);
+  }
+
   u32(type: number, value: number): this {
     const payload = new Uint8Array(4);
     new DataView(payload.buffer).setUint32(0, value, true);
@@ -86,16 +92,28 @@ export interface LinkRequestHeader {
 
 /** One nlmsghdr + ifinfomsg + attributes, as RTM_GETLINK and RTM_SETLINK take them. */
 export function encodeLinkRequest(header: LinkRequestHeader, attributes: AttributeList): Uint8Array {
+  const ifinfomsg = new Uint8Array(IFINFOMSG_SIZE);
+  const view = new DataView(ifinfomsg.buffer);
+  view.setUint8(0, header.family);
+  view.setInt32(4, header.index, true);
+  return encodeRequest(header, ifinfomsg, attributes);
+}
+
+/** One nlmsghdr + the request's fixed header (ifinfomsg, ndmsg, tcmsg), laid out by the caller, + attributes. */
+export function encodeRequest(
+  header: { type: number; flags: number; seq: number },
+  fixed: Uint8Array,
+  attributes: AttributeList,
+): Uint8Array {
   const body = attributes.bytes();
-  const message = new Uint8Array(NLMSGHDR_SIZE + IFINFOMSG_SIZE + body.byteLength);
+  const message = new Uint8Array(NLMSGHDR_SIZE + fixed.byteLength + body.byteLength);
   const view = new DataView(message.buffer);
   view.setUint32(0, message.byteLength, true);
   view.setUint16(4, header.type, true);
   view.setUint16(6, header.flags, true);
   view.setUint32(8, header.seq, true);
-  view.setUint8(NLMSGHDR_SIZE, header.family);
-  view.setInt32(NLMSGHDR_SIZE + 4, header.index, true);
-  message.set(body, NLMSGHDR_SIZE + IFINFOMSG_SIZE);
+  message.set(fixed, NLMSGHDR_SIZE);
+  message.set(body, NLMSGHDR_SIZE + fixed.byteLength);
   return message;
 }
 

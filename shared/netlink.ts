@@ -231,6 +231,21 @@ function dumpBridgePorts(bridgeIndex: number | null): LinkDescription[] | null {
 }
 
 /**
+ * Sends one request that asks for an acknowledgement (NLM_F_ACK) and reads it. throws SysError with
+ * the kernel's errno, named after `call`.
+ */
+export function requestAcknowledged(request: Uint8Array, call: string, what: string): void {
+  withRouteSocket((fd) => {
+    send(fd, request, what);
+    // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
+    const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
+    if (reply === undefined || !acknowledged(reply, call, what)) {
+      throw new SysError(call, EIO, "no acknowledgement in the reply", what);
+    }
+  });
+}
+
+/**
  * Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads
  * its acknowledgement. throws SysError with the kernel's errno.
  */
@@ -241,15 +256,8 @@ export function changeLink(
   what: string,
 ): void {
   const { type, call, family } = request;
-  withRouteSocket((fd) => {
-    const flags = NLM_F_REQUEST | NLM_F_ACK | (request.flags ?? 0);
-    send(fd, encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), what);
-    // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
-    const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, call, what)) {
-      throw new SysError(call, EIO, "no acknowledgement in the reply", what);
-    }
-  });
+  const flags = NLM_F_REQUEST | NLM_F_ACK | (request.flags ?? 0);
+  requestAcknowledged(encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
 }
 
 const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };

@@ -3,6 +3,7 @@ import { defineCommand, type ArgsDef, type CommandContext } from "citty";
 import { MAX_QUEUES, parseQueueCount } from "../../policy/verdicts.ts";
 import { checkUsage, UsageError } from "../../shared/errors.ts";
 import { checkInterfaceName } from "../../shared/ifname.ts";
+import { guestMacProblem, parseMac } from "../../policy/address-prefix.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 import { closeInheritedFdsOnExec } from "../fds.ts";
@@ -58,8 +59,23 @@ export const runArgs = {
     valueHint: "PATH",
     description: "With --veth: the tap-user-nic (or lxc-user-nic) to run (default: the installed one)",
   },
+  mac: {
+    type: "string",
+    valueHint: "MAC",
+    description:
+      "The guest's MAC address, passed to the helper as --mac=MAC (a policy line that says locked needs it); give QEMU the same mac=",
+  },
   ...verbosityArgs,
 } satisfies ArgsDef;
+
+/** The MAC `--mac` gives, as typed, or null without it. throws UsageError. */
+function guestMac(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const mac = parseMac(value);
+  const problem = mac === null ? "it is not six hex bytes joined by colons" : guestMacProblem(mac);
+  if (problem !== null) throw new UsageError(`--mac=${JSON.stringify(value).slice(1, -1)} is not a guest's MAC address: ${problem}`);
+  return value.toLowerCase();
+}
 
 /** Everything after `--`: the guest command (launcher/cli.ts checked every word before it). */
 function guestCommand(rawArgs: readonly string[]): string[] {
@@ -106,7 +122,7 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
   if (args.tap !== undefined && args.unmanaged !== true) {
     throw new UsageError("--tap=NAME opens an existing TAP only with --unmanaged; without it the bridge helper makes the TAP");
   }
-  const helperOption = ["br", "helper"].find((name) => given(rawArgs, name));
+  const helperOption = ["br", "helper", "mac"].find((name) => given(rawArgs, name));
   if (args.tap !== undefined && helperOption !== undefined) {
     throw new UsageError(
       `--${helperOption} chooses what the bridge helper makes, so it does nothing with --unmanaged: give one or the other`,
@@ -129,6 +145,7 @@ function checkCombination(args: CommandContext<typeof runArgs>["args"], rawArgs:
   if (args["pcap-size"] !== undefined && args.pcap === undefined)
     throw new UsageError("--pcap-size bounds the capture: it needs --pcap=FILE");
   captureLimit(args["pcap-size"]);
+  guestMac(args.mac);
   checkUsage(() => (args.tap !== undefined ? checkInterfaceName(args.tap, "TAP name") : checkInterfaceName(args.br, "bridge name")));
 }
 
@@ -150,7 +167,7 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
     const tap =
       args.tap !== undefined
         ? openUnmanagedTap(args.tap, log, queues)
-        : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log, queues);
+        : await runBridgeHelper(args.helper ?? defaultHelper(), args.br, log, { queues, mac: guestMac(args.mac) });
     if (relay === undefined) {
       const where = queues === 1 ? "fd 3" : `fds ${tap.queues.map((_, i) => 3 + i).join(", ")} (${queues} queues)`;
       log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is ${where} of ${command[0]}`);

@@ -80,7 +80,7 @@ describe("refusals", () => {
         expect(outcome.exitCode).toBe(1);
         expect(outcome.fd).toBe(null);
         expect(outcome.stderr).toBe(
-          `tap-bridge-helper: --queues=${value} is not a number of queues from 1 to 16\ntap-bridge-helper: usage: tap-bridge-helper [--use-vnet] [--queues=N] --br=BRIDGE --fd=N\n`,
+          `tap-bridge-helper: --queues=${value} is not a number of queues from 1 to 16\ntap-bridge-helper: usage: tap-bridge-helper [--use-vnet] [--queues=N] [--mac=MAC] --br=BRIDGE --fd=N\n`,
         );
         expect(await ns.tapNames()).toEqual([]);
       });

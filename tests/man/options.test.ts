@@ -84,7 +84,8 @@ describe("tap-bridge-helper(8)", () => {
     const refused: string[] = [];
     for (const spelling of page.get("") ?? []) {
       // Each option in the form the page gives it: alone (--help, --version), or beside the two required ones.
-      const form = spelling === "--br" || spelling === "--fd" ? [] : [spelling === "--queues" ? "--queues=2" : spelling];
+      const valued: Readonly<Record<string, string>> = { "--queues": "--queues=2", "--mac": "--mac=52:54:00:12:34:56" };
+      const form = spelling === "--br" || spelling === "--fd" ? [] : [valued[spelling] ?? spelling];
       const unknown = [form, [...form, "--br=br0", "--fd=3"]].every((argv) => refusedAsUnknown(() => parseHelperArgv(argv)));
       if (unknown) refused.push(spelling);
     }

@@ -1,0 +1,212 @@
+// The port filters of `locked` and `ip=` frame by frame: what a bound guest may send (IPv4, ARP, IPv6, ND, DHCP) and receive, on a real bridge.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { closeFd, writeOrErrno } from "../../shared/libc.ts";
+import { testAccounts } from "../support/accounts.ts";
+import { tempFolder } from "../support/build.ts";
+import { readTestFrame, testFrame } from "../support/frames.ts";
+import { runHelper } from "../support/helper-run.ts";
+import { installForTest, type TestInstall } from "../support/install.ts";
+import { TestNetns, withNetns } from "../support/netns.ts";
+import { privateEtcPrefix } from "../support/private-etc.ts";
+import { runOk } from "../support/proc.ts";
+import { privateDevPrefix } from "../support/syslog-sink.ts";
+import { ALICE, asUser } from "../support/users.ts";
+
+let installed: TestInstall;
+beforeAll(async () => {
+  installed = await installForTest("setuid", "allow br0\n");
+}, 120_000);
+afterAll(() => installed.uninstall());
+
+const GUEST = [0x52, 0x54, 0, 0, 0, 0x0a];
+const OTHER = [0x52, 0x54, 0, 0, 0, 0x0b];
+const ROUTER = [0x02, 0, 0, 0, 0, 0xfe];
+const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+const v4 = (text: string): number[] => text.split(".").map(Number);
+/** An IPv6 address from its eight groups (no `::`: every group spelt out). */
+const v6 = (text: string): number[] =>
+  text.split(":").flatMap((group) => [Number.parseInt(group, 16) >> 8, Number.parseInt(group, 16) & 0xff]);
+const ether = (type: number, payload: number[], source = GUEST, destination = ROUTER): number[] => [
+  ...destination,
+  ...source,
+  type >> 8,
+  type & 0xff,
+  ...payload,
+];
+/** An IPv4 packet with a valid header checksum: the bridge's netfilter hook drops one without. */
+const ipv4 = (source: string, protocol: number, payload: number[], destination = "10.9.0.254"): number[] => {
+  const length = 20 + payload.length;
+  const header = [0x45, 0, length >> 8, length & 0xff, 0, 0, 0, 0, 64, protocol, 0, 0, ...v4(source), ...v4(destination)];
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += ((header[i] ?? 0) << 8) | (header[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  header[10] = (~sum >> 8) & 0xff;
+  header[11] = ~sum & 0xff;
+  return [...header, ...payload];
+};
+const udp = (sourcePort: number, destinationPort: number): number[] => [0, sourcePort, 0, destinationPort, 0, 12, 0, 0, 1, 2, 3, 4];
+const ipv6 = (source: number[], nextHeader: number, payload: number[]): number[] => [
+  0x60,
+  0,
+  0,
+  0,
+  payload.length >> 8,
+  payload.length & 0xff,
+  nextHeader,
+  255,
+  ...source,
+  ...v6("ff02:0:0:0:0:0:0:1"),
+  ...payload,
+];
+const arp = (sender: number[], senderIp: string, targetIp: string): number[] => [
+  0,
+  1,
+  8,
+  0,
+  6,
+  4,
+  0,
+  1,
+  ...sender,
+  ...v4(senderIp),
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  ...v4(targetIp),
+];
+/** A neighbour advertisement for `target`. */
+const advert = (target: number[]): number[] => [136, 0, 0, 0, 0x20, 0, 0, 0, ...target];
+const OWN6 = v6("2001:db8:0:7:0:0:0:5");
+const FOREIGN6 = v6("2001:db8:0:8:0:0:0:5");
+const LINK_LOCAL = v6("fe80:0:0:0:0:0:0:1");
+const UNSPECIFIED = v6("0:0:0:0:0:0:0:0");
+
+/** Frames the guest sends, and whether the bridge's other side must see each. */
+const SENT: [string, number[], boolean][] = [
+  ["IPv4 from its own address", ether(0x0800, ipv4("10.9.0.66", 17, udp(40, 50))), true],
+  ["ARP request from its own address", ether(0x0806, arp(GUEST, "10.9.0.66", "10.9.0.254"), GUEST, BROADCAST), true],
+  ["ARP probe (sender 0.0.0.0)", ether(0x0806, arp(GUEST, "0.0.0.0", "10.9.0.70"), GUEST, BROADCAST), true],
+  ["DHCP discover from 0.0.0.0", ether(0x0800, ipv4("0.0.0.0", 17, udp(68, 67), "255.255.255.255"), GUEST, BROADCAST), true],
+  ["IPv6 from its own prefix", ether(0x86dd, ipv6(OWN6, 17, udp(40, 50))), true],
+  ["IPv6 from a link-local address", ether(0x86dd, ipv6(LINK_LOCAL, 17, udp(40, 50))), true],
+  ["neighbour advertisement for its own address", ether(0x86dd, ipv6(LINK_LOCAL, 58, advert(OWN6))), true],
+  [
+    "MLD report from :: behind a hop-by-hop header",
+    ether(0x86dd, ipv6(UNSPECIFIED, 0, [58, 0, 5, 2, 0, 0, 1, 0, 143, 0, 0, 0, 0, 0, 0, 0])),
+    true,
+  ],
+  ["IPv4 from a foreign address", ether(0x0800, ipv4("10.9.0.200", 17, udp(40, 50))), false],
+  ["IPv4 from 0.0.0.0 not to a DHCP server", ether(0x0800, ipv4("0.0.0.0", 17, udp(67, 68), "255.255.255.255"), GUEST, BROADCAST), false],
+  ["IPv4 from 0.0.0.0 over TCP", ether(0x0800, ipv4("0.0.0.0", 6, udp(68, 67))), false],
+  [
+    "IPv4 from 0.0.0.0 with a header length of 0 and a total length of 67",
+    ether(0x0800, [0x40, 0, 0, 67, ...ipv4("0.0.0.0", 17, udp(68, 67), "255.255.255.255").slice(4)], GUEST, BROADCAST),
+    false,
+  ],
+  ["ARP claiming the router's address", ether(0x0806, arp(GUEST, "10.9.0.254", "10.9.0.254"), GUEST, BROADCAST), false],
+  ["ARP from its address for another MAC", ether(0x0806, arp(OTHER, "10.9.0.66", "10.9.0.254"), GUEST, BROADCAST), false],
+  ["IPv6 from a foreign prefix", ether(0x86dd, ipv6(FOREIGN6, 17, udp(40, 50))), false],
+  ["neighbour advertisement for a foreign address", ether(0x86dd, ipv6(LINK_LOCAL, 58, advert(FOREIGN6))), false],
+  ["router advertisement", ether(0x86dd, ipv6(LINK_LOCAL, 58, [134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), false],
+  [
+    "neighbour advertisement behind a hop-by-hop header",
+    ether(0x86dd, ipv6(LINK_LOCAL, 0, [58, 0, 1, 4, 0, 0, 0, 0, ...advert(FOREIGN6)])),
+    false,
+  ],
+  [
+    "VLAN-tagged IPv4 from its own address",
+    [...ROUTER, ...GUEST, 0x81, 0x00, 0, 5, 0x08, 0x00, ...ipv4("10.9.0.66", 17, udp(40, 50))],
+    false,
+  ],
+  ["another EtherType", ether(0x88b5, [1, 2, 3, 4, 5, 6, 7, 8]), false],
+  ["IPv4 cut short before its source address", ether(0x0800, ipv4("10.9.0.66", 17, udp(40, 50))).slice(0, 30), false],
+  ["IPv4 from its own address and another MAC", ether(0x0800, ipv4("10.9.0.66", 17, udp(40, 50)), OTHER), false],
+];
+
+/** The frames of a pcap file (classic format, as tcpdump -w writes it). */
+function pcapFrames(path: string): Uint8Array[] {
+  const bytes = readFileSync(path);
+  const frames: Uint8Array[] = [];
+  for (let at = 24; at + 16 <= bytes.length; ) {
+    const length = bytes.readUInt32LE(at + 8);
+    frames.push(bytes.subarray(at + 16, at + 16 + length));
+    at += 16 + length;
+  }
+  return frames;
+}
+
+test("a guest under locked and ip= gets out only frames from its MAC and its addresses, and gets in only frames for its MAC or a group", async () => {
+  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28,2001:db8:0:7::/64\n");
+  await withNetns(async (ns) => {
+    const router = await TestNetns.create();
+    try {
+      await ns.addBridge("br0");
+      // The bridge's netfilter hook checks IPv4 headers itself: off, so that only the port's filter decides.
+      await ns.exec("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0");
+      await ns.ip("link", "add", "uplink", "type", "veth", "peer", "name", "eth0", "netns", router.name);
+      await ns.ip("link", "set", "uplink", "master", "br0", "up");
+      await router.ip("link", "set", "eth0", "address", "02:00:00:00:00:fe", "up");
+      const granted = await runHelper([
+        ...ns.prefix(),
+        ...privateEtcPrefix(testAccounts()),
+        ...privateDevPrefix(null),
+        ...asUser(ALICE),
+        installed.shim,
+        "--mac=52:54:00:00:00:0a",
+        "--fd=3",
+        "--br=br0",
+      ]);
+      const fd = granted.fd;
+      if (fd === null) throw new Error(`no TAP: ${granted.stderr}`);
+      try {
+        const capture = join(tempFolder("tl-capture-"), "uplink.pcap");
+        const tcpdump = Bun.spawn({
+          cmd: [...router.prefix(), "tcpdump", "-i", "eth0", "-U", "-n", "-w", capture, "not ether src 02:00:00:00:00:fe"],
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        const reader = tcpdump.stderr.getReader();
+        for (let said = ""; !said.includes("listening on"); ) said += new TextDecoder().decode((await reader.read()).value);
+        for (const [, frame] of SENT) expect(writeOrErrno(fd, Uint8Array.from(frame))).toBe(frame.length);
+        await Bun.sleep(1000);
+        tcpdump.kill("SIGINT");
+        await tcpdump.exited;
+        const seen = pcapFrames(capture).map((frame) => Buffer.from(frame).toString("hex"));
+        const passed = SENT.map(([what, frame]) => [what, seen.includes(Buffer.from(frame).toString("hex"))]);
+        expect(passed).toEqual(SENT.map(([what, , expected]) => [what, expected]));
+
+        // Towards the guest: its own MAC, broadcast and multicast; not unicast for another MAC (flooded when unknown).
+        for (const [destination, marker] of [
+          ["52:54:00:00:00:0a", "own"],
+          ["ff:ff:ff:ff:ff:ff", "bcast"],
+          ["01:00:5e:00:00:01", "mcast"],
+          ["52:54:00:00:00:99", "other"],
+        ] as const) {
+          const frame = testFrame("02:00:00:00:00:fe", marker);
+          frame.set(destination.split(":").map((part) => Number.parseInt(part, 16)));
+          await runOk([
+            ...router.prefix(),
+            process.execPath,
+            join(import.meta.dir, "../support/packet-tool.ts"),
+            "send",
+            "eth0",
+            Buffer.from(frame).toString("hex"),
+          ]);
+        }
+        const received: string[] = [];
+        for (let frame = readTestFrame(fd, 1000); frame !== null; frame = readTestFrame(fd, 1000)) {
+          received.push(new TextDecoder().decode(frame.subarray(14, 19)).replace(/[^a-z]/g, ""));
+        }
+        expect(received).toEqual(["own", "bcast", "mcast"]);
+      } finally {
+        closeFd(fd);
+      }
+    } finally {
+      await router.dispose();
+    }
+  });
+}, 120_000);
