@@ -1,7 +1,7 @@
 // What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
 import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { StepError, UsageError, ValueError } from "../shared/errors.ts";
+import { StepError, systemReason, UsageError, ValueError } from "../shared/errors.ts";
 import { checkArgv, HELP_OPTION } from "./argv.ts";
 import { outOfFds } from "./out-of-fds.ts";
 import { isTerminal } from "../shared/libc.ts";
@@ -19,7 +19,7 @@ export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): Consola
 /**
  * Runs a command's `action`. A StepError is printed with its hint and sets its exit status; a ValueError
  * (a value shared/ refused on the way, such as a TAP name) is printed and exits 1; so is running out
- * of fds, wherever it happens (a low `ulimit -n`); anything else propagates.
+ * of fds, wherever it happens (a low `ulimit -n`); anything else is said in one line (reportUnexpected).
  */
 export async function reportFailure(log: ConsolaInstance, action: () => unknown): Promise<void> {
   try {
@@ -33,7 +33,10 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
       process.exitCode = 1;
     } else {
       const exhausted = outOfFds(err);
-      if (exhausted === null) throw err;
+      if (exhausted === null) {
+        reportUnexpected(log, err);
+        return;
+      }
       log.error(`failed to open a file: no file descriptor is left (${exhausted.code} in ${exhausted.call})`);
       log.info(
         exhausted.code === "EMFILE"
@@ -43,6 +46,16 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
       process.exitCode = 1;
     }
   }
+}
+
+/**
+ * A failure no step phrased (a system call the runtime makes for us, refused): one line with the
+ * system's reason, never a stack trace, and exit status 1.
+ */
+export function reportUnexpected(log: ConsolaInstance, err: unknown): void {
+  log.error(`stopped by an unexpected failure: ${systemReason(err)}`);
+  log.info("the reason names the call that failed; run it again, and report the line if it happens again");
+  process.exitCode = 1;
 }
 
 /** The value behind one of citty's lazily given fields (args, meta, subcommands). */

@@ -1,7 +1,8 @@
 // The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
 import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
-import { closeFd, writeOrErrno } from "../../shared/libc.ts";
+import { writeOrErrno } from "../../shared/libc.ts";
+import { release } from "../fds.ts";
 import { openPipe } from "../../shared/libc-launcher.ts";
 import type { RelayCounters } from "./counters.ts";
 import { CONTROL_COUNTERS, CONTROL_STOP, type RelayOutcome, type RelaySettings } from "./relay-state.ts";
@@ -70,19 +71,24 @@ export class Relay {
     if (this.#closed) return;
     this.#closed = true;
     this.#worker.terminate();
-    closeFd(this.#control[0]);
-    closeFd(this.#control[1]);
+    release(this.#control[0]);
+    release(this.#control[1]);
   }
 }
 
 /**
  * Frames the kernel dropped on their way out of the TAP (its TX drops in /proc/net/dev, which
- * follows the reader's network namespace): what was lost while the relay held the TAP back.
+ * follows the reader's network namespace): what was lost while the relay held the TAP back. null
+ * when /proc does not show the TAP or cannot be read.
  */
 export function kernelTapDrops(name: string): number | null {
-  const line = readFileSync("/proc/self/net/dev", "latin1")
-    .split("\n")
-    .find((row) => row.trim().startsWith(`${name}:`));
+  let table: string;
+  try {
+    table = readFileSync("/proc/self/net/dev", "latin1");
+  } catch {
+    return null; // unreadable is shown as unknown, as a TAP missing from it is
+  }
+  const line = table.split("\n").find((row) => row.trim().startsWith(`${name}:`));
   const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number);
   return fields?.[11] ?? null;
 }
