@@ -33,8 +33,13 @@ function printCounters(
 ): void {
   const kernelDrops = kernelTapDrops(tapName);
   if (stats === "json") writeText(2, `${countersJson(counters, kernelDrops, event)}\n`);
-  else if (event === "signal") log.info(formatCounters(counters, kernelDrops));
-  else log.debug(formatCounters(counters, kernelDrops));
+  else {
+    // One tagged line per direction.
+    for (const line of formatCounters(counters, kernelDrops).split("\n")) {
+      if (event === "signal") log.info(line);
+      else log.debug(line);
+    }
+  }
 }
 
 /** Removes `path` if it is still the file open as `fd` (not one put there meanwhile); a failure changes nothing else. */
@@ -137,6 +142,9 @@ export async function runGuestWithRelay(
     }
     guestStarted = true;
     process.on("SIGUSR1", showCounters);
+    // Said once SIGUSR1 is handled, with the pid, so that a user signals exactly this launcher (pgrep -f
+    // also finds wrappers such as timeout, and every user's launcher when run as root).
+    log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${mode}); kill -USR1 ${process.pid} prints its counters`);
     closeWhenRelayEnds(relay, closeOurs, log);
     const status = await exited;
     // The guest's status is what the launcher returns, also when the relay failed (said already) or

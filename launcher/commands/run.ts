@@ -139,7 +139,6 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is ${where} of ${command[0]}`);
       execGuest(command, tap);
     } else {
-      log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
       // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
       const { runGuestWithRelay } = await import("../relay-mode.ts");
       const capture = args.pcap === undefined ? null : { path: args.pcap, limit: captureLimit(args["pcap-size"]) };
