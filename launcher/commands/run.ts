@@ -50,6 +50,7 @@ export const runArgs = {
       "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2",
   },
   ...verbosityArgs,
+  verbose: { ...verbosityArgs.verbose, description: "Say more: each step, and the relay's counters at exit" },
 } satisfies ArgsDef;
 
 /** Everything after `--`: the guest command (launcher/cli.ts checked every word before it). */
