@@ -155,12 +155,10 @@ function receiveTapFds(ours: number, queues: number, helper: string): number[] {
 
 /** The launcher's own hint for a helper's failure, by what it said. */
 function failureHint(said: string, queues: number): string {
-  if (said.includes("access denied"))
-    return "the helper's ACL or policy does not allow this to you: `tap-launcher doctor` shows what it allows";
-  if (queues > 1 && /usage|unknown|unrecognized|--queues/i.test(said)) {
-    return `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1`;
-  }
-  return "";
+  const denied = "the helper's ACL or policy does not allow this to you: `tap-launcher doctor` shows what it allows";
+  const noQueues = `--queues=${queues} needs a helper that knows --queues (tap-bridge-helper does; QEMU's qemu-bridge-helper does not): install it, or use --queues=1`;
+  if (said.includes("access denied")) return denied;
+  return queues > 1 && /usage|unknown|unrecognized|--queues/i.test(said) ? noQueues : "";
 }
 
 /** The hint lines of a failure: what the helper added after its error, then the launcher's own. */

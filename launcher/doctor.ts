@@ -236,11 +236,9 @@ export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
 
 /** What an administrator does about an ACL file that cannot be used: create a missing one, open an unreadable one. */
 function aclFix(aclFile: string, reason: string): string {
-  if (reason.endsWith(": ENOENT")) {
-    return `as root, create it with an allow line for each bridge users may use: echo "allow br0" > ${aclFile}; chmod 0644 ${aclFile}`;
-  }
-  if (reason.endsWith(": EACCES")) return `as root: chmod 0644 ${aclFile} (users' helpers read it with their own permissions)`;
-  return `as root, fix ${aclFile} as the message says`;
+  const missing = `as root, create it with an allow line for each bridge users may use: echo "allow br0" > ${aclFile}; chmod 0644 ${aclFile}`;
+  const unreadable = `as root: chmod 0644 ${aclFile} (users' helpers read it with their own permissions)`;
+  return reason.endsWith(": ENOENT") ? missing : reason.endsWith(": EACCES") ? unreadable : `as root, fix ${aclFile} as the message says`;
 }
 
 /**

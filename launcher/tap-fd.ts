@@ -31,8 +31,8 @@ function adoptionError(err: unknown, from: string): StepError {
   if (err instanceof SysError && err.call.includes("TUNGETIFF") && NOT_A_TAP.has(err.code)) {
     return new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
   }
-  const call = err instanceof SysError ? ` (${err.call})` : "";
-  return new StepError(`failed to take over the TAP fd ${from} sent${call}: ${systemReason(err)}`, { cause: err });
+  const call = err instanceof SysError ? err.call : "fcntl";
+  return new StepError(`failed to take over the TAP fd ${from} sent (${call}): ${systemReason(err)}`, { cause: err });
 }
 
 /**

@@ -28,11 +28,16 @@ function pageDate(): string {
 
 /**
  * pandoc 2.17's roff as `mandoc -T lint` accepts it: code blocks in the font CR, which groff and
- * mandoc both know (pandoc writes `\f[C]`, which mandoc does not), and no `.PP` right after a
- * heading, where it does nothing (mandoc warns that it skips it).
+ * mandoc both know (pandoc writes `\f[C]`, which mandoc does not), inline code in bold (pandoc's
+ * `\f[V]`, a font its preamble defines with `.ftr`, which mandoc ignores; on a terminal groff shows V
+ * as bold too), and no `.PP` right after a heading, where it does nothing (mandoc warns that it
+ * skips it).
  */
 function lintClean(roff: string): string {
-  return roff.replaceAll("\\f[C]", "\\f[CR]").replace(/^(\.S[HS] .*)\n\.PP$/gm, "$1");
+  return roff
+    .replaceAll("\\f[C]", "\\f[CR]")
+    .replaceAll("\\f[V]", "\\f[B]")
+    .replace(/^(\.S[HS] .*)\n\.PP$/gm, "$1");
 }
 
 /**

@@ -1,14 +1,14 @@
-// Every error message in the README's troubleshooting table is one the code prints, and every error
-// message the code prints is in the table.
+// Every error message the man pages' DIAGNOSTICS sections list is one the code prints, and every error
+// message the code prints is listed there.
 import { expect, test } from "bun:test";
 import { codeMessages, codeText, fixedParts, signature, tableMessages, tableText } from "./messages.ts";
 
-test("the extraction finds the programs' messages and the table's rows", () => {
+test("the extraction finds the programs' messages and the pages' entries", () => {
   expect(codeMessages().length).toBeGreaterThan(80);
   expect(tableMessages().length).toBeGreaterThan(70);
 });
 
-test("every message the code prints is in the troubleshooting table", () => {
+test("every message the code prints is in a man page's DIAGNOSTICS", () => {
   const table = tableText();
   const missing = codeMessages()
     .filter(({ message }) => !table.includes(signature(message)))
@@ -16,7 +16,7 @@ test("every message the code prints is in the troubleshooting table", () => {
   expect(missing).toEqual([]);
 });
 
-test("every message in the troubleshooting table is one the code prints", () => {
+test("every message in the DIAGNOSTICS sections is one the code prints", () => {
   const code = codeText();
   const unknown = tableMessages().filter((message) => !fixedParts(message).every((part) => code.includes(part)));
   expect(unknown).toEqual([]);
