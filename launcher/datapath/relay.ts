@@ -1,6 +1,7 @@
 // The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
 import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
+import { EINTR, errnoName } from "../../shared/errno.ts";
 import { writeOrErrno } from "../../shared/libc.ts";
 import { release } from "../fds.ts";
 import { openPipe } from "../../shared/libc-launcher.ts";
@@ -27,12 +28,14 @@ export class Relay {
   #control: [number, number];
   #waiting: ((counters: RelayCounters) => void)[] = [];
   #closed = false;
+  #abort: (err: Error) => void = () => {};
 
   /** `notice` hears what the relay reports without stopping (a capture that stopped). */
   constructor(settings: Omit<RelaySettings, "controlFd">, notice: (message: string) => void = () => {}) {
     this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
     this.#worker = new Worker(WORKER_MODULE);
     this.ended = new Promise<RelayResult>((resolve, reject) => {
+      this.#abort = reject;
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
         if (report.type === "counters") for (const notify of this.#waiting.splice(0)) notify(report.counters);
@@ -64,7 +67,11 @@ export class Relay {
   }
 
   #send(byte: number): void {
-    if (!this.#closed) writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    if (this.#closed) return;
+    let written = writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    while (written === -EINTR) written = writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    // A byte the loop never reads would leave it running (a stop never heard): end the relay here.
+    if (written < 0) this.#abort(new Error(`the relay failed: its thread cannot be reached (write: ${errnoName(-written)})`));
   }
 
   #release(): void {
