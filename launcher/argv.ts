@@ -10,6 +10,8 @@ export interface CheckedArgv {
   guest: string[] | null;
   /** `--help` or `-h` was given. */
   help: boolean;
+  /** `--version` was given. */
+  version: boolean;
 }
 
 /** An option of the definition, with the spellings that name it. */
@@ -21,6 +23,9 @@ interface KnownOption {
 /** The help switch every command takes, as citty offers it. */
 export const HELP_OPTION = { type: "boolean", alias: "h", description: "Show this help" } satisfies ArgDef;
 
+/** The version switch every command takes, wherever --help is taken. */
+export const VERSION_OPTION = { type: "boolean", description: "Print the version and exit" } satisfies ArgDef;
+
 function aliasesOf(def: ArgDef): string[] {
   if (!("alias" in def) || def.alias === undefined) return [];
   return Array.isArray(def.alias) ? def.alias : [def.alias];
@@ -29,7 +34,7 @@ function aliasesOf(def: ArgDef): string[] {
 /** `-x` and `--name` spellings of each option, mapped to it. */
 function spellings(argsDef: ArgsDef): Map<string, KnownOption> {
   const known = new Map<string, KnownOption>();
-  const all: ArgsDef = { help: HELP_OPTION, ...argsDef };
+  const all: ArgsDef = { help: HELP_OPTION, version: VERSION_OPTION, ...argsDef };
   for (const [name, def] of Object.entries(all)) {
     if (def.type === "positional") continue;
     const option = { name, def };
@@ -41,7 +46,7 @@ function spellings(argsDef: ArgsDef): Map<string, KnownOption> {
 
 /**
  * Checks `argv` exactly, as parseHelperArgv does for the helper: only the options `argsDef` defines
- * (and --help), each at most once (an alias and its long name count as one), a switch only as
+ * (and --help and --version), each at most once (an alias and its long name count as one), a switch only as
  * `--name` or its `-x`, a value as `--name=VALUE` or `--name VALUE` (VALUE not empty and not starting
  * with `-`; `--name=-x` says it is meant). With `takesGuest`, the first `--` ends the options and
  * everything after it is returned untouched; otherwise `--` and any other word are refused
@@ -59,11 +64,12 @@ export function checkArgv(
   const options: string[] = [];
   const seen = new Set<string>();
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? "";
     if (arg === "--") {
       if (!takesGuest) throw new UsageError(`unexpected argument "--": this command takes no guest command`);
-      return finish(known, seen, help, { options, guest: argv.slice(i + 1), help });
+      return finish(known, seen, { options, guest: argv.slice(i + 1), help, version });
     }
     if (!arg.startsWith("-") || arg === "-") {
       refuseStrayWord(arg);
@@ -82,6 +88,7 @@ export function checkArgv(
       if (equals >= 0)
         throw new UsageError(`${long} is a switch and takes no value (${JSON.stringify(arg)}): give it alone, or leave it out`);
       if (option.name === "help") help = true;
+      else if (option.name === "version") version = true;
       else options.push(long);
       continue;
     }
@@ -103,7 +110,7 @@ export function checkArgv(
     }
     options.push(`${long}=${value}`);
   }
-  return finish(known, seen, help, { options, guest: null, help });
+  return finish(known, seen, { options, guest: null, help, version });
 }
 
 /** What to write after `--name=` in messages: the hint, else an enum's choices (`stream|dgram`), else VALUE. */
@@ -117,9 +124,9 @@ function alternatives(choices: readonly string[]): string {
   return choices.length < 2 ? choices.join("") : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
 }
 
-/** `checked`, once every required option was given (a lone --help needs none). throws UsageError. */
-function finish(known: Map<string, KnownOption>, seen: Set<string>, help: boolean, checked: CheckedArgv): CheckedArgv {
-  if (help) return checked;
+/** `checked`, once every required option was given (--help or --version needs none). throws UsageError. */
+function finish(known: Map<string, KnownOption>, seen: Set<string>, checked: CheckedArgv): CheckedArgv {
+  if (checked.help || checked.version) return checked;
   for (const { name, def } of known.values()) {
     if (def.required === true && def.default === undefined && !seen.has(name)) {
       throw new UsageError(`missing --${name}=${valueHint(def)}`);

@@ -4,7 +4,8 @@ import { EEXIST, EINTR, errnoName } from "../shared/errno.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { O_CLOEXEC } from "../shared/kernel.ts";
 import { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from "../shared/kernel-launcher.ts";
-import { closeFd, describeErrno, openPath, writeOrErrno } from "../shared/libc.ts";
+import { describeErrno, openPath, writeOrErrno } from "../shared/libc.ts";
+import { release } from "./fds.ts";
 import { pcapFileHeader } from "./datapath/pcap.ts";
 
 /** What stands at `path`, for the message that refuses it. */
@@ -47,7 +48,7 @@ export function createCaptureFile(path: string): number {
   let n = writeOrErrno(fd, header);
   while (n === -EINTR) n = writeOrErrno(fd, header);
   if (n !== header.byteLength) {
-    closeFd(fd);
+    release(fd);
     throw new StepError(`failed to write capture file ${path}: ${n < 0 ? `${describeErrno(-n)} (${errnoName(-n)})` : "short write"}`, {
       hint: "check the space left on its file system",
     });

@@ -1,14 +1,15 @@
 // What every launcher command shares: a strictly checked command line, --help, --verbose/--quiet, the logger, failed steps.
-import { renderUsage, runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
+import { runCommand, type ArgsDef, type CommandDef, type Resolvable } from "citty";
 import type { ConsolaInstance } from "consola";
-import { StepError, UsageError, ValueError } from "../shared/errors.ts";
-import { checkArgv, HELP_OPTION } from "./argv.ts";
+import { StepError, systemReason, UsageError, ValueError } from "../shared/errors.ts";
+import { checkArgv, HELP_OPTION, VERSION_OPTION } from "./argv.ts";
+import { renderHelp } from "./help.ts";
 import { outOfFds } from "./out-of-fds.ts";
 import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 
 export const verbosityArgs = {
-  verbose: { type: "boolean", alias: "v", description: "Say more: each step, and counters" },
+  verbose: { type: "boolean", alias: "v", description: "Say more: each step" },
   quiet: { type: "boolean", alias: "q", description: "Only warnings and errors" },
 } satisfies ArgsDef;
 
@@ -19,7 +20,7 @@ export function loggerFor(args: { verbose?: boolean; quiet?: boolean }): Consola
 /**
  * Runs a command's `action`. A StepError is printed with its hint and sets its exit status; a ValueError
  * (a value shared/ refused on the way, such as a TAP name) is printed and exits 1; so is running out
- * of fds, wherever it happens (a low `ulimit -n`); anything else propagates.
+ * of fds, wherever it happens (a low `ulimit -n`); anything else is said in one line (reportUnexpected).
  */
 export async function reportFailure(log: ConsolaInstance, action: () => unknown): Promise<void> {
   try {
@@ -33,7 +34,10 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
       process.exitCode = 1;
     } else {
       const exhausted = outOfFds(err);
-      if (exhausted === null) throw err;
+      if (exhausted === null) {
+        reportUnexpected(log, err);
+        return;
+      }
       log.error(`failed to open a file: no file descriptor is left (${exhausted.code} in ${exhausted.call})`);
       log.info(
         exhausted.code === "EMFILE"
@@ -43,6 +47,16 @@ export async function reportFailure(log: ConsolaInstance, action: () => unknown)
       process.exitCode = 1;
     }
   }
+}
+
+/**
+ * A failure no step phrased (a system call the runtime makes for us, refused): one line with the
+ * system's reason, never a stack trace, and exit status 1.
+ */
+export function reportUnexpected(log: ConsolaInstance, err: unknown): void {
+  log.error(`stopped by an unexpected failure: ${systemReason(err)}`);
+  log.info("the reason names the call that failed; run it again, and report the line if it happens again");
+  process.exitCode = 1;
 }
 
 /** The value behind one of citty's lazily given fields (args, meta, subcommands). */
@@ -98,23 +112,29 @@ function usageLine(chosen: ChosenCommand): string {
   return `${chosen.calledAs} [OPTIONS]${chosen.takesGuest ? " -- guest-cmd [args...]" : ""}`;
 }
 
-/** citty's help for the chosen command (the whole program's when none was named), colours only for a terminal. */
+/** The help for the chosen command (the whole program's when none was named), colours only for a terminal. */
 async function helpText<T extends ArgsDef>(main: CommandDef<T>, chosen: ChosenCommand, forTerminal: boolean): Promise<string> {
-  // node:util only for --help: the path to the guest's exec must not evaluate it (process.stdout and
-  // node:util each cost milliseconds at start, measured).
-  const { stripVTControlCharacters } = await import("node:util");
-  const subject = chosen.isDefault ? main : chosen.command;
+  const meta = await resolved(main.meta ?? {});
+  const subject = chosen.isDefault ? meta : await resolved(chosen.command.meta ?? {});
   const argsDef = chosen.isDefault ? await resolved(main.args ?? {}) : chosen.argsDef;
-  const displayArgs: ArgsDef = { ...argsDef, help: HELP_OPTION };
-  const parent: CommandDef | undefined = chosen.isDefault ? undefined : { meta: main.meta };
-  const text = await renderUsage({ meta: subject.meta, args: displayArgs, subCommands: subject.subCommands }, parent);
-  // citty's USAGE line lists the subcommands, or nothing, where the guest command goes.
-  const lines = text.split("\n").map((line) => {
-    const plain = stripVTControlCharacters(line);
-    return plain.startsWith("USAGE ") ? line.replace(plain.slice("USAGE ".length), usageLine(chosen)) : line;
-  });
-  const joined = lines.join("\n");
-  return forTerminal ? joined : stripVTControlCharacters(joined);
+  const commands: { name: string; description: string }[] = [];
+  if (chosen.isDefault) {
+    for (const [name, entry] of Object.entries(await resolved(main.subCommands ?? {}))) {
+      commands.push({ name, description: (await resolved((await resolved(entry)).meta ?? {})).description ?? "" });
+    }
+  }
+  return renderHelp(
+    {
+      program: chosen.calledAs,
+      version: meta.version ?? "",
+      description: subject.description ?? "",
+      usage: usageLine(chosen),
+      args: { ...argsDef, version: VERSION_OPTION, help: HELP_OPTION },
+      commands,
+      calledAs: chosen.calledAs,
+    },
+    forTerminal,
+  );
 }
 
 /**
@@ -124,10 +144,6 @@ async function helpText<T extends ArgsDef>(main: CommandDef<T>, chosen: ChosenCo
  * anything is done.
  */
 export async function runCommandLine<T extends ArgsDef>(main: CommandDef<T>, argv: string[], guestCommand: string): Promise<void> {
-  if (argv.length === 1 && argv[0] === "--version") {
-    writeText(1, `${(await resolved(main.meta ?? {})).version ?? ""}\n`);
-    return;
-  }
   let chosen: ChosenCommand | undefined;
   try {
     const command = await chooseCommand(main, argv, guestCommand);
@@ -135,6 +151,10 @@ export async function runCommandLine<T extends ArgsDef>(main: CommandDef<T>, arg
     const checked = checkArgv(command.argv, command.argsDef, command.takesGuest, (word) => refuseMisplacedCommand(command, word));
     if (checked.help) {
       writeText(1, `${await helpText(main, command, isTerminal(1))}\n`);
+      return;
+    }
+    if (checked.version) {
+      writeText(1, `${(await resolved(main.meta ?? {})).version ?? ""}\n`);
       return;
     }
     await runCommand(command.command, { rawArgs: checked.guest === null ? checked.options : [...checked.options, "--", ...checked.guest] });

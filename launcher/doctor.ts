@@ -241,6 +241,13 @@ export function checkBridgeAddressFixed(bridge: BridgeLink): Finding {
   };
 }
 
+/** What an administrator does about an ACL file that cannot be used: create a missing one, open an unreadable one. */
+function aclFix(aclFile: string, reason: string): string {
+  const missing = `as root, create it with an allow line for each bridge users may use: echo "allow br0" > ${aclFile}; chmod 0644 ${aclFile}`;
+  const unreadable = `as root: chmod 0644 ${aclFile} (users' helpers read it with their own permissions)`;
+  return reason.endsWith(": ENOENT") ? missing : reason.endsWith(": EACCES") ? unreadable : `as root, fix ${aclFile} as the message says`;
+}
+
 /**
  * The ACL files this user can read and the decision they give for each bridge; an error when bridges
  * exist and none is allowed. `asRoot`: also whether each allowed bridge's MAC address is fixed, which
@@ -253,7 +260,7 @@ export function checkAcl(aclFile: string, bridges: BridgeLink[], asRoot: boolean
   } catch (err) {
     if (!(err instanceof AclLoadError)) throw err;
     const findings: Finding[] = [
-      { severity: "error", subject: aclFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${aclFile}` },
+      { severity: "error", subject: aclFile, message: `every bridge is denied: ${err.message}`, fix: aclFix(aclFile, err.message) },
     ];
     return { findings, allowed: [] };
   }

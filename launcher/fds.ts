@@ -2,7 +2,10 @@
 import { readdirSync } from "node:fs";
 import { O_NONBLOCK } from "../shared/kernel.ts";
 import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC } from "../shared/kernel-launcher.ts";
+import { StepError, systemReason } from "../shared/errors.ts";
+import { closeFd } from "../shared/libc.ts";
 import { fcntl } from "../shared/libc-launcher.ts";
+import { outOfFds } from "./out-of-fds.ts";
 
 /**
  * Marks every fd above 2 that this process inherited close-on-exec. Bun cannot run code between fork
@@ -10,7 +13,17 @@ import { fcntl } from "../shared/libc-launcher.ts";
  * which it dup2()s into place, clearing the flag on the copy) and nothing else.
  */
 export function closeInheritedFdsOnExec(): void {
-  for (const name of readdirSync("/proc/self/fd")) {
+  let names: string[];
+  try {
+    names = readdirSync("/proc/self/fd");
+  } catch (err) {
+    if (outOfFds(err) !== null) throw err;
+    throw new StepError(`failed to list the launcher's open fds in /proc/self/fd: ${systemReason(err)}`, {
+      cause: err,
+      hint: "the launcher needs /proc mounted to keep its own fds out of the helper and the guest",
+    });
+  }
+  for (const name of names) {
     const fd = Number(name);
     if (fd <= 2) continue;
     try {
@@ -25,4 +38,16 @@ export function closeInheritedFdsOnExec(): void {
 export function setNonBlocking(fd: number, nonBlocking = true): void {
   const flags = fcntl(fd, F_GETFL, "F_GETFL");
   fcntl(fd, F_SETFL, "F_SETFL", nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+/**
+ * Closes `fd` in a clean-up path. Linux releases the fd even when close(2) reports an error (EIO,
+ * EINTR), so there is nothing to retry and nothing the user could do: the error is dropped.
+ */
+export function release(fd: number): void {
+  try {
+    closeFd(fd);
+  } catch {
+    // the fd is gone either way
+  }
 }

@@ -4,14 +4,14 @@ import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
 import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
 import { StepError, systemReason } from "../shared/errors.ts";
-import { closeFd, ioctlBuffer, ioctlValue } from "../shared/libc.ts";
+import { ioctlBuffer, ioctlValue } from "../shared/libc.ts";
 import { openSocketPair } from "../shared/libc-launcher.ts";
 import { writeText } from "../shared/log.ts";
 import { createCaptureFile } from "./capture-file.ts";
 import { countersJson, formatCounters, type RelayCounters } from "./datapath/counters.ts";
 import { kernelTapDrops, Relay } from "./datapath/relay.ts";
 import type { RelayMode } from "./datapath/relay-state.ts";
-import { setNonBlocking } from "./fds.ts";
+import { release, setNonBlocking } from "./fds.ts";
 import { startGuest } from "./guest.ts";
 import type { OpenedTap } from "./tap-fd.ts";
 
@@ -33,8 +33,13 @@ function printCounters(
 ): void {
   const kernelDrops = kernelTapDrops(tapName);
   if (stats === "json") writeText(2, `${countersJson(counters, kernelDrops, event)}\n`);
-  else if (event === "signal") log.info(formatCounters(counters, kernelDrops));
-  else log.debug(formatCounters(counters, kernelDrops));
+  else {
+    // One tagged line per direction.
+    for (const line of formatCounters(counters, kernelDrops).split("\n")) {
+      if (event === "signal") log.info(line);
+      else log.debug(line);
+    }
+  }
 }
 
 /** Removes `path` if it is still the file open as `fd` (not one put there meanwhile); a failure changes nothing else. */
@@ -81,7 +86,7 @@ function closeWhenRelayEnds(relay: Relay, closeConnection: () => void, log: Cons
       closeConnection(); // the guest sees the end of its connection
     },
     (err: unknown) => {
-      log.error(String(err));
+      log.error(systemReason(err));
       closeConnection();
     },
   );
@@ -107,15 +112,15 @@ export async function runGuestWithRelay(
   let guestStarted = false;
   const closeOurs = () => {
     if (ours < 0) return;
-    closeFd(ours);
+    release(ours);
     ours = -1;
   };
   const showCounters = () => {
     // A relay that failed was reported when it ended; a signal must not turn that into a crash.
-    relay?.counters().then(
-      (counters) => printCounters(counters, "signal", tap.name, options.stats, log),
-      () => undefined,
-    );
+    relay
+      ?.counters()
+      .then((counters) => printCounters(counters, "signal", tap.name, options.stats, log))
+      .catch((err: unknown) => log.warn(`the relay's counters could not be printed: ${systemReason(err)}`));
   };
   try {
     prepareTapForRelay(tap);
@@ -133,15 +138,23 @@ export async function runGuestWithRelay(
       // fd 3 is a socket here, not the TAP: TAP_RELAY says which framing it speaks.
       exited = startGuest(command, guestEnd, { TAP_RELAY: mode, TAP_IFNAME: tap.name }, log);
     } finally {
-      closeFd(guestEnd);
+      release(guestEnd);
     }
     guestStarted = true;
     process.on("SIGUSR1", showCounters);
+    // Said once SIGUSR1 is handled, with the pid, so that a user signals exactly this launcher (pgrep -f
+    // also finds wrappers such as timeout, and every user's launcher when run as root).
+    log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${mode}); kill -USR1 ${process.pid} prints its counters`);
     closeWhenRelayEnds(relay, closeOurs, log);
     const status = await exited;
-    // The guest's status is what the launcher returns, also when the relay failed (said already).
-    const result = await relay.stop().catch(() => null);
-    if (result !== null) printCounters(result.counters, "exit", tap.name, options.stats, log);
+    // The guest's status is what the launcher returns, also when the relay failed (said already) or
+    // its counters cannot be read or printed now.
+    try {
+      const result = await relay.stop().catch(() => null);
+      if (result !== null) printCounters(result.counters, "exit", tap.name, options.stats, log);
+    } catch (err) {
+      log.warn(`the relay's counters at exit could not be printed: ${systemReason(err)}`);
+    }
     return status;
   } catch (err) {
     // A capture made for a guest that never ran would only make the next run with this --pcap fail.
@@ -151,7 +164,7 @@ export async function runGuestWithRelay(
     process.off("SIGUSR1", showCounters);
     if (relay !== null) await relay.stop().catch(() => undefined);
     closeOurs();
-    if (captureFd >= 0) closeFd(captureFd);
-    closeFd(tap.fd);
+    if (captureFd >= 0) release(captureFd);
+    release(tap.fd);
   }
 }

@@ -1,8 +1,7 @@
 // A TAP fd the launcher holds: where it came from, its name and whether frames carry a vnet header.
-import { closeFd } from "../shared/libc.ts";
-import { StepError, systemReason } from "../shared/errors.ts";
+import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { tapInfo } from "../shared/tap-info.ts";
-import { setNonBlocking } from "./fds.ts";
+import { release, setNonBlocking } from "./fds.ts";
 
 export interface OpenedTap {
   /** The first queue: the one fd of a single-queue TAP. */
@@ -20,6 +19,22 @@ export interface OpenedTap {
   packetInfo: boolean;
 }
 
+/** Errors of TUNGETIFF that mean the fd is no TUN/TAP fd (ENOTTY, EINVAL) or is attached to no device (EBADFD). */
+const NOT_A_TAP = new Set(["ENOTTY", "EINVAL", "EBADFD"]);
+
+/**
+ * The StepError for an fd `from` sent that could not be adopted: the sender's fault only when
+ * TUNGETIFF says it is no TAP; any other failure (fcntl's EBADF, EIO) is the launcher's own step.
+ */
+function adoptionError(err: unknown, from: string): StepError {
+  if (err instanceof StepError) return err;
+  if (err instanceof SysError && err.call.includes("TUNGETIFF") && NOT_A_TAP.has(err.code)) {
+    return new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
+  }
+  const call = err instanceof SysError ? err.call : "fcntl";
+  return new StepError(`failed to take over the TAP fd ${from} sent (${call}): ${systemReason(err)}`, { cause: err });
+}
+
 /**
  * Makes `fd` non-blocking and learns its name and vnet-header flag (TUNGETIFF), as QEMU does with
  * what a helper sends. Closes `fd` and throws StepError when it is no TAP.
@@ -31,9 +46,8 @@ export function adoptTapFd(fd: number, from: string): OpenedTap {
     if (!info.isTap) throw new StepError(`${from} sent a TUN device (${info.name}), not a TAP`);
     return { fd, queues: [fd], name: info.name, vnetHeader: info.vnetHeader, packetInfo: false };
   } catch (err) {
-    closeFd(fd);
-    if (err instanceof StepError) throw err;
-    throw new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
+    release(fd);
+    throw adoptionError(err, from);
   }
 }
 
@@ -48,7 +62,7 @@ export function adoptTapQueues(fds: readonly number[], from: string): OpenedTap 
   try {
     tap = adoptTapFd(first, from);
   } catch (err) {
-    for (const fd of rest) closeFd(fd);
+    for (const fd of rest) release(fd);
     throw err;
   }
   try {
@@ -64,8 +78,7 @@ export function adoptTapQueues(fds: readonly number[], from: string): OpenedTap 
       throw new StepError(`${from} sent ${fds.length} fds of ${tap.name}, which is not a multiqueue TAP`);
     return tap;
   } catch (err) {
-    for (const fd of fds) closeFd(fd);
-    if (err instanceof StepError) throw err;
-    throw new StepError(`${from} sent an fd that is not a TAP device: ${systemReason(err)}`);
+    for (const fd of fds) release(fd);
+    throw adoptionError(err, from);
   }
 }

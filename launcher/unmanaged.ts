@@ -4,7 +4,7 @@ import type { ConsolaInstance } from "consola";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_VNET_HDR } from "../shared/kernel.ts";
 import { IFF_NAPI_FRAGS, IFF_ONE_QUEUE, IFF_PERSIST } from "../shared/kernel-launcher.ts";
-import { closeFd } from "../shared/libc.ts";
+import { release } from "./fds.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 import { deviceAttribute } from "./sysfs.ts";
@@ -147,7 +147,7 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
   try {
     attachExistingTap(tunFd, name, flags);
   } catch (err) {
-    closeFd(tunFd);
+    release(tunFd);
     const code = err instanceof SysError ? err.code : "";
     if (code === "EPERM" && (flags & IFF_NAPI_FRAGS) !== 0) {
       throw new StepError(`TAP ${name} has IFF_NAPI_FRAGS, which only a process with CAP_NET_ADMIN may attach: ${systemReason(err)}`, {
@@ -174,7 +174,7 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
       queueFds.push(queueFd);
       attachExistingTap(queueFd, name, flags);
     } catch (err) {
-      for (const fd of queueFds) closeFd(fd);
+      for (const fd of queueFds) release(fd);
       throw new StepError(`failed to attach queue ${queue} of TAP ${name}: ${systemReason(err)}`, {
         hint: "run it again; another program may be attaching it at the same moment",
       });
@@ -183,7 +183,7 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
   const tap = { ...adoptTapQueues(queueFds, `TAP ${name}`), packetInfo: (flags & IFF_NO_PI) === 0 };
   // If the device vanished between the look and the attach, TUNSETIFF made a new one: refuse it.
   if (describeLink(name)?.tun?.persist !== true) {
-    for (const fd of tap.queues) closeFd(fd);
+    for (const fd of tap.queues) release(fd);
     throw new StepError(`TAP ${name} disappeared while it was being opened`, { hint: createHint(name) });
   }
   if (owner === null) {

@@ -7,7 +7,7 @@
 // can change them. Every --no-compile-autoload-* flag is set so that a compiled program
 // never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { buildManPages } from "./man.ts";
 import { VERSION } from "../shared/version.ts";
 
@@ -70,6 +70,11 @@ for (const { entry, output, workers } of programs) {
   if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
   console.log(`built ${outfile} (ACL file ${aclFile}, policy file ${policyFile})`);
 }
+
+// The bash completion goes with the man pages, under the name bash-completion looks for.
+mkdirSync(join(outDir, "completions"), { recursive: true });
+copyFileSync(join(root, "completions/tap-launcher.bash"), join(outDir, "completions/tap-launcher"));
+console.log(`built ${join(outDir, "completions/tap-launcher")}`);
 
 try {
   for (const file of buildManPages(outDir, { aclFile, policyFile })) console.log(`built ${file}`);

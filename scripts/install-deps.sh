@@ -11,7 +11,8 @@ packages=(
   gcc libc6-dev                       # the privileged exec shim is compiled at install time
   socat                               # a reference relay in benchmarks
   pandoc                              # the man pages (man/*.md) are built to roff with pandoc's man writer
-  man-db groff-base                   # man --warnings -l checks the built pages
+  man-db groff-base mandoc            # man --warnings -l and mandoc -T lint check the built pages
+  strace                              # fault injection into the launcher's system calls in tests
   tcpdump                             # reads the relay's --pcap captures in tests
 )
 missing=()

@@ -3,7 +3,7 @@
 // Part of `bun run build` (scripts/build.ts), so a build folder holds everything `tap-launcher install`
 // places and install itself needs no pandoc. `@ACL_FILE@` and `@POLICY_FILE@` in a page become the
 // paths the helper is built with.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { MAN_PAGES, manPagePath } from "../launcher/layout.ts";
 import { VERSION } from "../shared/version.ts";
@@ -15,6 +15,29 @@ export interface ManSettings {
   aclFile: string;
   /** The policy file the helper of the same build reads. */
   policyFile: string;
+}
+
+/**
+ * The date a page carries (`.TH`'s third field, which mandoc wants): SOURCE_DATE_EPOCH's day when it is
+ * set, as reproducible builds (Debian's among them) set it, else today's. YYYY-MM-DD.
+ */
+function pageDate(): string {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  return new Date(Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.now()).toISOString().slice(0, 10);
+}
+
+/**
+ * pandoc 2.17's roff as `mandoc -T lint` accepts it: code blocks in the font CR, which groff and
+ * mandoc both know (pandoc writes `\f[C]`, which mandoc does not), inline code in bold (pandoc's
+ * `\f[V]`, a font its preamble defines with `.ftr`, which mandoc ignores; on a terminal groff shows V
+ * as bold too), and no `.PP` right after a heading, where it does nothing (mandoc warns that it
+ * skips it).
+ */
+function lintClean(roff: string): string {
+  return roff
+    .replaceAll("\\f[C]", "\\f[CR]")
+    .replaceAll("\\f[V]", "\\f[B]")
+    .replace(/^(\.S[HS] .*)\n\.PP$/gm, "$1");
 }
 
 /**
@@ -39,6 +62,7 @@ export function buildManPages(outDir: string, settings: ManSettings): string[] {
           "--from=markdown-smart",
           "--to=man",
           `--metadata=footer:tap-launcher ${VERSION}`,
+          `--metadata=date:${pageDate()}`,
           `--output=${output}`,
         ],
         stdin: new TextEncoder().encode(source),
@@ -53,6 +77,7 @@ export function buildManPages(outDir: string, settings: ManSettings): string[] {
     if (result.exitCode !== 0 || complaint !== "") {
       throw new Error(`pandoc failed on man/${page}.md (exit ${result.exitCode}): ${complaint}`);
     }
+    writeFileSync(output, lintClean(readFileSync(output, "utf8")));
     written.push(output);
   }
   return written;

@@ -44,14 +44,18 @@ function lineReporter(tag: string, fd: number): ConsolaReporter {
   };
 }
 
-/** Writes all of `text` to `fd`, waiting (at most a second per stall) when it is a full non-blocking pipe. */
+/**
+ * Writes all of `text` to `fd`, waiting (at most a second per stall) when it is a full non-blocking
+ * pipe. A write that fails otherwise (EIO, EPIPE: a terminal or reader gone) drops the line: this is
+ * where a program says what went wrong, so there is nowhere left to say that this failed too.
+ */
 export function writeText(fd: number, text: string): void {
   let bytes = Buffer.from(text, "utf8");
   while (bytes.byteLength > 0) {
     try {
       bytes = bytes.subarray(writeSync(fd, bytes));
     } catch (err) {
-      if ((err as { errno?: number }).errno !== -EAGAIN && (err as { code?: string }).code !== "EAGAIN") throw err;
+      if ((err as { errno?: number }).errno !== -EAGAIN && (err as { code?: string }).code !== "EAGAIN") return;
       if (pollOneOrErrno(fd, POLLOUT, 1000) === 0) return; // a reader that stopped reading: drop the line
     }
   }
@@ -71,5 +75,6 @@ export function createLogger(tag: string, verbosity: Verbosity = "normal"): Cons
 /** Prints a failed step: its message as an error, then what to do about it. */
 export function reportStepError(log: ConsolaInstance, err: StepError): void {
   log.error(err.message);
-  if (err.hint) log.info(err.hint);
+  // A hint of several lines (a helper's own hint, then the launcher's) is logged line by line, each tagged.
+  for (const line of err.hint.split("\n").filter(Boolean)) log.info(line);
 }

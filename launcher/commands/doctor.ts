@@ -26,7 +26,7 @@ export const doctor = defineCommand({
       "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix",
   },
   args: {
-    helper: { type: "string", description: "The helper to check (default: the installed one)" },
+    helper: { type: "string", valueHint: "CMD", description: "The helper to check (default: the installed one)" },
     ...verbosityArgs,
   },
   run({ args }) {

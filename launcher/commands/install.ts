@@ -13,6 +13,7 @@ export const install = defineCommand({
     prefix: {
       type: "string",
       default: "/usr/local",
+      valueHint: "PREFIX",
       description: "Installs PREFIX/libexec/tap-bridge-helper (the path for QEMU's helper=) and PREFIX/bin/tap-launcher",
     },
     mode: {
@@ -22,7 +23,7 @@ export const install = defineCommand({
       valueHint: "setuid|caps",
       description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin",
     },
-    from: { type: "string", description: "Folder with the built executables (default: beside this launcher, or dist/)" },
+    from: { type: "string", valueHint: "DIR", description: "Folder with the built executables (default: beside this launcher, or dist/)" },
     ...verbosityArgs,
   },
   run({ args }) {
@@ -37,7 +38,7 @@ export const install = defineCommand({
 export const uninstall = defineCommand({
   meta: { name: "uninstall", description: "Remove what install put under PREFIX, as root" },
   args: {
-    prefix: { type: "string", default: "/usr/local", description: "The prefix given to install" },
+    prefix: { type: "string", default: "/usr/local", valueHint: "PREFIX", description: "The prefix given to install" },
     ...verbosityArgs,
   },
   run({ args }) {

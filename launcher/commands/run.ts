@@ -66,6 +66,7 @@ export const runArgs = {
       "The guest's MAC address, passed to the helper as --mac=MAC (a policy line that says locked needs it); give QEMU the same mac=",
   },
   ...verbosityArgs,
+  verbose: { ...verbosityArgs.verbose, description: "Say more: each step, and the relay's counters at exit" },
 } satisfies ArgsDef;
 
 /** The MAC `--mac` gives, as typed, or null without it. throws UsageError. */
@@ -173,7 +174,6 @@ export async function runLauncher({ args, rawArgs }: CommandContext<typeof runAr
       log.info(`${tap.name}${tap.vnetHeader ? " (vnet header)" : ""} is ${where} of ${command[0]}`);
       execGuest(command, tap);
     } else {
-      log.info(`relaying ${tap.name} to fd 3 of ${command[0]} (${relay})`);
       // The relay's modules are evaluated only in relay mode: the hand-over's path to exec stays short.
       const { runGuestWithRelay } = await import("../relay-mode.ts");
       const capture = args.pcap === undefined ? null : { path: args.pcap, limit: captureLimit(args["pcap-size"]) };

@@ -1,7 +1,9 @@
 // The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
 import { readFileSync } from "node:fs";
 import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
-import { closeFd, writeOrErrno } from "../../shared/libc.ts";
+import { EINTR, errnoName } from "../../shared/errno.ts";
+import { writeOrErrno } from "../../shared/libc.ts";
+import { release } from "../fds.ts";
 import { openPipe } from "../../shared/libc-launcher.ts";
 import type { RelayCounters } from "./counters.ts";
 import { CONTROL_COUNTERS, CONTROL_STOP, type RelayOutcome, type RelaySettings } from "./relay-state.ts";
@@ -26,12 +28,14 @@ export class Relay {
   #control: [number, number];
   #waiting: ((counters: RelayCounters) => void)[] = [];
   #closed = false;
+  #abort: (err: Error) => void = () => {};
 
   /** `notice` hears what the relay reports without stopping (a capture that stopped). */
   constructor(settings: Omit<RelaySettings, "controlFd">, notice: (message: string) => void = () => {}) {
     this.#control = openPipe(O_CLOEXEC | O_NONBLOCK);
     this.#worker = new Worker(WORKER_MODULE);
     this.ended = new Promise<RelayResult>((resolve, reject) => {
+      this.#abort = reject;
       this.#worker.onmessage = (event: MessageEvent<WorkerReport>) => {
         const report = event.data;
         if (report.type === "counters") for (const notify of this.#waiting.splice(0)) notify(report.counters);
@@ -63,26 +67,35 @@ export class Relay {
   }
 
   #send(byte: number): void {
-    if (!this.#closed) writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    if (this.#closed) return;
+    let written = writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    while (written === -EINTR) written = writeOrErrno(this.#control[1], new Uint8Array([byte]));
+    // A byte the loop never reads would leave it running (a stop never heard): end the relay here.
+    if (written < 0) this.#abort(new Error(`the relay failed: its thread cannot be reached (write: ${errnoName(-written)})`));
   }
 
   #release(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#worker.terminate();
-    closeFd(this.#control[0]);
-    closeFd(this.#control[1]);
+    release(this.#control[0]);
+    release(this.#control[1]);
   }
 }
 
 /**
  * Frames the kernel dropped on their way out of the TAP (its TX drops in /proc/net/dev, which
- * follows the reader's network namespace): what was lost while the relay held the TAP back.
+ * follows the reader's network namespace): what was lost while the relay held the TAP back. null
+ * when /proc does not show the TAP or cannot be read.
  */
 export function kernelTapDrops(name: string): number | null {
-  const line = readFileSync("/proc/self/net/dev", "latin1")
-    .split("\n")
-    .find((row) => row.trim().startsWith(`${name}:`));
+  let table: string;
+  try {
+    table = readFileSync("/proc/self/net/dev", "latin1");
+  } catch {
+    return null; // unreadable is shown as unknown, as a TAP missing from it is
+  }
+  const line = table.split("\n").find((row) => row.trim().startsWith(`${name}:`));
   const fields = line?.split(":")[1]?.trim().split(/\s+/).map(Number);
   return fields?.[11] ?? null;
 }

@@ -1,11 +1,15 @@
-// The privileged path as scripts/audit-lines.ts computes it from the helper's import graph: within budget, and only what the helper runs.
+// The privileged path as the helper's real import graph gives it (scripts/audit-lines.ts): what is in
+// it, what must stay out of it, and its budget. No figure in prose is checked: `bun run audit-lines` prints them.
 import { expect, test } from "bun:test";
 import { countAuditLines } from "../../scripts/audit-lines.ts";
 
-test("the privileged path (the shim and the helper's own modules, policy and multiqueue included) is at most 3,000 lines", async () => {
+/** The most lines the privileged path may have (the shim and every module the helper evaluates), comments included. */
+const BUDGET = 3000;
+
+test(`the privileged path stays within its budget of ${BUDGET.toLocaleString("en")} lines`, async () => {
   const count = await countAuditLines();
-  expect(count.ownTotal).toBeLessThanOrEqual(3000);
-  expect(count.own.map(({ file }) => file)).toContain("policy/verdicts.ts");
+  console.log(`${count.ownTotal} lines in ${count.own.length} files`);
+  expect(count.ownTotal).toBeLessThanOrEqual(BUDGET);
 });
 
 test("the count follows the real graph: the shim, the helper's entry and the ACL it reads are in it, the launcher is not", async () => {

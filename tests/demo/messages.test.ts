@@ -1,14 +1,16 @@
-// Every error message in the README's troubleshooting table is one the code prints, and every error
-// message the code prints is in the table.
+// Every error message the man pages' DIAGNOSTICS sections list is one the code prints, and every error
+// message the code prints is listed there.
 import { expect, test } from "bun:test";
-import { codeMessages, codeText, fixedParts, signature, tableMessages, tableText } from "./messages.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { codeMessages, codeText, fixedParts, ROOT, signature, tableMessages, tableText } from "./messages.ts";
 
-test("the extraction finds the programs' messages and the table's rows", () => {
+test("the extraction finds the programs' messages and the pages' entries", () => {
   expect(codeMessages().length).toBeGreaterThan(80);
   expect(tableMessages().length).toBeGreaterThan(70);
 });
 
-test("every message the code prints is in the troubleshooting table", () => {
+test("every message the code prints is in a man page's DIAGNOSTICS", () => {
   const table = tableText();
   const missing = codeMessages()
     .filter(({ message }) => !table.includes(signature(message)))
@@ -16,7 +18,7 @@ test("every message the code prints is in the troubleshooting table", () => {
   expect(missing).toEqual([]);
 });
 
-test("every message in the troubleshooting table is one the code prints", () => {
+test("every message in the DIAGNOSTICS sections is one the code prints", () => {
   const code = codeText();
   const unknown = tableMessages().filter((message) => !fixedParts(message).every((part) => code.includes(part)));
   expect(unknown).toEqual([]);
@@ -35,4 +37,17 @@ test("quotes count: a row that quotes differently from the code is caught both w
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a message as the code's source spells it, template and all
   expect(tableText()).toContain(signature("failed to find bridge `${args.bridge}'"));
   expect(tableText()).not.toContain("failed to find bridge 'BR'");
+});
+
+test("one reference: no message the man pages list is quoted again in the README or docs/", () => {
+  const prose = ["README.md", ...readdirSync(join(ROOT, "docs")).map((name) => join("docs", name))];
+  const quoted: string[] = [];
+  for (const file of prose) {
+    const text = readFileSync(join(ROOT, file), "utf8").replace(/\s+/g, " ");
+    for (const message of tableMessages()) {
+      const identifying = signature(message);
+      if (identifying.length >= 20 && text.includes(identifying)) quoted.push(`${file}: ${identifying}`);
+    }
+  }
+  expect(quoted).toEqual([]);
 });

@@ -1,4 +1,4 @@
-// The error messages the programs can print, read from their source, and the troubleshooting table's.
+// The error messages the programs can print, read from their source, and those the man pages' DIAGNOSTICS list.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -145,14 +145,30 @@ function codeSpans(text: string): { before: string; code: string }[] {
   return spans;
 }
 
-/** The messages in the first cell of each troubleshooting row: code spans, with or without those inside a (note). */
+/** The man pages whose DIAGNOSTICS sections list the programs' messages. */
+const PAGES_WITH_DIAGNOSTICS = ["tap-bridge-helper.8", "tap-launcher.1"];
+
+/** The terms of the definition lists in each page's DIAGNOSTICS section: one message (and its variants) each. */
+export function diagnosticsTerms(): string[] {
+  const terms: string[] = [];
+  for (const page of PAGES_WITH_DIAGNOSTICS) {
+    const source = readFileSync(join(ROOT, "man", `${page}.md`), "utf8");
+    const start = source.indexOf("\n# DIAGNOSTICS\n");
+    const end = source.indexOf("\n# ", start + 1);
+    const lines = source.slice(start, end < 0 ? undefined : end).split("\n");
+    lines.forEach((line, i) => {
+      if (line.startsWith("`") && lines[i + 1]?.startsWith(":   ")) terms.push(line);
+    });
+  }
+  return terms;
+}
+
+/** The messages of each DIAGNOSTICS entry: code spans, with or without those inside a (note). */
 export function tableMessages(withNotes = false): string[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Troubleshooting"));
   const messages: string[] = [];
-  for (const line of section.split("\n").filter((row) => row.startsWith("| `"))) {
+  for (const term of diagnosticsTerms()) {
     let depth = 0;
-    for (const { before, code } of codeSpans(line.slice(2, line.indexOf(" | ", 2)))) {
+    for (const { before, code } of codeSpans(term)) {
       for (const c of before) depth += c === "(" ? 1 : c === ")" ? -1 : 0;
       if (depth === 0 || withNotes) messages.push(code);
     }
@@ -167,7 +183,7 @@ export function codeText(): string {
     .join("\n");
 }
 
-/** The troubleshooting table's messages and variants, one per line, exactly as written (quotes and backticks kept). */
+/** The DIAGNOSTICS sections' messages and variants, one per line, exactly as written (quotes and backticks kept). */
 export function tableText(): string {
   return tableMessages(true).join("\n");
 }

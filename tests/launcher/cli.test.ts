@@ -237,6 +237,18 @@ describe("--help", () => {
     expect(runHelp.stdout).toContain("USAGE tap-launcher run [OPTIONS] -- guest-cmd [args...]\n");
   });
 
+  test("fits an 80-column terminal, the version on a line of its own, and doctor promises no counters", async () => {
+    for (const argv of [["--help"], ["run", "--help"], ["install", "--help"], ["uninstall", "--help"], ["doctor", "--help"]]) {
+      const result = await launch(argv);
+      expect(result.exitCode).toBe(0);
+      const long = result.stdout.split("\n").filter((line) => line.length > 80);
+      expect({ argv, long }).toEqual({ argv, long: [] });
+      expect(result.stdout).toMatch(/^tap-launcher( [a-z]+)? \d+\.\d+\.\d+\n\n/);
+      expect(result.stdout).not.toMatch(/\S \(tap-launcher v/);
+    }
+    expect((await launch(["doctor", "--help"])).stdout).not.toContain("counters");
+  });
+
   test("with an unknown option beside it: still a usage error", async () => {
     expectUsageError(await launch(["--bridge=br1", "--help"]), /^tap-launcher: unknown option "--bridge"$/);
   });
@@ -248,6 +260,7 @@ describe("checkArgv", () => {
       options: ["--verbose", "--br=br1", "--relay=stream"],
       guest: ["qemu", "--br=x", "--", "-v"],
       help: false,
+      version: false,
     });
   });
 

@@ -73,6 +73,31 @@ describe("doctor's lines", () => {
   });
 });
 
+describe("doctor on an ACL file that cannot be used", () => {
+  test("a missing one (every new install): create it, with an allow line; an unreadable one: its mode", async () => {
+    const { rmSync, chmodSync } = await import("node:fs");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        rmSync(installed.aclFile);
+        const missing = linesOf((await run(doctorIn(ns, asUser(ALICE)))).stderr);
+        expect(missing).toContain(
+          `tap-launcher: ERROR: ${installed.aclFile}: every bridge is denied: cannot read ACL file ${installed.aclFile}: ENOENT -- fix: as root, create it with an allow line for each bridge users may use: echo "allow br0" > ${installed.aclFile}; chmod 0644 ${installed.aclFile}`,
+        );
+        installed.setAcl("allow br0\n");
+        chmodSync(installed.aclFile, 0o600);
+        const unreadable = linesOf((await run(doctorIn(ns, asUser(ALICE)))).stderr);
+        expect(unreadable.find((line) => line.includes("cannot read ACL file"))).toEndWith(
+          `: EACCES -- fix: as root: chmod 0644 ${installed.aclFile} (users' helpers read it with their own permissions)`,
+        );
+      });
+    } finally {
+      installed.setAcl("allow br0\n");
+      (await import("node:fs")).chmodSync(installed.aclFile, 0o644);
+    }
+  });
+});
+
 describe("doctor on what makes the kernel ignore the helper's privilege", () => {
   test("a caller under no_new_privs is an error with the fix; without it, nothing to fix", async () => {
     await withNetns(async (ns) => {

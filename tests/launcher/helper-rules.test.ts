@@ -110,6 +110,40 @@ describe("running the helper", () => {
     expect(outcome.stderr).toContain("failed (exit status 1) for bridge brx: no bridge for you");
   });
 
+  test("a helper's error and its hint stay two lines, as QEMU and libvirt show them, not glued with a space", async () => {
+    const helper = fakeHelper(
+      "two-lines",
+      [
+        "echo 'tap-bridge-helper: access denied by policy file: rule \"* all 1\" at /p:1 limits you to 1 on bridge brx: 1 in use (tap0)' >&2",
+        "echo 'tap-bridge-helper: stop a VM that uses one of these TAPs' >&2",
+        "exit 1",
+      ].join("\n"),
+    );
+    const { stderr, exitCode } = await launch(helper);
+    expect(exitCode).toBe(1);
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe(
+      `tap-launcher: bridge helper ${helper} failed (exit status 1) for bridge brx: access denied by policy file: rule "* all 1" at /p:1 limits you to 1 on bridge brx: 1 in use (tap0)`,
+    );
+    expect(lines[1]).toBe("tap-launcher: stop a VM that uses one of these TAPs");
+    expect(lines[2]).toStartWith("tap-launcher: the helper's ACL or policy does not allow this to you");
+    expect(stderr).not.toContain("(tap0) stop");
+  });
+
+  test("a helper that never finishes (a name service that never answers): stopped at the deadline, said so, nothing left running", async () => {
+    const helper = fakeHelper("hangs", `echo $$ > ${record}.pid\nexec sleep 600`);
+    const started = Date.now();
+    const { stderr, exitCode } = await launch(helper);
+    const waited = Date.now() - started;
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`tap-launcher: bridge helper ${helper} did not finish within 30 s for bridge brx, so it was stopped`);
+    expect(stderr).toContain("getent group");
+    expect(waited).toBeGreaterThanOrEqual(30_000);
+    const pid = Number(readFileSync(`${record}.pid`, "utf8"));
+    expect(() => process.kill(pid, 0)).toThrow();
+    console.log(`stopped after ${waited} ms`);
+  }, 60_000);
+
   test("a helper that exits 0 without sending an fd", async () => {
     const outcome = await launch(fakeHelper("silent", "exit 0"));
     expect(outcome.exitCode).toBe(1);

@@ -64,11 +64,14 @@ export async function pageOptions(page: string): Promise<Map<string, string[]>> 
   return options;
 }
 
-/** The spellings of a citty ArgsDef's options, `--name` and `-x` for each alias, plus the -h/--help every command takes. */
-export function definedOptions(args: ArgsDef): string[] {
-  const spellings = ["-h", "--help"];
+/**
+ * The spellings of a citty ArgsDef's options, `--name` and `-x` for each alias, plus the -h/--help
+ * every command takes, and with `everyCommandVersion` the --version the launcher's commands all take.
+ */
+export function definedOptions(args: ArgsDef, everyCommandVersion = false): string[] {
+  const spellings = everyCommandVersion ? ["-h", "--help", "--version"] : ["-h", "--help"];
   for (const [name, def] of Object.entries(args)) {
-    if (def.type === "positional" || name === "help") continue;
+    if (def.type === "positional" || name === "help" || (everyCommandVersion && name === "version")) continue;
     spellings.push(`--${name}`);
     const aliases = "alias" in def && def.alias !== undefined ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
     for (const alias of aliases) spellings.push(alias.length === 1 ? `-${alias}` : `--${alias}`);
@@ -87,7 +90,9 @@ export function usageOptions(usage: string): string[] {
     .split("\n")
     .slice(1)
     .flatMap((line) => {
-      const head = /^\s*((?:-\w, )?--[\w-]+)/.exec(line);
+      // A term starts before the description column (the launcher's is 26, citty right-aligns them
+      // left of it); a description's wrapped lines start at or after it, even when one starts with --.
+      const head = /^\s{0,25}((?:-\w, )?--[\w-]+)/.exec(line);
       return head === null ? [] : spellingsInTerm(head[1] ?? "");
     });
   const header = text.split("\n\n")[0] ?? "";

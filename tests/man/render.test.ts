@@ -1,7 +1,7 @@
 // The man pages as `bun run build` makes them: each renders with `man --warnings` at 80 columns without a
 // warning, carries its name and section, and names the ACL path the helper of the same build reads.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAN_PAGES, manPagePath } from "../../launcher/layout.ts";
 import { buildManPages } from "../../scripts/man.ts";
@@ -34,6 +34,28 @@ describe("each page renders with man --warnings at 80 columns", () => {
       expect(lines.at(-2)).toContain("tap-launcher ");
     });
   }
+});
+
+describe("mandoc -T lint reports nothing on each page (Debian's lintian runs it too)", () => {
+  for (const page of MAN_PAGES) {
+    test(page, async () => {
+      const file = join(folder, "man", manPagePath(page));
+      const lint = await run(["mandoc", "-T", "lint", "-W", "all", file]);
+      expect(lint.stdout + lint.stderr).toBe("");
+      expect(lint.exitCode).toBe(0);
+      expect(readFileSync(file, "utf8")).toMatch(/^\.TH "[^"]+" "\d" "\d{4}-\d{2}-\d{2}" /m);
+    });
+  }
+
+  test("the control: pandoc's own output, before the build cleans it, is not lint-clean", async () => {
+    const source = join(tempFolder("tl-man-raw-"), "raw.1.md");
+    writeFileSync(source, "---\ntitle: RAW\nsection: 1\n---\n\n# NAME\n\nraw - a page\n\n# EXAMPLES\n\n```\nraw --x\n```\n");
+    const roff = source.replace(/\.md$/, "");
+    await runOk(["pandoc", "--standalone", "--from=markdown-smart", "--to=man", `--output=${roff}`, source]);
+    const lint = await run(["mandoc", "-T", "lint", "-W", "all", roff]);
+    expect(lint.stdout + lint.stderr).toContain("invalid escape sequence: \\f[C]");
+    expect(lint.stdout + lint.stderr).toContain("missing date");
+  });
 });
 
 test("bridge.conf(5) names the ACL path the build compiled into the helper", async () => {
