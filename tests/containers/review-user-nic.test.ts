@@ -1,9 +1,13 @@
-// Security review of tap-user-nic: a caller who kills the program mid-create, and a bridge-policy.conf line that binds ports (each test fails while the hole exists).
+// Security review of tap-user-nic: a caller who kills the program mid-create, a policy line that binds ports, the audit line (each test fails while the hole exists).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
 import { run, runOk } from "../support/proc.ts";
+import { SyslogSink } from "../support/syslog-sink.ts";
+import { EAGAIN } from "../../shared/errno.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
+import { closeFd, connectOrErrno, openSocket, writeOrErrno } from "../../shared/libc.ts";
 import { ALICE } from "../support/users.ts";
 import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
@@ -15,8 +19,32 @@ const { ours, installed } = await userNicPrograms();
 const killer = join(tempFolder("tl-killer-"), "kill-on-newlink");
 await runOk(["cc", "-O2", "-Wall", "-Werror", "-o", killer, join(import.meta.dir, "../support/kill-on-newlink.c")]);
 
-const create = (world: UserNicWorld, pid: number, nic: string, wrap: string[] = []) =>
-  world.call(wrap[0] ?? ours, ALICE, [...wrap.slice(1), ...(wrap.length > 0 ? [ours] : []), "create", "/tmp", "c1", String(pid), "veth", "br0", nic]);
+/** `create` as alice; with `killAt`, run under kill-on-newlink, which SIGKILLs it at that moment. */
+const create = (world: UserNicWorld, pid: number, nic: string, killAt?: "new" | "port-up") => {
+  const args = ["create", "/tmp", "c1", String(pid), "veth", "br0", nic];
+  return killAt === undefined ? world.call(ours, ALICE, args) : world.call(killer, ALICE, [killAt, ours, ...args]);
+};
+
+/** A private /dev whose /dev/log is `sink`, for each later call in `world`. */
+function logTo(world: UserNicWorld, sink: SyslogSink): void {
+  world.addMount(`mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && touch /dev/log && mount --bind ${sink.path} /dev/log`);
+}
+
+/** Fills the sink's receive queue as anyone may (/dev/log is 0666): nothing reads it, so it stays full. */
+function fill(sink: SyslogSink): void {
+  const fd = openSocket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+  try {
+    const address = new Uint8Array(110);
+    new DataView(address.buffer).setUint16(0, AF_UNIX, true);
+    address.set(Buffer.from(sink.path), 2);
+    if (connectOrErrno(fd, address) < 0) throw new Error(`connect ${sink.path}`);
+    const line = Buffer.from("<13>Dec  6 06:00:00 flood[1]: x");
+    for (let sent = 0; sent < 100_000; sent += 1) if (writeOrErrno(fd, line) === -EAGAIN) return;
+    throw new Error("the sink never filled");
+  } finally {
+    closeFd(fd);
+  }
+}
 
 /** The host ends in the test namespace, with their alias (tap-user-nic's mark) or null. */
 async function vethAliases(world: UserNicWorld): Promise<{ name: string; alias: string | null; master: string | null }[]> {
@@ -39,7 +67,7 @@ describe("review: tap-user-nic", () => {
         // announces the new device in her namespace; three times, under a COUNT of 1.
         const outcomes: string[] = [];
         for (let round = 0; round < 3; round += 1) {
-          const killed = await create(world, container.pid, `eth${round}`, [killer]);
+          const killed = await create(world, container.pid, `eth${round}`, "new");
           outcomes.push(killed.stdout.trim());
         }
         const left = await vethAliases(world);
@@ -81,6 +109,54 @@ describe("review: tap-user-nic", () => {
         });
       });
     } finally {
+      installed.setPolicy(null);
+    }
+  });
+
+  test("under a policy file, a veth is never left working without its grant line, whenever the caller kills the program", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const sink = new SyslogSink();
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await withUserNicWorld(ns, async (world) => {
+          world.setUsernet("alice veth br0 4\n");
+          logTo(world, sink);
+          const container = await world.container(ALICE);
+          // Killed the moment its port is up: the pair stays (no fd holds it), on the bridge, counted.
+          const killed = await create(world, container.pid, "eth0", "port-up");
+          const left = await vethAliases(world);
+          const lines = sink.lines().filter((line) => line.includes("tap-user-nic["));
+          const working = left.filter((veth) => veth.master === "br0");
+          const unlogged = working.filter(
+            (veth) => !lines.some((line) => line.includes(` grant kind=veth `) && line.includes(`veth=${veth.name} `)),
+          );
+          expect({ killed: killed.stdout.trim(), unlogged }).toEqual({ killed: killed.stdout.trim(), unlogged: [] });
+        });
+      });
+    } finally {
+      sink.close();
+      installed.setPolicy(null);
+    }
+  });
+
+  test("under a policy file, a log socket that takes nothing refuses the veth and leaves none, as for TAPs", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const sink = new SyslogSink(); // bound, but nobody reads it
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await withUserNicWorld(ns, async (world) => {
+          world.setUsernet("alice veth br0 4\n");
+          logTo(world, sink);
+          const container = await world.container(ALICE);
+          fill(sink);
+          const made = await create(world, container.pid, "eth0");
+          expect({ exit: made.exitCode, stdout: made.stdout, left: await vethNames(ns) }).toEqual({ exit: 1, stdout: "", left: [] });
+        });
+      });
+    } finally {
+      sink.close();
       installed.setPolicy(null);
     }
   });
