@@ -1,5 +1,6 @@
 // Security review of tap-user-nic: a caller who kills the program mid-create, a policy line that binds ports, the audit line (each test fails while the hole exists).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
@@ -8,7 +9,8 @@ import { SyslogSink } from "../support/syslog-sink.ts";
 import { EAGAIN } from "../../shared/errno.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, connectOrErrno, openSocket, writeOrErrno } from "../../shared/libc.ts";
-import { ALICE } from "../support/users.ts";
+import { ALICE, BOB } from "../support/users.ts";
+import { CAROL } from "../support/user-nic.ts";
 import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
@@ -157,6 +159,47 @@ describe("review: tap-user-nic", () => {
       });
     } finally {
       sink.close();
+      installed.setPolicy(null);
+    }
+  });
+
+  test("a group of the caller's that the name service does not name refuses the veth, as it refuses a TAP (not the `*` line)", async () => {
+    // Under this policy, alice (in lab) gets one isolated port; with lab unnamed, which line holds cannot be told.
+    installed.setPolicy("@lab br0 1 isolated\n* br0 4\n");
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await withUserNicWorld(ns, async (world) => {
+          world.setUsernet("alice veth br0 4\n");
+          const user = (name: string, uid: number) => `${name}:x:${uid}:${uid}::/nonexistent:/usr/sbin/nologin`;
+          const group = (name: string, gid: number) => `${name}:x:${gid}:`;
+          world.setEtcFile(
+            "passwd",
+            [
+              readFileSync("/etc/passwd", "utf8").trimEnd(),
+              user("alice", ALICE.uid),
+              user("bob", BOB.uid),
+              user("carol", CAROL.uid),
+              "",
+            ].join("\n"),
+          );
+          // The host's groups and the users' own, but no name for lab (gid 4201).
+          world.setEtcFile(
+            "group",
+            [
+              readFileSync("/etc/group", "utf8").trimEnd(),
+              group("alice", ALICE.gid),
+              group("bob", BOB.gid),
+              group("carol", CAROL.gid),
+              "",
+            ].join("\n"),
+          );
+          const container = await world.container(ALICE);
+          const made = await create(world, container.pid, "eth0");
+          expect({ exit: made.exitCode, left: await vethNames(ns) }).toEqual({ exit: 1, left: [] });
+        });
+      });
+    } finally {
       installed.setPolicy(null);
     }
   });
