@@ -9,7 +9,7 @@ import { SyslogSink } from "../support/syslog-sink.ts";
 import { EAGAIN } from "../../shared/errno.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, connectOrErrno, openSocket, writeOrErrno } from "../../shared/libc.ts";
-import { ALICE, BOB } from "../support/users.ts";
+import { ALICE, asUser, BOB } from "../support/users.ts";
 import { CAROL } from "../support/user-nic.ts";
 import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
@@ -202,5 +202,47 @@ describe("review: tap-user-nic", () => {
     } finally {
       installed.setPolicy(null);
     }
+  });
+
+  test("the container's owner can neither move the peer to the host nor bring a device with a forged mark there", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      await withUserNicWorld(ns, async (world) => {
+        world.setUsernet("alice veth br0 1\n");
+        const container = await world.container(ALICE);
+        const beside = world.hostProcess(ALICE);
+        expect((await create(world, container.pid, "eth0")).exitCode).toBe(0);
+        // As alice, with every capability of her own user namespace.
+        const inside = [
+          ...world.ns.prefix(),
+          ...asUser(ALICE),
+          "nsenter",
+          "-t",
+          String(container.pid),
+          "-U",
+          "-n",
+          "--preserve-credentials",
+        ];
+        const movePeer = await run([...inside, "ip", "link", "set", "eth0", "netns", String(beside.pid)]);
+        const forged = await run([
+          ...inside,
+          "sh",
+          "-c",
+          `ip link add fake0 type veth peer name fake1 && ip link set fake0 alias "tap-user-nic uid=${BOB.uid} charged=bob bridge=br0" && ip link set fake0 netns ${beside.pid}`,
+        ]);
+        const hostLinks = JSON.parse(await ns.ip("-j", "link", "show")) as { ifname: string }[];
+        // The moves were tried in the container (the forged device was made there) and refused by the kernel.
+        const madeInside = await run([...inside, "ip", "link", "show", "fake0"]);
+        expect({ madeInside: madeInside.exitCode, why: [movePeer.stderr.trim(), forged.stderr.trim()] }).toEqual({
+          madeInside: 0,
+          why: ["RTNETLINK answers: Operation not permitted", "RTNETLINK answers: Operation not permitted"],
+        });
+        expect({
+          movePeer: movePeer.exitCode === 0,
+          moveForged: forged.exitCode === 0,
+          onHost: hostLinks.map((link) => link.ifname).filter((name) => ["eth0", "fake0", "fake1"].includes(name)),
+        }).toEqual({ movePeer: false, moveForged: false, onHost: [] });
+      });
+    });
   });
 });
