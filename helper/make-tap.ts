@@ -33,14 +33,17 @@ const MULTIQUEUE_ATTEMPTS = 3;
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): MadeTap {
   for (let tries = 1; ; tries += 1) {
     const made = createTap(port, request, admission, control, log);
+    // A single-queue TAP takes no second queue (EBUSY): nothing to check.
+    if (request.queues === 1) return made;
     const tap = port.name ?? "";
-    const link = attempt(`find device \`${tap}'`, () => describeLink(port.index));
-    const foreignQueue = foreignQueueProblem(link, request.queues, tap);
+    const foreignQueue = foreignQueueProblem(
+      attempt(`find device \`${tap}'`, () => describeLink(port.index)),
+      request.queues,
+      tap,
+    );
     if (foreignQueue === null) {
-      if (request.queues > 1) {
-        attempt(`rename device \`${tap}'`, () => control.rename(tap, TAP_NAME_TEMPLATE));
-        port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
-      }
+      attempt(`rename device \`${tap}'`, () => control.rename(tap, TAP_NAME_TEMPLATE));
+      port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
       return made;
     }
     if (tries === MULTIQUEUE_ATTEMPTS) throw foreignQueue;
@@ -114,8 +117,6 @@ function openQueue(port: Port): number {
  * else holds or can take a queue, and it ends with the caller's fds.
  */
 function foreignQueueProblem(link: LinkDescription, queues: number, tap: string): StepError | null {
-  // A single-queue TAP takes no second queue (EBUSY), and the kernel reports queues only for multiqueue ones.
-  if (queues === 1) return null;
   const tun = link.tun;
   const counted = tun?.queues ?? null;
   const failed = `failed to make device \`${tap}' with ${queues} queues`;

@@ -51,7 +51,8 @@ function parseBridge(field: string, reject: (problem: string) => never): string 
   if (field === "all") return null;
   // The one name rule the helper applies to `--br` too.
   const problem = interfaceNameProblem(field);
-  if (problem !== null) reject(`invalid bridge ${quoteLine(field)}: expected a bridge name or all, and ${problem}`);
+  if (problem !== null)
+    reject(`invalid bridge ${quoteLine(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all (${problem})`);
   return field;
 }
 

@@ -181,3 +181,45 @@ describe("a queue another user attaches in the moment before the TAP has an owne
     }, 30_000);
   }
 });
+
+test("a user who reaches every new TAP: three TAPs made and deleted, then a refusal naming the step, nothing left", async () => {
+  rmSync(policyFile, { force: true });
+  await withNetns(async (ns) => {
+    await ns.addBridge("br0");
+    const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
+    const racer = Bun.spawn({
+      cmd: [
+        ...ns.prefix(),
+        ...withOpenTunDevice(),
+        ...asUser(BOB),
+        process.execPath,
+        join(import.meta.dir, "../support/queue-racer.ts"),
+        "new",
+        flags,
+        "every",
+      ],
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    try {
+      const lines = racer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      expect((await lines.read()).value).toBe("ready\n");
+      const strace = ["strace", "-qq", "-f", "-o", "/dev/null", "-e", "trace=ioctl", "-e", "inject=ioctl:delay_enter=100000"];
+      const outcome = await runHelper([...ns.prefix(), ...strace, helper, "--use-vnet", "--queues=2", "--fd=3", "--br=br0"]);
+      keep(outcome);
+      expect(outcome.stderr).toMatch(
+        /^tap-bridge-helper: failed to make device `tap[0-9a-f]{12}' with 2 queues: another program attached a queue to it before it had an owner \(3 queues, 0 detached, where the helper attached 2\)\ntap-bridge-helper: run it again, and tell an administrator: someone on this host takes queues of new TAPs\n$/,
+      );
+      expect(outcome.exitCode).toBe(1);
+      expect(outcome.fds).toEqual([]);
+      expect(await ns.tapNames()).toEqual([]);
+      racer.kill("SIGKILL");
+      let said = "";
+      for (let line = await lines.read(); !line.done; line = await lines.read()) said += line.value;
+      expect(said).toBe("attached\n".repeat(3)); // one queue on each of the three TAPs the helper made
+    } finally {
+      racer.kill("SIGKILL");
+      await racer.exited;
+    }
+  });
+}, 60_000);
