@@ -25,6 +25,44 @@ export function holderAlias(uid: number): string {
  * An administrator who wants it counted gives it the mark (`ip link set dev TAP alias "tap-bridge-helper uid=UID"`).
  */
 export function tapsHeldBy(ports: readonly PortFacts[], uid: number): string[] {
+  return portsMarkedFor(ports, uid).map((port) => port.name);
+}
+
+/** The ports that carry `uid`'s mark (see tapsHeldBy). */
+export function portsMarkedFor<Port extends PortFacts>(ports: readonly Port[], uid: number): Port[] {
   const mark = holderAlias(uid);
-  return ports.filter((port) => port.alias === mark).map((port) => port.name);
+  return ports.filter((port) => port.alias === mark);
+}
+
+/** A port with a user's mark, as a count racing other requests of that user sees it. */
+export interface MarkedPort {
+  index: number;
+  name: string;
+  /** Still being made: the helper keeps a TAP down and owned by root until it hands it over. */
+  inMaking: boolean;
+}
+
+/**
+ * What a request making the port with index `own` does, given `marked`, the user's ports (its own
+ * included, marked), under a limit of `limit` (null: none). Every request marks its port before it
+ * counts, so of two requests the later to count sees the other: each counts every other marked
+ * port, finished or in making, and of the requests kept the last to count saw all the others, so
+ * no more than `limit` are kept. It refuses only when `limit` finished ports exist, so no request is
+ * refused while a place remains. When the ports in making decide it, the one with the lowest
+ * index goes on and the others step aside (unmark their ports, wait for the lower ones, count
+ * again), so that two requests that see each other cannot both wait, nor both be refused.
+ * - `{ held }`: the ports counted (refused when `limit` or more);
+ * - "wait": count again in a moment (only ports with higher indexes are in the way: they step aside);
+ * - "step aside": unmark the port, wait until no port with a lower index is in making, mark it, count again.
+ */
+export function contendedCount(
+  marked: readonly MarkedPort[],
+  own: number,
+  limit: number | null,
+): { held: string[] } | "wait" | "step aside" {
+  const others = marked.filter((port) => port.index !== own);
+  const finished = others.filter((port) => !port.inMaking).map((port) => port.name);
+  if (limit === null || others.length < limit) return { held: others.map((port) => port.name) };
+  if (finished.length >= limit) return { held: finished };
+  return others.some((port) => port.inMaking && port.index < own) ? "step aside" : "wait";
 }

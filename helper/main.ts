@@ -289,9 +289,9 @@ function createAndSendTap(
     if (shared !== null) {
       // Counted again with this TAP on the bridge: of helpers racing for the last place, each sees
       // every TAP kept before its own count, so no more than the limit are ever kept.
-      const others = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(found.index, shared.caller.uid)).filter(
-        (name) => name !== tap,
-      );
+      const others = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () =>
+        tapsHeldOn(found.index, shared.caller.uid, { index: tapIndex, limit: rule?.maxTaps ?? null }),
+      ).filter((name) => name !== tap);
       audit.held = others.length + 1;
       const refusal = rule === null ? null : quotaProblem(rule, bridge, others);
       if (refusal !== null) throw refusal;

@@ -1,11 +1,11 @@
 // The shared-hosts policy as the helper applies it: who the caller is, which line holds, the TAPs they hold already.
 import { AclLoadError, loadPolicy } from "../acl/load.ts";
 import { choosePolicyRule, describePolicyRule, MAX_QUEUES, queueLimit, type PolicyRule } from "../acl/policy.ts";
-import { tapsHeldBy } from "../acl/quota.ts";
+import { contendedCount, holderAlias, type MarkedPort, portsMarkedFor } from "../acl/quota.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../shared/libc.ts";
-import { listBridgePorts } from "../shared/netlink.ts";
+import { listBridgePorts, setLinkAlias } from "../shared/netlink.ts";
 import { POLICY_FILE } from "../acl/files.ts";
 
 /** The caller as the policy and the audit trail name them. */
@@ -61,10 +61,51 @@ export function applicableRule(rules: readonly PolicyRule[], caller: CallerIdent
   return choosePolicyRule(rules, { userName: caller.userName, groupNames: caller.groupNames }, bridgeNames);
 }
 
-/** The TAPs on the bridge with index `bridgeIndex` counted against `uid`. throws SysError. */
-export function tapsHeldOn(bridgeIndex: number, uid: number): string[] {
-  const ports = listBridgePorts(bridgeIndex);
-  return tapsHeldBy(ports, uid);
+/** How long a count waits for the requests it contends with (see contendedCount) before it counts them all. */
+const SETTLE_DEADLINE_MS = 20_000;
+/** The longest pause between two counts while waiting; each is drawn at random up to its bound. */
+const MAX_SETTLE_PAUSE_MS = 128;
+
+/** The ports on the bridge with `uid`'s mark, each said finished or still in making (down and root's). throws SysError. */
+function markedPorts(bridgeIndex: number, uid: number): MarkedPort[] {
+  return portsMarkedFor(listBridgePorts(bridgeIndex), uid).map((port) => ({
+    index: port.index,
+    name: port.name,
+    inMaking: !port.up && port.tunOwner() === 0,
+  }));
+}
+
+/**
+ * The TAPs on the bridge with index `bridgeIndex` counted against `uid`. Without `making`: the
+ * finished ones (the first count, before a TAP exists; doctor's). With `making`, the request's own
+ * new port (marked) and its limit: counted as contendedCount says, again after short pauses while
+ * requests in making decide it; once SETTLE_DEADLINE_MS have passed, every other marked port counts
+ * (a refusal then errs on the safe side). throws SysError.
+ */
+export function tapsHeldOn(bridgeIndex: number, uid: number, making?: { index: number; limit: number | null }): string[] {
+  if (making === undefined)
+    return markedPorts(bridgeIndex, uid)
+      .filter((port) => !port.inMaking)
+      .map((port) => port.name);
+  const own = making.index;
+  const started = performance.now();
+  const settled = () => performance.now() - started >= SETTLE_DEADLINE_MS;
+  let pauseBound = 1;
+  const pause = () => {
+    Bun.sleepSync(Math.random() * pauseBound);
+    pauseBound = Math.min(pauseBound * 2, MAX_SETTLE_PAUSE_MS);
+  };
+  for (;;) {
+    const marked = markedPorts(bridgeIndex, uid);
+    const verdict = contendedCount(marked, own, making.limit);
+    if (typeof verdict === "object") return verdict.held;
+    if (settled()) return marked.filter((port) => port.index !== own).map((port) => port.name);
+    if (verdict === "step aside") {
+      setLinkAlias(own, "");
+      while (!settled() && markedPorts(bridgeIndex, uid).some((port) => port.inMaking && port.index < own)) pause();
+      setLinkAlias(own, holderAlias(uid));
+    } else pause();
+  }
 }
 
 /** The refusal when `held` (the caller's TAPs on `bridge`, not counting one being made) leaves no room under `rule`. */

@@ -1,11 +1,13 @@
 // Questions and changes about network devices over rtnetlink: names, bridge ports, TAP queues, aliases, port isolation, deletion.
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
+import { formatMac } from "./ifreq.ts";
 import {
   AF_BRIDGE,
   AF_NETLINK,
   AF_UNSPEC,
   IFALIASZ,
+  IFLA_ADDRESS,
   IFLA_ALT_IFNAME,
   IFLA_BRPORT_ISOLATED,
   IFLA_EXT_MASK,
@@ -18,10 +20,16 @@ import {
   IFLA_PROP_LIST,
   IFLA_PROTINFO,
   IFLA_TUN_GROUP,
+  IFLA_TUN_MULTI_QUEUE,
   IFLA_TUN_NUM_DISABLED_QUEUES,
   IFLA_TUN_NUM_QUEUES,
   IFLA_TUN_OWNER,
   IFLA_TUN_PERSIST,
+  IFLA_TUN_PI,
+  IFLA_TUN_TYPE,
+  IFLA_TUN_VNET_HDR,
+  IFF_TAP,
+  IFF_UP,
   NETLINK_ROUTE,
   NLM_F_ACK,
   NLM_F_DUMP,
@@ -38,22 +46,40 @@ import {
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import {
   AttributeList,
+  attributeString,
   encodeLinkRequest,
+  IFINFOMSG_SIZE,
   isDone,
+  linkHeader,
   messageErrno,
+  NLMSGHDR_SIZE,
+  ParsedAttributes,
   parseLinkMessage,
+  pickAttributes,
   splitMessages,
   type NetlinkMessage,
-  type ParsedAttributes,
 } from "./netlink-message.ts";
 
-/** One datagram of a reply; a link without statistics is a few KiB, a dump part at most 32 KiB. */
+/**
+ * The room for one datagram of a reply. A read this large also makes the kernel build the later
+ * parts of a dump up to 32 KiB (netlink sizes them by the largest read so far; measured: 300 ports
+ * in 16 parts of ~31 KB, where one page would take ~120), and a device list that changes between
+ * two parts marks the dump interrupted.
+ */
 const REPLY_ROOM = 64 * 1024;
 /** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
-/** Dumps taken before an ever-changing device list is given up on. */
-const DUMP_ATTEMPTS = 3;
+/**
+ * How long dumps the kernel marks interrupted are taken again. Each device made or deleted in the
+ * namespace interrupts every dump under way, and a lab starting its VMs together makes hundreds at
+ * once: the dumps go on, paced, until that settles, not a fixed number of times back to back.
+ */
+const DUMP_DEADLINE_MS = 60_000;
+/** The bounds of the random pause between two dumps (see dumpLinks). */
+const FIRST_DUMP_PAUSE_MS = 4;
+const MAX_DUMP_PAUSE_MS = 1024;
 
+/** A network device as rtnetlink reports it: the one description every part of the project reads. */
 export interface LinkDescription {
   index: number;
   /** The canonical name (IFLA_IFNAME). */
@@ -64,12 +90,24 @@ export interface LinkDescription {
   master: number | null;
   /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
   alias: string | null;
+  /** The hardware address (IFLA_ADDRESS) as `ip link` prints it, null when the device has none. */
+  address: string | null;
+  /** The kind (IFLA_INFO_KIND: "bridge", "tun", "veth", ...), null for a device without one (lo, a physical NIC). */
+  kind: string | null;
   /** What the kernel reports of a TUN/TAP device (IFLA_LINKINFO), null for other devices. */
   tun: TunState | null;
 }
 
 /** A TUN/TAP device's state as rtnetlink reports it (Linux 4.15 and later; IFLA_TUN_*). */
 export interface TunState {
+  /** "tap" for a layer-2 device (IFF_TAP), "tun" for a layer-3 one. */
+  type: "tap" | "tun";
+  /** Frames carry a packet-information header (no IFF_NO_PI). */
+  packetInfo: boolean;
+  /** Frames carry a virtio-net header (IFF_VNET_HDR). */
+  vnetHeader: boolean;
+  /** Made with IFF_MULTI_QUEUE. */
+  multiQueue: boolean;
   /** The owner and group (TUNSETOWNER, TUNSETGROUP), null when not set. */
   owner: number | null;
   group: number | null;
@@ -82,38 +120,47 @@ export interface TunState {
   queues: { attached: number; disabled: number } | null;
 }
 
+const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
+
 /** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
-function tunState(attributes: ParsedAttributes): TunState | null {
-  const info = attributes.nested(IFLA_LINKINFO);
+function tunState(info: ParsedAttributes | null): TunState | null {
   if (info?.string(IFLA_INFO_KIND) !== "tun") return null;
   const data = info.nested(IFLA_INFO_DATA);
   const attached = data?.u32(IFLA_TUN_NUM_QUEUES) ?? null;
   const disabled = data?.u32(IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
   return {
+    type: data?.get(IFLA_TUN_TYPE)?.[0] === IFF_TAP ? "tap" : "tun",
+    packetInfo: flag(data, IFLA_TUN_PI),
+    vnetHeader: flag(data, IFLA_TUN_VNET_HDR),
+    multiQueue: flag(data, IFLA_TUN_MULTI_QUEUE),
     owner: data?.u32(IFLA_TUN_OWNER) ?? null,
     group: data?.u32(IFLA_TUN_GROUP) ?? null,
-    persistent: (data?.get(IFLA_TUN_PERSIST)?.[0] ?? 0) !== 0,
+    persistent: flag(data, IFLA_TUN_PERSIST),
     queues: attached === null || disabled === null ? null : { attached, disabled },
   };
 }
 
-function describe(message: NetlinkMessage): LinkDescription {
+/** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
+export function describeLinkMessage(message: NetlinkMessage): LinkDescription {
   const { index, attributes } = parseLinkMessage(message);
   const name = attributes.string(IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  const altNames = attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [];
+  const address = attributes.get(IFLA_ADDRESS);
+  const info = attributes.nested(IFLA_LINKINFO);
   return {
     index,
     name,
-    altNames,
+    altNames: attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [],
     master: attributes.u32(IFLA_MASTER),
     alias: attributes.string(IFLA_IFALIAS) || null,
-    tun: tunState(attributes),
+    address: address === undefined || address.byteLength === 0 ? null : formatMac(address),
+    kind: info?.string(IFLA_INFO_KIND) ?? null,
+    tun: tunState(info),
   };
 }
 
 /** A route netlink socket for one exchange, closed whatever happens. */
-function withRouteSocket<T>(body: (fd: number) => T): T {
+export function withRouteSocket<T>(body: (fd: number) => T): T {
   const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   try {
     return body(fd);
@@ -146,63 +193,136 @@ function acknowledged(message: NetlinkMessage, call: string, what: string): bool
   return true;
 }
 
+/** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
+const withoutStatistics = (): AttributeList => new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+
+/**
+ * One device asked of the kernel on `fd`, by index (`index` > 0) or by the name in `filter`'s
+ * IFLA_IFNAME (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no
+ * such device, EIO when the reply is malformed, ...).
+ */
+export function getLink(fd: number, buffer: Uint8Array, index: number, filter: AttributeList, what: string): LinkDescription {
+  send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
+  for (const message of receive(fd, buffer, what)) {
+    if (acknowledged(message, "RTM_GETLINK", what)) continue;
+    if (message.type === RTM_NEWLINK) return describeLinkMessage(message);
+  }
+  throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+}
+
 /**
  * The device with interface index `index` in this network namespace, asked of the kernel over
  * rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
  * gone, EMFILE, EIO when the reply is malformed, ...).
  */
 export function describeLink(index: number): LinkDescription {
-  const what = `RTM_GETLINK ${index}`;
-  return withRouteSocket((fd) => {
-    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
-    for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
-      if (acknowledged(message, "RTM_GETLINK", what)) continue;
-      if (message.type === RTM_NEWLINK) return describe(message);
-    }
-    throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
-  });
+  return withRouteSocket((fd) => getLink(fd, new Uint8Array(REPLY_ROOM), index, withoutStatistics(), `RTM_GETLINK ${index}`));
 }
 
 /**
- * Every port of the bridge with index `bridgeIndex`, from one dump (the kernel filters by
- * IFLA_MASTER; the result is filtered again here, for kernels that ignore the filter). A dump the
- * kernel marks interrupted (NLM_F_DUMP_INTR: the device list changed under it, so a port may be
- * missing) is taken again, at most DUMP_ATTEMPTS times: a count built on it must not come out low.
- * throws SysError(EAGAIN when every attempt was interrupted, ...).
+ * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
+ * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
+ * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
+ * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
  */
-export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
-  for (let attempt = 1; attempt <= DUMP_ATTEMPTS; attempt += 1) {
-    const ports = dumpBridgePorts(bridgeIndex);
-    if (ports !== null) return ports;
-  }
-  throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, `ports of link ${bridgeIndex}`);
-}
-
-/** One dump of the bridge's ports, or null when the kernel marked it interrupted. */
-function dumpBridgePorts(bridgeIndex: number): LinkDescription[] | null {
-  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
   return withRouteSocket((fd) => {
-    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).u32(IFLA_MASTER, bridgeIndex);
     send(
       fd,
       encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter),
       what,
     );
     const buffer = new Uint8Array(REPLY_ROOM);
-    const ports: LinkDescription[] = [];
-    let interrupted = false;
+    const links: T[] = [];
     for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
       for (const message of receive(fd, buffer, what)) {
-        interrupted ||= (message.flags & NLM_F_DUMP_INTR) !== 0;
-        if (isDone(message)) return interrupted ? null : ports;
+        if ((message.flags & NLM_F_DUMP_INTR) !== 0) return null;
+        if (isDone(message)) return links;
         if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
-        const link = describe(message);
-        if (link.master === bridgeIndex) ports.push(link);
+        const link = read(message);
+        if (link !== null) links.push(link);
       }
     }
     throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
   });
+}
+
+/**
+ * A whole dump: one the kernel marks interrupted is never used (a count built on it could come out
+ * low) but taken again after a pause drawn at random below a bound that doubles from
+ * FIRST_DUMP_PAUSE_MS to MAX_DUMP_PAUSE_MS, until DUMP_DEADLINE_MS have passed. Helpers that
+ * interrupt each other so fall out of step, and their retries leave the CPU to the requests that
+ * are still making their devices, whose end ends the interruptions. throws SysError(EAGAIN at the
+ * deadline, ...).
+ */
+export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
+  const started = performance.now();
+  let pauseBound = FIRST_DUMP_PAUSE_MS;
+  for (let dumps = 1; ; dumps += 1) {
+    const links = dumpOnce(filter, read, what);
+    if (links !== null) return links;
+    const elapsed = performance.now() - started;
+    if (elapsed >= DUMP_DEADLINE_MS) {
+      throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
+    }
+    Bun.sleepSync(Math.random() * pauseBound);
+    pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
+  }
+}
+
+/** A bridge port as a count reads it: only the attributes it needs, the TUN owner only when asked. */
+export interface BridgePort {
+  index: number;
+  name: string;
+  /** IFLA_IFALIAS, null when it has none. */
+  alias: string | null;
+  /** IFF_UP: the port was brought up (only CAP_NET_ADMIN can). */
+  up: boolean;
+  /** The TUN/TAP owner (IFLA_TUN_OWNER), null when none is set or the port is no TUN/TAP. throws SysError(EIO). */
+  tunOwner(): number | null;
+}
+
+const PORT_ATTRIBUTES = [IFLA_IFNAME, IFLA_IFALIAS, IFLA_MASTER, IFLA_LINKINFO];
+
+/** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */
+function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | null {
+  const { index, flags } = linkHeader(message);
+  const [name, alias, master, info] = pickAttributes(
+    message.bytes,
+    NLMSGHDR_SIZE + IFINFOMSG_SIZE,
+    message.bytes.byteLength,
+    PORT_ATTRIBUTES,
+  );
+  // Filtered again here, for kernels that ignore the filter.
+  if (
+    master === undefined ||
+    master.byteLength < 4 ||
+    new DataView(master.buffer, master.byteOffset, 4).getUint32(0, true) !== bridgeIndex
+  ) {
+    return null;
+  }
+  if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
+  // Kept as a copy: the next datagram of the dump overwrites the buffer the message lies in.
+  const linkInfo = info?.slice();
+  return {
+    index,
+    name: attributeString(name),
+    alias: alias === undefined ? null : attributeString(alias) || null,
+    up: (flags & IFF_UP) !== 0,
+    tunOwner: () => (linkInfo === undefined ? null : (tunState(new ParsedAttributes(linkInfo))?.owner ?? null)),
+  };
+}
+
+/**
+ * Every port of the bridge with index `bridgeIndex`, from one whole dump (see dumpLinks) that the
+ * kernel filters by IFLA_MASTER, as `ip link show master BR` asks it, and without statistics; each
+ * port's message is read for its name, alias and flags only (none when the bridge is gone).
+ * throws SysError(EAGAIN when the device list never stopped changing, ...).
+ */
+export function listBridgePorts(bridgeIndex: number): BridgePort[] {
+  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+  const filter = withoutStatistics().u32(IFLA_MASTER, bridgeIndex);
+  return dumpLinks(filter, (message) => readPort(message, bridgeIndex), what);
 }
 
 /** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
