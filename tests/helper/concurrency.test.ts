@@ -87,26 +87,29 @@ describe("concurrent requests under a policy file", () => {
     });
   }, 600_000);
 
-  test("20 at once by one user under a limit of 3: exactly 3 granted, the 17 others refused by the quota alone, nothing left", async () => {
+  test("20 at once by one user under a limit of 3, five rounds, 100 ports of another user on the bridge: exactly 3 granted each time, the 17 others refused by the quota alone, nothing left", async () => {
     installed.setPolicy("alice br0 3\n");
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
-      const outcomes = await requestsAtOnce(ns, 20);
-      try {
-        const granted = outcomes.filter((outcome) => outcome.fd !== null);
-        expect(granted.map((outcome) => outcome.exitCode)).toEqual([0, 0, 0]);
-        const refusals = outcomes.filter((outcome) => outcome.fd === null).map((outcome) => outcome.stderr);
-        expect(refusals.length).toBe(17);
-        for (const stderr of refusals) {
-          expect(stderr).toMatch(
-            /^tap-bridge-helper: access denied by policy file: rule "alice br0 3" at \S+:1 limits you to 3 on bridge br0: 3 in use \(tap[0-9]+, tap[0-9]+, tap[0-9]+\)\n/,
-          );
+      const held = (await addMarkedPorts(ns, 100)).sort();
+      for (let round = 0; round < 5; round += 1) {
+        const outcomes = await requestsAtOnce(ns, 20);
+        try {
+          const granted = outcomes.filter((outcome) => outcome.fd !== null);
+          expect(granted.map((outcome) => outcome.exitCode)).toEqual([0, 0, 0]);
+          const refusals = outcomes.filter((outcome) => outcome.fd === null).map((outcome) => outcome.stderr);
+          expect(refusals.length).toBe(17);
+          for (const stderr of refusals) {
+            expect(stderr).toMatch(
+              /^tap-bridge-helper: access denied by policy file: rule "alice br0 3" at \S+:1 limits you to 3 on bridge br0: 3 in use \(tap[0-9]+, tap[0-9]+, tap[0-9]+\)\n/,
+            );
+          }
+          expect((await tapsOf(ns)).length).toBe(100 + 3);
+        } finally {
+          closeAll(outcomes);
         }
-        expect((await tapsOf(ns)).length).toBe(3);
-      } finally {
-        closeAll(outcomes);
+        expect(await tapsOf(ns)).toEqual(held);
       }
-      expect(await tapsOf(ns)).toEqual([]);
     });
   }, 300_000);
 });
