@@ -10,6 +10,7 @@ import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { O_CLOEXEC, O_RDWR } from "../shared/kernel.ts";
 import { closeFd, openPath } from "../shared/libc.ts";
+import { listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
@@ -358,15 +359,17 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   return findings;
 }
 
-/** Bridges in this network namespace, from `ip -j link show type bridge`. */
+/** Bridges in this network namespace, as the kernel reports them over netlink (`ip link show type bridge`); none when it cannot tell. */
 export function listBridges(): BridgeLink[] {
-  const result = Bun.spawnSync({ cmd: ["ip", "-j", "link", "show", "type", "bridge"], stdout: "pipe", stderr: "ignore" });
-  if (result.exitCode !== 0) return [];
-  const links = JSON.parse(result.stdout.toString() || "[]") as {
-    ifname: string;
-    ifindex: number;
-    address?: string;
-    altnames?: string[];
-  }[];
-  return links.map((link) => ({ name: link.ifname, altNames: link.altnames ?? [], ifindex: link.ifindex, address: link.address ?? "" }));
+  try {
+    return listLinksOfKind("bridge").map((link) => ({
+      name: link.name,
+      altNames: link.altNames,
+      ifindex: link.index,
+      address: link.address ?? "",
+    }));
+  } catch (err) {
+    if (err instanceof SysError) return [];
+    throw err;
+  }
 }

@@ -141,7 +141,7 @@ function tunState(info: ParsedAttributes | null): TunState | null {
 }
 
 /** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
-export function describeLinkMessage(message: NetlinkMessage): LinkDescription {
+export function readLinkMessage(message: NetlinkMessage): LinkDescription {
   const { index, attributes } = parseLinkMessage(message);
   const name = attributes.string(IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
@@ -160,7 +160,7 @@ export function describeLinkMessage(message: NetlinkMessage): LinkDescription {
 }
 
 /** A route netlink socket for one exchange, closed whatever happens. */
-export function withRouteSocket<T>(body: (fd: number) => T): T {
+function withRouteSocket<T>(body: (fd: number) => T): T {
   const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   try {
     return body(fd);
@@ -194,20 +194,22 @@ function acknowledged(message: NetlinkMessage, call: string, what: string): bool
 }
 
 /** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
-const withoutStatistics = (): AttributeList => new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+export const withoutStatistics = (): AttributeList => new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 
 /**
- * One device asked of the kernel on `fd`, by index (`index` > 0) or by the name in `filter`'s
- * IFLA_IFNAME (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no
- * such device, EIO when the reply is malformed, ...).
+ * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME
+ * (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no such device,
+ * EIO when the reply is malformed, ...).
  */
-export function getLink(fd: number, buffer: Uint8Array, index: number, filter: AttributeList, what: string): LinkDescription {
-  send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
-  for (const message of receive(fd, buffer, what)) {
-    if (acknowledged(message, "RTM_GETLINK", what)) continue;
-    if (message.type === RTM_NEWLINK) return describeLinkMessage(message);
-  }
-  throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
+  return withRouteSocket((fd) => {
+    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
+    for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
+      if (acknowledged(message, "RTM_GETLINK", what)) continue;
+      if (message.type === RTM_NEWLINK) return readLinkMessage(message);
+    }
+    throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+  });
 }
 
 /**
@@ -216,7 +218,7 @@ export function getLink(fd: number, buffer: Uint8Array, index: number, filter: A
  * gone, EMFILE, EIO when the reply is malformed, ...).
  */
 export function describeLink(index: number): LinkDescription {
-  return withRouteSocket((fd) => getLink(fd, new Uint8Array(REPLY_ROOM), index, withoutStatistics(), `RTM_GETLINK ${index}`));
+  return queryLink(index, withoutStatistics(), `RTM_GETLINK ${index}`);
 }
 
 /**
