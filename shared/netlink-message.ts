@@ -190,18 +190,23 @@ export class ParsedAttributes {
 
 /**
  * The first value of each type in `types` among the attributes of bytes[start, end), or undefined;
- * the others are stepped over unread (a count needs two or three of a link's fifty). Every length
- * is checked as ParsedAttributes checks it. throws SysError(EIO).
+ * the others are stepped over unread (a count needs four of a link's fifty). Every length read is
+ * checked as ParsedAttributes checks it. throws SysError(EIO).
  */
 export function pickAttributes(bytes: Uint8Array, start: number, end: number, types: readonly number[]): (Uint8Array | undefined)[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const picked: (Uint8Array | undefined)[] = types.map(() => undefined);
   let at = start;
-  while (at + NLATTR_SIZE <= end) {
+  let missing = types.length;
+  // Once every type is found, the rest is not read (a link's largest attributes, IFLA_AF_SPEC above all, come last).
+  while (missing > 0 && at + NLATTR_SIZE <= end) {
     const length = view.getUint16(at, true);
     if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
     const slot = types.indexOf(view.getUint16(at + 2, true) & NLA_TYPE_MASK);
-    if (slot >= 0 && picked[slot] === undefined) picked[slot] = bytes.subarray(at + NLATTR_SIZE, at + length);
+    if (slot >= 0 && picked[slot] === undefined) {
+      picked[slot] = bytes.subarray(at + NLATTR_SIZE, at + length);
+      missing -= 1;
+    }
     at += align4(length);
   }
   return picked;

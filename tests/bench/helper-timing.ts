@@ -1,21 +1,26 @@
 // Fork-to-fd times of bridge helpers run the way QEMU runs them; started by relay-bench.ts inside its
 // network namespace and a private /etc/qemu.
 //   helper-timing.ts RUNS BRIDGE NAME=HELPER...   prints one JSON object: {NAME: [milliseconds, ...], ...}
+//   helper-timing.ts burst COUNT BRIDGE HELPER    prints {"ms": time to serve all, "served": N, "failures": [...]}
 // Runs alternate between the helpers. Each run: a socketpair, the helper spawned with one end as fd 3
-// and `--use-vnet --br=BRIDGE --fd=3`, the clock stopped when the fd's message is readable.
+// and `--use-vnet --br=BRIDGE --fd=3`, the clock stopped when the fd's message is readable. A HELPER
+// written `exit:PATH` is a program that sends nothing (the runtime's floor): its clock stops at its exit.
+// A burst starts COUNT helpers at once and stops the clock when the last has exited; it closes every
+// fd it received before it prints.
 import { receiveFd } from "../../shared/fd-receive.ts";
 import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
 import { POLLIN, SOCK_STREAM } from "../../shared/kernel-launcher.ts";
 import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
 import { openSocketPair } from "../../shared/libc-launcher.ts";
 
-const [runsText = "7", bridge = "br0", ...named] = process.argv.slice(2);
-const helpers = named.map((entry) => {
-  const at = entry.indexOf("=");
-  return { name: entry.slice(0, at), path: entry.slice(at + 1) };
-});
+async function forkToExit(path: string): Promise<number> {
+  const started = performance.now();
+  const child = Bun.spawn({ cmd: [path], stdio: ["ignore", "ignore", "ignore"] });
+  if ((await child.exited) !== 0) throw new Error(`${path} failed`);
+  return performance.now() - started;
+}
 
-async function forkToFd(path: string): Promise<number> {
+async function forkToFd(path: string, bridge: string): Promise<number> {
   const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
   try {
     const started = performance.now();
@@ -33,8 +38,43 @@ async function forkToFd(path: string): Promise<number> {
   }
 }
 
-const times: Record<string, number[]> = Object.fromEntries(helpers.map(({ name }) => [name, []]));
-for (let run = 0; run < Number(runsText); run += 1) {
-  for (const { name, path } of helpers) times[name]?.push(await forkToFd(path));
+/** `count` helpers at once: how long until the last exited, how many sent their fd, what the others said. */
+async function burst(count: number, bridge: string, path: string): Promise<{ ms: number; served: number; failures: string[] }> {
+  const started = performance.now();
+  const runs = Array.from({ length: count }, async () => {
+    const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+    try {
+      const child = Bun.spawn({ cmd: [path, "--use-vnet", `--br=${bridge}`, "--fd=3"], stdio: ["ignore", "ignore", "pipe", theirs] });
+      closeFd(theirs);
+      const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      const received = exitCode === 0 ? receiveFd(ours).fd : null;
+      return { fd: received, failure: received === null ? `exit ${exitCode}: ${stderr.trim()}` : null };
+    } finally {
+      closeFd(ours);
+    }
+  });
+  const outcomes = await Promise.all(runs);
+  const ms = performance.now() - started;
+  for (const { fd } of outcomes) if (fd !== null) closeFd(fd);
+  const failures = outcomes.flatMap(({ failure }) => (failure === null ? [] : [failure]));
+  return { ms, served: count - failures.length, failures };
 }
-console.log(JSON.stringify(times));
+
+const [first = "7", ...rest] = process.argv.slice(2);
+if (first === "burst") {
+  const [count = "200", bridge = "br0", path = ""] = rest;
+  console.log(JSON.stringify(await burst(Number(count), bridge, path)));
+} else {
+  const [bridge = "br0", ...named] = rest;
+  const helpers = named.map((entry) => {
+    const at = entry.indexOf("=");
+    return { name: entry.slice(0, at), path: entry.slice(at + 1) };
+  });
+  const times: Record<string, number[]> = Object.fromEntries(helpers.map(({ name }) => [name, []]));
+  for (let run = 0; run < Number(first); run += 1) {
+    for (const { name, path } of helpers) {
+      times[name]?.push(path.startsWith("exit:") ? await forkToExit(path.slice(5)) : await forkToFd(path, bridge));
+    }
+  }
+  console.log(JSON.stringify(times));
+}
