@@ -22,7 +22,6 @@ const ERRNO_NAMES = [
 export const ENOENT = 2,
   EINTR = 4,
   EIO = 5,
-  EBADF = 9,
   EAGAIN = 11,
   EEXIST = 17,
   EFBIG = 27,

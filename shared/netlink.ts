@@ -60,22 +60,12 @@ import {
   type NetlinkMessage,
 } from "./netlink-message.ts";
 
-/**
- * The room for one datagram of a reply. A read this large also makes the kernel build the later
- * parts of a dump up to 32 KiB (netlink sizes them by the largest read so far; measured: 300 ports
- * in 16 parts of ~31 KB, where one page would take ~120), and a device list that changes between
- * two parts marks the dump interrupted.
- */
+/** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 const REPLY_ROOM = 64 * 1024;
 /** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
-/**
- * How long dumps the kernel marks interrupted are taken again. Each device made or deleted in the
- * namespace interrupts every dump under way, and a lab starting its VMs together makes hundreds at
- * once: the dumps go on, paced, until that settles, not a fixed number of times back to back.
- */
+/** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
 const DUMP_DEADLINE_MS = 60_000;
-/** The bounds of the random pause between two dumps (see dumpLinks). */
 const FIRST_DUMP_PAUSE_MS = 4;
 const MAX_DUMP_PAUSE_MS = 1024;
 
@@ -102,11 +92,9 @@ export interface LinkDescription {
 export interface TunState {
   /** "tap" for a layer-2 device (IFF_TAP), "tun" for a layer-3 one. */
   type: "tap" | "tun";
-  /** Frames carry a packet-information header (no IFF_NO_PI). */
+  /** The flags it was made with: a packet-information header (no IFF_NO_PI), IFF_VNET_HDR, IFF_MULTI_QUEUE. */
   packetInfo: boolean;
-  /** Frames carry a virtio-net header (IFF_VNET_HDR). */
   vnetHeader: boolean;
-  /** Made with IFF_MULTI_QUEUE. */
   multiQueue: boolean;
   /** The owner and group (TUNSETOWNER, TUNSETGROUP), null when not set. */
   owner: number | null;
@@ -212,11 +200,7 @@ export function queryLink(index: number, filter: AttributeList, what: string): L
   });
 }
 
-/**
- * The device with interface index `index` in this network namespace, asked of the kernel over
- * rtnetlink (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
- * gone, EMFILE, EIO when the reply is malformed, ...).
- */
+/** The device with interface index `index` in this network namespace (`ip link show`). throws SysError(ENODEV, EIO, ...). */
 export function describeLink(index: number): LinkDescription {
   return queryLink(index, withoutStatistics(), `RTM_GETLINK ${index}`);
 }
@@ -250,12 +234,11 @@ function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T
 }
 
 /**
- * A whole dump: one the kernel marks interrupted is never used (a count built on it could come out
- * low) but taken again after a pause drawn at random below a bound that doubles from
- * FIRST_DUMP_PAUSE_MS to MAX_DUMP_PAUSE_MS, until DUMP_DEADLINE_MS have passed. Helpers that
- * interrupt each other so fall out of step, and their retries leave the CPU to the requests that
- * are still making their devices, whose end ends the interruptions. throws SysError(EAGAIN at the
- * deadline, ...).
+ * A whole dump. Every device made or deleted in the namespace interrupts the dumps under way, and a
+ * lab starting its VMs makes hundreds at once: an interrupted dump is never used (a count built on
+ * it could come out low) but taken again after a random pause below a bound doubling up to
+ * MAX_DUMP_PAUSE_MS, so racing helpers fall out of step and leave the CPU to those still making
+ * their devices, whose end ends the interruptions. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
  */
 export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
   const started = performance.now();
@@ -289,20 +272,10 @@ const PORT_ATTRIBUTES = [IFLA_IFNAME, IFLA_IFALIAS, IFLA_MASTER, IFLA_LINKINFO];
 /** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */
 function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | null {
   const { index, flags } = linkHeader(message);
-  const [name, alias, master, info] = pickAttributes(
-    message.bytes,
-    NLMSGHDR_SIZE + IFINFOMSG_SIZE,
-    message.bytes.byteLength,
-    PORT_ATTRIBUTES,
-  );
+  const { bytes } = message;
+  const [name, alias, master, info] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, PORT_ATTRIBUTES);
   // Filtered again here, for kernels that ignore the filter.
-  if (
-    master === undefined ||
-    master.byteLength < 4 ||
-    new DataView(master.buffer, master.byteOffset, 4).getUint32(0, true) !== bridgeIndex
-  ) {
-    return null;
-  }
+  if (master?.byteLength !== 4 || new DataView(master.buffer, master.byteOffset).getUint32(0, true) !== bridgeIndex) return null;
   if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
   // Kept as a copy: the next datagram of the dump overwrites the buffer the message lies in.
   const linkInfo = info?.slice();
@@ -316,10 +289,9 @@ function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | nu
 }
 
 /**
- * Every port of the bridge with index `bridgeIndex`, from one whole dump (see dumpLinks) that the
- * kernel filters by IFLA_MASTER, as `ip link show master BR` asks it, and without statistics; each
- * port's message is read for its name, alias and flags only (none when the bridge is gone).
- * throws SysError(EAGAIN when the device list never stopped changing, ...).
+ * Every port of the bridge with index `bridgeIndex` (none when it is gone), from one whole dump the
+ * kernel filters by IFLA_MASTER (`ip link show master BR`), without statistics, each read only for
+ * what a count needs. throws SysError(EAGAIN when the device list never stopped changing, ...).
  */
 export function listBridgePorts(bridgeIndex: number): BridgePort[] {
   const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;

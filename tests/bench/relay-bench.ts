@@ -254,7 +254,7 @@ try {
   ].join("\n");
   console.log(`\n${report}`);
   // Only a whole run replaces the recorded one: a narrowed run (BENCH_PARTS, BENCH_SIZES, ...) would lose the rest.
-  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS", "BENCH_BASELINE_LAUNCHER"].some(
+  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS", "BENCH_BASELINE_LAUNCHER", "BENCH_BASELINE_TREE"].some(
     (name) => process.env[name] !== undefined,
   );
   if (!narrowed) writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);

@@ -5,6 +5,8 @@
 // /etc/qemu that allows br0. The ports are persistent TAPs on br0, up, each with the mark the helper
 // leaves for root (uid 0), so that a count under the policy `* br0 1024` reads and counts every one.
 // Programs alternate within each port count; the figure is the median with the spread (min-max).
+// BENCH_BASELINE_TREE=DIR (a checkout of an earlier commit, with node_modules) builds that helper with
+// the same ACL and policy paths and measures it beside, in the same run: a before/after figure.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildWithAcl } from "../support/build.ts";
@@ -38,6 +40,15 @@ function buildEmptyProgram(work: string): string {
   return output;
 }
 
+/** The helper of the checkout `tree`, built to read `aclFile` and `policyFile`. */
+function buildBaseline(tree: string, work: string, aclFile: string, policyFile: string, name: string): string {
+  const outDir = join(work, name);
+  const env = { ...process.env, TAP_ACL_FILE: aclFile, TAP_POLICY_FILE: policyFile, TAP_OUT_DIR: outDir };
+  const built = Bun.spawnSync({ cmd: [process.execPath, "run", "build"], cwd: tree, env, stdout: "pipe", stderr: "pipe" });
+  if (built.exitCode !== 0) throw new Error(`cannot build the baseline in ${tree}: ${built.stderr.toString()}`);
+  return join(outDir, "tap-bridge-helper");
+}
+
 /** Puts persistent, marked, up TAPs s0, s1, ... on br0 until it has `count` of them. */
 function growPorts(ns: string, work: string, from: number, count: number): void {
   if (count <= from) return;
@@ -64,6 +75,14 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   const helper = join(await buildWithAcl(aclFile, join(work, "no-policy.conf")), "tap-bridge-helper");
   const withPolicy = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
   const empty = buildEmptyProgram(work);
+  const tree = process.env.BENCH_BASELINE_TREE;
+  const baseline =
+    tree === undefined
+      ? []
+      : [
+          ["before, no policy", buildBaseline(tree, work, aclFile, join(work, "no-policy.conf"), "baseline")],
+          ["before, policy", buildBaseline(tree, work, aclFile, policyFile, "baseline-policy")],
+        ];
   const inNs = (cmd: string[]) => [...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }), "ip", "netns", "exec", ns, ...cmd];
   const timing = join(import.meta.dir, "helper-timing.ts");
   const rows: string[] = [];
@@ -74,18 +93,15 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
 
   say(`${AT_ONCE} helpers at once on an empty br0 (time until the last exited; served; TUN devices left afterwards):`);
   const before = tunCount(ns);
-  for (const [name, path] of [
-    ["no policy", helper],
-    ["policy * br0 1024", withPolicy],
-  ] as const) {
-    const burst = JSON.parse(sh(inNs([process.execPath, timing, "burst", String(AT_ONCE), "br0", path]))) as {
+  for (const [name, path] of [["no policy", helper], ["policy * br0 1024", withPolicy], ...baseline]) {
+    const burst = JSON.parse(sh(inNs([process.execPath, timing, "burst", String(AT_ONCE), "br0", path ?? ""]))) as {
       ms: number;
       served: number;
       failures: string[];
     };
     const failures = [...new Set(burst.failures)].slice(0, 3).join("; ");
     say(
-      `  ${name.padEnd(18)} ${(burst.ms / 1000).toFixed(2)} s, ${burst.served}/${AT_ONCE} served, ${tunCount(ns) - before} left${failures === "" ? "" : `: ${failures}`}`,
+      `  ${(name ?? "").padEnd(18)} ${(burst.ms / 1000).toFixed(2)} s, ${burst.served}/${AT_ONCE} served, ${tunCount(ns) - before} left${failures === "" ? "" : `: ${failures}`}`,
     );
   }
 
@@ -93,6 +109,7 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
     ["empty program", `exit:${empty}`],
     ["ours, no policy", helper],
     ["ours, policy", withPolicy],
+    ...baseline,
     ...(Bun.file(C_HELPER).size > 0 ? [["C helper", C_HELPER]] : []),
   ];
   say(`fork to fd (the empty program: fork to exit), ms, median (min-max) of ${runs} alternating runs, by ports on br0:`);
@@ -115,6 +132,10 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   say(`  ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy@1000", "ours, policy@0")} (target <= 1.2)`);
   say(`  ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy@0", "empty program@0")} (target <= 1.5)`);
   say(`  ours with a policy / the empty program, 0 ports: ${ratio("ours, policy@0", "empty program@0")}`);
+  if (tree !== undefined) {
+    say(`  before, with a policy, 1000 ports / 0 ports: ${ratio("before, policy@1000", "before, policy@0")}`);
+    say(`  before, without a policy / the empty program, 0 ports: ${ratio("before, no policy@0", "empty program@0")}`);
+  }
   const batch = join(work, "ports-del.batch");
   writeFileSync(batch, `${Array.from({ length: ports }, (_, i) => `link del dev s${i}`).join("\n")}\n`);
   if (ports > 0) sh(["ip", "-n", ns, "-batch", batch]);
