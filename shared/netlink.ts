@@ -67,7 +67,7 @@ const MAX_DUMP_DATAGRAMS = 4096;
 /** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
 const DUMP_DEADLINE_MS = 60_000;
 const FIRST_DUMP_PAUSE_MS = 4;
-const MAX_DUMP_PAUSE_MS = 1024;
+const MAX_DUMP_PAUSE_MS = 256;
 
 /** A network device as rtnetlink reports it: the one description every part of the project reads. */
 export interface LinkDescription {

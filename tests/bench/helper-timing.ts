@@ -5,6 +5,8 @@
 // Runs alternate between the helpers. Each run: a socketpair, the helper spawned with one end as fd 3
 // and `--use-vnet --br=BRIDGE --fd=3`, the clock stopped when the fd's message is readable. A HELPER
 // written `exit:PATH` is a program that sends nothing (the runtime's floor): its clock stops at its exit.
+// With TIMING_CPU=1 in the environment, each NAME also gets "NAME cpu": the CPU time (user and system, all
+// threads) of each run, which other work on the machine inflates less than the time from fork to fd.
 // A burst starts COUNT helpers at once and stops the clock when the last has exited; it closes every
 // fd it received before it prints.
 import { receiveFd } from "../../shared/fd-receive.ts";
@@ -13,14 +15,25 @@ import { POLLIN, SOCK_STREAM } from "../../shared/kernel-launcher.ts";
 import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
 import { openSocketPair } from "../../shared/libc-launcher.ts";
 
-async function forkToExit(path: string): Promise<number> {
+/** A finished run: milliseconds from fork to its fd (or exit), and the CPU milliseconds it used. */
+interface Run {
+  ms: number;
+  cpuMs: number;
+}
+
+const cpuMsOf = (child: Bun.Subprocess): number => {
+  const usage = child.resourceUsage();
+  return usage === undefined ? Number.NaN : Number(usage.cpuTime.user + usage.cpuTime.system) / 1000;
+};
+
+async function forkToExit(path: string): Promise<Run> {
   const started = performance.now();
   const child = Bun.spawn({ cmd: [path], stdio: ["ignore", "ignore", "ignore"] });
   if ((await child.exited) !== 0) throw new Error(`${path} failed`);
-  return performance.now() - started;
+  return { ms: performance.now() - started, cpuMs: cpuMsOf(child) };
 }
 
-async function forkToFd(path: string, bridge: string): Promise<number> {
+async function forkToFd(path: string, bridge: string): Promise<Run> {
   const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
   try {
     const started = performance.now();
@@ -32,7 +45,7 @@ async function forkToFd(path: string, bridge: string): Promise<number> {
     const stderr = await new Response(child.stderr).text();
     if ((await child.exited) !== 0 || received.fd === null) throw new Error(`${path} failed: ${stderr}`);
     closeFd(received.fd);
-    return elapsed;
+    return { ms: elapsed, cpuMs: cpuMsOf(child) };
   } finally {
     closeFd(ours);
   }
@@ -70,10 +83,15 @@ if (first === "burst") {
     const at = entry.indexOf("=");
     return { name: entry.slice(0, at), path: entry.slice(at + 1) };
   });
-  const times: Record<string, number[]> = Object.fromEntries(helpers.map(({ name }) => [name, []]));
+  const withCpu = process.env.TIMING_CPU === "1";
+  const times: Record<string, number[]> = Object.fromEntries(
+    helpers.flatMap(({ name }) => [[name, []], ...(withCpu ? [[`${name} cpu`, []]] : [])]),
+  );
   for (let run = 0; run < Number(first); run += 1) {
     for (const { name, path } of helpers) {
-      times[name]?.push(path.startsWith("exit:") ? await forkToExit(path.slice(5)) : await forkToFd(path, bridge));
+      const { ms, cpuMs } = path.startsWith("exit:") ? await forkToExit(path.slice(5)) : await forkToFd(path, bridge);
+      times[name]?.push(ms);
+      times[`${name} cpu`]?.push(cpuMs);
     }
   }
   console.log(JSON.stringify(times));

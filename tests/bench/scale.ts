@@ -112,26 +112,37 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
     ...baseline,
     ...(Bun.file(C_HELPER).size > 0 ? [["C helper", C_HELPER]] : []),
   ];
-  say(`fork to fd (the empty program: fork to exit), ms, median (min-max) of ${runs} alternating runs, by ports on br0:`);
-  say(`  ports  ${programs.map(([name]) => (name ?? "").padEnd(22)).join("")}`);
+  const header = `  ports  ${programs.map(([name]) => (name ?? "").padEnd(22)).join("")}`;
   const medians = new Map<string, number>();
+  const cpuRows: string[] = [];
   let ports = 0;
+  say(`fork to fd (the empty program: fork to exit), ms, median (min-max) of ${runs} alternating runs, by ports on br0:`);
+  say(header);
   for (const count of PORT_COUNTS) {
     growPorts(ns, work, ports, count);
     ports = count;
-    const output = sh(inNs([process.execPath, timing, String(runs), "br0", ...programs.map(([name, path]) => `${name}=${path}`)]));
-    const times = JSON.parse(output) as Record<string, number[]>;
-    const cells = programs.map(([name = ""]) => {
-      const list = times[name] ?? [];
-      medians.set(`${name}@${count}`, median(list));
-      return `${median(list).toFixed(1)} (${spread(list, 1)})`.padEnd(22);
-    });
-    say(`  ${String(count).padStart(5)}  ${cells.join("")}`);
+    const command = [process.execPath, timing, String(runs), "br0", ...programs.map(([name, path]) => `${name}=${path}`)];
+    const times = JSON.parse(sh(["env", "TIMING_CPU=1", ...inNs(command)])) as Record<string, number[]>;
+    const cells = (suffix: string) =>
+      programs
+        .map(([name = ""]) => {
+          const list = times[`${name}${suffix}`] ?? [];
+          medians.set(`${name}${suffix}@${count}`, median(list));
+          return `${median(list).toFixed(1)} (${spread(list, 1)})`.padEnd(22);
+        })
+        .join("");
+    say(`  ${String(count).padStart(5)}  ${cells("")}`);
+    cpuRows.push(`  ${String(count).padStart(5)}  ${cells(" cpu")}`);
   }
+  say("CPU time of the same runs (user and system, all threads), ms, median (min-max):");
+  say(header);
+  for (const row of cpuRows) say(row);
   const ratio = (a: string, b: string) => ((medians.get(a) ?? Number.NaN) / (medians.get(b) ?? Number.NaN)).toFixed(2);
   say(`  ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy@1000", "ours, policy@0")} (target <= 1.2)`);
   say(`  ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy@0", "empty program@0")} (target <= 1.5)`);
   say(`  ours with a policy / the empty program, 0 ports: ${ratio("ours, policy@0", "empty program@0")}`);
+  say(`  in CPU time: ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy cpu@0", "empty program cpu@0")}`);
+  say(`  in CPU time: ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy cpu@1000", "ours, policy cpu@0")}`);
   if (tree !== undefined) {
     say(`  before, with a policy, 1000 ports / 0 ports: ${ratio("before, policy@1000", "before, policy@0")}`);
     say(`  before, without a policy / the empty program, 0 ports: ${ratio("before, no policy@0", "empty program@0")}`);
