@@ -20,7 +20,7 @@ function lookUpLink(name: string): LinkDescription | null {
   } catch (err) {
     // Running out of fds is said as such, wherever it happens (launcher/cli.ts).
     if (!(err instanceof SysError) || outOfFds(err) !== null) throw err;
-    throw new StepError(`failed to read TAP ${name} from the kernel: ${systemReason(err)}`);
+    throw new StepError(`failed to attach to TAP ${name}: ${systemReason(err)}`);
   }
 }
 
