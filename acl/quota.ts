@@ -43,17 +43,15 @@ export interface MarkedPort {
 }
 
 /**
- * What a request making the port with index `own` does, given `marked`, the user's ports (its own
- * included, marked), under a limit of `limit` (null: none). Every request marks its port before it
- * counts, so of two requests the later to count sees the other: each counts every other marked
- * port, finished or in making, and of the requests kept the last to count saw all the others, so
- * no more than `limit` are kept. It refuses only when `limit` finished ports exist, so no request is
- * refused while a place remains. When the ports in making decide it, the one with the lowest
- * index goes on and the others step aside (unmark their ports, wait for the lower ones, count
- * again), so that two requests that see each other cannot both wait, nor both be refused.
- * - `{ held }`: the ports counted (refused when `limit` or more);
- * - "wait": count again in a moment (only ports with higher indexes are in the way: they step aside);
- * - "step aside": unmark the port, wait until no port with a lower index is in making, mark it, count again.
+ * What a request making the port `own` does, given `marked` (the user's ports, its own marked too)
+ * and its limit (null: none). Each request marks its port before it counts, so of two the later to
+ * count sees the other: counting every other marked port, the last kept saw all others kept, so no
+ * more than `limit` are kept. It refuses only when `limit` finished ports exist, never while a place
+ * remains. When ports in making decide it, the lowest index goes on and the others step aside, so
+ * two requests that see each other neither both wait nor are both refused. Returns `{ held }` (the
+ * ports counted; refused when `limit` or more), "wait" (count again: only higher indexes are in the
+ * way, and they step aside) or "step aside" (unmark, wait until no lower index is in making, mark,
+ * count again).
  */
 export function contendedCount(
   marked: readonly MarkedPort[],
