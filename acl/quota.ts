@@ -19,16 +19,11 @@ export function holderAlias(uid: number): string {
 }
 
 /**
- * The names of the ports counted against `uid`: the TAPs the helper made for them, by its alias,
- * whoever owns them now. A port without the mark (an administrator's `ip tuntap add … user NAME`)
- * counts for no one: counted by its owner, its holder could move it onto another user's quota.
- * An administrator who wants it counted gives it the mark (`ip link set dev TAP alias "tap-bridge-helper uid=UID"`).
+ * The ports counted against `uid`: the TAPs the helper made for them, by its alias, whoever owns
+ * them now. A port without the mark (an administrator's `ip tuntap add … user NAME`) counts for no
+ * one: counted by its owner, its holder could move it onto another user's quota. An administrator
+ * who wants it counted gives it the mark (`ip link set dev TAP alias "tap-bridge-helper uid=UID"`).
  */
-export function tapsHeldBy(ports: readonly PortFacts[], uid: number): string[] {
-  return portsMarkedFor(ports, uid).map((port) => port.name);
-}
-
-/** The ports that carry `uid`'s mark (see tapsHeldBy). */
 export function portsMarkedFor<Port extends PortFacts>(ports: readonly Port[], uid: number): Port[] {
   const mark = holderAlias(uid);
   return ports.filter((port) => port.alias === mark);

@@ -30,24 +30,11 @@ export class CredentialsUnreadable extends Error {
   }
 }
 
-/** A status file's `Name:\tvalue` lines by name, the first of each (one pass: this runs for every thread at each start). */
-type StatusFields = Map<string, string>;
-
-function statusFields(status: string): StatusFields {
-  const fields: StatusFields = new Map();
-  for (const line of status.split("\n")) {
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon);
-    if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
 /** The value of `name:` in a status file; a missing field throws, never reads as empty or zero. */
-function field(status: StatusFields, name: string, tid: string): string {
-  const value = status.get(name);
-  if (value === undefined) throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has no ${name} field`);
-  return value;
+function field(status: string, name: string, tid: string): string {
+  const match = new RegExp(`^${name}:[ \\t]*(.*)$`, "m").exec(status);
+  if (match?.[1] === undefined) throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has no ${name} field`);
+  return match[1].trim();
 }
 
 function ids(text: string, name: string, tid: string, count: number): number[] {
@@ -58,7 +45,7 @@ function ids(text: string, name: string, tid: string, count: number): number[] {
   return values.map(Number);
 }
 
-function capabilitySet(status: StatusFields, name: string, tid: string): bigint {
+function capabilitySet(status: string, name: string, tid: string): bigint {
   const text = field(status, name, tid);
   if (!/^[0-9a-f]{1,16}$/.test(text)) {
     throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed ${name} field: ${JSON.stringify(text)}`);
@@ -67,8 +54,7 @@ function capabilitySet(status: StatusFields, name: string, tid: string): bigint 
 }
 
 /** One thread's credentials from the text of its status file. throws CredentialsUnreadable. */
-export function parseThreadStatus(tid: string, text: string): ThreadCredentials {
-  const status = statusFields(text);
+export function parseThreadStatus(tid: string, status: string): ThreadCredentials {
   const noNewPrivs = field(status, "NoNewPrivs", tid);
   if (noNewPrivs !== "0" && noNewPrivs !== "1") {
     throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);

@@ -59,6 +59,9 @@ import {
   splitMessages,
   type NetlinkMessage,
 } from "./netlink-message.ts";
+import type { BridgePort, LinkDescription, TunState } from "./link.ts";
+
+export type { BridgePort, LinkDescription, TunState } from "./link.ts";
 
 /** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 const REPLY_ROOM = 64 * 1024;
@@ -68,45 +71,6 @@ const MAX_DUMP_DATAGRAMS = 4096;
 const DUMP_DEADLINE_MS = 60_000;
 const FIRST_DUMP_PAUSE_MS = 4;
 const MAX_DUMP_PAUSE_MS = 256;
-
-/** A network device as rtnetlink reports it: the one description every part of the project reads. */
-export interface LinkDescription {
-  index: number;
-  /** The canonical name (IFLA_IFNAME). */
-  name: string;
-  /** Alternative names (IFLA_PROP_LIST / IFLA_ALT_IFNAME), in the kernel's order. */
-  altNames: string[];
-  /** The index of the bridge (or other master) the device is a port of (IFLA_MASTER), or null. */
-  master: number | null;
-  /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
-  alias: string | null;
-  /** The hardware address (IFLA_ADDRESS) as `ip link` prints it, null when the device has none. */
-  address: string | null;
-  /** The kind (IFLA_INFO_KIND: "bridge", "tun", "veth", ...), null for a device without one (lo, a physical NIC). */
-  kind: string | null;
-  /** What the kernel reports of a TUN/TAP device (IFLA_LINKINFO), null for other devices. */
-  tun: TunState | null;
-}
-
-/** A TUN/TAP device's state as rtnetlink reports it (Linux 4.15 and later; IFLA_TUN_*). */
-export interface TunState {
-  /** "tap" for a layer-2 device (IFF_TAP), "tun" for a layer-3 one. */
-  type: "tap" | "tun";
-  /** The flags it was made with: a packet-information header (no IFF_NO_PI), IFF_VNET_HDR, IFF_MULTI_QUEUE. */
-  packetInfo: boolean;
-  vnetHeader: boolean;
-  multiQueue: boolean;
-  /** The owner and group (TUNSETOWNER, TUNSETGROUP), null when not set. */
-  owner: number | null;
-  group: number | null;
-  persistent: boolean;
-  /**
-   * Queues attached and enabled (IFLA_TUN_NUM_QUEUES) and attached but detached with TUNSETQUEUE
-   * (IFLA_TUN_NUM_DISABLED_QUEUES). null for a single-queue TAP, and on kernels before 4.15: the
-   * kernel reports them only for multiqueue ones.
-   */
-  queues: { attached: number; disabled: number } | null;
-}
 
 const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
@@ -253,18 +217,6 @@ export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessa
     Bun.sleepSync(Math.random() * pauseBound);
     pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
   }
-}
-
-/** A bridge port as a count reads it: only the attributes it needs, the TUN owner only when asked. */
-export interface BridgePort {
-  index: number;
-  name: string;
-  /** IFLA_IFALIAS, null when it has none. */
-  alias: string | null;
-  /** IFF_UP: the port was brought up (only CAP_NET_ADMIN can). */
-  up: boolean;
-  /** The TUN/TAP owner (IFLA_TUN_OWNER), null when none is set or the port is no TUN/TAP. throws SysError(EIO). */
-  tunOwner(): number | null;
 }
 
 const PORT_ATTRIBUTES = [IFLA_IFNAME, IFLA_IFALIAS, IFLA_MASTER, IFLA_LINKINFO];

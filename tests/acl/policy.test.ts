@@ -1,7 +1,7 @@
 // The policy language: each field and option, malformed lines with file:line, and which line holds for whom.
 import { describe, expect, test } from "bun:test";
 import { choosePolicyRule, parsePolicyText, PolicySyntaxError, queueLimit, type PolicyCaller } from "../../acl/policy.ts";
-import { tapsHeldBy } from "../../acl/quota.ts";
+import { portsMarkedFor } from "../../acl/quota.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
@@ -108,7 +108,8 @@ describe("whose TAPs", () => {
       { name: "tapb", alias: "tap-bridge-helper uid=41011" },
       { name: "eth0", alias: null },
     ];
-    expect(tapsHeldBy(ports, 4101)).toEqual(["tap0", "tap1"]);
-    expect(tapsHeldBy(ports, 4102)).toEqual(["tap2"]);
+    const names = (uid: number) => portsMarkedFor(ports, uid).map((port) => port.name);
+    expect(names(4101)).toEqual(["tap0", "tap1"]);
+    expect(names(4102)).toEqual(["tap2"]);
   });
 });
