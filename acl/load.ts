@@ -1,8 +1,6 @@
 // Reading an ACL file and the files it includes into one ordered list of rules, and the shared-hosts policy file.
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { errorCode } from "../shared/errors.ts";
-import { readToEnd } from "../shared/files.ts";
-import { O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "../shared/kernel.ts";
-import { closeFd, fileStatus, openPath, S_IFDIR, S_IFREG } from "../shared/libc.ts";
 import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
 import { parsePolicyText, PolicySyntaxError, type PolicyRule } from "./policy.ts";
 
@@ -41,7 +39,7 @@ export class AclLoadError extends Error {
   }
 }
 
-/** Why a file could not be read: an errno name, or our own reason. */
+/** Why a file could not be read: an errno code from node:fs, or our own reason. */
 class UnreadableFile extends Error {
   /**
    * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
@@ -71,26 +69,32 @@ interface OpenedFile {
 export function readAclFile(path: string, bytes: string | Buffer = path): OpenedFile {
   let fd: number;
   try {
-    fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    // Node opens every fd close-on-exec already.
+    fd = openSync(bytes, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new UnreadableFile(path, errorCode(err));
   }
   try {
-    const stat = fileStatus(fd);
-    if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
-    if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new UnreadableFile(path, "a directory");
+    if (!stat.isFile()) throw new UnreadableFile(path, "not a regular file");
     if (stat.size > MAX_ACL_FILE_BYTES) {
       throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
     }
-    const content = new Uint8Array(MAX_ACL_FILE_BYTES);
-    const length = readToEnd(fd, content, path);
-    if (length > MAX_ACL_FILE_BYTES) throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
-    return { content: content.slice(0, length), identity: stat.identity };
+    const content = new Uint8Array(MAX_ACL_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, content, length, content.byteLength - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_ACL_FILE_BYTES) throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
+    }
+    return { content: content.slice(0, length), identity: `${stat.dev}:${stat.ino}` };
   } catch (err) {
     if (err instanceof UnreadableFile) throw err;
     throw new UnreadableFile(path, errorCode(err));
   } finally {
-    closeFd(fd);
+    closeSync(fd);
   }
 }
 

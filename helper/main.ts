@@ -3,6 +3,7 @@
 // Exit status: 0 the TAP fd was sent over --fd; 1 anything else (usage, denied, a failed step). It
 // never exits 0 without having sent the fd, because QEMU would then take fd 0 for the TAP. A lone
 // --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
+import { fstatSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
 import { ACL_FILE } from "../acl/files.ts";
@@ -13,8 +14,9 @@ import { describeCredentials, type ThreadCredentials } from "../shared/credentia
 import { StepError, SysError, UsageError, systemReason } from "../shared/errors.ts";
 import { sendFds } from "../shared/fdpass.ts";
 import { formatMac } from "../shared/ifreq.ts";
+import { EBADF } from "../shared/errno.ts";
 import { AF_UNIX, IFF_VNET_HDR, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { closeFd, fileStatus, getSocketOptionInt, isTerminal } from "../shared/libc.ts";
+import { closeFd, describeErrno, getSocketOptionInt, isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../shared/netlink.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
@@ -67,7 +69,13 @@ function checkCallerSocket(fd: number): void {
 
 /** Device and inode of an open fd. throws SysError(EBADF). */
 function fileIdentity(fd: number): string {
-  return fileStatus(fd).identity;
+  try {
+    const stat = fstatSync(fd);
+    return `${stat.dev}:${stat.ino}`;
+  } catch (err) {
+    const errno = Math.abs((err as { errno?: number }).errno ?? EBADF);
+    throw new SysError("fstat", errno, describeErrno(errno), `fd ${fd}`);
+  }
 }
 
 function safeFileIdentity(fd: number): string | null {

@@ -1,9 +1,6 @@
 // The credentials of every thread of this process, as /proc/self/task/*/status reports them.
+import { readdirSync, readFileSync } from "node:fs";
 import { errorCode } from "./errors.ts";
-import { listDirectory, readSmallFile } from "./files.ts";
-
-/** A thread's status file is under 2 KiB; a larger one is refused. */
-const STATUS_ROOM = 64 * 1024;
 
 /** <linux/capability.h> */
 export const CAP_NET_ADMIN = 12;
@@ -80,7 +77,7 @@ export function parseThreadStatus(tid: string, status: string): ThreadCredential
 export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCredentials[] {
   let tids: string[];
   try {
-    tids = listDirectory(taskFolder);
+    tids = readdirSync(taskFolder);
   } catch (err) {
     throw new CredentialsUnreadable(`cannot list ${taskFolder}: ${errorCode(err)}`);
   }
@@ -88,7 +85,7 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
   for (const tid of tids) {
     let status: string;
     try {
-      status = readSmallFile(`${taskFolder}/${tid}/status`, STATUS_ROOM);
+      status = readFileSync(`${taskFolder}/${tid}/status`, "latin1");
     } catch (err) {
       const code = errorCode(err);
       if (code === "ENOENT" || code === "ESRCH") continue;

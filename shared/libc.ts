@@ -21,8 +21,6 @@ const libc = dlopen("libc.so.6", {
   getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
-  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-  getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
 });
 
 const sym = libc.symbols;
@@ -79,37 +77,9 @@ export function addressOf(buffer: Uint8Array): number {
   return ptr(buffer);
 }
 
-/** open(2) of a path given as text, or as the exact bytes a file gave it. throws SysError(ENOENT, EACCES, ...). */
-export function openPath(path: string | Uint8Array, flags: number, mode = 0): number {
-  const bytes = typeof path === "string" ? cString(path) : Buffer.concat([path, Uint8Array.of(0)]);
-  return checked("open", sym.open(bytes, flags, mode), typeof path === "string" ? path : Buffer.from(path).toString("latin1"));
-}
-
-// struct statx (<linux/stat.h>): the same layout on every architecture, unlike struct stat.
-const STATX_SIZE = 256;
-const AT_EMPTY_PATH = 0x1000;
-const STATX_BASIC_STATS = 0x7ff;
-/** The file type bits of st_mode, and two of their values (<linux/stat.h>). */
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-
-/** What fstat(2) says of an open file: its type (st_mode & S_IFMT), size, and device and inode as one string. throws SysError(EBADF). */
-export function fileStatus(fd: number): { type: number; size: number; identity: string } {
-  const statx = new Uint8Array(STATX_SIZE);
-  checked("statx", sym.statx(fd, cString(""), AT_EMPTY_PATH, STATX_BASIC_STATS, statx), `fd ${fd}`);
-  const view = new DataView(statx.buffer);
-  const device = `${view.getUint32(136, true)}:${view.getUint32(140, true)}`;
-  return {
-    type: view.getUint16(28, true) & S_IFMT,
-    size: Number(view.getBigUint64(40, true)),
-    identity: `${device}:${view.getBigUint64(32, true)}`,
-  };
-}
-
-/** getdents64(2): bytes of struct linux_dirent64 read into `buffer`, 0 at the end. throws SysError. */
-export function readDirectoryEntries(fd: number, buffer: Uint8Array): number {
-  return checked("getdents64", asNumber(sym.getdents64(fd, buffer, buffer.byteLength)), `fd ${fd}`);
+/** open(2). throws SysError(ENOENT, EACCES, ...). */
+export function openPath(path: string, flags: number, mode = 0): number {
+  return checked("open", sym.open(cString(path), flags, mode), path);
 }
 
 /** close(2); EINTR still closes the fd on Linux, so it is not retried. throws SysError(EBADF). */

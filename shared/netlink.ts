@@ -2,47 +2,7 @@
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
-import {
-  AF_BRIDGE,
-  AF_NETLINK,
-  AF_UNSPEC,
-  IFALIASZ,
-  IFLA_ADDRESS,
-  IFLA_ALT_IFNAME,
-  IFLA_BRPORT_ISOLATED,
-  IFLA_EXT_MASK,
-  IFLA_IFALIAS,
-  IFLA_IFNAME,
-  IFLA_INFO_DATA,
-  IFLA_INFO_KIND,
-  IFLA_LINKINFO,
-  IFLA_MASTER,
-  IFLA_PROP_LIST,
-  IFLA_PROTINFO,
-  IFLA_TUN_GROUP,
-  IFLA_TUN_MULTI_QUEUE,
-  IFLA_TUN_NUM_DISABLED_QUEUES,
-  IFLA_TUN_NUM_QUEUES,
-  IFLA_TUN_OWNER,
-  IFLA_TUN_PERSIST,
-  IFLA_TUN_PI,
-  IFLA_TUN_TYPE,
-  IFLA_TUN_VNET_HDR,
-  IFF_TAP,
-  IFF_UP,
-  NETLINK_ROUTE,
-  NLM_F_ACK,
-  NLM_F_DUMP,
-  NLM_F_DUMP_INTR,
-  NLM_F_REQUEST,
-  RTEXT_FILTER_SKIP_STATS,
-  RTM_DELLINK,
-  RTM_GETLINK,
-  RTM_NEWLINK,
-  RTM_SETLINK,
-  SOCK_CLOEXEC,
-  SOCK_RAW,
-} from "./kernel.ts";
+import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import {
   AttributeList,
@@ -74,46 +34,46 @@ const MAX_DUMP_PAUSE_MS = 256;
 
 const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
-/** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
+/** The TUN state in a link's linux.IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
 function tunState(info: ParsedAttributes | null): TunState | null {
-  if (info?.string(IFLA_INFO_KIND) !== "tun") return null;
-  const data = info.nested(IFLA_INFO_DATA);
-  const attached = data?.u32(IFLA_TUN_NUM_QUEUES) ?? null;
-  const disabled = data?.u32(IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
+  if (info?.string(linux.IFLA_INFO_KIND) !== "tun") return null;
+  const data = info.nested(linux.IFLA_INFO_DATA);
+  const attached = data?.u32(linux.IFLA_TUN_NUM_QUEUES) ?? null;
+  const disabled = data?.u32(linux.IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
   return {
-    type: data?.get(IFLA_TUN_TYPE)?.[0] === IFF_TAP ? "tap" : "tun",
-    packetInfo: flag(data, IFLA_TUN_PI),
-    vnetHeader: flag(data, IFLA_TUN_VNET_HDR),
-    multiQueue: flag(data, IFLA_TUN_MULTI_QUEUE),
-    owner: data?.u32(IFLA_TUN_OWNER) ?? null,
-    group: data?.u32(IFLA_TUN_GROUP) ?? null,
-    persistent: flag(data, IFLA_TUN_PERSIST),
+    type: data?.get(linux.IFLA_TUN_TYPE)?.[0] === linux.IFF_TAP ? "tap" : "tun",
+    packetInfo: flag(data, linux.IFLA_TUN_PI),
+    vnetHeader: flag(data, linux.IFLA_TUN_VNET_HDR),
+    multiQueue: flag(data, linux.IFLA_TUN_MULTI_QUEUE),
+    owner: data?.u32(linux.IFLA_TUN_OWNER) ?? null,
+    group: data?.u32(linux.IFLA_TUN_GROUP) ?? null,
+    persistent: flag(data, linux.IFLA_TUN_PERSIST),
     queues: attached === null || disabled === null ? null : { attached, disabled },
   };
 }
 
-/** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
+/** The description in an linux.RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
 export function readLinkMessage(message: NetlinkMessage): LinkDescription {
   const { index, attributes } = parseLinkMessage(message);
-  const name = attributes.string(IFLA_IFNAME);
-  if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  const address = attributes.get(IFLA_ADDRESS);
-  const info = attributes.nested(IFLA_LINKINFO);
+  const name = attributes.string(linux.IFLA_IFNAME);
+  if (name === null) throw new SysError("linux.RTM_GETLINK", EIO, "reply without linux.IFLA_IFNAME", `link ${index}`);
+  const address = attributes.get(linux.IFLA_ADDRESS);
+  const info = attributes.nested(linux.IFLA_LINKINFO);
   return {
     index,
     name,
-    altNames: attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [],
-    master: attributes.u32(IFLA_MASTER),
-    alias: attributes.string(IFLA_IFALIAS) || null,
+    altNames: attributes.nested(linux.IFLA_PROP_LIST)?.strings(linux.IFLA_ALT_IFNAME) ?? [],
+    master: attributes.u32(linux.IFLA_MASTER),
+    alias: attributes.string(linux.IFLA_IFALIAS) || null,
     address: address === undefined || address.byteLength === 0 ? null : formatMac(address),
-    kind: info?.string(IFLA_INFO_KIND) ?? null,
+    kind: info?.string(linux.IFLA_INFO_KIND) ?? null,
     tun: tunState(info),
   };
 }
 
 /** A route netlink socket for one exchange, closed whatever happens. */
 function withRouteSocket<T>(body: (fd: number) => T): T {
-  const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  const fd = openSocket(linux.AF_NETLINK, linux.SOCK_RAW | linux.SOCK_CLOEXEC, linux.NETLINK_ROUTE);
   try {
     return body(fd);
   } finally {
@@ -146,54 +106,61 @@ function acknowledged(message: NetlinkMessage, call: string, what: string): bool
 }
 
 /** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
-export const withoutStatistics = (): AttributeList => new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+export const withoutStatistics = (): AttributeList => new AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
 
 /**
- * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME
+ * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s linux.IFLA_IFNAME
  * (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no such device,
  * EIO when the reply is malformed, ...).
  */
 export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
   return withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
+    send(
+      fd,
+      encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index }, filter),
+      what,
+    );
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
-      if (acknowledged(message, "RTM_GETLINK", what)) continue;
-      if (message.type === RTM_NEWLINK) return readLinkMessage(message);
+      if (acknowledged(message, "linux.RTM_GETLINK", what)) continue;
+      if (message.type === linux.RTM_NEWLINK) return readLinkMessage(message);
     }
-    throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+    throw new SysError("linux.RTM_GETLINK", EIO, "no link in the reply", what);
   });
 }
 
 /** The device with interface index `index` in this network namespace (`ip link show`). throws SysError(ENODEV, EIO, ...). */
 export function describeLink(index: number): LinkDescription {
-  return queryLink(index, withoutStatistics(), `RTM_GETLINK ${index}`);
+  return queryLink(index, withoutStatistics(), `linux.RTM_GETLINK ${index}`);
 }
 
 /**
- * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
+ * The links of one dump (linux.RTM_GETLINK, linux.NLM_F_DUMP, with `filter`), each passed to `read` (which
  * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
- * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
+ * (linux.NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
  * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
  */
 function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
   return withRouteSocket((fd) => {
     send(
       fd,
-      encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter),
+      encodeLinkRequest(
+        { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 },
+        filter,
+      ),
       what,
     );
     const buffer = new Uint8Array(REPLY_ROOM);
     const links: T[] = [];
     for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
       for (const message of receive(fd, buffer, what)) {
-        if ((message.flags & NLM_F_DUMP_INTR) !== 0) return null;
+        if ((message.flags & linux.NLM_F_DUMP_INTR) !== 0) return null;
         if (isDone(message)) return links;
-        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
+        if (acknowledged(message, "linux.RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
         const link = read(message);
         if (link !== null) links.push(link);
       }
     }
-    throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
+    throw new SysError("linux.RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
   });
 }
 
@@ -212,14 +179,19 @@ export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessa
     if (links !== null) return links;
     const elapsed = performance.now() - started;
     if (elapsed >= DUMP_DEADLINE_MS) {
-      throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
+      throw new SysError(
+        "linux.RTM_GETLINK",
+        EAGAIN,
+        `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`,
+        what,
+      );
     }
     Bun.sleepSync(Math.random() * pauseBound);
     pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
   }
 }
 
-const PORT_ATTRIBUTES = [IFLA_IFNAME, IFLA_IFALIAS, IFLA_MASTER, IFLA_LINKINFO];
+const PORT_ATTRIBUTES = [linux.IFLA_IFNAME, linux.IFLA_IFALIAS, linux.IFLA_MASTER, linux.IFLA_LINKINFO];
 
 /** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */
 function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | null {
@@ -228,35 +200,35 @@ function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | nu
   const [name, alias, master, info] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, PORT_ATTRIBUTES);
   // Filtered again here, for kernels that ignore the filter.
   if (master?.byteLength !== 4 || new DataView(master.buffer, master.byteOffset).getUint32(0, true) !== bridgeIndex) return null;
-  if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
+  if (name === undefined) throw new SysError("linux.RTM_GETLINK", EIO, "reply without linux.IFLA_IFNAME", `link ${index}`);
   // Kept as a copy: the next datagram of the dump overwrites the buffer the message lies in.
   const linkInfo = info?.slice();
   return {
     index,
     name: attributeString(name),
     alias: alias === undefined ? null : attributeString(alias) || null,
-    up: (flags & IFF_UP) !== 0,
+    up: (flags & linux.IFF_UP) !== 0,
     tunOwner: () => (linkInfo === undefined ? null : (tunState(new ParsedAttributes(linkInfo))?.owner ?? null)),
   };
 }
 
 /**
  * Every port of the bridge with index `bridgeIndex` (none when it is gone), from one whole dump the
- * kernel filters by IFLA_MASTER (`ip link show master BR`), without statistics, each read only for
+ * kernel filters by linux.IFLA_MASTER (`ip link show master BR`), without statistics, each read only for
  * what a count needs. throws SysError(EAGAIN when the device list never stopped changing, ...).
  */
 export function listBridgePorts(bridgeIndex: number): BridgePort[] {
-  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
-  const filter = withoutStatistics().u32(IFLA_MASTER, bridgeIndex);
+  const what = `linux.RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+  const filter = withoutStatistics().u32(linux.IFLA_MASTER, bridgeIndex);
   return dumpLinks(filter, (message) => readPort(message, bridgeIndex), what);
 }
 
-/** Sends one change (RTM_SETLINK, RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
+/** Sends one change (linux.RTM_SETLINK, linux.RTM_DELLINK) and reads its acknowledgement. throws SysError with the kernel's errno. */
 function changeLink(request: { type: number; call: string; family: number }, index: number, attributes: AttributeList, what: string): void {
   const { type, call, family } = request;
   withRouteSocket((fd) => {
-    send(fd, encodeLinkRequest({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 1, family, index }, attributes), what);
-    // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
+    send(fd, encodeLinkRequest({ type, flags: linux.NLM_F_REQUEST | linux.NLM_F_ACK, seq: 1, family, index }, attributes), what);
+    // The kernel answers a request with linux.NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
     if (reply === undefined || !acknowledged(reply, call, what)) {
       throw new SysError(call, EIO, "no acknowledgement in the reply", what);
@@ -264,16 +236,16 @@ function changeLink(request: { type: number; call: string; family: number }, ind
   });
 }
 
-const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };
+const SET_LINK = { type: linux.RTM_SETLINK, call: "linux.RTM_SETLINK", family: linux.AF_UNSPEC };
 
 /**
  * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
  * TAP's holder cannot rewrite what the helper wrote there. throws RangeError for an alias of
- * IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
+ * linux.IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
  */
 export function setLinkAlias(index: number, alias: string): void {
-  if (Buffer.byteLength(alias, "latin1") >= IFALIASZ) throw new RangeError(`alias longer than ${IFALIASZ - 1} bytes`);
-  changeLink(SET_LINK, index, new AttributeList().string(IFLA_IFALIAS, alias), `alias of link ${index}`);
+  if (Buffer.byteLength(alias, "latin1") >= linux.IFALIASZ) throw new RangeError(`alias longer than ${linux.IFALIASZ - 1} bytes`);
+  changeLink(SET_LINK, index, new AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
 }
 
 /**
@@ -282,8 +254,8 @@ export function setLinkAlias(index: number, alias: string): void {
  * throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
  */
 export function setBridgePortIsolated(index: number): void {
-  const attributes = new AttributeList().nested(IFLA_PROTINFO, (port) => port.u8(IFLA_BRPORT_ISOLATED, 1));
-  changeLink({ ...SET_LINK, family: AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
+  const attributes = new AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
+  changeLink({ ...SET_LINK, family: linux.AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
 }
 
 /**
@@ -292,6 +264,6 @@ export function setBridgePortIsolated(index: number): void {
  * leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
  */
 export function deleteLink(name: string): void {
-  const byName = new AttributeList().string(IFLA_IFNAME, name);
-  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
+  const byName = new AttributeList().string(linux.IFLA_IFNAME, name);
+  changeLink({ type: linux.RTM_DELLINK, call: "linux.RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
 }
