@@ -1,11 +1,9 @@
-// Reading an ACL file and the files it includes into one ordered list of rules, and the shared-hosts policy file.
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-import { errorCode } from "../shared/errors.ts";
+// Reading an ACL file and the files it includes into one ordered list of rules.
+import { MAX_CONFIG_FILE_BYTES, type OpenedFile, readConfigFile, UnreadableFile } from "../shared/config-file.ts";
 import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
-import { parsePolicyText, PolicySyntaxError, type PolicyRule } from "./policy.ts";
 
 /** Larger files are refused: an ACL is a few lines, and a hostile include must not exhaust memory. */
-export const MAX_ACL_FILE_BYTES = 1 << 20;
+export const MAX_ACL_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 /** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
 export const MAX_INCLUDE_DEPTH = 8;
 /**
@@ -31,70 +29,11 @@ export interface LoadedAcl {
   filesOpened: number;
 }
 
-/** The ACL (or the policy) cannot be trusted as a whole: the caller must deny. */
+/** The ACL cannot be trusted as a whole: the caller must deny. */
 export class AclLoadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "AclLoadError";
-  }
-}
-
-/** Why a file could not be read: an errno code from node:fs, or our own reason. */
-class UnreadableFile extends Error {
-  /**
-   * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
-   * as empty by the original) is skipped; any other failure must not silently drop its deny rules.
-   */
-  readonly skippable: boolean;
-
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-    this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
-  }
-}
-
-interface OpenedFile {
-  content: Uint8Array;
-  identity: string; // device and inode, to recognise an include loop whatever path leads there
-}
-
-/**
- * Reads a regular file of at most MAX_ACL_FILE_BYTES with the permissions this process has.
- * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it. `bytes` holds the path
- * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
- */
-export function readAclFile(path: string, bytes: string | Buffer = path): OpenedFile {
-  let fd: number;
-  try {
-    // Node opens every fd close-on-exec already.
-    fd = openSync(bytes, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new UnreadableFile(path, errorCode(err));
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new UnreadableFile(path, "a directory");
-    if (!stat.isFile()) throw new UnreadableFile(path, "not a regular file");
-    if (stat.size > MAX_ACL_FILE_BYTES) {
-      throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
-    }
-    const content = new Uint8Array(MAX_ACL_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, content, length, content.byteLength - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > MAX_ACL_FILE_BYTES) throw new UnreadableFile(path, `larger than ${MAX_ACL_FILE_BYTES} bytes`);
-    }
-    return { content: content.slice(0, length), identity: `${stat.dev}:${stat.ino}` };
-  } catch (err) {
-    if (err instanceof UnreadableFile) throw err;
-    throw new UnreadableFile(path, errorCode(err));
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -114,7 +53,7 @@ export function loadAcl(mainFile: string): LoadedAcl {
   const loaded: LoadedAcl = { rules: [], filesRead: [], warnings: [], bytesRead: 0, filesOpened: 1 };
   let main: OpenedFile;
   try {
-    main = readAclFile(mainFile);
+    main = readConfigFile(mainFile);
   } catch (err) {
     if (err instanceof UnreadableFile) {
       throw new AclLoadError(`cannot read ACL file ${mainFile}: ${err.reason}`);
@@ -163,7 +102,7 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
     let included: OpenedFile;
     try {
       // The path's own bytes: a string would be opened as UTF-8, another file, and its denies skipped.
-      included = readAclFile(entry.path, Buffer.from(entry.path, "latin1"));
+      included = readConfigFile(entry.path, Buffer.from(entry.path, "latin1"));
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
       if (!err.skippable) throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
@@ -176,28 +115,5 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       continue;
     }
     collect(entry.path, included, stack, into);
-  }
-}
-
-/**
- * The shared-hosts policy at `path`, or null when there is no such file (then nothing changes: the
- * ACL alone decides, as with QEMU's helper). Any other failure to read or parse it denies: a quota
- * that cannot be read must not read as "no quota". The policy has no includes.
- * throws AclLoadError.
- */
-export function loadPolicy(path: string): PolicyRule[] | null {
-  let file: OpenedFile;
-  try {
-    file = readAclFile(path);
-  } catch (err) {
-    if (!(err instanceof UnreadableFile)) throw err;
-    if (err.reason === "ENOENT") return null;
-    throw new AclLoadError(`cannot read policy file ${path}: ${err.reason}`);
-  }
-  try {
-    return parsePolicyText(file.content, path);
-  } catch (err) {
-    if (err instanceof PolicySyntaxError) throw new AclLoadError(`policy syntax error at ${err.message}`);
-    throw err;
   }
 }

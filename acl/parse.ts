@@ -1,8 +1,7 @@
 // The bridge.conf language, parsed line by line exactly as qemu-bridge-helper reads it (pure, no I/O).
-import { FileLineError, quoteLine } from "./syntax.ts";
+import { IFNAMSIZ } from "../shared/kernel.ts";
+import { FileLineError, quoteLine } from "../shared/config-line.ts";
 
-/** A bridge name the kernel accepts is shorter than IFNAMSIZ (16). */
-const IFNAMSIZ = 16;
 /** qemu-bridge-helper reads with fgets() into a 4096-byte buffer: longer lines arrive in pieces. */
 const LINE_BUFFER = 4096;
 
@@ -75,6 +74,8 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     while (argEnd > argStart && isSpace(rest[argEnd - 1])) argEnd -= 1;
     const argument = rest.slice(argStart, argEnd);
 
+    // qemu-bridge-helper's own length check, kept for the same decisions; the helper's name rule
+    // (shared/ifname.ts) judges the bridge it is asked for.
     if (command !== "include" && argument.length >= IFNAMSIZ) {
       throw new AclSyntaxError(file, line, `name ${quoteLine(argument)} too long: ${argument.length} bytes, at most ${IFNAMSIZ - 1}`);
     }

@@ -1,6 +1,6 @@
 // The helper's command line as QEMU and libvirt pass it, checked strictly, and its citty definition.
 import type { CommandDef } from "citty";
-import { MAX_QUEUES } from "../acl/policy.ts";
+import { MAX_QUEUES, parseQueueCount } from "../policy/verdicts.ts";
 import { checkUsage, UsageError } from "../shared/errors.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
 import { VERSION } from "../shared/version.ts";
@@ -83,10 +83,11 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
 }
 
 function parseQueues(text: string): number {
-  if (!/^[0-9]{1,2}$/.test(text) || Number(text) < 1 || Number(text) > MAX_QUEUES) {
+  const queues = parseQueueCount(text);
+  if (queues === null) {
     throw new UsageError(`--queues=${JSON.stringify(text).slice(1, -1)} is not a number of queues from 1 to ${MAX_QUEUES}`);
   }
-  return Number(text);
+  return queues;
 }
 
 function parseSocketFd(text: string): number {

@@ -1,9 +1,9 @@
 // The helper's audit trail: one line per decision, to syslog (authpriv, tag tap-bridge-helper), when a policy file exists.
-import type { PolicyRule } from "../acl/policy.ts";
+import type { PolicyRule } from "../policy/rules.ts";
 import { systemReason } from "../shared/errors.ts";
 import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../shared/syslog.ts";
 
-/** What the helper knew of one request when it decided; filled in as the request goes. */
+/** What the helper knew of one request when it decided, from the results of the phases that ran. */
 export interface AuditRecord {
   userName: string | null;
   uid: number;
@@ -59,22 +59,21 @@ export function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord,
  */
 export class AuditTrail {
   constructor(
-    readonly record: AuditRecord,
     private readonly enabled: boolean,
     private readonly warn: (message: string) => void,
   ) {}
 
-  grant(): void {
-    this.#write("grant");
+  grant(record: AuditRecord): void {
+    this.#write("grant", record);
   }
 
-  refuse(reason: string): void {
-    this.#write("refuse", reason);
+  refuse(record: AuditRecord, reason: string): void {
+    this.#write("refuse", record, reason);
   }
 
-  #write(outcome: "grant" | "refuse", reason?: string): void {
+  #write(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): void {
     if (!this.enabled) return;
-    const problem = writeAuditLine(outcome, this.record, reason);
+    const problem = writeAuditLine(outcome, record, reason);
     if (problem !== null) this.warn(problem);
   }
 }

@@ -1,43 +1,54 @@
-// The shared-hosts policy as the helper applies it: who the caller is, which line holds, the TAPs they hold already.
-import { AclLoadError, loadPolicy } from "../acl/load.ts";
-import { choosePolicyRule, describePolicyRule, MAX_QUEUES, queueLimit, type PolicyRule } from "../acl/policy.ts";
-import { contendedCount, holderAlias, type MarkedPort, portsMarkedFor } from "../acl/quota.ts";
+// The shared-hosts policy as the helper applies it: the file, the caller's names, the count, and its verdicts phrased as refusals.
+import { POLICY_FILE } from "../acl/files.ts";
+import { contendedCount, holderAlias, type MarkedPort, portsMarkedFor } from "../policy/holders.ts";
+import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
+import { MAX_QUEUES } from "../policy/verdicts.ts";
+import { describePolicyRule, type PolicyRule } from "../policy/rules.ts";
+import { FREE_A_PLACE, type QueueVerdict, type QuotaVerdict } from "../policy/verdicts.ts";
+import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { groupNameOf, userNameOf } from "../shared/libc.ts";
 import { listBridgePorts, setLinkAlias } from "../shared/netlink.ts";
-import { POLICY_FILE } from "../acl/files.ts";
-
-/** The caller as the policy and the audit trail name them. */
-export interface CallerIdentity {
-  uid: number;
-  gid: number;
-  /** null when the uid has no name in the name service. */
-  userName: string | null;
-  /** The names of the caller's real gid and supplementary groups, those that have one. */
-  groupNames: string[];
-}
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
 
+/** What the audit line records of a policy refusal. */
+export interface RefusalFacts {
+  /** The bridge device's canonical name. */
+  bridge: string;
+  /** The line that held; null when none did; undefined when which one holds could not be told. */
+  rule: PolicyRule | null | undefined;
+  /** The caller's TAPs on the bridge when counted, the one being made included once it is there; null before a count. */
+  held: number | null;
+}
+
+/** A refusal by the policy: the message, and the facts it was decided on. */
+export class PolicyRefusal extends StepError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly facts: RefusalFacts,
+  ) {
+    super(message, { hint });
+  }
+}
+
 /**
- * Who the caller is: ids as the kernel holds them for this process (the exec shim kept the caller's
- * real ids and supplementary groups, as every permission check the kernel makes uses them; the same
- * groups decide which per-group ACL includes are readable), names from the name service.
- * throws StepError when a name lookup fails: a line for a group must not be skipped for that.
+ * The caller's names for the policy. throws StepError when a name lookup fails: a line for a group
+ * must not be skipped for that.
  */
 export function identifyCaller(credentials: ThreadCredentials): CallerIdentity {
-  const uid = credentials.uids[0] ?? -1;
-  const gid = credentials.gids[0] ?? -1;
   try {
-    const groupNames = [...new Set([gid, ...credentials.groups])].map(groupNameOf).filter((name): name is string => name !== null);
-    return { uid, gid, userName: userNameOf(uid), groupNames };
+    return lookUpCaller(credentials);
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    throw new StepError(`access denied by policy file: cannot look up the names of uid ${uid} and its groups: ${systemReason(err)}`, {
-      cause: err,
-      hint: "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)",
-    });
+    throw new StepError(
+      `access denied by policy file: cannot look up the names of uid ${credentials.uids[0] ?? -1} and its groups: ${systemReason(err)}`,
+      {
+        cause: err,
+        hint: "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)",
+      },
+    );
   }
 }
 
@@ -49,16 +60,11 @@ export function readPolicy(): PolicyRule[] | StepError | null {
   try {
     return loadPolicy(POLICY_FILE);
   } catch (err) {
-    if (!(err instanceof AclLoadError)) throw err;
+    if (!(err instanceof PolicyLoadError)) throw err;
     return new StepError(`access denied: ${err.message}`, {
       hint: `an administrator fixes ${POLICY_FILE}; until then every bridge is denied`,
     });
   }
-}
-
-/** The line that holds for `caller` on the bridge device with these names, or null (no limit). */
-export function applicableRule(rules: readonly PolicyRule[], caller: CallerIdentity, bridgeNames: readonly string[]): PolicyRule | null {
-  return choosePolicyRule(rules, { userName: caller.userName, groupNames: caller.groupNames }, bridgeNames);
 }
 
 /** How long a count waits for the requests it contends with (see contendedCount) before it counts them all. */
@@ -108,31 +114,38 @@ export function tapsHeldOn(bridgeIndex: number, uid: number, making?: { index: n
   }
 }
 
-/** The refusal when `held` (the caller's TAPs on `bridge`, not counting one being made) leaves no room under `rule`. */
-export function quotaProblem(rule: PolicyRule, bridge: string, held: readonly string[]): StepError | null {
-  if (held.length < rule.maxTaps) return null;
-  if (rule.maxTaps === 0) {
-    return new StepError(`access denied by policy file: rule ${describePolicyRule(rule)} allows you no TAP on bridge ${bridge}`, {
-      hint: `an administrator changes ${rule.file}; ${DOCTOR_HINT}`,
-    });
+/** The refusal a quota verdict that allows no more TAPs makes; `counted` is the use the audit line shows. */
+export function quotaRefusal(verdict: QuotaVerdict, bridge: string, counted: number): PolicyRefusal {
+  const { rule, limit, held } = verdict;
+  if (limit === 0) {
+    const message = `access denied by policy file: rule ${describePolicyRule(rule)} allows you no TAP on bridge ${bridge}`;
+    return new PolicyRefusal(message, `an administrator changes ${rule.file}; ${DOCTOR_HINT}`, { bridge, rule, held: counted });
   }
-  return new StepError(
-    `access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${rule.maxTaps} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`,
-    {
-      hint: `stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap); ${DOCTOR_HINT}`,
-    },
+  const message = `access denied by policy file: rule ${describePolicyRule(rule)} limits you to ${limit} on bridge ${bridge}: ${held.length} in use (${held.join(", ")})`;
+  return new PolicyRefusal(message, `${FREE_A_PLACE}; ${DOCTOR_HINT}`, { bridge, rule, held: counted });
+}
+
+/** The refusal a queue verdict that does not allow `--queues=N` makes. */
+export function queueRefusal(verdict: QueueVerdict, bridge: string): PolicyRefusal {
+  const { rule, limit, asked } = verdict;
+  const source = rule === null ? `the default without a policy line that sets queues=` : `rule ${describePolicyRule(rule)}`;
+  return new PolicyRefusal(
+    `access denied: --queues=${asked} is more than the ${limit} queues per TAP that ${source} allows`,
+    `ask for ${limit} or fewer; an administrator can raise it with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
+    { bridge, rule, held: null },
   );
 }
 
-/**
- * The refusal when `queues` is above what `rule` allows one TAP (queues=, or DEFAULT_MAX_QUEUES with
- * no line or no policy at all), else null.
- */
-export function queueProblem(rule: PolicyRule | null, queues: number): StepError | null {
-  const limit = queueLimit(rule);
-  if (queues <= limit) return null;
-  const source = rule === null ? `the default without a policy line that sets queues=` : `rule ${describePolicyRule(rule)}`;
-  return new StepError(`access denied: --queues=${queues} is more than the ${limit} queues per TAP that ${source} allows`, {
-    hint: `ask for ${limit} or fewer; an administrator can raise it with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
-  });
+/** The refusal when the line that holds cannot be told: the name service named not every id the policy's lines could match. */
+export function unknownNamesRefusal(
+  choice: { unnamedUser: boolean; unnamedGids: readonly number[] },
+  uid: number,
+  bridge: string,
+): PolicyRefusal {
+  const ids = [...(choice.unnamedUser ? [`uid ${uid}`] : []), ...choice.unnamedGids.map((gid) => `gid ${gid}`)];
+  return new PolicyRefusal(
+    `access denied by policy file: the name service gave no name for ${ids.join(", ")}, so which line applies to you on bridge ${bridge} cannot be told`,
+    "the policy matches user and group names: an administrator makes the name service answer for them (getent passwd UID, getent group GID)",
+    { bridge, rule: undefined, held: null },
+  );
 }

@@ -2,14 +2,19 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
-import { AclLoadError, loadAcl, loadPolicy } from "../acl/load.ts";
-import { describePolicyRule, queueLimit } from "../acl/policy.ts";
-import { applicableRule, type CallerIdentity, identifyCaller, tapsHeldOn } from "../helper/policy.ts";
+import { AclLoadError, loadAcl } from "../acl/load.ts";
+import { choosePolicyLine } from "../policy/choose.ts";
+import { tapsHeldBy } from "../policy/holders.ts";
+import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
+import { describePolicyRule } from "../policy/rules.ts";
+import { FREE_A_PLACE, queueLimit, quotaVerdict } from "../policy/verdicts.ts";
+import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import { CredentialsUnreadable, readThreadCredentials } from "../shared/credentials.ts";
 import { isBunExecutable } from "../shared/bun-binary.ts";
-import { StepError, SysError, systemReason } from "../shared/errors.ts";
+import { SysError, systemReason } from "../shared/errors.ts";
 import { O_CLOEXEC, O_RDWR } from "../shared/kernel.ts";
 import { closeFd, openPath } from "../shared/libc.ts";
+import { listBridgePorts } from "../shared/netlink.ts";
 import { listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
@@ -299,7 +304,7 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   try {
     rules = loadPolicy(policyFile);
   } catch (err) {
-    if (!(err instanceof AclLoadError)) throw err;
+    if (!(err instanceof PolicyLoadError)) throw err;
     return [
       { severity: "error", subject: policyFile, message: `every bridge is denied: ${err.message}`, fix: `as root, fix ${policyFile}` },
     ];
@@ -309,9 +314,18 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   try {
     const [credentials] = readThreadCredentials();
     if (credentials === undefined) throw new CredentialsUnreadable("no thread's status could be read");
-    caller = identifyCaller(credentials);
+    caller = lookUpCaller(credentials);
   } catch (err) {
-    if (err instanceof StepError) return [{ severity: "error", subject: policyFile, message: err.message, fix: err.hint }];
+    if (err instanceof SysError) {
+      return [
+        {
+          severity: "error",
+          subject: policyFile,
+          message: `every bridge is denied: cannot look up the names of your uid and groups: ${systemReason(err)}`,
+          fix: "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)",
+        },
+      ];
+    }
     if (err instanceof CredentialsUnreadable)
       return [{ severity: "error", subject: policyFile, message: `cannot tell who you are: ${err.message}` }];
     throw err;
@@ -319,10 +333,21 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
   const who = `${caller.userName ?? "uid"} ${caller.uid}${caller.groupNames.length > 0 ? ` (groups ${caller.groupNames.join(", ")})` : ""}`;
   const findings: Finding[] = [{ severity: "ok", subject: policyFile, message: `read; you are ${who}` }];
   for (const bridge of allowed) {
-    const rule = applicableRule(rules, caller, [bridge.name, ...bridge.altNames]);
+    const choice = choosePolicyLine(rules, caller, [bridge.name, ...bridge.altNames]);
+    if (!choice.known) {
+      const ids = [...(choice.unnamedUser ? [`uid ${caller.uid}`] : []), ...choice.unnamedGids.map((gid) => `gid ${gid}`)];
+      findings.push({
+        severity: "error",
+        subject: `bridge ${bridge.name}`,
+        message: `every request is refused: the name service gives no name for ${ids.join(", ")}, and the policy names users or groups`,
+        fix: "an administrator makes the name service answer for them (getent passwd UID, getent group GID)",
+      });
+      continue;
+    }
+    const rule = choice.rule;
     let held: string[];
     try {
-      held = tapsHeldOn(bridge.ifindex, caller.uid);
+      held = tapsHeldBy(listBridgePorts(bridge.ifindex), caller.uid);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       findings.push({
@@ -342,18 +367,14 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
       });
       continue;
     }
+    const verdict = quotaVerdict(rule, held);
     const message =
-      `at most ${rule.maxTaps} TAP${rule.maxTaps === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
+      `at most ${verdict.limit} TAP${verdict.limit === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
       `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP`;
     findings.push(
-      held.length >= rule.maxTaps
-        ? {
-            severity: "warn",
-            subject,
-            message: `${message}: the next request is refused`,
-            fix: "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)",
-          }
-        : { severity: "ok", subject, message },
+      verdict.allowed
+        ? { severity: "ok", subject, message }
+        : { severity: "warn", subject, message: `${message}: the next request is refused`, fix: FREE_A_PLACE },
     );
   }
   return findings;

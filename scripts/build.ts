@@ -2,8 +2,9 @@
 // builds the man pages into its man/ folder with pandoc (scripts/man.ts).
 //
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
-// /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing
-// at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program
+// /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version, and
+// TAP_HELPER_DEADLINE_S (the helper's overall deadline, default 20, for tests); nothing at run time
+// can change them. Every --no-compile-autoload-* flag is set so that a compiled program
 // never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -14,6 +15,11 @@ const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
 const policyFile = process.env.TAP_POLICY_FILE ?? "/etc/qemu/bridge-policy.conf";
 const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
+const deadline = process.env.TAP_HELPER_DEADLINE_S;
+if (deadline !== undefined && !/^[1-9][0-9]{0,3}$/.test(deadline)) {
+  console.error(`TAP_HELPER_DEADLINE_S must be a whole number of seconds from 1 to 9999, not ${JSON.stringify(deadline)}`);
+  process.exit(1);
+}
 for (const [name, path] of [
   ["TAP_ACL_FILE", aclFile],
   ["TAP_POLICY_FILE", policyFile],
@@ -30,7 +36,7 @@ for (const [name, path] of [
 // gives import.meta the source file's path instead of the executable's /$bunfs/ one: code that must
 // know whether it runs compiled asks Bun.main (launcher/layout.ts).
 const programs = [
-  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: [] },
+  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: ["helper/watchdog.ts"] },
   { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
 ];
 
@@ -51,6 +57,7 @@ for (const { entry, output, workers } of programs) {
       `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
       `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
       `--define=TAP_BUILD_VERSION=${JSON.stringify(VERSION)}`,
+      ...(deadline === undefined ? [] : [`--define=TAP_BUILD_HELPER_DEADLINE_S=${JSON.stringify(deadline)}`]),
       join(root, entry),
       ...workers.map((worker) => join(root, worker)),
       `--outfile=${outfile}`,

@@ -10,6 +10,8 @@ export const IFF_TAP = 0x0002;
 export const IFF_MULTI_QUEUE = 0x0100;
 export const IFF_NO_PI = 0x1000;
 export const IFF_VNET_HDR = 0x4000;
+/** TUNSETIFF fails with EBUSY rather than attach when the name is taken. */
+export const IFF_TUN_EXCL = 0x8000;
 export const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
 export const TUNSETOWNER = 0x400454cc; // _IOW('T', 204, int)
 export const TUNSETGROUP = 0x400454ce; // _IOW('T', 206, int)
@@ -20,6 +22,7 @@ export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
 export const SIOCGIFMTU = 0x8921;
 export const SIOCSIFMTU = 0x8922;
+export const SIOCSIFNAME = 0x8923;
 export const SIOCSIFHWADDR = 0x8924;
 export const SIOCGIFHWADDR = 0x8927;
 export const SIOCGIFINDEX = 0x8933;

@@ -21,6 +21,7 @@ const libc = dlopen("libc.so.6", {
   getgrgid_r: { args: [FFIType.u32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  _exit: { args: [FFIType.i32], returns: FFIType.void },
 });
 
 const sym = libc.symbols;
@@ -183,6 +184,15 @@ export function userNameOf(uid: number): string | null {
 /** The group name of `gid`, or null when it has none. throws SysError when the lookup failed. */
 export function groupNameOf(gid: number): string | null {
   return entryName("getgrgid_r", gid, GROUP_SIZE);
+}
+
+/**
+ * _exit(2): ends the whole process at once, every thread, with `status`; from a Worker too, where
+ * process.exit() ends only the Worker. The kernel closes every fd on the way out.
+ */
+export function exitProcessNow(status: number): never {
+  sym._exit(status);
+  throw new Error("_exit returned");
 }
 
 /** isatty(3): whether `fd` is a terminal (without node:tty, whose stream set-up costs milliseconds at start). */

@@ -2,6 +2,7 @@
 import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
 import {
   AF_INET,
+  IFNAMSIZ,
   IFF_UP,
   SIOCBRADDIF,
   SIOCGIFFLAGS,
@@ -11,6 +12,7 @@ import {
   SIOCSIFFLAGS,
   SIOCSIFHWADDR,
   SIOCSIFMTU,
+  SIOCSIFNAME,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
 } from "./kernel.ts";
@@ -73,6 +75,13 @@ export class InterfaceControl {
     const ifreq = ifreqFor(bridge);
     setIfreqInt(ifreq, this.index(device));
     this.#ioctl(SIOCBRADDIF, "SIOCBRADDIF", ifreq, `${device} to ${bridge}`);
+  }
+
+  /** Renames the down `device` to `name`, which may be a kernel template (`tap%d`) (SIOCSIFNAME). */
+  rename(device: string, name: string): void {
+    const ifreq = ifreqFor(device);
+    ifreq.set(Buffer.from(name, "ascii"), IFNAMSIZ); // ifr_newname, in the union after ifr_name
+    this.#ioctl(SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
   }
 
   /** Sets IFF_UP, keeping the other flags. */

@@ -1,6 +1,6 @@
 // The launcher's main job: get a TAP (from the bridge helper, or an unmanaged one) and run the guest on it.
 import { defineCommand, type ArgsDef, type CommandContext } from "citty";
-import { MAX_QUEUES } from "../../acl/policy.ts";
+import { MAX_QUEUES, parseQueueCount } from "../../policy/verdicts.ts";
 import { checkUsage, UsageError } from "../../shared/errors.ts";
 import { checkInterfaceName } from "../../shared/ifname.ts";
 import { runBridgeHelper } from "../bridge-helper.ts";
@@ -46,8 +46,7 @@ export const runArgs = {
   queues: {
     type: "string",
     valueHint: "N",
-    description:
-      "Give the guest a multiqueue TAP: its N queues (1 to 16) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2",
+    description: `Give the guest a multiqueue TAP: its N queues (1 to ${MAX_QUEUES}) as fds 3 to 3+N-1 and TAP_FDS=3:4:…; for QEMU, -netdev tap,id=n0,fds=3:4 -device virtio-net-pci,netdev=n0,mq=on,vectors=2N+2`,
   },
   ...verbosityArgs,
 } satisfies ArgsDef;
@@ -67,10 +66,9 @@ function given(rawArgs: readonly string[], name: string): boolean {
 /** The number of queues `--queues` asks for (1 without it). throws UsageError. */
 function queueCount(value: string | undefined): number {
   if (value === undefined) return 1;
-  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > MAX_QUEUES) {
-    throw new UsageError(`--queues must be a number of queues from 1 to ${MAX_QUEUES}, not ${JSON.stringify(value)}`);
-  }
-  return Number(value);
+  const queues = parseQueueCount(value);
+  if (queues === null) throw new UsageError(`--queues must be a number of queues from 1 to ${MAX_QUEUES}, not ${JSON.stringify(value)}`);
+  return queues;
 }
 
 /** --pcap-size's default: 64 MiB. */

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "../..");
-const SOURCE_FOLDERS = ["helper", "launcher", "acl", "shared"];
+const SOURCE_FOLDERS = ["helper", "launcher", "acl", "policy", "shared"];
 
 /** Every .ts/.c source file of the programs (not tests, not scripts). */
 function sourceFiles(): string[] {
@@ -76,6 +76,9 @@ const SITES = [
   /new AclLoadError\(\s*/g,
   /new CredentialsUnreadable\(\s*/g,
   /new AclSyntaxError\([^,]+,[^,]+,\s*/g,
+  /new PolicyLoadError\(\s*/g,
+  /new PolicyRefusal\(\s*/g,
+  /const message =\s*(?=`access denied)/g,
   /log\.error\(\s*/g,
   /super\(\s*/g,
   /reason: "(?:tap-gone|tap-failed|guest-protocol|guest-failed|wait-failed)",\s*detail:\s*/g,

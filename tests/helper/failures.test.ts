@@ -144,3 +144,23 @@ describe("the command line", () => {
     });
   }
 });
+
+describe("a full bridge", () => {
+  test("1023 ports already (veth devices): says the bridge has no free port, not just EXFULL, and leaves no TAP", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const batch = join(tempFolder("tl-ports-"), "ports.batch");
+      const lines = Array.from({ length: 1023 }, (_, i) => `link add p${i} master br0 type veth peer name q${i}`);
+      writeFileSync(batch, `${lines.join("\n")}\n`);
+      await ns.ip("-batch", batch);
+      const outcome = await runHelper([...ns.prefix(), helper, "--fd=3", "--br=br0"]);
+      expect(outcome.stderr).toMatch(
+        /^tap-bridge-helper: failed to add interface `tap0' to bridge `br0': the bridge has no free port \(it has the 1023 a Linux bridge can have\)\ntap-bridge-helper: an administrator removes a port/,
+      );
+      expect(outcome.exitCode).toBe(1);
+      expect(outcome.fd).toBeNull();
+      expectPlainLines(outcome.stderr);
+      expect(await ns.tapNames()).toEqual([]);
+    });
+  }, 120_000);
+});

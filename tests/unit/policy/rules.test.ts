@@ -1,7 +1,9 @@
 // The policy language: each field and option, malformed lines with file:line, and which line holds for whom.
 import { describe, expect, test } from "bun:test";
-import { choosePolicyRule, parsePolicyText, PolicySyntaxError, queueLimit, type PolicyCaller } from "../../acl/policy.ts";
-import { portsMarkedFor } from "../../acl/quota.ts";
+import { choosePolicyRule, type PolicyCaller } from "../../../policy/choose.ts";
+import { parsePolicyText, PolicySyntaxError } from "../../../policy/rules.ts";
+import { queueLimit } from "../../../policy/verdicts.ts";
+import { tapsHeldBy } from "../../../policy/holders.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
@@ -108,8 +110,7 @@ describe("whose TAPs", () => {
       { name: "tapb", alias: "tap-bridge-helper uid=41011" },
       { name: "eth0", alias: null },
     ];
-    const names = (uid: number) => portsMarkedFor(ports, uid).map((port) => port.name);
-    expect(names(4101)).toEqual(["tap0", "tap1"]);
-    expect(names(4102)).toEqual(["tap2"]);
+    expect(tapsHeldBy(ports, 4101)).toEqual(["tap0", "tap1"]);
+    expect(tapsHeldBy(ports, 4102)).toEqual(["tap2"]);
   });
 });

@@ -1,6 +1,6 @@
-// The count of a request racing others of the same user (acl/quota.ts contendedCount): exact, and never two waiting on each other.
+// The count of a request racing others of the same user (policy/holders.ts contendedCount): exact, and never two waiting on each other.
 import { describe, expect, test } from "bun:test";
-import { contendedCount, type MarkedPort } from "../../acl/quota.ts";
+import { contendedCount, type MarkedPort } from "../../../policy/holders.ts";
 
 const finished = (index: number): MarkedPort => ({ index, name: `tap${index}`, inMaking: false });
 const making = (index: number): MarkedPort => ({ index, name: `tap${index}`, inMaking: true });

@@ -1,11 +1,10 @@
 // The shared-hosts policy language (bridge-policy.conf): per-subject TAP quotas, port isolation, queue limits (pure, no I/O).
-import { FileLineError, quoteLine } from "./syntax.ts";
+import { FileLineError, quoteLine } from "../shared/config-line.ts";
+import { interfaceNameProblem } from "../shared/ifname.ts";
+import { MAX_QUEUES } from "./verdicts.ts";
 
 /** A Linux bridge takes at most 1024 ports (BR_MAX_PORTS): a larger MAX could never bind. */
-export const MAX_TAPS_LIMIT = 1024;
-/** The most queues the helper gives one TAP (`--queues=`), and the limit when no line sets `queues=`. */
-export const MAX_QUEUES = 16;
-export const DEFAULT_MAX_QUEUES = 8;
+const MAX_TAPS_LIMIT = 1024;
 
 export type PolicySubject = { kind: "user"; name: string } | { kind: "group"; name: string } | { kind: "anyone" };
 
@@ -25,13 +24,6 @@ export interface PolicyRule {
   text: string;
 }
 
-/** The caller, as the policy matches subjects: their user name and the names of all their groups. */
-export interface PolicyCaller {
-  /** null when the uid has no name: only `@group` and `*` lines can then match. */
-  userName: string | null;
-  groupNames: readonly string[];
-}
-
 /** A line that cannot be read as the policy language; the whole policy is then refused (deny). */
 export class PolicySyntaxError extends FileLineError {}
 
@@ -39,8 +31,6 @@ export class PolicySyntaxError extends FileLineError {}
 const BLANKS = /[ \t\f\r]+/;
 /** User and group names: printable ASCII without blanks, not starting with `@`, `#` or `-`. */
 const NAME = /^[A-Za-z0-9_.][\x21-\x7e]{0,63}$/;
-/** What the kernel's dev_valid_name() accepts, in printable ASCII (as the helper takes `--br`). */
-const BRIDGE = /^[\x21-\x7e]{1,15}$/;
 
 function parseSubject(field: string, reject: (problem: string) => never): PolicySubject {
   if (field === "*") return { kind: "anyone" };
@@ -54,9 +44,10 @@ function parseSubject(field: string, reject: (problem: string) => never): Policy
 
 function parseBridge(field: string, reject: (problem: string) => never): string | null {
   if (field === "all") return null;
-  if (!BRIDGE.test(field) || field === "." || field === ".." || /[/:%]/.test(field)) {
-    reject(`invalid bridge ${quoteLine(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all`);
-  }
+  // The one name rule the helper applies to `--br` too.
+  const problem = interfaceNameProblem(field);
+  if (problem !== null)
+    reject(`invalid bridge ${quoteLine(field)}: expected a bridge name (at most 15 printable ASCII bytes) or all (${problem})`);
   return field;
 }
 
@@ -116,36 +107,6 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
     rules.push(rule);
   });
   return rules;
-}
-
-function subjectMatches(subject: PolicySubject, caller: PolicyCaller, kind: PolicySubject["kind"]): boolean {
-  if (subject.kind !== kind) return false;
-  if (subject.kind === "user") return subject.name === caller.userName;
-  if (subject.kind === "group") return caller.groupNames.includes(subject.name);
-  return true;
-}
-
-/**
- * The line that applies to `caller` on the bridge device known by `bridgeNames` (its canonical name
- * and altnames), or null when none does (no limit from the policy). The most specific subject wins
- * (user over @group over *), then, for that subject, a line naming the bridge over a line for `all`;
- * among several matching lines of one kind (the caller's groups, or names of one device), the largest
- * MAX, and of equal ones the first in the file.
- */
-export function choosePolicyRule(rules: readonly PolicyRule[], caller: PolicyCaller, bridgeNames: readonly string[]): PolicyRule | null {
-  for (const kind of ["user", "group", "anyone"] as const) {
-    const forSubject = rules.filter((rule) => subjectMatches(rule.subject, caller, kind));
-    const named = forSubject.filter((rule) => rule.bridge !== null && bridgeNames.includes(rule.bridge));
-    const candidates = named.length > 0 ? named : forSubject.filter((rule) => rule.bridge === null);
-    const chosen = candidates.reduce<PolicyRule | null>((best, rule) => (best === null || rule.maxTaps > best.maxTaps ? rule : best), null);
-    if (chosen !== null) return chosen;
-  }
-  return null;
-}
-
-/** The most queues one TAP may have under `rule` (or with no rule). */
-export function queueLimit(rule: PolicyRule | null): number {
-  return rule?.maxQueues ?? DEFAULT_MAX_QUEUES;
 }
 
 /** `"@students br0 2 isolated" at /etc/qemu/bridge-policy.conf:3`, for messages and the audit trail. */

@@ -1,0 +1,116 @@
+// Phase 1, admit: the bridge the request names, the ACL's decision on it, the policy's line and the first count.
+import type { ConsolaInstance } from "consola";
+import { decideBridgeAccess, explainDenial, type BridgeNames } from "../acl/decide.ts";
+import { ACL_FILE } from "../acl/files.ts";
+import { AclLoadError, loadAcl } from "../acl/load.ts";
+import { choosePolicyLine } from "../policy/choose.ts";
+import type { PolicyRule } from "../policy/rules.ts";
+import { queueVerdict, quotaVerdict } from "../policy/verdicts.ts";
+import type { CallerIdentity } from "../shared/caller.ts";
+import { StepError, SysError, systemReason } from "../shared/errors.ts";
+import { interfaceNameProblem } from "../shared/ifname.ts";
+import type { InterfaceControl } from "../shared/netdev.ts";
+import { describeLink } from "../shared/netlink.ts";
+import { attempt } from "./attempt.ts";
+import { queueRefusal, quotaRefusal, tapsHeldOn, unknownNamesRefusal } from "./policy.ts";
+
+/** What the policy adds to a request, when a policy file exists. */
+export interface SharedHost {
+  rules: readonly PolicyRule[];
+  caller: CallerIdentity;
+}
+
+/** An admitted request: the bridge device it is for, and what the policy decided (null without a policy file). */
+export interface Admission {
+  /** The device's canonical name, which the decisions were about. */
+  bridge: string;
+  bridgeIndex: number;
+  policy: { host: SharedHost; rule: PolicyRule | null; held: number } | null;
+}
+
+/** What to do when the ACL denies: names only what an installed user has. */
+const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows you; an administrator changes it`;
+
+/**
+ * Admits a request for `queues` queues on `requested`, or throws the StepError that refuses it. The
+ * first count makes a caller at their limit refuse before any TAP exists (the count that holds under
+ * races is the second, in joinBridge).
+ */
+export function admit(
+  requested: string,
+  queues: number,
+  host: SharedHost | null,
+  control: InterfaceControl,
+  log: ConsolaInstance,
+): Admission {
+  const { bridge, bridgeIndex, names } = admitBridge(requested, control, log);
+  const choice = host === null ? null : choosePolicyLine(host.rules, host.caller, names);
+  if (choice?.known === false) throw unknownNamesRefusal(choice, host?.caller.uid ?? -1, bridge);
+  const rule = choice?.rule ?? null;
+  const queueCheck = queueVerdict(rule, queues);
+  if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
+  if (host === null) return { bridge, bridgeIndex, policy: null };
+  const held = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(bridgeIndex, host.caller.uid));
+  if (rule !== null) {
+    const verdict = quotaVerdict(rule, held);
+    if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
+  }
+  return { bridge, bridgeIndex, policy: { host, rule, held: held.length } };
+}
+
+/** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */
+function admitBridge(
+  requested: string,
+  control: InterfaceControl,
+  log: ConsolaInstance,
+): { bridge: string; bridgeIndex: number; names: string[] } {
+  // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
+  const found = attempt(`find bridge \`${requested}'`, () => lookUpBridge(control, requested));
+  checkBridgeAcl({ requested, deviceNames: found instanceof SysError ? [requested] : found.names }, log);
+  if (found instanceof SysError) {
+    throw new StepError(`failed to find bridge \`${requested}': ${systemReason(found)}`, {
+      cause: found,
+      hint: `create it first (ip link add ${requested} type bridge), or name an existing bridge`,
+    });
+  }
+  // From here on the device's canonical name, which the decision was about (checked again after
+  // the attach, in case the device was renamed meanwhile).
+  const [bridge = requested] = found.names;
+  const nameProblem = interfaceNameProblem(bridge);
+  if (nameProblem !== null) {
+    throw new StepError(
+      `failed to find bridge \`${requested}': the device's name ${JSON.stringify(bridge)} is not one the helper handles (${nameProblem})`,
+      { hint: `an administrator renames it (ip link set dev ${requested} name NEWNAME) to printable ASCII` },
+    );
+  }
+  return { bridge, bridgeIndex: found.index, names: found.names };
+}
+
+/** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
+function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
+  let acl;
+  try {
+    acl = loadAcl(ACL_FILE);
+  } catch (err) {
+    if (!(err instanceof AclLoadError)) throw err;
+    throw new StepError(`access denied: ${err.message}`, { hint: `an administrator fixes ${ACL_FILE}; until then every bridge is denied` });
+  }
+  for (const warning of acl.warnings) log.warn(warning);
+  const decision = decideBridgeAccess(acl.rules, bridge);
+  if (!decision.allowed) throw new StepError(explainDenial(decision, bridge, acl.filesRead), { hint: ACL_HINT });
+  const rule = decision.allowRule;
+  log.debug(`bridge ${bridge.requested} allowed by "allow ${rule?.bridge ?? "all"}" at ${rule?.file}:${rule?.line}`);
+}
+
+/** The device `name` reaches (SIOCGIFINDEX follows alternative names) and all its names; a SysError(ENODEV) when none. */
+function lookUpBridge(control: InterfaceControl, name: string): { index: number; names: string[] } | SysError {
+  let index: number;
+  try {
+    index = control.index(name);
+  } catch (err) {
+    if (err instanceof SysError && err.code === "ENODEV") return err;
+    throw err;
+  }
+  const link = describeLink(index);
+  return { index, names: [link.name, ...link.altNames] };
+}

@@ -1,0 +1,39 @@
+// Phase 4, hand over: the TAP given to the caller, brought up, and its fds sent over the caller's socket.
+import { sendFds } from "../shared/fdpass.ts";
+import type { InterfaceControl } from "../shared/netdev.ts";
+import { setTapOwnership } from "../shared/tap.ts";
+import { attempt } from "./attempt.ts";
+import { SEND_TIMEOUT_MS } from "./config.ts";
+import type { MadeTap } from "./make-tap.ts";
+import type { Port } from "./port.ts";
+
+/** Who gets the TAP: the caller's real ids, as the shim left them. */
+export interface TapOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Gives the TAP to `owner` (when it has an owner at all), brings it up and sends its fds over
+ * `socketFd`. `beforeSend` runs just before the send: the audit line, which a caller that kills the
+ * helper once it has the fds must not be able to suppress. throws StepError.
+ */
+export function handOverTap(
+  port: Port,
+  made: MadeTap,
+  owner: TapOwner,
+  socketFd: number,
+  control: InterfaceControl,
+  beforeSend: () => void,
+): void {
+  const tap = port.name ?? "";
+  const [fd] = port.fds;
+  if (made.owned && fd !== undefined) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
+  attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
+  beforeSend();
+  attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFds(socketFd, port.fds, SEND_TIMEOUT_MS), {
+    EPIPE: "the receiving end closed the socket before the fd arrived",
+    ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",
+  });
+  port.handedOver = true;
+}

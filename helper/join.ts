@@ -1,0 +1,83 @@
+// Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, checked and counted again there.
+import { quotaVerdict } from "../policy/verdicts.ts";
+import { StepError, SysError } from "../shared/errors.ts";
+import { formatMac } from "../shared/ifreq.ts";
+import type { InterfaceControl } from "../shared/netdev.ts";
+import { describeLink, setBridgePortIsolated } from "../shared/netlink.ts";
+import type { Admission } from "./admit.ts";
+import { attempt } from "./attempt.ts";
+import { quotaRefusal, tapsHeldOn } from "./policy.ts";
+import type { Port } from "./port.ts";
+
+/** A port on the bridge: how it was set up, and the caller's TAPs there counted with it (null without a policy). */
+export interface Joined {
+  mtu: number;
+  mac: string;
+  held: number | null;
+}
+
+/** Makes `port` (a device that exists, still down) a port of the admitted bridge. throws StepError. */
+export function joinBridge(port: Port, admission: Admission, control: InterfaceControl): Joined {
+  const { bridge } = admission;
+  const device = port.name ?? "";
+  const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
+  attempt(`set mtu of device \`${device}' to ${mtu}`, () => control.setMtu(device, mtu));
+  // The bridge takes the lowest port MAC as its own unless its address was set; a first byte of
+  // 0xFE keeps a new TAP from changing it by accident (the fd's holder can still change the TAP's MAC).
+  const { family, mac } = attempt(`get MAC address of device \`${device}'`, () => control.hardwareAddress(device));
+  mac[0] = 0xfe;
+  attempt(`set MAC address of device \`${device}'`, () => control.setHardwareAddress(device, family, mac));
+  attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => addPort(control, bridge, device), {
+    EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
+  });
+  // The device is still down: no frame has crossed this port yet.
+  const link = attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => describeLink(port.index));
+  if (link.master !== admission.bridgeIndex) {
+    throw new StepError(
+      `failed to add interface \`${device}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`,
+      { hint: "run it again" },
+    );
+  }
+  const held = countAgain(device, port.index, admission);
+  if (admission.policy?.rule?.isolated === true) {
+    attempt(`isolate bridge port \`${device}'`, () => setBridgePortIsolated(port.index), {
+      EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
+    });
+  }
+  return { mtu, mac: formatMac(mac), held };
+}
+
+/**
+ * Counted again with this device on the bridge: of helpers racing for the last place, each sees
+ * every TAP kept before its own count, so no more than the limit are ever kept. Returns the count
+ * with this one; null without a policy. throws StepError (PolicyRefusal when over the limit).
+ */
+function countAgain(device: string, index: number, admission: Admission): number | null {
+  const { bridge, policy } = admission;
+  if (policy === null) return null;
+  const counted = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () =>
+    tapsHeldOn(admission.bridgeIndex, policy.host.caller.uid, { index, limit: policy.rule?.maxTaps ?? null }),
+  );
+  const others = counted.filter((name) => name !== device);
+  if (policy.rule !== null) {
+    const verdict = quotaVerdict(policy.rule, others);
+    if (!verdict.allowed) throw quotaRefusal(verdict, bridge, others.length + 1);
+  }
+  return others.length + 1;
+}
+
+/**
+ * SIOCBRADDIF, with the kernel's EXFULL said as what it means: a bridge numbers its ports 1 to 1023
+ * (BR_MAX_PORTS 1024, port 0 unused) and has none left. throws SysError, or StepError when full.
+ */
+function addPort(control: InterfaceControl, bridge: string, device: string): void {
+  try {
+    control.addToBridge(bridge, device);
+  } catch (err) {
+    if (!(err instanceof SysError && err.code === "EXFULL")) throw err;
+    throw new StepError(
+      `failed to add interface \`${device}' to bridge \`${bridge}': the bridge has no free port (it has the 1023 a Linux bridge can have)`,
+      { cause: err, hint: `an administrator removes a port it no longer needs (ip link set dev PORT nomaster), or use another bridge` },
+    );
+  }
+}

@@ -1,0 +1,53 @@
+// The caller's --fd: it must be a unix socket of its own, not one of the helper's standard streams.
+import { fstatSync } from "node:fs";
+import { EBADF } from "../shared/errno.ts";
+import { StepError, SysError } from "../shared/errors.ts";
+import { AF_UNIX, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
+import { describeErrno, getSocketOptionInt } from "../shared/libc.ts";
+import { attempt } from "./attempt.ts";
+
+/**
+ * --fd must be a unix socket, and not one of the helper's own standard streams. The Bun runtime makes
+ * copies of stdout and stderr at start-up, so a number that was closed in the caller can name one of
+ * those: the TAP would then go out over stderr. (Close-on-exec tells nothing here: Bun sets it on every
+ * inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
+ */
+export function checkCallerSocket(fd: number): void {
+  const identity = attempt(`use --fd=${fd}`, () => fileIdentity(fd), {
+    EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
+  });
+  for (const [stdio, name] of [
+    [0, "input"],
+    [1, "output"],
+    [2, "error"],
+  ] as const) {
+    if (identity === safeFileIdentity(stdio)) {
+      throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
+        hint: "pass the number of an inherited unix socket, as QEMU does",
+      });
+    }
+  }
+  const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
+    ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
+  });
+  if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
+}
+
+/** Device and inode of an open fd. throws SysError(EBADF). */
+function fileIdentity(fd: number): string {
+  try {
+    const stat = fstatSync(fd);
+    return `${stat.dev}:${stat.ino}`;
+  } catch (err) {
+    const errno = Math.abs((err as { errno?: number }).errno ?? EBADF);
+    throw new SysError("fstat", errno, describeErrno(errno), `fd ${fd}`);
+  }
+}
+
+function safeFileIdentity(fd: number): string | null {
+  try {
+    return fileIdentity(fd);
+  } catch {
+    return null;
+  }
+}

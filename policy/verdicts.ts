@@ -1,0 +1,54 @@
+// The policy's decisions on one request, as data (whether the TAP count and the queue count are allowed), and the one queue-count parser.
+import type { PolicyRule } from "./rules.ts";
+
+/** The most queues the helper gives one TAP (`--queues=`), and the limit when no policy line sets `queues=`. */
+export const MAX_QUEUES = 16;
+const DEFAULT_MAX_QUEUES = 8;
+
+/** The number of queues `text` asks for, or null when it is not a whole number from 1 to MAX_QUEUES. */
+export function parseQueueCount(text: string): number | null {
+  const queues = /^[0-9]{1,2}$/.test(text) ? Number(text) : 0;
+  return queues >= 1 && queues <= MAX_QUEUES ? queues : null;
+}
+
+/**
+ * What the policy says of the caller's TAPs on one bridge: `held` (their TAPs there, not counting one
+ * being made) against the line's limit. The helper phrases a refusal as its error and audit line;
+ * doctor as a finding.
+ */
+export interface QuotaVerdict {
+  rule: PolicyRule;
+  limit: number;
+  held: readonly string[];
+  /** Whether one more TAP fits. */
+  allowed: boolean;
+}
+
+export function quotaVerdict(rule: PolicyRule, held: readonly string[]): QuotaVerdict {
+  return { rule, limit: rule.maxTaps, held, allowed: held.length < rule.maxTaps };
+}
+
+/** What the policy says of `--queues=N`: the limit under the line that holds (or with none), and whether N is within it. */
+export interface QueueVerdict {
+  /** The line that sets the limit; null when none holds (DEFAULT_MAX_QUEUES). */
+  rule: PolicyRule | null;
+  limit: number;
+  asked: number;
+  allowed: boolean;
+}
+
+export function queueVerdict(rule: PolicyRule | null, asked: number): QueueVerdict {
+  const limit = queueLimit(rule);
+  return { rule, limit, asked, allowed: asked <= limit };
+}
+
+/** The most queues one TAP may have under `rule` (or with no rule). */
+export function queueLimit(rule: PolicyRule | null): number {
+  return rule?.maxQueues ?? DEFAULT_MAX_QUEUES;
+}
+
+/**
+ * How a caller at their limit frees a place: the same advice wherever the verdict is phrased. A
+ * persistent TAP stays on the bridge, and counted, after its last fd closes.
+ */
+export const FREE_A_PLACE = "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)";
