@@ -38,7 +38,7 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
       { hint: "run it again" },
     );
   }
-  const held = countAgain(device, admission);
+  const held = countAgain(device, port.index, admission);
   if (admission.policy?.rule?.isolated === true) {
     attempt(`isolate bridge port \`${device}'`, () => setBridgePortIsolated(port.index), {
       EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
@@ -52,11 +52,11 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
  * every TAP kept before its own count, so no more than the limit are ever kept. Returns the count
  * with this one; null without a policy. throws StepError (PolicyRefusal when over the limit).
  */
-function countAgain(device: string, admission: Admission): number | null {
+function countAgain(device: string, index: number, admission: Admission): number | null {
   const { bridge, policy } = admission;
   if (policy === null) return null;
   const counted = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () =>
-    tapsHeldOn(admission.bridgeIndex, policy.host.caller.uid),
+    tapsHeldOn(admission.bridgeIndex, policy.host.caller.uid, { index, limit: policy.rule?.maxTaps ?? null }),
   );
   const others = counted.filter((name) => name !== device);
   if (policy.rule !== null) {

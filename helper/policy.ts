@@ -1,6 +1,6 @@
 // The shared-hosts policy as the helper applies it: the file, the caller's names, the count, and its verdicts phrased as refusals.
 import { POLICY_FILE } from "../acl/files.ts";
-import { tapsHeldBy } from "../policy/holders.ts";
+import { contendedCount, holderAlias, type MarkedPort, portsMarkedFor } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { MAX_QUEUES } from "../policy/verdicts.ts";
 import { describePolicyRule, type PolicyRule } from "../policy/rules.ts";
@@ -8,7 +8,7 @@ import { FREE_A_PLACE, type QueueVerdict, type QuotaVerdict } from "../policy/ve
 import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { listBridgePorts } from "../shared/netlink.ts";
+import { listBridgePorts, setLinkAlias } from "../shared/netlink.ts";
 import { vethsHeldBy } from "../usernet/marks.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
@@ -68,10 +68,54 @@ export function readPolicy(): PolicyRule[] | StepError | null {
   }
 }
 
-/** The ports on the bridge with index `bridgeIndex` counted against `uid`: their TAPs and their containers' veths (tap-user-nic). throws SysError. */
-export function tapsHeldOn(bridgeIndex: number, uid: number): string[] {
+/** How long a count waits for the requests it contends with (see contendedCount) before it counts them all. */
+const SETTLE_DEADLINE_MS = 20_000;
+/** The longest pause between two counts while waiting; each is drawn at random up to its bound. */
+const MAX_SETTLE_PAUSE_MS = 128;
+
+/** The ports on the bridge with `uid`'s mark, each said finished or still in making (down and root's). throws SysError. */
+function markedPorts(bridgeIndex: number, uid: number): MarkedPort[] {
   const ports = listBridgePorts(bridgeIndex);
-  return [...tapsHeldBy(ports, uid), ...vethsHeldBy(ports, uid)];
+  // Their containers' veths (tap-user-nic) count beside their TAPs; a veth is never in making here.
+  const veths = new Set(vethsHeldBy(ports, uid));
+  return [...portsMarkedFor(ports, uid), ...ports.filter((port) => veths.has(port.name))].map((port) => ({
+    index: port.index,
+    name: port.name,
+    inMaking: !port.up && port.tunOwner() === 0,
+  }));
+}
+
+/**
+ * The TAPs on the bridge with index `bridgeIndex` counted against `uid`. Without `making`: the
+ * finished ones (the first count, before a TAP exists; doctor's). With `making`, the request's own
+ * new port (marked) and its limit: counted as contendedCount says, again after short pauses while
+ * requests in making decide it; once SETTLE_DEADLINE_MS have passed, every other marked port counts
+ * (a refusal then errs on the safe side). throws SysError.
+ */
+export function tapsHeldOn(bridgeIndex: number, uid: number, making?: { index: number; limit: number | null }): string[] {
+  if (making === undefined)
+    return markedPorts(bridgeIndex, uid)
+      .filter((port) => !port.inMaking)
+      .map((port) => port.name);
+  const own = making.index;
+  const started = performance.now();
+  const settled = () => performance.now() - started >= SETTLE_DEADLINE_MS;
+  let pauseBound = 1;
+  const pause = () => {
+    Bun.sleepSync(Math.random() * pauseBound);
+    pauseBound = Math.min(pauseBound * 2, MAX_SETTLE_PAUSE_MS);
+  };
+  for (;;) {
+    const marked = markedPorts(bridgeIndex, uid);
+    const verdict = contendedCount(marked, own, making.limit);
+    if (typeof verdict === "object") return verdict.held;
+    if (settled()) return marked.filter((port) => port.index !== own).map((port) => port.name);
+    if (verdict === "step aside") {
+      setLinkAlias(own, "");
+      while (!settled() && markedPorts(bridgeIndex, uid).some((port) => port.inMaking && port.index < own)) pause();
+      setLinkAlias(own, holderAlias(uid));
+    } else pause();
+  }
 }
 
 /** The refusal a quota verdict that allows no more TAPs makes; `counted` is the use the audit line shows. */

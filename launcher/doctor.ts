@@ -17,6 +17,7 @@ import { O_CLOEXEC, O_RDWR, POLLOUT } from "../shared/kernel.ts";
 import { closeFd, describeErrno, openPath, pollOneOrErrno } from "../shared/libc.ts";
 import { listBridgePorts } from "../shared/netlink.ts";
 import { connectToSyslog, SEND_WAIT_MS, SYSLOG_SOCKET } from "../shared/syslog.ts";
+import { listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
@@ -464,15 +465,17 @@ function registeredMacs(bridge: string, taps: readonly string[]): string[] {
     .map((entry) => `${entry.ifname} ${entry.mac}`);
 }
 
-/** Bridges in this network namespace, from `ip -j link show type bridge`. */
+/** Bridges in this network namespace, as the kernel reports them over netlink (`ip link show type bridge`); none when it cannot tell. */
 export function listBridges(): BridgeLink[] {
-  const result = Bun.spawnSync({ cmd: ["ip", "-j", "link", "show", "type", "bridge"], stdout: "pipe", stderr: "ignore" });
-  if (result.exitCode !== 0) return [];
-  const links = JSON.parse(result.stdout.toString() || "[]") as {
-    ifname: string;
-    ifindex: number;
-    address?: string;
-    altnames?: string[];
-  }[];
-  return links.map((link) => ({ name: link.ifname, altNames: link.altnames ?? [], ifindex: link.ifindex, address: link.address ?? "" }));
+  try {
+    return listLinksOfKind("bridge").map((link) => ({
+      name: link.name,
+      altNames: link.altNames,
+      ifindex: link.index,
+      address: link.address ?? "",
+    }));
+  } catch (err) {
+    if (err instanceof SysError) return [];
+    throw err;
+  }
 }

@@ -7,46 +7,32 @@ import { IFF_NAPI_FRAGS, IFF_ONE_QUEUE, IFF_PERSIST } from "../shared/kernel-lau
 import { release } from "./fds.ts";
 import { attachExistingTap, openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { checkInterfaceName } from "../shared/ifname.ts";
+import { describeLink, type LinkDescription, type TunState } from "../shared/netlink.ts";
+import { describeLinkNamed } from "../shared/netlink-launcher.ts";
 import { deviceAttribute } from "./sysfs.ts";
+import { outOfFds } from "./out-of-fds.ts";
 import { adoptTapQueues, type OpenedTap } from "./tap-fd.ts";
 
-/** What `ip -j -d link show` says of a TUN/TAP device. */
-interface TunLinkData {
-  type?: string;
-  pi?: boolean;
-  vnet_hdr?: boolean;
-  multi_queue?: boolean;
-  persist?: boolean;
-  user?: number | string;
-  group?: number | string;
+/** The device `name` as the kernel reports it over netlink, or null when there is none. throws StepError. */
+function lookUpLink(name: string): LinkDescription | null {
+  try {
+    return describeLinkNamed(name);
+  } catch (err) {
+    // Running out of fds is said as such, wherever it happens (launcher/cli.ts).
+    if (!(err instanceof SysError) || outOfFds(err) !== null) throw err;
+    throw new StepError(`failed to attach to TAP ${name}: ${systemReason(err)}`);
+  }
 }
 
-interface LinkDescription {
-  ifindex: number | null;
-  address: string | null;
-  master: string | null;
-  kind: string | null;
-  tun: TunLinkData | null;
-}
-
-/** The link as the kernel reports it over netlink (right in any network namespace, unlike /sys), or null. */
-function describeLink(name: string): LinkDescription | null {
-  const result = Bun.spawnSync({ cmd: ["ip", "-j", "-d", "link", "show", "dev", name], stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) return null;
-  const [link] = JSON.parse(result.stdout.toString()) as {
-    ifindex?: number;
-    address?: string;
-    master?: string;
-    linkinfo?: { info_kind?: string; info_data?: TunLinkData };
-  }[];
-  const kind = link?.linkinfo?.info_kind ?? null;
-  return {
-    ifindex: link?.ifindex ?? null,
-    address: link?.address ?? null,
-    master: link?.master ?? null,
-    kind,
-    tun: kind === "tun" ? (link?.linkinfo?.info_data ?? {}) : null,
-  };
+/** The name of the bridge the device is a port of, or null (also when it went away meanwhile). */
+function masterName(link: LinkDescription): string | null {
+  if (link.master === null) return null;
+  try {
+    return describeLink(link.master).name;
+  } catch (err) {
+    if (err instanceof SysError) return null;
+    throw err;
+  }
 }
 
 /** The caller as `ip tuntap add … user` takes it: the name, or the uid when there is no passwd entry. */
@@ -60,8 +46,8 @@ function createHint(name: string): string {
 }
 
 /** Who the kernel lets attach the TAP (tun_not_capable: the owner, if set, and a member of the group, if set), or null for everyone. */
-function ownerLabel(tun: TunLinkData): string | null {
-  const parts = [tun.user === undefined ? null : `user ${tun.user}`, tun.group === undefined ? null : `group ${tun.group}`].filter(
+function ownerLabel(tun: TunState): string | null {
+  const parts = [tun.owner === null ? null : `user ${tun.owner}`, tun.group === null ? null : `group ${tun.group}`].filter(
     (part) => part !== null,
   );
   return parts.length === 0 ? null : parts.join(" and ");
@@ -76,7 +62,8 @@ function recreateCommand(name: string, flags: number, link: LinkDescription): st
     (flags & IFF_ONE_QUEUE) !== 0 ? "one_queue" : null,
   ].filter((option) => option !== null);
   const add = ["ip tuntap add dev", name, "mode tap user", callerForIp(), ...options].join(" ");
-  const set = `ip link set ${name}${link.master === null ? "" : ` master ${link.master}`} up`;
+  const master = masterName(link);
+  const set = `ip link set ${name}${master === null ? "" : ` master ${master}`} up`;
   return `ip tuntap del dev ${name} mode tap && ${add} && ${set}`;
 }
 
@@ -90,7 +77,7 @@ function recreateCommand(name: string, flags: number, link: LinkDescription): st
 function kernelTunFlags(name: string, link: LinkDescription): number {
   let text: string | null;
   try {
-    text = deviceAttribute({ name, ifindex: link.ifindex, address: link.address }, "tun_flags");
+    text = deviceAttribute({ name, ifindex: link.index, address: link.address }, "tun_flags");
   } catch (err) {
     throw new StepError(`failed to read the flags of TAP ${name}: ${systemReason(err)}`);
   }
@@ -119,13 +106,13 @@ function kernelTunFlags(name: string, link: LinkDescription): number {
  */
 export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1): OpenedTap {
   checkInterfaceName(name, "TAP name");
-  const link = describeLink(name);
+  const link = lookUpLink(name);
   if (link === null) throw new StepError(`TAP ${name} does not exist in this network namespace`, { hint: createHint(name) });
   if (link.tun === null || link.tun.type !== "tap") {
     const what = link.tun === null ? `a ${link.kind ?? "plain"} device` : "a TUN (layer 3) device";
     throw new StepError(`${name} is not a TAP device: it is ${what}`, { hint: `name a TAP with --tap, or ${createHint(name)}` });
   }
-  if (link.tun.persist !== true) {
+  if (!link.tun.persistent) {
     throw new StepError(`TAP ${name} is not persistent: it belongs to a running program`, { hint: createHint(name) });
   }
   const flags = kernelTunFlags(name, link);
@@ -182,7 +169,14 @@ export function openUnmanagedTap(name: string, log: ConsolaInstance, queues = 1)
   }
   const tap = { ...adoptTapQueues(queueFds, `TAP ${name}`), packetInfo: (flags & IFF_NO_PI) === 0 };
   // If the device vanished between the look and the attach, TUNSETIFF made a new one: refuse it.
-  if (describeLink(name)?.tun?.persist !== true) {
+  let again: LinkDescription | null;
+  try {
+    again = lookUpLink(name);
+  } catch (err) {
+    for (const fd of tap.queues) release(fd);
+    throw err;
+  }
+  if (again?.tun?.persistent !== true || again.index !== link.index) {
     for (const fd of tap.queues) release(fd);
     throw new StepError(`TAP ${name} disappeared while it was being opened`, { hint: createHint(name) });
   }

@@ -70,6 +70,7 @@ export const AF_BRIDGE = 7;
 export const NLA_TYPE_MASK = 0x3fff;
 export const NLA_F_NESTED = 1 << 15;
 // <linux/if_link.h>
+export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
@@ -87,7 +88,11 @@ export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 export const IFLA_TUN_OWNER = 1;
 export const IFLA_TUN_GROUP = 2;
+export const IFLA_TUN_TYPE = 3; // u8: IFF_TUN or IFF_TAP
+export const IFLA_TUN_PI = 4;
+export const IFLA_TUN_VNET_HDR = 5;
 export const IFLA_TUN_PERSIST = 6;
+export const IFLA_TUN_MULTI_QUEUE = 7;
 export const IFLA_TUN_NUM_QUEUES = 8;
 export const IFLA_TUN_NUM_DISABLED_QUEUES = 9;
 /** The longest alias the kernel keeps (IFALIASZ), NUL included. */

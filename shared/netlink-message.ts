@@ -208,10 +208,7 @@ export class ParsedAttributes {
 
   /** Every value of `type` as a string, in order (IFLA_ALT_IFNAME repeats). */
   strings(type: number): string[] {
-    return this.all(type).map((value) => {
-      const end = value.indexOf(0);
-      return Buffer.from(end < 0 ? value : value.subarray(0, end)).toString("latin1");
-    });
+    return this.all(type).map(attributeString);
   }
 
   nested(type: number): ParsedAttributes | null {
@@ -220,12 +217,44 @@ export class ParsedAttributes {
   }
 }
 
-/** The ifinfomsg of an RTM_NEWLINK message and its attributes. throws SysError(EIO). */
-export function parseLinkMessage(message: NetlinkMessage): { index: number; attributes: ParsedAttributes } {
+/**
+ * The first value of each type in `types` among the attributes of bytes[start, end), or undefined;
+ * the others are stepped over unread (a count needs four of a link's fifty). Every length read is
+ * checked as ParsedAttributes checks it. throws SysError(EIO).
+ */
+export function pickAttributes(bytes: Uint8Array, start: number, end: number, types: readonly number[]): (Uint8Array | undefined)[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const picked: (Uint8Array | undefined)[] = types.map(() => undefined);
+  let at = start;
+  let missing = types.length;
+  // Once every type is found, the rest is not read (a link's largest attributes, IFLA_AF_SPEC above all, come last).
+  while (missing > 0 && at + NLATTR_SIZE <= end) {
+    const length = view.getUint16(at, true);
+    if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
+    const slot = types.indexOf(view.getUint16(at + 2, true) & NLA_TYPE_MASK);
+    if (slot >= 0 && picked[slot] === undefined) {
+      picked[slot] = bytes.subarray(at + NLATTR_SIZE, at + length);
+      missing -= 1;
+    }
+    at += align4(length);
+  }
+  return picked;
+}
+
+/** A string attribute's value up to its first NUL (bytes as latin1). */
+export function attributeString(value: Uint8Array): string {
+  const end = value.indexOf(0);
+  return Buffer.from(end < 0 ? value : value.subarray(0, end)).toString("latin1");
+}
+
+/** The ifinfomsg of an RTM_NEWLINK message: the device's index and its flags (IFF_UP, ...). throws SysError(EIO). */
+export function linkHeader(message: NetlinkMessage): { index: number; flags: number } {
   if (message.bytes.byteLength < NLMSGHDR_SIZE + IFINFOMSG_SIZE) throw malformed("a link message without its ifinfomsg");
   const view = new DataView(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  return {
-    index: view.getInt32(NLMSGHDR_SIZE + 4, true),
-    attributes: new ParsedAttributes(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE),
-  };
+  return { index: view.getInt32(NLMSGHDR_SIZE + 4, true), flags: view.getUint32(NLMSGHDR_SIZE + 8, true) };
+}
+
+/** The ifinfomsg of an RTM_NEWLINK message and its attributes. throws SysError(EIO). */
+export function parseLinkMessage(message: NetlinkMessage): { index: number; flags: number; attributes: ParsedAttributes } {
+  return { ...linkHeader(message), attributes: new ParsedAttributes(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE) };
 }

@@ -1,132 +1,81 @@
 // Questions and changes about network devices over rtnetlink: names, bridge ports, TAP queues, aliases, port isolation, deletion.
 import { SysError } from "./errors.ts";
 import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
-import {
-  AF_BRIDGE,
-  IFLA_LINK,
-  IFLA_LINK_NETNSID,
-  IFLA_TARGET_NETNSID,
-  AF_NETLINK,
-  AF_UNSPEC,
-  IFALIASZ,
-  IFLA_ALT_IFNAME,
-  IFLA_BRPORT_ISOLATED,
-  IFLA_EXT_MASK,
-  IFLA_IFALIAS,
-  IFLA_IFNAME,
-  IFLA_INFO_DATA,
-  IFLA_INFO_KIND,
-  IFLA_LINKINFO,
-  IFLA_MASTER,
-  IFLA_PROP_LIST,
-  IFLA_PROTINFO,
-  IFLA_TUN_GROUP,
-  IFLA_TUN_NUM_DISABLED_QUEUES,
-  IFLA_TUN_NUM_QUEUES,
-  IFLA_TUN_OWNER,
-  IFLA_TUN_PERSIST,
-  NETLINK_ROUTE,
-  NLM_F_ACK,
-  NLM_F_DUMP,
-  NLM_F_DUMP_INTR,
-  NLM_F_REQUEST,
-  RTEXT_FILTER_SKIP_STATS,
-  RTM_DELLINK,
-  RTM_GETLINK,
-  RTM_NEWLINK,
-  RTM_SETLINK,
-  SOCK_CLOEXEC,
-  SOCK_RAW,
-} from "./kernel.ts";
+import { formatMac } from "./ifreq.ts";
+import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import {
   AttributeList,
+  attributeString,
   encodeLinkRequest,
+  IFINFOMSG_SIZE,
   isDone,
+  linkHeader,
   messageErrno,
+  NLMSGHDR_SIZE,
+  ParsedAttributes,
   parseLinkMessage,
+  pickAttributes,
   splitMessages,
   type NetlinkMessage,
-  type ParsedAttributes,
 } from "./netlink-message.ts";
+import type { BridgePort, LinkDescription, TunState } from "./link.ts";
 
-/** One datagram of a reply; a link without statistics is a few KiB, a dump part at most 32 KiB. */
+export type { BridgePort, LinkDescription, TunState } from "./link.ts";
+
+/** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 const REPLY_ROOM = 64 * 1024;
 /** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
-/** Dumps taken before an ever-changing device list is given up on. */
-const DUMP_ATTEMPTS = 3;
+/** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
+const DUMP_DEADLINE_MS = 60_000;
+const FIRST_DUMP_PAUSE_MS = 4;
+const MAX_DUMP_PAUSE_MS = 256;
 
-export interface LinkDescription {
-  index: number;
-  /** The canonical name (IFLA_IFNAME). */
-  name: string;
-  /** Alternative names (IFLA_PROP_LIST / IFLA_ALT_IFNAME), in the kernel's order. */
-  altNames: string[];
-  /** The index of the bridge (or other master) the device is a port of (IFLA_MASTER), or null. */
-  master: number | null;
-  /** The device's alias (IFLA_IFALIAS): only CAP_NET_ADMIN can set it. null when it has none. */
-  alias: string | null;
-  /** What the kernel reports of a TUN/TAP device (IFLA_LINKINFO), null for other devices. */
-  tun: TunState | null;
-  /** The device's kind (IFLA_INFO_KIND: `veth`, `tun`, `bridge`), null for one without (loopback, a physical NIC). */
-  kind: string | null;
-  /** IFLA_LINK: for a veth, its peer's index in the peer's namespace; null when absent. */
-  link: number | null;
-  /** IFLA_LINK_NETNSID: the id this namespace gives the namespace IFLA_LINK lies in, when that is another one. */
-  linkNamespaceId: number | null;
-}
-
-/** A TUN/TAP device's state as rtnetlink reports it (Linux 4.15 and later; IFLA_TUN_*). */
-export interface TunState {
-  /** The owner and group (TUNSETOWNER, TUNSETGROUP), null when not set. */
-  owner: number | null;
-  group: number | null;
-  persistent: boolean;
-  /**
-   * Queues attached and enabled (IFLA_TUN_NUM_QUEUES) and attached but detached with TUNSETQUEUE
-   * (IFLA_TUN_NUM_DISABLED_QUEUES). null for a single-queue TAP, and on kernels before 4.15: the
-   * kernel reports them only for multiqueue ones.
-   */
-  queues: { attached: number; disabled: number } | null;
-}
+const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
 /** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
-function tunState(attributes: ParsedAttributes): TunState | null {
-  const info = attributes.nested(IFLA_LINKINFO);
-  if (info?.string(IFLA_INFO_KIND) !== "tun") return null;
-  const data = info.nested(IFLA_INFO_DATA);
-  const attached = data?.u32(IFLA_TUN_NUM_QUEUES) ?? null;
-  const disabled = data?.u32(IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
+function tunState(info: ParsedAttributes | null): TunState | null {
+  if (info?.string(linux.IFLA_INFO_KIND) !== "tun") return null;
+  const data = info.nested(linux.IFLA_INFO_DATA);
+  const attached = data?.u32(linux.IFLA_TUN_NUM_QUEUES) ?? null;
+  const disabled = data?.u32(linux.IFLA_TUN_NUM_DISABLED_QUEUES) ?? null;
   return {
-    owner: data?.u32(IFLA_TUN_OWNER) ?? null,
-    group: data?.u32(IFLA_TUN_GROUP) ?? null,
-    persistent: (data?.get(IFLA_TUN_PERSIST)?.[0] ?? 0) !== 0,
+    type: data?.get(linux.IFLA_TUN_TYPE)?.[0] === linux.IFF_TAP ? "tap" : "tun",
+    packetInfo: flag(data, linux.IFLA_TUN_PI),
+    vnetHeader: flag(data, linux.IFLA_TUN_VNET_HDR),
+    multiQueue: flag(data, linux.IFLA_TUN_MULTI_QUEUE),
+    owner: data?.u32(linux.IFLA_TUN_OWNER) ?? null,
+    group: data?.u32(linux.IFLA_TUN_GROUP) ?? null,
+    persistent: flag(data, linux.IFLA_TUN_PERSIST),
     queues: attached === null || disabled === null ? null : { attached, disabled },
   };
 }
 
-function describe(message: NetlinkMessage): LinkDescription {
+/** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
+export function readLinkMessage(message: NetlinkMessage): LinkDescription {
   const { index, attributes } = parseLinkMessage(message);
-  const name = attributes.string(IFLA_IFNAME);
+  const name = attributes.string(linux.IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  const altNames = attributes.nested(IFLA_PROP_LIST)?.strings(IFLA_ALT_IFNAME) ?? [];
+  const address = attributes.get(linux.IFLA_ADDRESS);
+  const info = attributes.nested(linux.IFLA_LINKINFO);
   return {
     index,
     name,
-    altNames,
-    master: attributes.u32(IFLA_MASTER),
-    alias: attributes.string(IFLA_IFALIAS) || null,
-    tun: tunState(attributes),
-    kind: attributes.nested(IFLA_LINKINFO)?.string(IFLA_INFO_KIND) ?? null,
-    link: attributes.u32(IFLA_LINK),
-    linkNamespaceId: attributes.s32(IFLA_LINK_NETNSID),
+    altNames: attributes.nested(linux.IFLA_PROP_LIST)?.strings(linux.IFLA_ALT_IFNAME) ?? [],
+    master: attributes.u32(linux.IFLA_MASTER),
+    alias: attributes.string(linux.IFLA_IFALIAS) || null,
+    address: address === undefined || address.byteLength === 0 ? null : formatMac(address),
+    kind: info?.string(linux.IFLA_INFO_KIND) ?? null,
+    tun: tunState(info),
+    link: attributes.u32(linux.IFLA_LINK),
+    linkNamespaceId: attributes.s32(linux.IFLA_LINK_NETNSID),
   };
 }
 
 /** A route netlink socket for one exchange, closed whatever happens. */
 function withRouteSocket<T>(body: (fd: number) => T): T {
-  const fd = openSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  const fd = openSocket(linux.AF_NETLINK, linux.SOCK_RAW | linux.SOCK_CLOEXEC, linux.NETLINK_ROUTE);
   try {
     return body(fd);
   } finally {
@@ -158,76 +107,129 @@ function acknowledged(message: NetlinkMessage, call: string, what: string): bool
   return true;
 }
 
+/** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
+export const withoutStatistics = (): AttributeList => new AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
+
 /**
- * The device with interface index `index` in this network namespace, or in the one this namespace
- * knows by `namespaceId` (a veth's IFLA_LINK_NETNSID), asked of the kernel over rtnetlink
- * (iproute2's `ip link show` reads the same). throws SysError(ENODEV when the device is
- * gone, EMFILE, EIO when the reply is malformed, ...).
+ * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME
+ * (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no such device,
+ * EIO when the reply is malformed, ...).
  */
-export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
-  const what = `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`;
+export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
   return withRouteSocket((fd) => {
-    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-    // IFLA_TARGET_NETNSID: the kernel answers from that namespace (the caller needs CAP_NET_ADMIN over it).
-    if (namespaceId !== null) filter.u32(IFLA_TARGET_NETNSID, namespaceId);
-    send(fd, encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST, seq: 1, family: AF_UNSPEC, index }, filter), what);
+    send(
+      fd,
+      encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index }, filter),
+      what,
+    );
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
       if (acknowledged(message, "RTM_GETLINK", what)) continue;
-      if (message.type === RTM_NEWLINK) return describe(message);
+      if (message.type === linux.RTM_NEWLINK) return readLinkMessage(message);
     }
     throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
   });
 }
 
 /**
- * Every port of the bridge with index `bridgeIndex`, from one dump (the kernel filters by
- * IFLA_MASTER; the result is filtered again here, for kernels that ignore the filter). A dump the
- * kernel marks interrupted (NLM_F_DUMP_INTR: the device list changed under it, so a port may be
- * missing) is taken again, at most DUMP_ATTEMPTS times: a count built on it must not come out low.
- * throws SysError(EAGAIN when every attempt was interrupted, ...).
+ * The device with interface index `index` in this network namespace (`ip link show`), or in the one
+ * this namespace knows by `namespaceId` (a veth's IFLA_LINK_NETNSID: the kernel answers from there,
+ * and the caller needs CAP_NET_ADMIN over it). throws SysError(ENODEV, EIO, ...).
  */
-export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
-  for (let attempt = 1; attempt <= DUMP_ATTEMPTS; attempt += 1) {
-    const ports = dumpBridgePorts(bridgeIndex);
-    if (ports !== null) return ports;
-  }
-  throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, `ports of link ${bridgeIndex}`);
+export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
+  const filter = withoutStatistics();
+  if (namespaceId !== null) filter.u32(linux.IFLA_TARGET_NETNSID, namespaceId);
+  return queryLink(index, filter, `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`);
 }
 
-/** Every device in this network namespace, from one dump taken again when interrupted (as listBridgePorts). throws SysError. */
-export function listLinks(): LinkDescription[] {
-  for (let attempt = 1; attempt <= DUMP_ATTEMPTS; attempt += 1) {
-    const links = dumpBridgePorts(null);
-    if (links !== null) return links;
-  }
-  throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing during ${DUMP_ATTEMPTS} dumps`, "all links");
-}
-
-/** One dump of the bridge's ports (every device for null), or null when the kernel marked it interrupted. */
-function dumpBridgePorts(bridgeIndex: number | null): LinkDescription[] | null {
-  const what = bridgeIndex === null ? "RTM_GETLINK dump of all links" : `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+/**
+ * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
+ * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
+ * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
+ * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
+ */
+function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
   return withRouteSocket((fd) => {
-    const filter = new AttributeList().u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-    if (bridgeIndex !== null) filter.u32(IFLA_MASTER, bridgeIndex);
     send(
       fd,
-      encodeLinkRequest({ type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq: 1, family: AF_UNSPEC, index: 0 }, filter),
+      encodeLinkRequest(
+        { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 },
+        filter,
+      ),
       what,
     );
     const buffer = new Uint8Array(REPLY_ROOM);
-    const ports: LinkDescription[] = [];
-    let interrupted = false;
+    const links: T[] = [];
     for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
       for (const message of receive(fd, buffer, what)) {
-        interrupted ||= (message.flags & NLM_F_DUMP_INTR) !== 0;
-        if (isDone(message)) return interrupted ? null : ports;
-        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== RTM_NEWLINK) continue;
-        const link = describe(message);
-        if (bridgeIndex === null || link.master === bridgeIndex) ports.push(link);
+        if ((message.flags & linux.NLM_F_DUMP_INTR) !== 0) return null;
+        if (isDone(message)) return links;
+        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
+        const link = read(message);
+        if (link !== null) links.push(link);
       }
     }
     throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
   });
+}
+
+/**
+ * A whole dump. Every device made or deleted in the namespace interrupts the dumps under way, and a
+ * lab starting its VMs makes hundreds at once: an interrupted dump is never used (a count built on
+ * it could come out low) but taken again after a random pause below a bound doubling up to
+ * MAX_DUMP_PAUSE_MS, so racing helpers fall out of step and leave the CPU to those still making
+ * their devices, whose end ends the interruptions. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
+ */
+export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
+  const started = performance.now();
+  let pauseBound = FIRST_DUMP_PAUSE_MS;
+  for (let dumps = 1; ; dumps += 1) {
+    const links = dumpOnce(filter, read, what);
+    if (links !== null) return links;
+    const elapsed = performance.now() - started;
+    if (elapsed >= DUMP_DEADLINE_MS) {
+      throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
+    }
+    Bun.sleepSync(Math.random() * pauseBound);
+    pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
+  }
+}
+
+/** Every device in this network namespace, from one whole dump (see dumpLinks). throws SysError. */
+export function listLinks(): LinkDescription[] {
+  return dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links");
+}
+
+const PORT_ATTRIBUTES = [linux.IFLA_IFNAME, linux.IFLA_IFALIAS, linux.IFLA_MASTER, linux.IFLA_LINKINFO];
+
+/** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */
+function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | null {
+  const { index, flags } = linkHeader(message);
+  const { bytes } = message;
+  const [name, alias, master, info] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, PORT_ATTRIBUTES);
+  // Filtered again here, for kernels that ignore the filter.
+  if (master?.byteLength !== 4 || new DataView(master.buffer, master.byteOffset).getUint32(0, true) !== bridgeIndex) return null;
+  if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
+  // Kept as a copy: the next datagram of the dump overwrites the buffer the message lies in.
+  const linkInfo = info?.slice();
+  return {
+    index,
+    name: attributeString(name),
+    kind: linkInfo === undefined ? null : new ParsedAttributes(linkInfo).string(linux.IFLA_INFO_KIND),
+    alias: alias === undefined ? null : attributeString(alias) || null,
+    up: (flags & linux.IFF_UP) !== 0,
+    tunOwner: () => (linkInfo === undefined ? null : (tunState(new ParsedAttributes(linkInfo))?.owner ?? null)),
+  };
+}
+
+/**
+ * Every port of the bridge with index `bridgeIndex` (none when it is gone), from one whole dump the
+ * kernel filters by IFLA_MASTER (`ip link show master BR`), without statistics, each read only for
+ * what a count needs. throws SysError(EAGAIN when the device list never stopped changing, ...).
+ */
+export function listBridgePorts(bridgeIndex: number): BridgePort[] {
+  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
+  const filter = withoutStatistics().u32(linux.IFLA_MASTER, bridgeIndex);
+  return dumpLinks(filter, (message) => readPort(message, bridgeIndex), what);
 }
 
 /**
@@ -256,11 +258,11 @@ export function changeLink(
   what: string,
 ): void {
   const { type, call, family } = request;
-  const flags = NLM_F_REQUEST | NLM_F_ACK | (request.flags ?? 0);
+  const flags = linux.NLM_F_REQUEST | linux.NLM_F_ACK | (request.flags ?? 0);
   requestAcknowledged(encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
 }
 
-const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };
+const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK", family: linux.AF_UNSPEC };
 
 /**
  * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
@@ -268,8 +270,8 @@ const SET_LINK = { type: RTM_SETLINK, call: "RTM_SETLINK", family: AF_UNSPEC };
  * IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
  */
 export function setLinkAlias(index: number, alias: string): void {
-  if (Buffer.byteLength(alias, "latin1") >= IFALIASZ) throw new RangeError(`alias longer than ${IFALIASZ - 1} bytes`);
-  changeLink(SET_LINK, index, new AttributeList().string(IFLA_IFALIAS, alias), `alias of link ${index}`);
+  if (Buffer.byteLength(alias, "latin1") >= linux.IFALIASZ) throw new RangeError(`alias longer than ${linux.IFALIASZ - 1} bytes`);
+  changeLink(SET_LINK, index, new AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
 }
 
 /**
@@ -278,8 +280,8 @@ export function setLinkAlias(index: number, alias: string): void {
  * throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
  */
 export function setBridgePortIsolated(index: number): void {
-  const attributes = new AttributeList().nested(IFLA_PROTINFO, (port) => port.u8(IFLA_BRPORT_ISOLATED, 1));
-  changeLink({ ...SET_LINK, family: AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
+  const attributes = new AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
+  changeLink({ ...SET_LINK, family: linux.AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
 }
 
 /**
@@ -288,6 +290,6 @@ export function setBridgePortIsolated(index: number): void {
  * leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
  */
 export function deleteLink(name: string): void {
-  const byName = new AttributeList().string(IFLA_IFNAME, name);
-  changeLink({ type: RTM_DELLINK, call: "RTM_DELLINK", family: AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
+  const byName = new AttributeList().string(linux.IFLA_IFNAME, name);
+  changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
 }

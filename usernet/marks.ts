@@ -42,8 +42,11 @@ export function parseVethAlias(alias: string | null): VethCharge | null {
   return { uid: Number(uid), subject, bridge };
 }
 
+/** The facts a count of marks reads (a bridge port as the helper's lazy dump gives it has no master). */
+type MarkFacts = Pick<LinkFacts, "name" | "kind" | "alias">;
+
 /** The veths of `links` with tap-user-nic's mark, and the charge each carries. */
-function chargedVeths(links: readonly LinkFacts[]): { link: LinkFacts; charge: VethCharge }[] {
+function chargedVeths<Link extends MarkFacts>(links: readonly Link[]): { link: Link; charge: VethCharge }[] {
   return links.flatMap((link) => {
     const charge = link.kind === "veth" ? parseVethAlias(link.alias) : null;
     return charge === null ? [] : [{ link, charge }];
@@ -56,7 +59,7 @@ export function vethsChargedTo(links: readonly LinkFacts[], subject: string, bri
 }
 
 /** The names of the veths on the port list `ports` that `uid` holds: what bridge-policy.conf's MAX counts besides TAPs. */
-export function vethsHeldBy(ports: readonly LinkFacts[], uid: number): string[] {
+export function vethsHeldBy(ports: readonly MarkFacts[], uid: number): string[] {
   return chargedVeths(ports)
     .filter(({ charge }) => charge.uid === uid)
     .map(({ link }) => link.name);

@@ -11,12 +11,13 @@
 // machine where source, sink and relay compete for CPU; frames/s is shown beside it. Each case runs
 // BENCH_RUNS times (default 3), the relays alternating, and the median is shown with the spread.
 // BENCH_SECONDS, BENCH_WARMUP, BENCH_SIZES (64,1500,65535), BENCH_DIRECTIONS (tap,guest) and
-// BENCH_PARTS (relay,start) narrow a run. BENCH_BASELINE_LAUNCHER=PATH measures another tap-launcher build
+// BENCH_PARTS (relay,start; scale adds tests/bench/scale.ts) narrow a run. BENCH_BASELINE_LAUNCHER=PATH measures another tap-launcher build
 // (an earlier commit's) beside this one in the same run, alternating with the others: a before/after figure.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildWithAcl, removeTempFolders, tempFolder } from "../support/build.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
+import { median, scaleRows, spread } from "./scale.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const work = tempFolder("tl-bench-");
@@ -33,7 +34,7 @@ const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 11);
 const DIRECTIONS = (["tap -> guest", "guest -> tap"] as const).filter((d) =>
   (process.env.BENCH_DIRECTIONS ?? "tap,guest").split(",").includes(d.split(" ")[0] ?? ""),
 );
-/** BENCH_PARTS=relay,start (default both): which parts to run. */
+/** BENCH_PARTS=relay,start,scale (default relay,start): which parts to run. */
 const PARTS = (process.env.BENCH_PARTS ?? "relay,start").split(",");
 const SIZES = (process.env.BENCH_SIZES ?? "64,1500,65535").split(",").map(Number);
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat. */
@@ -140,14 +141,6 @@ async function measure(relay: Relay, direction: Direction, mode: Mode, size: num
   return { framesPerSecond: frames / elapsed, cpuPerFrame: frames > 0 ? ((cpuAfter - cpuBefore) * 1e9) / frames : Number.NaN };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
-const spread = (values: number[], digits = 0) => `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
-
 async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
   const rows: string[] = [];
   const ratios: string[] = [];
@@ -240,6 +233,7 @@ try {
   const helperLines = PARTS.includes("start") ? helperRows() : [];
   const startLines = PARTS.includes("start") ? startRows() : [];
   console.log([...helperLines, ...startLines].join("\n"));
+  const scaleLines = PARTS.includes("scale") ? await scaleRows(ns, work, aclFile, START_RUNS) : [];
   const { rows, ratios } = PARTS.includes("relay") ? await relayRows() : { rows: [], ratios: [] };
   const report = [
     `relay benchmark: ${WINDOW} s windows after ${WARMUP} s warm-up, median of ${RUNS} alternating runs (spread min-max); ` +
@@ -256,10 +250,11 @@ try {
     "",
     `launcher start to guest exec (bench-peer time-exec: fork to the guest's first stamp), ${START_RUNS} alternating runs:`,
     ...startLines,
+    ...(scaleLines.length === 0 ? [] : ["", "helper scale (tests/bench/scale.ts):", ...scaleLines]),
   ].join("\n");
   console.log(`\n${report}`);
   // Only a whole run replaces the recorded one: a narrowed run (BENCH_PARTS, BENCH_SIZES, ...) would lose the rest.
-  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS", "BENCH_BASELINE_LAUNCHER"].some(
+  const narrowed = ["BENCH_PARTS", "BENCH_SIZES", "BENCH_DIRECTIONS", "BENCH_BASELINE_LAUNCHER", "BENCH_BASELINE_TREE"].some(
     (name) => process.env[name] !== undefined,
   );
   if (!narrowed) writeFileSync(join(root, "tests/bench/last-run.txt"), `${report}\n`);

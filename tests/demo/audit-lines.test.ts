@@ -27,6 +27,7 @@ test("the helper evaluates none of the launcher's own shared modules, nor packag
     "shared/kernel-launcher.ts",
     "shared/fd-receive.ts",
     "shared/tap-info.ts",
+    "shared/netlink-launcher.ts",
     "package.json",
   ];
   expect(files.filter((file) => launcherOnly.includes(file))).toEqual([]);

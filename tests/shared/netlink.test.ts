@@ -84,7 +84,7 @@ describe("against the kernel", () => {
   test("a bridge's ports with their alias; an alias set; a port isolated", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
-      await ns.exec("ip", "tuntap", "add", "dev", "tapa", "mode", "tap");
+      await ns.exec("ip", "tuntap", "add", "dev", "tapa", "mode", "tap", "user", "4101");
       await ns.ip("link", "add", "v0", "type", "veth", "peer", "name", "v1");
       await ns.ip("tuntap", "add", "dev", "tapz", "mode", "tap"); // on no bridge
       for (const port of ["tapa", "v0"]) await ns.ip("link", "set", port, "master", "br0");
@@ -94,8 +94,8 @@ describe("against the kernel", () => {
       const ports = await probe(ns, "ports", String(bridge));
       expect(ports.map((port: { name: string }) => port.name).sort()).toEqual(["tapa", "v0"]);
       const tap = ports.find((port: { name: string }) => port.name === "tapa");
-      expect(tap).toMatchObject({ master: bridge, alias: "tap-bridge-helper uid=4101" });
-      expect(ports.find((port: { name: string }) => port.name === "v0")).toMatchObject({ alias: null });
+      expect(tap).toMatchObject({ index: tapa, alias: "tap-bridge-helper uid=4101", up: false, tunOwner: 4101 });
+      expect(ports.find((port: { name: string }) => port.name === "v0")).toMatchObject({ alias: null, tunOwner: null });
       expect(await probe(ns, "isolate", String(tapa))).toBe(null);
       expect((await ns.link("tapa")).linkinfo).toMatchObject({ info_slave_kind: "bridge" });
       const detail = JSON.parse(await ns.ip("-j", "-d", "link", "show", "dev", "tapa"))[0];

@@ -4,8 +4,9 @@ import { SysError } from "../../shared/errors.ts";
 
 const [operation = "", index = "0", text = ""] = process.argv.slice(2);
 try {
-  if (operation === "ports") console.log(JSON.stringify(listBridgePorts(Number(index))));
-  else if (operation === "link") console.log(JSON.stringify(describeLink(Number(index))));
+  if (operation === "ports") {
+    console.log(JSON.stringify(listBridgePorts(Number(index)).map((port) => ({ ...port, tunOwner: port.tunOwner() }))));
+  } else if (operation === "link") console.log(JSON.stringify(describeLink(Number(index))));
   else if (operation === "alias") console.log(JSON.stringify(setLinkAlias(Number(index), text) ?? null));
   else if (operation === "isolate") console.log(JSON.stringify(setBridgePortIsolated(Number(index)) ?? null));
   else throw new Error(`unknown operation ${operation}`);

@@ -1,0 +1,34 @@
+// The launcher's own link questions over rtnetlink (a device by name, the bridges), on shared/netlink.ts; not in the helper's import graph.
+import { SysError } from "./errors.ts";
+import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO } from "./kernel.ts";
+import { dumpLinks, type LinkDescription, queryLink, readLinkMessage, withoutStatistics } from "./netlink.ts";
+
+/**
+ * The device named `name` in this network namespace (`ip -d link show dev NAME`), or null when
+ * there is none. Right in any network namespace, unlike /sys. throws SysError(EMFILE, EIO, ...).
+ */
+export function describeLinkNamed(name: string): LinkDescription | null {
+  try {
+    return queryLink(0, withoutStatistics().string(IFLA_IFNAME, name), `RTM_GETLINK ${name}`);
+  } catch (err) {
+    if (err instanceof SysError && err.code === "ENODEV") return null;
+    throw err;
+  }
+}
+
+/**
+ * The devices of kind `kind` ("bridge", "tun", ...) in this network namespace, from one whole dump
+ * the kernel filters by kind (`ip link show type KIND`). throws SysError(EAGAIN, EIO, ...).
+ */
+export function listLinksOfKind(kind: string): LinkDescription[] {
+  const filter = withoutStatistics().nested(IFLA_LINKINFO, (info) => info.string(IFLA_INFO_KIND, kind));
+  // Filtered again here, for kernels that ignore the filter.
+  return dumpLinks(
+    filter,
+    (message) => {
+      const link = readLinkMessage(message);
+      return link.kind === kind ? link : null;
+    },
+    `RTM_GETLINK dump of the links of kind ${kind}`,
+  );
+}
