@@ -1,10 +1,12 @@
-/* tap-bridge-helper exec shim: the only privileged file. It makes itself the caller (real uid and
- * gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
- * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
- * Bun helper from the path fixed when this file was compiled, with the arguments unchanged and argv[0]
- * fixed (some Bun versions acted as the full bun CLI when argv[0] was "bun"). It reads nothing the
- * caller controls except argv, which it does not interpret.
+/* The exec shim of a privileged program (tap-bridge-helper): the only privileged file. It makes itself
+ * the caller (real uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on
+ * as an ambient capability, forbids any further privilege gain, clears the environment, goes to / and
+ * executes the Bun program from the path fixed when this file was compiled, with the arguments
+ * unchanged and argv[0] fixed (some Bun versions acted as the full bun CLI when argv[0] was "bun"). It
+ * reads nothing the caller controls except argv, which it does not interpret.
  *
+ * Compiled by `bun run build` (launcher/shim.ts), once per privileged program, with TAP_PROGRAM_NAME
+ * (its name, for argv[0] and messages) and TAP_HELPER_PATH (PREFIX/libexec/NAME.bun) fixed.
  * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
  * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
 #define _GNU_SOURCE
@@ -18,8 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef TAP_HELPER_PATH
-#error "compile with -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
+#if !defined(TAP_HELPER_PATH) || !defined(TAP_PROGRAM_NAME)
+#error "compile with -DTAP_PROGRAM_NAME='\"tap-bridge-helper\"' -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
 #endif
 
 /* Set once the shim is the caller: from then on EPERM means the kernel did not grant the shim its
@@ -29,8 +31,8 @@ static const char *eperm_cause;
 static void fail(const char *step)
 {
     const int error = errno;
-    fprintf(stderr, "tap-bridge-helper: failed to %s: %s\n", step, strerror(error));
-    if (error == EPERM && eperm_cause != NULL) fprintf(stderr, "tap-bridge-helper: %s\n", eperm_cause);
+    fprintf(stderr, TAP_PROGRAM_NAME ": failed to %s: %s\n", step, strerror(error));
+    if (error == EPERM && eperm_cause != NULL) fprintf(stderr, TAP_PROGRAM_NAME ": %s\n", eperm_cause);
     _exit(1);
 }
 
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
     if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0) fail("clear the environment");
     umask(022);
     if (chdir("/") != 0) fail("change directory to /");
-    argv[0] = (char *)"tap-bridge-helper";
+    argv[0] = (char *)TAP_PROGRAM_NAME;
     execv(TAP_HELPER_PATH, argv);
     fail("execute " TAP_HELPER_PATH);
     return 1;

@@ -1,19 +1,30 @@
-// `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR), and
-// builds the man pages into its man/ folder with pandoc (scripts/man.ts).
+// `bun run build`: compiles the programs into standalone executables in dist/ (or $TAP_OUT_DIR), each
+// privileged program's exec shim into its shim/ folder with cc, and the man pages into its man/ folder
+// with pandoc (scripts/man.ts).
 //
+// TAP_PREFIX (absolute, default /usr/local) is where the programs will be installed: each shim is
+// compiled to execute PREFIX/libexec/NAME.bun, and shim/build.json records the prefix, so that
+// `tap-launcher install --prefix=PREFIX` (or --destdir, for a package) places this very shim.
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
 // /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing
 // at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program
 // never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { buildManPages } from "./man.ts";
 import { VERSION } from "../shared/version.ts";
+import { PRIVILEGED_PROGRAMS, privilegedFiles } from "../launcher/layout.ts";
+import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH } from "../launcher/shim.ts";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
 const policyFile = process.env.TAP_POLICY_FILE ?? "/etc/qemu/bridge-policy.conf";
 const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
+const prefix = process.env.TAP_PREFIX ?? "/usr/local";
+if (!SAFE_PATH.test(prefix) || prefix.split("/").includes("..")) {
+  console.error(`TAP_PREFIX must be an absolute path of letters, digits and ._+-/ without "..", not ${JSON.stringify(prefix)}`);
+  process.exit(1);
+}
 for (const [name, path] of [
   ["TAP_ACL_FILE", aclFile],
   ["TAP_POLICY_FILE", policyFile],
@@ -30,7 +41,7 @@ for (const [name, path] of [
 // gives import.meta the source file's path instead of the executable's /$bunfs/ one: code that must
 // know whether it runs compiled asks Bun.main (launcher/layout.ts).
 const programs = [
-  { entry: "helper/main.ts", output: "tap-bridge-helper", workers: [] },
+  ...PRIVILEGED_PROGRAMS.map(({ name, entry }) => ({ entry, output: name, workers: [] as string[] })),
   { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
 ];
 
@@ -62,6 +73,23 @@ for (const { entry, output, workers } of programs) {
   if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
   console.log(`built ${outfile} (ACL file ${aclFile}, policy file ${policyFile})`);
 }
+
+// Each shim executes the program's installed path under PREFIX: it is the file a package ships and a
+// postinst (or `tap-launcher grant`) makes privileged.
+const shimDir = join(outDir, BUILT_SHIMS);
+mkdirSync(shimDir, { recursive: true });
+try {
+  for (const { name } of PRIVILEGED_PROGRAMS) {
+    const { helper } = privilegedFiles(resolve(prefix), name);
+    compileShim(name, helper, join(shimDir, name));
+    console.log(`built ${join(shimDir, name)} (executes ${helper})`);
+  }
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+const settings: BuildSettings = { prefix: resolve(prefix) };
+writeFileSync(join(shimDir, "build.json"), `${JSON.stringify(settings)}\n`);
 
 try {
   for (const file of buildManPages(outDir, { aclFile, policyFile })) console.log(`built ${file}`);
