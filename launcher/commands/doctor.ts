@@ -6,6 +6,7 @@ import {
   checkHelper,
   checkNoNewPrivs,
   checkPolicy,
+  checkQemuDefaultHelper,
   checkTunDevice,
   checkVhostNet,
   listBridges,
@@ -34,10 +35,12 @@ export const doctor = defineCommand({
     const bridges = listBridges();
     // The ACL is read once: its decisions are reported here and give the bridges the policy check covers.
     const acl = checkAcl(ACL_FILE, bridges, uid === 0);
+    const helper = args.helper ?? defaultHelper();
     const findings: Finding[] = [
       checkTunDevice(),
       checkVhostNet(),
-      ...checkHelper(args.helper ?? defaultHelper()),
+      ...checkHelper(helper),
+      ...checkQemuDefaultHelper(helper),
       ...checkNoNewPrivs(uid),
       ...acl.findings,
       ...checkPolicy(POLICY_FILE, acl.allowed),
