@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runOk, run } from "../support/proc.ts";
+import { run, runOk } from "../support/proc.ts";
 import { tempFolder } from "../support/build.ts";
 import { type BuiltDebs, builtDebs } from "./built-debs.ts";
 
@@ -24,13 +24,26 @@ async function contents(deb: string): Promise<string[]> {
 }
 
 describe("tap-launcher_VERSION_ARCH.deb", () => {
-  test("lintian: no error, no warning (what remains is overridden, each with its reason)", async () => {
-    const lintian = await run(["lintian", "--fail-on", "error,warning", "--tag-display-limit", "0", debs.main, debs.qemuHelper]);
+  test("lintian: no error, no warning; what remains is overridden, each with its reason", async () => {
+    // One run (a minute each): with --show-overrides lintian counts overridden tags for its exit
+    // status, so the tags are read from its output.
+    const lintian = await run(["lintian", "--show-overrides", "--tag-display-limit", "0", debs.main, debs.qemuHelper]);
     console.log(`lintian on ${debs.commit}:\n${lintian.stdout}${lintian.stderr}`);
-    expect(lintian.stdout.split("\n").filter((line) => /^[EW]: /.test(line))).toEqual([]);
-    expect(lintian.exitCode).toBe(0);
-    const overridden = await runOk(["lintian", "--show-overrides", "--tag-display-limit", "0", debs.main]);
-    expect(overridden).toContain("O: tap-launcher: unstripped-binary-or-object [usr/bin/tap-launcher]");
+    const tags = lintian.stdout.split("\n").filter((line) => /^[A-Z]: /.test(line) && !line.startsWith("N: "));
+    expect(tags.filter((line) => /^[EW]: /.test(line))).toEqual([]);
+    const overridden = (program: string) => [
+      `O: tap-launcher: embedded-library libjpeg [${program}]`,
+      `O: tap-launcher: hardening-no-pie [${program}]`,
+      `O: tap-launcher: hardening-no-relro [${program}]`,
+      `O: tap-launcher: unstripped-binary-or-object [${program}]`,
+    ];
+    expect(tags.filter((line) => line.startsWith("O: ")).sort()).toEqual(
+      [
+        ...overridden("usr/bin/tap-launcher"),
+        ...overridden("usr/libexec/tap-bridge-helper.bun"),
+        "O: tap-launcher: no-manual-page [usr/libexec/tap-bridge-helper.bun]",
+      ].sort(),
+    );
   }, 300_000);
 
   test("its files: the programs, a shim with no privilege yet, manuals, docs and examples, the ACL conffile", async () => {
