@@ -150,7 +150,7 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await privileged(files)).toEqual([]);
     const left = await root.sh(`for f in ${files}; do [ -f "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
     expect(left.trim().split("\n")).toEqual(["/etc/qemu/bridge.conf", QEMU_HELPER]);
-    expect(await root.sh("dpkg-query -W -f '${db:Status-Abbrev}' tap-launcher")).toBe("rc ");
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher`)).toBe("rc ");
   }, 300_000);
 
   test("installed again after remove, the edited bridge.conf is still the administrator's", async () => {
@@ -166,7 +166,7 @@ describe("installed with dpkg into an isolated root", () => {
     const left = await root.sh(`for f in ${ours.join(" ")}; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
     expect(left.trim().split("\n")).toEqual([QEMU_HELPER]); // QEMU's own, back in place
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
-    expect(await root.sh("dpkg-query -W -f '${db:Status-Abbrev}' tap-launcher tap-launcher-qemu-helper 2>/dev/null || true")).toBe("");
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher tap-launcher-qemu-helper 2>/dev/null || true`)).toBe("");
     expect((await root.sh("ls /etc/qemu 2>&1 || true")).trim()).toMatch(/No such file or directory/);
   }, 300_000);
 
