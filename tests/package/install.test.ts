@@ -1,6 +1,6 @@
-// The .deb files installed with dpkg into an isolated root (never the host's): QEMU with no helper=, doctor, statoverride, reinstall, remove, purge.
+// The .deb files installed with dpkg into an isolated root (never the host's): QEMU and libvirt with no helper setting, doctor, statoverride, reinstall, remove, purge.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { closeFd } from "../../shared/libc.ts";
 import { type Guest, qemuCommand } from "../support/guest.ts";
 import { runHelper } from "../support/helper-run.ts";
@@ -73,6 +73,31 @@ async function helperAs(user: typeof ALICE): Promise<{ exitCode: number; stderr:
   return { exitCode: outcome.exitCode, stderr: outcome.stderr, sent: outcome.fd !== null };
 }
 
+/** A transient domain booting the tiny guest, its NIC on br0 through libvirt's default bridge helper, its console in HOME/console.log. */
+function sessionDomain(home: string): string {
+  return `<domain type='qemu'>
+  <name>tl-session</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>${guest.kernel}</kernel>
+    <initrd>/tmp/initrd.cpio.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet tl.ip=${GUEST_ADDRESS} tl.target=${BRIDGE_ADDRESS} tl.count=3</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'><source bridge='br0'/><model type='virtio'/><rom enabled='no'/></interface>
+    <serial type='file'><source path='${home}/console.log'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>`;
+}
+
 const installBoth = () => root.sh(`dpkg -i ${MAIN_DEB} ${QEMU_DEB} </dev/null`);
 
 describe("installed with dpkg into an isolated root", () => {
@@ -114,6 +139,41 @@ describe("installed with dpkg into an isolated root", () => {
     expect(doctor.stderr).toContain("tap-launcher: ok: bridge br0: allowed for you");
     expect(doctor.stderr).toEndWith("tap-launcher: nothing to fix\n");
     expect(doctor.exitCode).toBe(0);
+  }, 300_000);
+
+  test("libvirt's session mode, an <interface type='bridge'> and NO bridge_helper: the domain pings the bridge", async () => {
+    if (!existsSync("/usr/sbin/libvirtd"))
+      throw new Error("no libvirtd: apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients");
+    // libvirt needs the user's passwd entry and a home; its session daemon starts on first use.
+    const home = "/tmp/alice";
+    await root.sh(
+      `groupadd -g ${ALICE.gid} alice && useradd -u ${ALICE.uid} -g ${ALICE.gid} -d ${home} -M -s /bin/sh alice && ` +
+        `mkdir -p ${home}/run && chown -R ${ALICE.uid}:${ALICE.gid} ${home} && chmod 0700 ${home}/run`,
+    );
+    await root.sh(`cat > ${home}/domain.xml <<'EOF'\n${sessionDomain(home)}\nEOF\nchown ${ALICE.uid} ${home}/domain.xml`);
+    expect(await root.sh(`ls -A ${home}/.config 2>/dev/null || true`)).toBe(""); // no qemu.conf, no bridge_helper
+    const session = await root.run(
+      [
+        "env",
+        `HOME=${home}`,
+        `XDG_RUNTIME_DIR=${home}/run`,
+        "USER=alice",
+        "timeout",
+        "270",
+        "sh",
+        "-c",
+        `virsh -q -c qemu:///session create ${home}/domain.xml || exit 1
+         for second in $(seq 1 240); do grep -q TL-PING- ${home}/console.log 2>/dev/null && break; sleep 1; done
+         virsh -q -c qemu:///session destroy tl-session >/dev/null 2>&1
+         cat ${home}/console.log
+         echo "--- libvirt's log of the domain:"; tail -n 5 ${home}/.cache/libvirt/qemu/log/tl-session.log`,
+      ],
+      asUser(ALICE),
+    );
+    expect(session.stderr).toBe("");
+    expect(session.stdout).toContain("TL-PING-OK");
+    expect(session.exitCode).toBe(0);
+    expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
   test("a dpkg-statoverride root:lab 0750 is honoured at reinstall: a member is granted, anyone else refused; the edited bridge.conf is kept", async () => {
