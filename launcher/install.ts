@@ -5,6 +5,7 @@ import {
   constants,
   copyFileSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -12,6 +13,7 @@ import {
   renameSync,
   rmdirSync,
   rmSync,
+  statSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
@@ -125,6 +127,11 @@ function placeFile(source: string, target: string, mode: number, asRoot: boolean
   const temporary = `${target}.new`;
   rmSync(temporary, { force: true });
   copyFileSync(source, temporary, constants.COPYFILE_EXCL);
+  finishPlacing(temporary, target, mode, asRoot, beforeRename);
+}
+
+/** Sets `temporary`'s owner and mode, lets `beforeRename` change it, and renames it to `target`. */
+function finishPlacing(temporary: string, target: string, mode: number, asRoot: boolean, beforeRename?: (temporary: string) => void): void {
   if (asRoot) chownSync(temporary, 0, 0);
   chmodSync(temporary, mode);
   beforeRename?.(temporary);
@@ -200,6 +207,8 @@ interface PlannedFile {
   mode: number;
   /** The privileged program this file is the exec shim of. */
   shimOf?: string;
+  /** A file placed before this one holding the same program: this one is a hard link to it. */
+  sameAs?: string;
 }
 
 /**
@@ -222,15 +231,18 @@ function shimFor(from: string, prefix: string, name: string, scratch: () => stri
 /** Every file of an installation under `layout.prefix`, from the build in `from`, checked before anything is written. */
 function planFiles(layout: InstallLayout, from: string, scratch: () => string, log: ConsolaInstance): PlannedFile[] {
   const files: PlannedFile[] = [];
+  const builtLauncher = join(from, "tap-launcher");
+  const withLauncher = existsSync(builtLauncher);
+  if (withLauncher) files.push({ built: builtLauncher, path: layout.launcher, mode: 0o755 });
   for (const { name, shim, helper } of layout.privileged) {
     const builtHelper = join(from, name);
     if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
     if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
-    files.push({ built: builtHelper, path: helper, mode: 0o755 });
+    // The build's one program under two names: installed once, Bun's runtime with it.
+    const sameAs = withLauncher && sameFile(builtHelper, builtLauncher) ? layout.launcher : undefined;
+    files.push({ built: builtHelper, path: helper, mode: 0o755, sameAs });
     files.push({ built: shimFor(from, layout.prefix, name, scratch, log), path: shim, mode: 0o755, shimOf: name });
   }
-  const builtLauncher = join(from, "tap-launcher");
-  if (existsSync(builtLauncher)) files.push({ built: builtLauncher, path: layout.launcher, mode: 0o755 });
   for (const page of layout.manPages) {
     const built = join(from, page.built);
     if (!pathExists(built)) throw new StepError(`no built man page at ${built}: run \`bun run build\` first (it needs pandoc)`);
@@ -239,6 +251,28 @@ function planFiles(layout: InstallLayout, from: string, scratch: () => string, l
     files.push({ built, path: page.path, mode: 0o644 });
   }
   return files;
+}
+
+/** True when `a` and `b` are one file (hard links). */
+function sameFile(a: string, b: string): boolean {
+  const [first, second] = [statSync(a), statSync(b)];
+  return first.dev === second.dev && first.ino === second.ino;
+}
+
+/**
+ * Places `target` as a hard link to `existing` (placed just before, root's, 0755), through a
+ * temporary name and a rename; where they are on different filesystems (EXDEV), as a copy.
+ */
+function placeLink(existing: string, target: string, mode: number, asRoot: boolean): void {
+  const temporary = `${target}.new`;
+  rmSync(temporary, { force: true });
+  try {
+    linkSync(existing, temporary);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EXDEV") throw err;
+    copyFileSync(existing, temporary, constants.COPYFILE_EXCL);
+  }
+  finishPlacing(temporary, target, mode, asRoot);
 }
 
 /**
@@ -277,9 +311,10 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
       if (asRoot) makeTrustedPath(dir, staging ? destdir : layout.prefix);
       else mkdirSync(dir, { recursive: true, mode: 0o755 });
     }
-    for (const { built, path, mode, shimOf } of files) {
+    for (const { built, path, mode, shimOf, sameAs } of files) {
       const grant = staging || shimOf === undefined ? undefined : (temporary: string) => grantPrivilege(temporary, options.mode);
-      placeFile(built, onDisk(path), mode, asRoot, grant);
+      if (sameAs === undefined) placeFile(built, onDisk(path), mode, asRoot, grant);
+      else placeLink(onDisk(sameAs), onDisk(path), mode, asRoot);
       log.success(`${staging ? "staged" : "installed"} ${onDisk(path)}${describePlaced(path, layout, staging ? null : options.mode)}`);
     }
   } finally {
@@ -303,7 +338,7 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
 function describePlaced(path: string, layout: InstallLayout, mode: InstallMode | null): string {
   const program = layout.privileged.find(({ shim, helper }) => path === shim || path === helper);
   if (program === undefined) return "";
-  if (path === program.helper) return ` (the Bun program ${program.name}: 0755, unprivileged)`;
+  if (path === program.helper) return ` (${program.name}'s Bun program, one with the launcher: 0755, unprivileged)`;
   if (mode === null) return ` (the exec shim of ${program.name}: 0755, not yet privileged)`;
   return ` (the exec shim of ${program.name}: ${mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`;
 }

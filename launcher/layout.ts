@@ -2,10 +2,11 @@
 import { dirname, join, resolve } from "node:path";
 
 /**
- * The privileged programs, one entry each: `bun run build` compiles NAME from its entry into
- * dist/NAME (a Bun executable) and helper/shim.c into dist/shim/NAME for it; install places them as
- * PREFIX/libexec/NAME.bun (never privileged) and PREFIX/libexec/NAME (the shim, the only privileged
- * file). A second privileged program is one more entry here.
+ * The privileged programs, one entry each: `bun run build` compiles helper/shim.c into dist/shim/NAME
+ * for it, and dist/NAME is the one compiled program (scripts/program-entry.ts runs ENTRY when argv[0]
+ * names NAME; add it there too). install places PREFIX/libexec/NAME.bun (a hard link to
+ * PREFIX/bin/tap-launcher, never privileged) and PREFIX/libexec/NAME (the shim, the only privileged
+ * file). A second privileged program is one more entry here and there.
  */
 export const PRIVILEGED_PROGRAMS = [{ name: "tap-bridge-helper", entry: "helper/main.ts" }] as const;
 

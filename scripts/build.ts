@@ -10,7 +10,7 @@
 // at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program
 // never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
 import { isAbsolute, join, resolve } from "node:path";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { buildManPages } from "./man.ts";
 import { VERSION } from "../shared/version.ts";
 import { PRIVILEGED_PROGRAMS, privilegedFiles } from "../launcher/layout.ts";
@@ -35,43 +35,44 @@ for (const [name, path] of [
   }
 }
 
+// One compiled program holds both (scripts/program-entry.ts chooses by argv[0]), so Bun's runtime is
+// installed once; dist/NAME of each privileged program is a hard link to it.
 // Workers must be entry points of their own to be found inside a compiled executable.
 // --bytecode: JavaScriptCore starts from precompiled bytecode, not source (measured: the helper's
 // start falls from ~14 to ~11 ms). It needs entries without top-level await, and with it Bun 1.4.5
 // gives import.meta the source file's path instead of the executable's /$bunfs/ one: code that must
 // know whether it runs compiled asks Bun.main (launcher/layout.ts).
-const programs = [
-  ...PRIVILEGED_PROGRAMS.map(({ name, entry }) => ({ entry, output: name, workers: [] as string[] })),
-  { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
-];
-
+const program = join(outDir, "tap-launcher");
 mkdirSync(outDir, { recursive: true });
-for (const { entry, output, workers } of programs) {
-  const outfile = join(outDir, output);
-  const build = Bun.spawnSync({
-    cmd: [
-      process.execPath,
-      "build",
-      "--compile",
-      "--bytecode",
-      "--target=bun",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
-      "--no-compile-autoload-tsconfig",
-      "--no-compile-autoload-package-json",
-      `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
-      `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
-      `--define=TAP_BUILD_VERSION=${JSON.stringify(VERSION)}`,
-      join(root, entry),
-      ...workers.map((worker) => join(root, worker)),
-      `--outfile=${outfile}`,
-    ],
-    cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
-  console.log(`built ${outfile} (ACL file ${aclFile}, policy file ${policyFile})`);
+const build = Bun.spawnSync({
+  cmd: [
+    process.execPath,
+    "build",
+    "--compile",
+    "--bytecode",
+    "--target=bun",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    "--no-compile-autoload-tsconfig",
+    "--no-compile-autoload-package-json",
+    `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
+    `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
+    `--define=TAP_BUILD_VERSION=${JSON.stringify(VERSION)}`,
+    join(root, "scripts", "program-entry.ts"),
+    join(root, "launcher", "datapath", "worker.ts"),
+    `--outfile=${program}`,
+  ],
+  cwd: root,
+  stdout: "inherit",
+  stderr: "inherit",
+});
+if (build.exitCode !== 0) process.exit(build.exitCode ?? 1);
+console.log(`built ${program} (ACL file ${aclFile}, policy file ${policyFile})`);
+for (const { name } of PRIVILEGED_PROGRAMS) {
+  const link = join(outDir, name);
+  rmSync(link, { force: true });
+  linkSync(program, link);
+  console.log(`built ${link} (the same program, run as ${name})`);
 }
 
 // Each shim executes the program's installed path under PREFIX: it is the file a package ships and a

@@ -91,13 +91,20 @@ function walk(tree: string, under = ""): string[] {
   return found;
 }
 
-/** Installed-Size as dpkg-gencontrol counts it: each file's size in KiB rounded up, one per folder or link. */
+/**
+ * Installed-Size as dpkg-gencontrol counts it: each file's size in KiB rounded up, one per folder or
+ * link; a file with several names (the one Bun program) once.
+ */
 function installedSize(tree: string): number {
+  const seen = new Set<number>();
   return walk(tree)
     .filter((path) => path.split("/")[0] !== "DEBIAN")
     .reduce((sum, path) => {
       const stat = lstatSync(join(tree, path));
-      return sum + (stat.isFile() ? Math.ceil(stat.size / 1024) : 1);
+      if (!stat.isFile()) return sum + 1;
+      if (seen.has(stat.ino)) return sum;
+      seen.add(stat.ino);
+      return sum + Math.ceil(stat.size / 1024);
     }, 0);
 }
 
@@ -163,6 +170,15 @@ try {
   // tap-launcher: the programs, the shims (privileged by postinst), manuals, docs, the ACL as a conffile.
   const tree = join(work, MAIN);
   run([join(built, "tap-launcher"), "install", "--quiet", `--destdir=${tree}`, `--prefix=${PREFIX}`, `--from=${built}`]);
+  // The one Bun program is staged under two names (a hard link); Debian's policy (10.7.3) wants no hard
+  // link across folders, so in the package the helper's name is a relative link to the launcher.
+  const launcherPath = join(tree, PREFIX.slice(1), "bin", "tap-launcher");
+  for (const { name } of PRIVILEGED_PROGRAMS) {
+    const helper = join(tree, privilegedFiles(PREFIX, name).helper.slice(1));
+    if (statSync(helper).ino !== statSync(launcherPath).ino) continue;
+    rmSync(helper);
+    symlinkSync(relative(dirname(helper), launcherPath), helper);
+  }
   const manRoot = join(tree, "usr", "share", "man");
   for (const section of readdirSync(manRoot)) {
     for (const page of readdirSync(join(manRoot, section))) {
