@@ -11,7 +11,7 @@ beforeAll(async () => {
   debs = await builtDebs();
 }, 600_000);
 
-/** `dpkg-deb -c`: each entry as "MODE OWNER PATH[ -> TARGET]". */
+/** `dpkg-deb -c`: each entry as "MODE OWNER PATH[ -> TARGET]", by path (dpkg-deb lists links last). */
 async function contents(deb: string): Promise<string[]> {
   const listing = await runOk(["dpkg-deb", "-c", deb]);
   return listing
@@ -20,7 +20,8 @@ async function contents(deb: string): Promise<string[]> {
     .map((line) => {
       const [mode, owner, , , , ...rest] = line.split(/\s+/);
       return `${mode} ${owner} ${rest.join(" ").replace(/^\.\//, "/")}`;
-    });
+    })
+    .sort((a, b) => ((a.split(" ")[2] ?? "") < (b.split(" ")[2] ?? "") ? -1 : 1));
 }
 
 describe("tap-launcher_VERSION_ARCH.deb", () => {
@@ -88,9 +89,9 @@ describe("tap-launcher-qemu-helper_VERSION_all.deb", () => {
   test("one relative link at QEMU's helper path, to our shim; the diversion in its maintainer scripts", async () => {
     const files = await contents(debs.qemuHelper);
     expect(files.filter((line) => !line.startsWith("d"))).toEqual([
+      "lrwxrwxrwx root/root /usr/lib/qemu/qemu-bridge-helper -> ../../libexec/tap-bridge-helper",
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher-qemu-helper/changelog.gz",
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher-qemu-helper/copyright",
-      "lrwxrwxrwx root/root /usr/lib/qemu/qemu-bridge-helper -> ../../libexec/tap-bridge-helper",
     ]);
     expect((await runOk(["dpkg-deb", "-f", debs.qemuHelper, "Depends"])).trim()).toMatch(/^tap-launcher \(= [0-9.]+\)$/);
   });
