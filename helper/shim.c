@@ -1,12 +1,10 @@
-/* The exec shim of a privileged program (tap-bridge-helper): the only privileged file. It makes itself
- * the caller (real uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on
- * as an ambient capability, forbids any further privilege gain, clears the environment, goes to / and
- * executes the Bun program from the path fixed when this file was compiled, with the arguments
- * unchanged and argv[0] fixed (some Bun versions acted as the full bun CLI when argv[0] was "bun"). It
- * reads nothing the caller controls except argv, which it does not interpret.
- *
- * Compiled by `bun run build` (launcher/shim.ts), once per privileged program, with TAP_PROGRAM_NAME
- * (its name, for argv[0] and messages) and TAP_HELPER_PATH (PREFIX/libexec/NAME.bun) fixed.
+/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file, compiled by
+ * `bun run build` with TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed. It makes itself the caller (real
+ * uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
+ * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
+ * Bun program at TAP_HELPER_PATH with the arguments unchanged and argv[0] set to TAP_PROGRAM_NAME
+ * (which picks the program; some Bun versions acted as the full bun CLI when it was "bun"). It reads
+ * nothing the caller controls except argv, which it does not interpret.
  * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
  * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
 #define _GNU_SOURCE
