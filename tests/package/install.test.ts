@@ -202,6 +202,26 @@ describe("installed with dpkg into an isolated root", () => {
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
   }, 300_000);
 
+  test("where setcap fails (here: no setcap at all), the postinst falls back to setuid root, and the helper works", async () => {
+    await root.sh("mv /usr/sbin/setcap /usr/sbin/setcap.hidden");
+    try {
+      const reinstall = await root.run(["sh", "-c", `dpkg -i ${MAIN_DEB} </dev/null`]);
+      expect(reinstall.exitCode).toBe(0);
+      expect(reinstall.stderr).toContain(
+        `tap-launcher: setcap cap_net_admin+p ${SHIM} failed (no libcap2-bin, or no extended attributes here): making it setuid root`,
+      );
+      expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; /usr/sbin/getcap ${SHIM}`)).trim()).toBe("root:root 4755");
+      const helper = await helperAs(ALICE);
+      expect(helper.stderr).toBe("");
+      expect([helper.exitCode, helper.sent]).toEqual([0, true]);
+    } finally {
+      await root.sh("mv /usr/sbin/setcap.hidden /usr/sbin/setcap");
+    }
+    await installBoth();
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
+    expect(await ns.tapNames()).toEqual([]);
+  }, 300_000);
+
   test("remove: QEMU's own helper is back (same checksum), no diversion, nothing privileged, only the conffile left", async () => {
     const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
     await root.sh("dpkg -r tap-launcher-qemu-helper tap-launcher </dev/null");
