@@ -6,7 +6,7 @@
 // controls can reach the privileged process, and a caller who runs this program by another name runs
 // it without privilege. Each branch imports its program lazily: the bundler keeps every module behind
 // the import unevaluated until that import runs, so the helper evaluates only the helper's modules.
-// One entry per privileged program (launcher/layout.ts, PRIVILEGED_PROGRAMS; tests check they match).
+// One entry per privileged program (launcher/layout.ts, PRIVILEGED_PROGRAMS; tests/package/one-runtime.test.ts checks each).
 
 /** The privileged programs by name, each a lazy import of its entry. */
 const PRIVILEGED_ENTRIES: Record<string, () => Promise<unknown>> = {

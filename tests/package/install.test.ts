@@ -224,7 +224,15 @@ describe("installed with dpkg into an isolated root", () => {
 
   test("remove: QEMU's own helper is back (same checksum), no diversion, nothing privileged, only the conffile left", async () => {
     const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
-    await root.sh("dpkg -r tap-launcher-qemu-helper tap-launcher </dev/null");
+    // The optional package first: QEMU's own helper is back, and doctor says how to switch again.
+    await root.sh("dpkg -r tap-launcher-qemu-helper </dev/null");
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
+    const doctor = await root.run(["tap-launcher", "doctor"], asUser(ALICE));
+    expect(doctor.stderr).toContain(
+      `tap-launcher: warning: ${QEMU_HELPER}: QEMU's default bridge helper is not ${SHIM}: -netdev bridge without helper= runs this one -- fix: as root: apt install tap-launcher-qemu-helper`,
+    );
+    expect(doctor.exitCode).toBe(0);
+    await root.sh("dpkg -r tap-launcher </dev/null");
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
     expect((await root.sh(`ls -l ${QEMU_HELPER}* | wc -l; dpkg-divert --list '*qemu-bridge-helper*' | wc -l`)).trim()).toBe("1\n0");
     expect(await privileged(files)).toEqual([]);

@@ -34,6 +34,13 @@ describe("the build", () => {
     }
   });
 
+  test("every privileged program's name runs that program (scripts/program-entry.ts has an entry for each)", async () => {
+    for (const { name } of PRIVILEGED_PROGRAMS) {
+      const help = await runAs(name, join(dist, "tap-launcher"), "--help");
+      expect({ name, usage: (help.stdout + help.stderr).includes(`USAGE ${name} `) }).toEqual({ name, usage: true });
+    }
+  });
+
   test("argv[0] chooses: tap-bridge-helper (and NAME.bun) runs the helper; any other name, bun included, the launcher", async () => {
     const program = join(dist, "tap-launcher");
     for (const argv0 of ["tap-bridge-helper", "/usr/libexec/tap-bridge-helper.bun", join(dist, "tap-bridge-helper")]) {
