@@ -7,7 +7,7 @@ import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 export const install = defineCommand({
   meta: {
     name: "install",
-    description: "Install the bridge helper for real use, as root: an exec shim is the only privileged file",
+    description: "Install the bridge helper for real use, as root: an exec shim is the only privileged file (--destdir: stage it, unprivileged)",
   },
   args: {
     prefix: {
