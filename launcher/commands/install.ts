@@ -7,7 +7,8 @@ import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 export const install = defineCommand({
   meta: {
     name: "install",
-    description: "Install the bridge helper for real use, as root: an exec shim is the only privileged file (--destdir: stage it, unprivileged)",
+    description:
+      "Install the bridge helper for real use, as root: an exec shim is the only privileged file (--destdir: stage it, unprivileged)",
   },
   args: {
     prefix: {
