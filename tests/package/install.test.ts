@@ -1,7 +1,10 @@
 // The .deb files installed with dpkg into an isolated root (never the host's): QEMU and libvirt with no helper setting, doctor, statoverride, reinstall, remove, purge.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
 import { closeFd } from "../../shared/libc.ts";
+import { tempFolder } from "../support/build.ts";
 import { type Guest, qemuCommand } from "../support/guest.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { TestNetns } from "../support/netns.ts";
@@ -15,6 +18,10 @@ const SHIM = "/usr/libexec/tap-bridge-helper";
 const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
 const MAIN_DEB = "/tmp/tap-launcher.deb";
 const QEMU_DEB = "/tmp/tap-launcher-qemu-helper.deb";
+/** The same packages at a later version, for the upgrade. */
+const NEXT_VERSION = `${packageJson.version}+upgrade1`;
+const MAIN_NEXT = "/tmp/tap-launcher-next.deb";
+const QEMU_NEXT = "/tmp/tap-launcher-qemu-helper-next.deb";
 
 let ns: TestNetns;
 let root: IsolatedRoot;
@@ -45,6 +52,8 @@ beforeAll(async () => {
   root = await IsolatedRoot.create(ns);
   await root.copyIn(debs.main, MAIN_DEB);
   await root.copyIn(debs.qemuHelper, QEMU_DEB);
+  await root.copyIn(await withVersion(debs.main, NEXT_VERSION, false), MAIN_NEXT);
+  await root.copyIn(await withVersion(debs.qemuHelper, NEXT_VERSION, true), QEMU_NEXT);
   await root.copyIn(guest.initrd, "/tmp/initrd.cpio.gz");
   qemuHelperSum = (await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0] ?? "";
 }, 600_000);
@@ -53,6 +62,22 @@ afterAll(async () => {
   await root?.dispose();
   await ns?.dispose();
 });
+
+/**
+ * A copy of `deb` at `version` (dpkg-deb -R, the Version field, dpkg-deb -b); with
+ * `bumpDependency`, its dependency on tap-launcher's exact version too.
+ */
+async function withVersion(deb: string, version: string, bumpDependency: boolean): Promise<string> {
+  const tree = join(tempFolder("tl-next-"), "tree");
+  await runOk(["dpkg-deb", "-R", deb, tree]);
+  const control = join(tree, "DEBIAN", "control");
+  let text = readFileSync(control, "utf8").replace(/^Version: .*$/m, `Version: ${version}`);
+  if (bumpDependency) text = text.replace(/^Depends: tap-launcher \(= [^)]*\)$/m, `Depends: tap-launcher (= ${version})`);
+  writeFileSync(control, text);
+  const out = join(tempFolder("tl-next-deb-"), "next.deb");
+  await runOk(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", tree, out]);
+  return out;
+}
 
 /** The privileged files (setuid, setgid or file capabilities) among `paths` in the root, as "MODE PATH [CAPS]". */
 async function privileged(paths: string): Promise<string[]> {
@@ -220,6 +245,21 @@ describe("installed with dpkg into an isolated root", () => {
     await installBoth();
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
     expect(await ns.tapNames()).toEqual([]);
+  }, 300_000);
+
+  test("upgrade to a newer version: the new shim is granted again, the edited conffile and the diversion are kept", async () => {
+    const before = (await root.sh(`stat -c %i ${SHIM}`)).trim();
+    await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} </dev/null`);
+    expect(await root.sh(`dpkg-query -W -f '\${Version} ' tap-launcher tap-launcher-qemu-helper`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} `);
+    expect((await root.sh(`stat -c %i ${SHIM}`)).trim()).not.toBe(before); // a new file, unpacked unprivileged
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
+    expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
+    expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
+      `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
+    );
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
+    const helper = await helperAs(ALICE);
+    expect([helper.exitCode, helper.sent]).toEqual([0, true]);
   }, 300_000);
 
   test("remove: QEMU's own helper is back (same checksum), no diversion, nothing privileged, only the conffile left", async () => {
