@@ -1,10 +1,10 @@
-/* tap-bridge-helper exec shim: the only privileged file. It makes itself the caller (real uid and
- * gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
+/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file, compiled by
+ * `bun run build` with TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed. It makes itself the caller (real
+ * uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
  * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
- * Bun helper from the path fixed when this file was compiled, with the arguments unchanged and argv[0]
- * fixed (some Bun versions acted as the full bun CLI when argv[0] was "bun"). It reads nothing the
- * caller controls except argv, which it does not interpret.
- *
+ * Bun program at TAP_HELPER_PATH with the arguments unchanged and argv[0] set to TAP_PROGRAM_NAME
+ * (which picks the program; some Bun versions acted as the full bun CLI when it was "bun"). It reads
+ * nothing the caller controls except argv, which it does not interpret.
  * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
  * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
 #define _GNU_SOURCE
@@ -18,12 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef TAP_HELPER_PATH
-#error "compile with -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
-#endif
-/* The same shim runs tap-user-nic (-DTAP_PROGRAM_NAME='"tap-user-nic"'): messages and argv[0] say which. */
-#ifndef TAP_PROGRAM_NAME
-#define TAP_PROGRAM_NAME "tap-bridge-helper"
+#if !defined(TAP_HELPER_PATH) || !defined(TAP_PROGRAM_NAME)
+#error "compile with -DTAP_PROGRAM_NAME='\"tap-bridge-helper\"' -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
 #endif
 
 /* Set once the shim is the caller: from then on EPERM means the kernel did not grant the shim its

@@ -49,7 +49,8 @@ function spellings(argsDef: ArgsDef): Map<string, KnownOption> {
  * (and --help and --version), each at most once (an alias and its long name count as one), a switch only as
  * `--name` or its `-x`, a value as `--name=VALUE` or `--name VALUE` (VALUE not empty and not starting
  * with `-`; `--name=-x` says it is meant). With `takesGuest`, the first `--` ends the options and
- * everything after it is returned untouched; otherwise `--` and any other word are refused
+ * everything after it is returned untouched; otherwise `--` and any other word are refused, except as
+ * the command's positional arguments (up to their number, in order, each before any `--`)
  * (`refuseStrayWord` may first throw a UsageError that says better why a word is misplaced).
  * citty alone would ignore unknown options, keep the last of repeated ones, read `--switch=no` as on,
  * and take a `--` as a value. throws UsageError naming the option or word.
@@ -61,6 +62,9 @@ export function checkArgv(
   refuseStrayWord: (word: string) => void = () => {},
 ): CheckedArgv {
   const known = spellings(argsDef);
+  // A command's positional arguments (grant's SHIM), in order: bare words up to their number.
+  const positionals = Object.values(argsDef).filter((def) => def.type === "positional");
+  let words = 0;
   const options: string[] = [];
   const seen = new Set<string>();
   let help = false;
@@ -70,6 +74,11 @@ export function checkArgv(
     if (arg === "--") {
       if (!takesGuest) throw new UsageError(`unexpected argument "--": this command takes no guest command`);
       return finish(known, seen, { options, guest: argv.slice(i + 1), help, version });
+    }
+    if (!arg.startsWith("-") && words < positionals.length) {
+      options.push(arg);
+      words += 1;
+      continue;
     }
     if (!arg.startsWith("-") || arg === "-") {
       refuseStrayWord(arg);
@@ -110,6 +119,8 @@ export function checkArgv(
     }
     options.push(`${long}=${value}`);
   }
+  const missing = positionals.slice(words).find((def) => def.required === true);
+  if (missing !== undefined && !help && !version) throw new UsageError(`missing ${missing.valueHint ?? "argument"}`);
   return finish(known, seen, { options, guest: null, help, version });
 }
 

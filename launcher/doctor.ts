@@ -1,5 +1,5 @@
 // `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the caller, the ACL, the bridges and the system log.
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
@@ -478,4 +478,37 @@ export function listBridges(): BridgeLink[] {
     if (err instanceof SysError) return [];
     throw err;
   }
+}
+
+/** QEMU's compiled-in bridge helper, the one `-netdev bridge` runs with no helper=: Debian's path, then Fedora's. */
+export const QEMU_DEFAULT_HELPERS = ["/usr/lib/qemu/qemu-bridge-helper", "/usr/libexec/qemu-bridge-helper"];
+
+/**
+ * For the Debian package's layout (the shim at /usr/libexec/tap-bridge-helper): whether QEMU's default
+ * helper path leads to it (tap-launcher-qemu-helper diverts QEMU's own aside), so that QEMU and
+ * libvirt's session mode need no helper= or bridge_helper setting; if not, how to switch. Nothing for
+ * other prefixes (a source install is named with helper=), nor where QEMU's helper path does not exist.
+ */
+export function checkQemuDefaultHelper(shim: string, candidates = QEMU_DEFAULT_HELPERS): Finding[] {
+  if (shim !== "/usr/libexec/tap-bridge-helper" || !existsSync(shim)) return [];
+  const ours = realpathSync(shim);
+  const findings: Finding[] = [];
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    if (realpathSync(path) === ours) {
+      findings.push({
+        severity: "ok",
+        subject: path,
+        message: `QEMU's default bridge helper is ${shim}: -netdev bridge and libvirt's session mode use it with no helper= or bridge_helper`,
+      });
+    } else {
+      findings.push({
+        severity: "warn",
+        subject: path,
+        message: `QEMU's default bridge helper is not ${shim}: -netdev bridge without helper= runs this one`,
+        fix: `as root: apt install tap-launcher-qemu-helper (it diverts QEMU's own aside), or give QEMU helper=${shim} and libvirt bridge_helper = "${shim}" in ~/.config/libvirt/qemu.conf`,
+      });
+    }
+  }
+  return findings;
 }

@@ -5,28 +5,27 @@ import {
   constants,
   copyFileSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
-  writeFileSync,
+  statSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import type { ConsolaInstance } from "consola";
-import shimSource from "../helper/shim.c" with { type: "text" };
 import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError } from "../shared/errors.ts";
 import { extendedAttribute } from "../shared/libc-launcher.ts";
-import { installLayout, type InstallLayout } from "./layout.ts";
+import { installLayout, privilegedFiles, type InstallLayout } from "./layout.ts";
 import { nosuidMountOf } from "./mounts.ts";
+import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH } from "./shim.ts";
 
 export type InstallMode = "setuid" | "caps";
-
-/** Characters allowed in a prefix: it is compiled into C and must not need quoting anywhere. */
-const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 
 /** security.capability: present when a file has capabilities (setcap). */
 export function fileCapabilities(path: string): Uint8Array | null {
@@ -92,17 +91,18 @@ export function makeTrustedPath(dir: string, prefix: string): void {
  * exists: when a folder is missing, nothing below it may be touched, since someone could create it
  * (a link, say) between this check and the removal. throws StepError naming the directory.
  */
-export function checkTrustedPath(dir: string, prefix: string): boolean {
+export function checkTrustedPath(
+  dir: string,
+  prefix: string,
+  hint = "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control",
+): boolean {
   const root = resolve(prefix);
   let path = "";
   for (const part of resolve(dir).split(sep).filter(Boolean)) {
     path += `/${part}`;
     if (!pathExists(path)) return false;
     const problem = untrustedBecause(path, path !== root && !path.startsWith(`${root}/`));
-    if (problem !== null)
-      throw new StepError(problem, {
-        hint: "nothing was removed: uninstall follows no symbolic link and removes nothing under a folder others control",
-      });
+    if (problem !== null) throw new StepError(problem, { hint });
   }
   return true;
 }
@@ -118,46 +118,24 @@ function pathExists(path: string): boolean {
 }
 
 /**
- * Copies `source` to `target` as a root-owned file of `mode` (no privilege), replacing it in one rename.
- * The temporary name is removed first and created exclusively, so nothing planted there is followed.
+ * Copies `source` to `target` (mode `mode`, root-owned when `asRoot`), replacing it in one rename;
+ * `beforeRename` may change the copy first (grant it privilege), so that nothing half-made is ever
+ * at `target`. The temporary name is removed first and created exclusively, so nothing planted there
+ * is followed.
  */
-function placeRootOwned(source: string, target: string, mode: number): void {
+function placeFile(source: string, target: string, mode: number, asRoot: boolean, beforeRename?: (temporary: string) => void): void {
   const temporary = `${target}.new`;
   rmSync(temporary, { force: true });
   copyFileSync(source, temporary, constants.COPYFILE_EXCL);
-  chownSync(temporary, 0, 0);
-  chmodSync(temporary, mode);
-  renameSync(temporary, target);
+  finishPlacing(temporary, target, mode, asRoot, beforeRename);
 }
 
-/** Compiles the shim for `helperPath` into `output` with the system C compiler; `programName` names it in its messages. */
-function compileShim(helperPath: string, output: string, programName = "tap-bridge-helper"): void {
-  const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
-  try {
-    const source = join(work, "shim.c");
-    writeFileSync(source, shimSource);
-    run(
-      [
-        "cc",
-        "-O2",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-fPIE",
-        "-pie",
-        "-D_FORTIFY_SOURCE=2",
-        "-fstack-protector-strong",
-        `-DTAP_HELPER_PATH="${helperPath}"`,
-        `-DTAP_PROGRAM_NAME="${programName}"`,
-        "-o",
-        output,
-        source,
-      ],
-      "compile the exec shim (is gcc installed? apt-get install gcc libc6-dev)",
-    );
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+/** Sets `temporary`'s owner and mode, lets `beforeRename` change it, and renames it to `target`. */
+function finishPlacing(temporary: string, target: string, mode: number, asRoot: boolean, beforeRename?: (temporary: string) => void): void {
+  if (asRoot) chownSync(temporary, 0, 0);
+  chmodSync(temporary, mode);
+  beforeRename?.(temporary);
+  renameSync(temporary, target);
 }
 
 /**
@@ -179,93 +157,190 @@ export function grantPrivilege(path: string, mode: InstallMode): void {
   }
 }
 
-export interface InstallOptions {
-  prefix: string;
-  mode: InstallMode;
-  /** The folder holding the freshly built tap-bridge-helper (and tap-launcher). */
-  from: string;
+/** Refuses a folder on a nosuid mount, where the kernel would ignore what grant gives. throws StepError. */
+function refuseNosuid(folder: string): void {
+  const nosuidMount = nosuidMountOf(folder);
+  if (nosuidMount === null) return;
+  throw new StepError(
+    `${folder} is on a nosuid mount (${nosuidMount}): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail`,
+    {
+      hint: "install under a prefix on a mount without nosuid (findmnt -T DIR shows a folder's mount options), such as /usr/local",
+    },
+  );
 }
 
 /**
- * Installs as root: PREFIX/libexec/tap-bridge-helper.bun (the Bun helper, root-owned, mode 0755,
- * nothing privileged), PREFIX/libexec/tap-bridge-helper (the shim: setuid root, or cap_net_admin+p),
- * PREFIX/bin/tap-launcher when available, and the man pages the build made (FROM/man/manN/PAGE.N) as
- * PREFIX/share/man/manN/PAGE.N (root-owned, 0644). Every folder is checked (and the missing ones
- * made) before any file is written; files are written under temporary names and renamed, so a
- * half-done install never leaves a privileged shim pointing at nothing. throws StepError.
+ * `tap-launcher grant`: what a package's postinst does to an installed shim. The file must be a
+ * regular file (no symbolic link), already root-owned (whoever owns it chose its content), not a Bun
+ * executable, in folders that are root's and not writable by others from / down, on a mount without
+ * nosuid. Then it becomes setuid root (04755) or cap_net_admin+p (0755). throws StepError.
+ */
+export function grantInstalledShim(path: string, mode: InstallMode): void {
+  if (process.getuid?.() !== 0) throw new StepError("grant must run as root: it makes the shim privileged");
+  const file = resolve(path);
+  if (!pathExists(file)) throw new StepError(`no file at ${file}`);
+  const stat = lstatSync(file);
+  if (!stat.isFile()) throw new StepError(`${file} is not a regular file: give the shim's own path, not a link to it`);
+  if (stat.uid !== 0) {
+    throw new StepError(`${file} is owned by uid ${stat.uid}, not root: its owner chose its content`, {
+      hint: "check it is the shim the build made, then chown root:root it (a package's files are root's already)",
+    });
+  }
+  checkTrustedPath(dirname(file), dirname(file), "nothing was granted: only a shim in folders root alone controls may be made privileged");
+  refuseNosuid(dirname(file));
+  grantPrivilege(file, mode);
+}
+
+export interface InstallOptions {
+  prefix: string;
+  mode: InstallMode;
+  /** The folder holding the freshly built programs, their shims (shim/) and man pages (man/). */
+  from: string;
+  /** Stage the files under DESTDIR+PREFIX and grant nothing (a package's build): no root needed. */
+  destdir?: string;
+}
+
+/** One file of an installation: where the build has it, where it goes, and its mode. */
+interface PlannedFile {
+  built: string;
+  path: string;
+  mode: number;
+  /** The privileged program this file is the exec shim of. */
+  shimOf?: string;
+  /** A file placed before this one holding the same program: this one is a hard link to it. */
+  sameAs?: string;
+}
+
+/**
+ * The shim for `name` that executes PREFIX/libexec/NAME.bun: the build's own (FROM/shim/NAME) when
+ * it was built for this prefix, else one compiled now into `scratch` (the build's C compiler is needed).
+ */
+function shimFor(from: string, prefix: string, name: string, scratch: () => string, log: ConsolaInstance): string {
+  const settingsFile = join(from, BUILT_SHIMS, "build.json");
+  const built = join(from, BUILT_SHIMS, name);
+  if (pathExists(settingsFile) && pathExists(built)) {
+    const settings = JSON.parse(readFileSync(settingsFile, "utf8")) as BuildSettings;
+    if (settings.prefix === prefix) return built;
+    log.info(`the build's shim for ${name} executes ${privilegedFiles(settings.prefix, name).helper}: compiling one for ${prefix}`);
+  }
+  const output = join(scratch(), name);
+  compileShim(name, privilegedFiles(prefix, name).helper, output);
+  return output;
+}
+
+/** Every file of an installation under `layout.prefix`, from the build in `from`, checked before anything is written. */
+function planFiles(layout: InstallLayout, from: string, scratch: () => string, log: ConsolaInstance): PlannedFile[] {
+  const files: PlannedFile[] = [];
+  const builtLauncher = join(from, "tap-launcher");
+  const withLauncher = existsSync(builtLauncher);
+  if (withLauncher) files.push({ built: builtLauncher, path: layout.launcher, mode: 0o755 });
+  for (const { name, shim, helper } of layout.privileged) {
+    const builtHelper = join(from, name);
+    if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
+    if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
+    // The build's one program under two names: installed once, Bun's runtime with it.
+    const sameAs = withLauncher && sameFile(builtHelper, builtLauncher) ? layout.launcher : undefined;
+    files.push({ built: builtHelper, path: helper, mode: 0o755, sameAs });
+    files.push({ built: shimFor(from, layout.prefix, name, scratch, log), path: shim, mode: 0o755, shimOf: name });
+  }
+  for (const page of layout.manPages) {
+    const built = join(from, page.built);
+    if (!pathExists(built)) throw new StepError(`no built man page at ${built}: run \`bun run build\` first (it needs pandoc)`);
+    // lstat: root copies it to a file everyone may read, so it must not lead anywhere else.
+    if (!lstatSync(built).isFile()) throw new StepError(`${built} is not a regular file: rebuild the man pages with \`bun run build\``);
+    files.push({ built, path: page.path, mode: 0o644 });
+  }
+  return files;
+}
+
+/** True when `a` and `b` are one file (hard links). */
+function sameFile(a: string, b: string): boolean {
+  const [first, second] = [statSync(a), statSync(b)];
+  return first.dev === second.dev && first.ino === second.ino;
+}
+
+/**
+ * Places `target` as a hard link to `existing` (placed just before, root's, 0755), through a
+ * temporary name and a rename; where they are on different filesystems (EXDEV), as a copy.
+ */
+function placeLink(existing: string, target: string, mode: number, asRoot: boolean): void {
+  const temporary = `${target}.new`;
+  rmSync(temporary, { force: true });
+  try {
+    linkSync(existing, temporary);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EXDEV") throw err;
+    copyFileSync(existing, temporary, constants.COPYFILE_EXCL);
+  }
+  finishPlacing(temporary, target, mode, asRoot);
+}
+
+/**
+ * Installs PREFIX/libexec/NAME.bun (each privileged Bun program, root-owned, mode 0755, nothing
+ * privileged), PREFIX/libexec/NAME (its exec shim: setuid root, or cap_net_admin+p), PREFIX/bin/tap-launcher
+ * when built, and the man pages the build made (FROM/man/manN/PAGE.N) as PREFIX/share/man/manN/PAGE.N
+ * (0644). As root without `destdir`: every folder is checked (and the missing ones made) before any
+ * file is written, and files are written under temporary names and renamed, each shim granted its
+ * privilege before its rename, so a half-done install never leaves a privileged shim pointing at
+ * nothing. With `destdir`: the same files under DESTDIR+PREFIX, unprivileged, for a package (its
+ * postinst or `tap-launcher grant` grants). throws StepError.
  */
 export function installHelper(options: InstallOptions, log: ConsolaInstance): InstallLayout {
-  if (process.getuid?.() !== 0) throw new StepError("install must run as root: it makes the shim privileged");
+  const asRoot = process.getuid?.() === 0;
+  const staging = options.destdir !== undefined;
+  if (!staging && !asRoot) throw new StepError("install must run as root: it makes the shim privileged (or stage with --destdir=DIR)");
   if (!SAFE_PATH.test(options.prefix) || options.prefix.split("/").includes("..")) {
     throw new StepError(
       `--prefix must be an absolute path of letters, digits and ._+-/ without "..", not ${JSON.stringify(options.prefix)}`,
     );
   }
   const layout = installLayout(resolve(options.prefix));
-  const builtHelper = join(options.from, "tap-bridge-helper");
-  if (!existsSync(builtHelper)) throw new StepError(`no built helper at ${builtHelper}: run \`bun run build\` first`);
-  if (!isBunExecutable(builtHelper)) throw new StepError(`${builtHelper} is not a Bun executable: rebuild it with \`bun run build\``);
-  const pages = layout.manPages.map((page) => ({ built: join(options.from, page.built), path: page.path }));
-  for (const { built } of pages) {
-    if (!pathExists(built)) throw new StepError(`no built man page at ${built}: run \`bun run build\` first (it needs pandoc)`);
-    // lstat: root copies it to a file everyone may read, so it must not lead anywhere else.
-    if (!lstatSync(built).isFile()) throw new StepError(`${built} is not a regular file: rebuild the man pages with \`bun run build\``);
+  const destdir = staging ? resolve(options.destdir ?? "") : "/";
+  const onDisk = (path: string) => join(destdir, path);
+  let scratchFolder: string | null = null;
+  const scratch = () => {
+    scratchFolder ??= mkdtempSync(join(tmpdir(), "tl-install-"));
+    return scratchFolder;
+  };
+  // Every check before anything is written; nothing that exists is changed. Root checks the folders
+  // it writes in also when staging, since someone else may own DESTDIR.
+  if (!staging) refuseNosuid(dirname(layout.shim));
+  try {
+    const files = planFiles(layout, options.from, scratch, log);
+    for (const dir of new Set(files.map(({ path }) => dirname(onDisk(path))))) {
+      if (asRoot) makeTrustedPath(dir, staging ? destdir : layout.prefix);
+      else mkdirSync(dir, { recursive: true, mode: 0o755 });
+    }
+    for (const { built, path, mode, shimOf, sameAs } of files) {
+      const grant = staging || shimOf === undefined ? undefined : (temporary: string) => grantPrivilege(temporary, options.mode);
+      if (sameAs === undefined) placeFile(built, onDisk(path), mode, asRoot, grant);
+      else placeLink(onDisk(sameAs), onDisk(path), mode, asRoot);
+      log.success(`${staging ? "staged" : "installed"} ${onDisk(path)}${describePlaced(path, layout, staging ? null : options.mode)}`);
+    }
+  } finally {
+    if (scratchFolder !== null) rmSync(scratchFolder, { recursive: true, force: true });
   }
-  const builtLauncher = join(options.from, "tap-launcher");
-  const withLauncher = existsSync(builtLauncher);
-
-  // Every check before anything is written; nothing that exists is changed.
-  const libexec = dirname(layout.shim);
-  const nosuidMount = nosuidMountOf(libexec);
-  if (nosuidMount !== null) {
-    throw new StepError(
-      `${libexec} is on a nosuid mount (${nosuidMount}): the kernel would ignore the shim's setuid bit and file capabilities, and every run would fail`,
-      {
-        hint: "install under a prefix on a mount without nosuid (findmnt -T DIR shows a folder's mount options), such as /usr/local",
-      },
-    );
-  }
-  makeTrustedPath(libexec, layout.prefix);
-  if (withLauncher) makeTrustedPath(dirname(layout.launcher), layout.prefix);
-  for (const { path } of pages) makeTrustedPath(dirname(path), layout.prefix);
-
-  placeRootOwned(builtHelper, layout.helper, 0o755);
-  log.success(`installed the Bun helper ${layout.helper} (root-owned, 0755, unprivileged)`);
-
-  const shimTemp = `${layout.shim}.new`;
-  rmSync(shimTemp, { force: true });
-  compileShim(layout.helper, shimTemp);
-  grantPrivilege(shimTemp, options.mode);
-  renameSync(shimTemp, layout.shim);
-  log.success(`installed the exec shim ${layout.shim} (${options.mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`);
-
-  // tap-user-nic (lxc-user-nic's drop-in), when built: the same pair of an unprivileged Bun program and a privileged shim.
-  const builtUserNic = join(options.from, "tap-user-nic");
-  if (existsSync(builtUserNic)) {
-    if (!isBunExecutable(builtUserNic)) throw new StepError(`${builtUserNic} is not a Bun executable: rebuild it with \`bun run build\``);
-    placeRootOwned(builtUserNic, layout.userNicHelper, 0o755);
-    rmSync(`${layout.userNicShim}.new`, { force: true });
-    compileShim(layout.userNicHelper, `${layout.userNicShim}.new`, "tap-user-nic");
-    grantPrivilege(`${layout.userNicShim}.new`, options.mode);
-    renameSync(`${layout.userNicShim}.new`, layout.userNicShim);
-    log.success(`installed tap-user-nic ${layout.userNicShim} beside ${layout.userNicHelper}`);
-  }
-
-  if (withLauncher) {
-    placeRootOwned(builtLauncher, layout.launcher, 0o755);
-    log.success(`installed the launcher ${layout.launcher}`);
-  }
-  for (const { built, path } of pages) placeRootOwned(built, path, 0o644);
-  log.success(`installed the man pages ${pages.map(({ path }) => basename(path)).join(", ")} under ${join(layout.prefix, "share", "man")}`);
-
-  for (const path of [layout.helper, layout.launcher, layout.userNicHelper]) {
+  for (const path of [...layout.privileged.map(({ helper }) => helper), layout.launcher].map(onDisk)) {
     if (!existsSync(path)) continue;
     const privilege = privilegeOf(path);
     if (privilege.setuid || privilege.setgid || privilege.capabilities) {
       throw new StepError(`${path} is a Bun executable and carries privilege: remove it (tap-launcher uninstall)`);
     }
   }
+  if (staging) {
+    const shims = layout.privileged.map(({ shim }) => shim).join(" ");
+    log.info(`nothing was made privileged: once installed, as root: tap-launcher grant --mode=setuid|caps ${shims}`);
+  }
   return layout;
+}
+
+/** What an installed file is, for the log line after its path. */
+function describePlaced(path: string, layout: InstallLayout, mode: InstallMode | null): string {
+  const program = layout.privileged.find(({ shim, helper }) => path === shim || path === helper);
+  if (program === undefined) return "";
+  if (path === program.helper) return ` (${program.name}'s Bun program, one with the launcher: 0755, unprivileged)`;
+  if (mode === null) return ` (the exec shim of ${program.name}: 0755, not yet privileged)`;
+  return ` (the exec shim of ${program.name}: ${mode === "setuid" ? "setuid root" : "cap_net_admin+p, no root"})`;
 }
 
 /** Removes what install made under `prefix`, and the folders it made if they are left empty. */
@@ -273,10 +348,7 @@ export function uninstallHelper(prefix: string, log: ConsolaInstance): void {
   if (process.getuid?.() !== 0) throw new StepError("uninstall must run as root");
   const layout = installLayout(resolve(prefix));
   const files = [
-    layout.shim,
-    layout.helper,
-    layout.userNicShim,
-    layout.userNicHelper,
+    ...layout.privileged.flatMap(({ shim, helper }) => [shim, helper]),
     layout.launcher,
     ...layout.manPages.map(({ path }) => path),
   ];

@@ -1,17 +1,38 @@
 // Where an installation puts each file, and where the launcher finds the installed helper.
 import { dirname, join, resolve } from "node:path";
 
+/**
+ * The privileged programs, one entry each: `bun run build` compiles helper/shim.c into dist/shim/NAME
+ * for it, and dist/NAME is the one compiled program (scripts/program-entry.ts runs ENTRY when argv[0]
+ * names NAME; add it there too). install places PREFIX/libexec/NAME.bun (a hard link to
+ * PREFIX/bin/tap-launcher, never privileged) and PREFIX/libexec/NAME (the shim, the only privileged
+ * file). A second privileged program is one more entry here and there.
+ */
+export const PRIVILEGED_PROGRAMS = [
+  { name: "tap-bridge-helper", entry: "helper/main.ts" },
+  // lxc-user-nic's drop-in for rootless containers (docs/containers.md).
+  { name: "tap-user-nic", entry: "helper/user-nic/main.ts" },
+] as const;
+
+/** Where one privileged program's two files go. */
+export interface PrivilegedFiles {
+  name: string;
+  /** The exec shim: the only privileged file, and the path callers (QEMU's helper=, the launcher) use. */
+  shim: string;
+  /** The Bun program the shim executes: root-owned, never setuid, never with capabilities. */
+  helper: string;
+}
+
 /** The files `tap-launcher install --prefix=DIR` creates. */
 export interface InstallLayout {
   prefix: string;
-  /** The exec shim: the only privileged file, and the path QEMU's helper= and the launcher use. */
+  /** The bridge helper's exec shim: the path QEMU's helper= and the launcher use. */
   shim: string;
-  /** The Bun helper the shim executes: root-owned, never setuid, never with capabilities. */
+  /** The Bun bridge helper its shim executes. */
   helper: string;
+  /** Every privileged program's shim and Bun program, the bridge helper's first. */
+  privileged: PrivilegedFiles[];
   launcher: string;
-  /** tap-user-nic's exec shim (privileged like `shim`) and the Bun program it executes (docs/containers.md). */
-  userNicShim: string;
-  userNicHelper: string;
   /** The manual pages, PREFIX/share/man/manN/PAGE.N, each with its path under a build's man/ folder. */
   manPages: { built: string; path: string }[];
 }
@@ -24,14 +45,21 @@ export function manPagePath(page: string): string {
   return join(`man${page.slice(page.lastIndexOf(".") + 1)}`, page);
 }
 
+/** PREFIX/libexec/NAME and PREFIX/libexec/NAME.bun. */
+export function privilegedFiles(prefix: string, name: string): PrivilegedFiles {
+  return { name, shim: join(prefix, "libexec", name), helper: join(prefix, "libexec", `${name}.bun`) };
+}
+
 export function installLayout(prefix: string): InstallLayout {
+  const privileged = PRIVILEGED_PROGRAMS.map(({ name }) => privilegedFiles(prefix, name));
+  const [bridgeHelper] = privileged;
+  if (bridgeHelper === undefined) throw new Error("PRIVILEGED_PROGRAMS is empty");
   return {
     prefix,
-    shim: join(prefix, "libexec", "tap-bridge-helper"),
-    helper: join(prefix, "libexec", "tap-bridge-helper.bun"),
+    shim: bridgeHelper.shim,
+    helper: bridgeHelper.helper,
+    privileged,
     launcher: join(prefix, "bin", "tap-launcher"),
-    userNicShim: join(prefix, "libexec", "tap-user-nic"),
-    userNicHelper: join(prefix, "libexec", "tap-user-nic.bun"),
     manPages: MAN_PAGES.map((page) => ({ built: join("man", manPagePath(page)), path: join(prefix, "share", "man", manPagePath(page)) })),
   };
 }

@@ -30,6 +30,7 @@ export const launcherCommand = defineCommand({
   subCommands: {
     run: () => import("./commands/run.ts").then((module) => module.run),
     install: () => import("./commands/install.ts").then((module) => module.install),
+    grant: () => import("./commands/install.ts").then((module) => module.grant),
     uninstall: () => import("./commands/install.ts").then((module) => module.uninstall),
     doctor: () => import("./commands/doctor.ts").then((module) => module.doctor),
   },

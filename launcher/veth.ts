@@ -7,11 +7,11 @@
 import { readlinkSync } from "node:fs";
 import type { ConsolaInstance } from "consola";
 import { StepError } from "../shared/errors.ts";
-import { installLayout, ownPrefix } from "./layout.ts";
+import { ownPrefix, privilegedFiles } from "./layout.ts";
 
 /** The installed tap-user-nic beside this launcher's prefix, else /usr/local's. */
 export function defaultUserNic(): string {
-  return installLayout(ownPrefix() ?? "/usr/local").userNicShim;
+  return privilegedFiles(ownPrefix() ?? "/usr/local", "tap-user-nic").shim;
 }
 
 /** The guest's first step inside the namespaces: wait (10 s at most) for eth0, bring it and lo up, become the guest. */

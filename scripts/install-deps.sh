@@ -8,7 +8,9 @@ packages=(
   linux-image-amd64 busybox-static    # the tiny test guest
   iproute2 util-linux libcap2-bin     # ip, unshare/setpriv/prlimit, setcap/getcap
   kmod cpio xz-utils zstd             # modinfo and packing the guest's initramfs
-  gcc libc6-dev                       # the privileged exec shim is compiled at install time
+  gcc libc6-dev                       # the privileged exec shims are compiled by `bun run build`
+  dpkg-dev lintian                    # `bun run package` (dpkg-shlibdeps, dpkg-parsechangelog) and its check
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients  # libvirt's session mode in the package test (no system daemon)
   socat                               # a reference relay in benchmarks
   pandoc                              # the man pages (man/*.md) are built to roff with pandoc's man writer
   man-db groff-base mandoc            # man --warnings -l and mandoc -T lint check the built pages

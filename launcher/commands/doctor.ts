@@ -7,6 +7,7 @@ import {
   checkNoNewPrivs,
   checkPolicy,
   checkSystemLog,
+  checkQemuDefaultHelper,
   checkTunDevice,
   checkVhostNet,
   listBridges,
@@ -35,10 +36,12 @@ export const doctor = defineCommand({
     const bridges = listBridges();
     // The ACL is read once: its decisions are reported here and give the bridges the policy check covers.
     const acl = checkAcl(ACL_FILE, bridges, uid === 0);
+    const helper = args.helper ?? defaultHelper();
     const findings: Finding[] = [
       checkTunDevice(),
       checkVhostNet(),
-      ...checkHelper(args.helper ?? defaultHelper()),
+      ...checkHelper(helper),
+      ...checkQemuDefaultHelper(helper),
       ...checkNoNewPrivs(uid),
       ...acl.findings,
       ...checkPolicy(POLICY_FILE, acl.allowed),

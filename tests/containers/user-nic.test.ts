@@ -6,6 +6,7 @@ import { withNetns, type TestNetns } from "../support/netns.ts";
 import { type RunResult, run } from "../support/proc.ts";
 import { ALICE, asUser, BOB } from "../support/users.ts";
 import { oddPath, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+import { privilegedFiles } from "../../launcher/layout.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
 setDefaultTimeout(120_000);
@@ -268,14 +269,30 @@ describe("tap-user-nic installed in caps mode", () => {
   test("install --mode=caps gives its shim cap_net_admin+p and no setuid bit, and it makes and deletes a pair the same way", async () => {
     const installed = await installForTest("caps");
     try {
-      expect(privilegeOf(installed.userNicShim)).toEqual({ setuid: false, setgid: false, capabilities: true });
-      expect(privilegeOf(installed.userNicHelper)).toEqual({ setuid: false, setgid: false, capabilities: false });
+      expect(privilegeOf(privilegedFiles(installed.prefix, "tap-user-nic").shim)).toEqual({
+        setuid: false,
+        setgid: false,
+        capabilities: true,
+      });
+      expect(privilegeOf(privilegedFiles(installed.prefix, "tap-user-nic").helper)).toEqual({
+        setuid: false,
+        setgid: false,
+        capabilities: false,
+      });
       await inWorld("alice veth br0 1\n", async (world, ns) => {
         const container = await world.container(ALICE);
-        const made = await world.call(installed.userNicShim, ALICE, ["create", "/tmp", "c1", String(container.pid), "veth", "br0", "eth0"]);
+        const made = await world.call(privilegedFiles(installed.prefix, "tap-user-nic").shim, ALICE, [
+          "create",
+          "/tmp",
+          "c1",
+          String(container.pid),
+          "veth",
+          "br0",
+          "eth0",
+        ]);
         expect({ exit: made.exitCode, stderr: made.stderr }).toEqual({ exit: 0, stderr: "" });
         const veth = made.stdout.split(":")[2] ?? "";
-        const removed = await world.call(installed.userNicShim, ALICE, [
+        const removed = await world.call(privilegedFiles(installed.prefix, "tap-user-nic").shim, ALICE, [
           "delete",
           "/tmp",
           "c1",

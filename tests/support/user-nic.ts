@@ -7,6 +7,7 @@ import type { TestNetns } from "./netns.ts";
 import { privateEtcPrefix } from "./private-etc.ts";
 import { run, type RunResult } from "./proc.ts";
 import { ALICE, asUser, BOB, LAB_GROUP, sharedFolder, type TestUser } from "./users.ts";
+import { privilegedFiles } from "../../launcher/layout.ts";
 
 /** A second member of lab, so that a `@lab` line's shared count can be seen. */
 export const CAROL: TestUser = { uid: 4103, gid: 4103, groups: [LAB_GROUP] };
@@ -43,7 +44,7 @@ export function userNicPrograms(): Promise<UserNicPrograms> {
     copyFileSync(LXC_USER_NIC, original);
     chownSync(original, 0, 0);
     chmodSync(original, 0o4755);
-    return { installed, ours: installed.userNicShim, original };
+    return { installed, ours: privilegedFiles(installed.prefix, "tap-user-nic").shim, original };
   })();
   return programs;
 }

@@ -1,0 +1,305 @@
+// The .deb files installed with dpkg into an isolated root (never the host's): QEMU and libvirt with no helper setting, doctor, statoverride, reinstall, remove, purge.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
+import { closeFd } from "../../shared/libc.ts";
+import { tempFolder } from "../support/build.ts";
+import { type Guest, qemuCommand } from "../support/guest.ts";
+import { runHelper } from "../support/helper-run.ts";
+import { TestNetns } from "../support/netns.ts";
+import { runOk } from "../support/proc.ts";
+import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
+import { ALICE, asUser, BOB, LAB_GROUP } from "../support/users.ts";
+import { builtDebs } from "./built-debs.ts";
+import { IsolatedRoot } from "./isolated-root.ts";
+
+const SHIM = "/usr/libexec/tap-bridge-helper";
+const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
+const MAIN_DEB = "/tmp/tap-launcher.deb";
+const QEMU_DEB = "/tmp/tap-launcher-qemu-helper.deb";
+/** The same packages at a later version, for the upgrade. */
+const NEXT_VERSION = `${packageJson.version}+upgrade1`;
+const MAIN_NEXT = "/tmp/tap-launcher-next.deb";
+const QEMU_NEXT = "/tmp/tap-launcher-qemu-helper-next.deb";
+
+let ns: TestNetns;
+let root: IsolatedRoot;
+let guest: Guest;
+/** The host's state that must not change: its dpkg database and QEMU's helper. */
+let hostBefore: string;
+/** sha256 of QEMU's own helper before anything was installed. */
+let qemuHelperSum: string;
+
+/**
+ * sha256 of the host's diversions and statoverrides and of QEMU's helper, and what /usr/libexec and
+ * /etc/qemu hold (the status file itself changes whenever someone installs a package on the host).
+ */
+async function hostState(): Promise<string> {
+  return runOk([
+    "sh",
+    "-c",
+    `sha256sum /var/lib/dpkg/diversions /var/lib/dpkg/statoverride ${QEMU_HELPER}; ls /usr/libexec /etc/qemu 2>&1; true`,
+  ]);
+}
+
+beforeAll(async () => {
+  hostBefore = await hostState();
+  const [debs, tinyGuest] = await Promise.all([builtDebs(), testGuest()]);
+  guest = tinyGuest;
+  ns = await TestNetns.create();
+  await bridgeWithAddress(ns, "br0");
+  root = await IsolatedRoot.create(ns);
+  await root.copyIn(debs.main, MAIN_DEB);
+  await root.copyIn(debs.qemuHelper, QEMU_DEB);
+  await root.copyIn(await withVersion(debs.main, NEXT_VERSION, false), MAIN_NEXT);
+  await root.copyIn(await withVersion(debs.qemuHelper, NEXT_VERSION, true), QEMU_NEXT);
+  await root.copyIn(guest.initrd, "/tmp/initrd.cpio.gz");
+  qemuHelperSum = (await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0] ?? "";
+}, 600_000);
+
+afterAll(async () => {
+  await root?.dispose();
+  await ns?.dispose();
+});
+
+/**
+ * A copy of `deb` at `version` (dpkg-deb -R, the Version field, dpkg-deb -b); with
+ * `bumpDependency`, its dependency on tap-launcher's exact version too.
+ */
+async function withVersion(deb: string, version: string, bumpDependency: boolean): Promise<string> {
+  const tree = join(tempFolder("tl-next-"), "tree");
+  await runOk(["dpkg-deb", "-R", deb, tree]);
+  const control = join(tree, "DEBIAN", "control");
+  let text = readFileSync(control, "utf8").replace(/^Version: .*$/m, `Version: ${version}`);
+  if (bumpDependency) text = text.replace(/^Depends: tap-launcher \(= [^)]*\)$/m, `Depends: tap-launcher (= ${version})`);
+  writeFileSync(control, text);
+  const out = join(tempFolder("tl-next-deb-"), "next.deb");
+  await runOk(["dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", tree, out]);
+  return out;
+}
+
+/** The privileged files (setuid, setgid or file capabilities) among `paths` in the root, as "MODE PATH [CAPS]". */
+async function privileged(paths: string): Promise<string[]> {
+  const out = await root.sh(
+    `for f in ${paths}; do [ -f "$f" ] || continue; caps=$(getcap "$f"); mode=$(stat -c %a "$f"); case "$mode" in [2-7]???) echo "$mode $f";; *) [ -n "$caps" ] && echo "$mode $caps";; esac; done; true`,
+  );
+  return out.trim() === "" ? [] : out.trim().split("\n");
+}
+
+/**
+ * The helper, run as `user` in the root the way QEMU runs it; returns its exit status and message.
+ * Through env: setpriv itself execs with the capabilities it still holds, so the kernel would check
+ * the shim's mode against root's CAP_DAC_OVERRIDE; env runs as the user alone, as QEMU would.
+ */
+async function helperAs(user: typeof ALICE): Promise<{ exitCode: number; stderr: string; sent: boolean }> {
+  const outcome = await runHelper(root.argv(["env", SHIM, "--use-vnet", "--fd=3", "--br=br0"], asUser(user)));
+  if (outcome.fd !== null) closeFd(outcome.fd);
+  return { exitCode: outcome.exitCode, stderr: outcome.stderr, sent: outcome.fd !== null };
+}
+
+/** A transient domain booting the tiny guest, its NIC on br0 through libvirt's default bridge helper, its console in HOME/console.log. */
+function sessionDomain(home: string): string {
+  return `<domain type='qemu'>
+  <name>tl-session</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>${guest.kernel}</kernel>
+    <initrd>/tmp/initrd.cpio.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet tl.ip=${GUEST_ADDRESS} tl.target=${BRIDGE_ADDRESS} tl.count=3</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'><source bridge='br0'/><model type='virtio'/><rom enabled='no'/></interface>
+    <serial type='file'><source path='${home}/console.log'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>`;
+}
+
+const installBoth = () => root.sh(`dpkg -i ${MAIN_DEB} ${QEMU_DEB} </dev/null`);
+
+describe("installed with dpkg into an isolated root", () => {
+  test("dpkg -i: the shim gets cap_net_admin+p and nothing else is privileged; QEMU's helper is diverted aside, unchanged", async () => {
+    await installBoth();
+    expect((await root.sh(`getcap ${SHIM}`)).trim()).toBe(`${SHIM} cap_net_admin=p`);
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}`)).trim()).toBe("root:root 755");
+    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
+    expect(await privileged(files)).toEqual([`755 ${SHIM} cap_net_admin=p`]);
+    expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
+      `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
+    );
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
+    expect((await root.sh(`readlink -f ${QEMU_HELPER}`)).trim()).toBe(SHIM);
+  }, 300_000);
+
+  test("as shipped, bridge.conf allows nothing: the helper refuses br0", async () => {
+    const refused = await helperAs(ALICE);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.sent).toBe(false);
+    expect(refused.stderr).toContain("access denied by acl file: no allow rule matches bridge br0 in /etc/qemu/bridge.conf");
+  }, 300_000);
+
+  test("with an allow line: qemu -netdev bridge,br=br0 and NO helper=, run by an unprivileged user, gives a guest that pings the bridge", async () => {
+    await root.sh("echo 'allow br0' >> /etc/qemu/bridge.conf");
+    const netdev = "bridge,id=n0,br=br0";
+    const command = qemuCommand({ ...guest, initrd: "/tmp/initrd.cpio.gz" }, netdev, GUEST_ADDRESS, BRIDGE_ADDRESS);
+    expect(command.join(" ")).not.toContain("helper=");
+    const qemu = await root.run(["timeout", "150", ...command], asUser(ALICE));
+    expect(qemu.stdout).toContain("TL-PING-OK");
+    expect(qemu.exitCode).toBe(0);
+    expect(await ns.tapNames()).toEqual([]);
+  }, 240_000);
+
+  test("tap-launcher doctor, as that user: nothing to fix, and QEMU's default helper is ours", async () => {
+    const doctor = await root.run(["tap-launcher", "doctor"], asUser(ALICE));
+    expect(doctor.stderr).toContain(`tap-launcher: ok: ${SHIM}: exec shim, caps mode (cap_net_admin, owner 0:0, mode 0755)`);
+    expect(doctor.stderr).toContain(`tap-launcher: ok: ${QEMU_HELPER}: QEMU's default bridge helper is ${SHIM}`);
+    expect(doctor.stderr).toContain("tap-launcher: ok: bridge br0: allowed for you");
+    expect(doctor.stderr).toEndWith("tap-launcher: nothing to fix\n");
+    expect(doctor.exitCode).toBe(0);
+  }, 300_000);
+
+  test("libvirt's session mode, an <interface type='bridge'> and NO bridge_helper: the domain pings the bridge", async () => {
+    if (!existsSync("/usr/sbin/libvirtd"))
+      throw new Error("no libvirtd: apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients");
+    // libvirt needs the user's passwd entry and a home; its session daemon starts on first use.
+    const home = "/tmp/alice";
+    await root.sh(
+      `groupadd -g ${ALICE.gid} alice && useradd -u ${ALICE.uid} -g ${ALICE.gid} -d ${home} -M -s /bin/sh alice && ` +
+        `mkdir -p ${home}/run && chown -R ${ALICE.uid}:${ALICE.gid} ${home} && chmod 0700 ${home}/run`,
+    );
+    await root.sh(`cat > ${home}/domain.xml <<'EOF'\n${sessionDomain(home)}\nEOF\nchown ${ALICE.uid} ${home}/domain.xml`);
+    expect(await root.sh(`ls -A ${home}/.config 2>/dev/null || true`)).toBe(""); // no qemu.conf, no bridge_helper
+    const session = await root.run(
+      [
+        "env",
+        `HOME=${home}`,
+        `XDG_RUNTIME_DIR=${home}/run`,
+        "USER=alice",
+        "timeout",
+        "270",
+        "sh",
+        "-c",
+        `virsh -q -c qemu:///session create ${home}/domain.xml || exit 1
+         for second in $(seq 1 240); do grep -q TL-PING- ${home}/console.log 2>/dev/null && break; sleep 1; done
+         virsh -q -c qemu:///session destroy tl-session >/dev/null 2>&1
+         cat ${home}/console.log
+         echo "--- libvirt's log of the domain:"; tail -n 5 ${home}/.cache/libvirt/qemu/log/tl-session.log`,
+      ],
+      asUser(ALICE),
+    );
+    expect(session.stderr).toBe("");
+    expect(session.stdout).toContain("TL-PING-OK");
+    expect(session.exitCode).toBe(0);
+    expect(await ns.tapNames()).toEqual([]);
+  }, 300_000);
+
+  test("a dpkg-statoverride root:lab 0750 is honoured at reinstall: a member is granted, anyone else refused; the edited bridge.conf is kept", async () => {
+    await root.sh(`groupadd -g ${LAB_GROUP} lab && dpkg-statoverride --add root lab 0750 ${SHIM}`);
+    await installBoth(); // a reinstall: upgrade path, with the conffile edited
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:lab 750\n${SHIM} cap_net_admin=p`);
+    expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
+    const member = await helperAs(ALICE);
+    expect(member.stderr).toBe("");
+    expect([member.exitCode, member.sent]).toEqual([0, true]);
+    const outsider = await helperAs(BOB);
+    expect(outsider.sent).toBe(false);
+    expect(outsider.exitCode).not.toBe(0);
+    expect(outsider.stderr).toContain("Permission denied");
+    expect(await ns.tapNames()).toEqual([]);
+  }, 300_000);
+
+  test("the same with a setuid override, root:lab 4750", async () => {
+    await root.sh(`dpkg-statoverride --remove ${SHIM} && dpkg-statoverride --add root lab 4750 ${SHIM}`);
+    await installBoth();
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe("root:lab 4750");
+    expect((await helperAs(ALICE)).sent).toBe(true);
+    expect((await helperAs(BOB)).stderr).toContain("Permission denied");
+    await root.sh(`dpkg-statoverride --remove ${SHIM}`);
+    await installBoth();
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
+  }, 300_000);
+
+  test("where setcap fails (here: no setcap at all), the postinst falls back to setuid root, and the helper works", async () => {
+    await root.sh("mv /usr/sbin/setcap /usr/sbin/setcap.hidden");
+    try {
+      const reinstall = await root.run(["sh", "-c", `dpkg -i ${MAIN_DEB} </dev/null`]);
+      expect(reinstall.exitCode).toBe(0);
+      expect(reinstall.stderr).toContain(
+        `tap-launcher: setcap cap_net_admin+p ${SHIM} failed (no libcap2-bin, or no extended attributes here): making it setuid root`,
+      );
+      expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; /usr/sbin/getcap ${SHIM}`)).trim()).toBe("root:root 4755");
+      const helper = await helperAs(ALICE);
+      expect(helper.stderr).toBe("");
+      expect([helper.exitCode, helper.sent]).toEqual([0, true]);
+    } finally {
+      await root.sh("mv /usr/sbin/setcap.hidden /usr/sbin/setcap");
+    }
+    await installBoth();
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
+    expect(await ns.tapNames()).toEqual([]);
+  }, 300_000);
+
+  test("upgrade to a newer version: the new shim is granted again, the edited conffile and the diversion are kept", async () => {
+    const before = (await root.sh(`stat -c %i ${SHIM}`)).trim();
+    await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} </dev/null`);
+    expect(await root.sh(`dpkg-query -W -f '\${Version} ' tap-launcher tap-launcher-qemu-helper`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} `);
+    expect((await root.sh(`stat -c %i ${SHIM}`)).trim()).not.toBe(before); // a new file, unpacked unprivileged
+    expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
+    expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
+    expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
+      `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
+    );
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
+    const helper = await helperAs(ALICE);
+    expect([helper.exitCode, helper.sent]).toEqual([0, true]);
+  }, 300_000);
+
+  test("remove: QEMU's own helper is back (same checksum), no diversion, nothing privileged, only the conffile left", async () => {
+    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
+    // The optional package first: QEMU's own helper is back, and doctor says how to switch again.
+    await root.sh("dpkg -r tap-launcher-qemu-helper </dev/null");
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
+    const doctor = await root.run(["tap-launcher", "doctor"], asUser(ALICE));
+    expect(doctor.stderr).toContain(
+      `tap-launcher: warning: ${QEMU_HELPER}: QEMU's default bridge helper is not ${SHIM}: -netdev bridge without helper= runs this one -- fix: as root: apt install tap-launcher-qemu-helper`,
+    );
+    expect(doctor.exitCode).toBe(0);
+    await root.sh("dpkg -r tap-launcher </dev/null");
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
+    expect((await root.sh(`ls -l ${QEMU_HELPER}* | wc -l; dpkg-divert --list '*qemu-bridge-helper*' | wc -l`)).trim()).toBe("1\n0");
+    expect(await privileged(files)).toEqual([]);
+    const left = await root.sh(`for f in ${files}; do [ -f "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
+    expect(left.trim().split("\n")).toEqual(["/etc/qemu/bridge.conf", QEMU_HELPER]);
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher`)).toBe("rc ");
+  }, 300_000);
+
+  test("installed again after remove, the edited bridge.conf is still the administrator's", async () => {
+    await installBoth();
+    expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
+    expect((await root.sh(`getcap ${SHIM}`)).trim()).toBe(`${SHIM} cap_net_admin=p`);
+  }, 300_000);
+
+  test("purge: nothing of either package is left", async () => {
+    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
+    await root.sh("dpkg -P tap-launcher-qemu-helper tap-launcher </dev/null");
+    const ours = files.split(" ").filter((path) => path.includes("tap-") || path.startsWith("/etc/qemu") || path === QEMU_HELPER);
+    const left = await root.sh(`for f in ${ours.join(" ")}; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
+    expect(left.trim().split("\n")).toEqual([QEMU_HELPER]); // QEMU's own, back in place
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher tap-launcher-qemu-helper 2>/dev/null || true`)).toBe("");
+    expect((await root.sh("ls /etc/qemu 2>&1 || true")).trim()).toMatch(/No such file or directory/);
+  }, 300_000);
+
+  test("the host's dpkg database, diversions, statoverrides and QEMU's helper were never touched", async () => {
+    expect(await hostState()).toBe(hostBefore);
+    expect(readFileSync("/var/lib/dpkg/status", "utf8")).not.toContain("Package: tap-launcher");
+  }, 300_000);
+});
