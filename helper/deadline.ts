@@ -38,8 +38,9 @@ export class Deadline {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    // In a compiled helper, scripts/build.ts makes the watchdog an entry point beside main.ts.
-    const module = Bun.main.startsWith("/$bunfs/") ? "./watchdog.ts" : new URL("./watchdog.ts", import.meta.url).href;
+    // In the compiled program, scripts/build.ts makes the watchdog an entry point, named relative to
+    // the entry points' common folder (the repository's root).
+    const module = Bun.main.startsWith("/$bunfs/") ? "./helper/watchdog.ts" : new URL("./watchdog.ts", import.meta.url).href;
     const watchdog = new Worker(module);
     watchdog.postMessage({ step: this.#step, deadlineMs: DEADLINE_MS } satisfies WatchdogStart);
     watchdog.unref(); // the helper ends when its work does

@@ -11,10 +11,11 @@ import type { WorkerReport } from "./worker.ts";
 import { isCompiled } from "../layout.ts";
 
 /**
- * The Worker's module. In a compiled launcher, scripts/build.ts makes it an entry point of its own,
- * placed relative to the entry points' common folder (launcher/); in a source run, beside this file.
+ * The Worker's module. In the compiled program, scripts/build.ts makes it an entry point of its own,
+ * named relative to the entry points' common folder (the repository's root: scripts/program-entry.ts,
+ * launcher/, helper/); in a source run, beside this file.
  */
-const WORKER_MODULE = isCompiled ? "./datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
+const WORKER_MODULE = isCompiled ? "./launcher/datapath/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 
 export type RelayResult = RelayOutcome;
 
