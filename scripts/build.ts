@@ -37,7 +37,7 @@ for (const [name, path] of [
 // know whether it runs compiled asks Bun.main (launcher/layout.ts).
 const programs = [
   { entry: "helper/main.ts", output: "tap-bridge-helper", workers: ["helper/watchdog.ts"] },
-  { entry: "helper/user-nic/main.ts", output: "tap-user-nic", workers: [] },
+  { entry: "helper/user-nic/main.ts", output: "tap-user-nic", workers: ["helper/watchdog.ts"] },
   { entry: "launcher/main.ts", output: "tap-launcher", workers: ["launcher/datapath/worker.ts"] },
 ];
 

@@ -5,6 +5,12 @@
 // end, which only CAP_NET_ADMIN can set, names the caller and the lxc-usernet line the device is
 // charged to. The kernel deletes the host end with its peer when the container's namespace goes, and
 // the count drops with it.
+//
+// The alias can only be set once the pair exists (rtnl_create_link takes no IFLA_IFALIAS), and the
+// caller may SIGKILL the program in between (it runs with the caller's uids). So the host end is born
+// with its caller's uid in its name (`v4101_` and random letters; only CAP_NET_ADMIN here names or
+// renames a device): a veth of that name without the mark counts against that uid on every line and
+// bridge, from the moment it exists, until its container's namespace takes it away.
 
 /** What a count needs to know of one link in the helper's network namespace. */
 export interface LinkFacts {
@@ -48,6 +54,27 @@ function chargedVeths(links: readonly LinkFacts[]): { link: LinkFacts; charge: V
     const charge = link.kind === "veth" ? parseVethAlias(link.alias) : null;
     return charge === null ? [] : [{ link, charge }];
   });
+}
+
+/** IFNAMSIZ less its NUL. */
+const NAME_LENGTH = 15;
+const HOST_NAME = /^v([0-9]{1,10})_[A-Za-z0-9]{3,}$/;
+
+/** The host end's name at birth: `v`, the caller's uid, `_`, then `letters` to 15 characters (at least 3 of them). */
+export function hostEndName(uid: number, letters: string): string {
+  const head = `v${uid}_`;
+  return head + letters.slice(0, NAME_LENGTH - head.length);
+}
+
+/** The uid a host end's name charges it to, or null when the name is not one tap-user-nic gives. */
+export function hostEndOwner(name: string): number | null {
+  const match = HOST_NAME.exec(name);
+  return match === null || name.length > NAME_LENGTH ? null : Number(match[1]);
+}
+
+/** The veths of `links` that `uid`'s name charges but no mark does yet: a create cut short between the pair and its alias. */
+export function unmarkedVethsOf(links: readonly LinkFacts[], uid: number): LinkFacts[] {
+  return links.filter((link) => link.kind === "veth" && parseVethAlias(link.alias) === null && hostEndOwner(link.name) === uid);
 }
 
 /** How many veths are charged to `subject` on `bridge` (whoever holds them: a `@group` line's count is shared). */
