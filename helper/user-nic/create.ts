@@ -61,10 +61,10 @@ function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | n
   return { name: bridge, index, names: [link.name, ...link.altNames] };
 }
 
-/** The caller's host name with random letters (as lxc-user-nic's `vethXXXXXX`), so that a freed name is not handed out again at once. */
+/** The caller's host name with 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once. */
 function randomHostName(uid: number): string {
   const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  return hostEndName(uid, [...randomBytes(14)].map((byte) => letters[byte % letters.length]).join(""));
+  return hostEndName(uid, [...randomBytes(4)].map((byte) => letters[byte % letters.length]).join(""));
 }
 
 /** An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set. */
