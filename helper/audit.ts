@@ -57,7 +57,12 @@ export interface AuditFormat<R> {
 }
 
 /** The TAP helper's lines. */
-export const TAP_AUDIT: AuditFormat<AuditRecord> = { tag: "tap-bridge-helper", kind: "TAP", message: auditMessage, device: (record) => record.tap };
+export const TAP_AUDIT: AuditFormat<AuditRecord> = {
+  tag: "tap-bridge-helper",
+  kind: "TAP",
+  message: auditMessage,
+  device: (record) => record.tap,
+};
 
 /**
  * Writes the line to syslog. Returns null when it was written, or when the host has no system log

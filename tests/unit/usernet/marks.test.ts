@@ -65,7 +65,13 @@ describe("veth marks", () => {
   });
 
   test("a veth named for a uid counts against it only while it carries no mark (a create killed before the alias)", () => {
-    const named = (index: number, name: string, alias: string | null, kind = "veth"): LinkFacts => ({ index, name, kind, alias, master: null });
+    const named = (index: number, name: string, alias: string | null, kind = "veth"): LinkFacts => ({
+      index,
+      name,
+      kind,
+      alias,
+      master: null,
+    });
     const links = [
       named(3, hostEndName(4101, "aaaa"), null),
       named(4, hostEndName(4101, "bbbb"), ALICE_BR0),
