@@ -7,7 +7,8 @@ import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
 import { listLinks } from "../../shared/netlink.ts";
 import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
-import { unmarkedVethsOf, vethsChargedTo } from "../../usernet/marks.ts";
+import { unmarkedVethsOf } from "../../usernet/host-name.ts";
+import { vethsChargedTo } from "../../usernet/marks.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
 import { quotaRefusal, tapsHeldOn } from "../policy.ts";
 

@@ -7,7 +7,7 @@ import { withNetns } from "../support/netns.ts";
 import { run, runOk } from "../support/proc.ts";
 import { SyslogSink } from "../support/syslog-sink.ts";
 import { EAGAIN } from "../../shared/errno.ts";
-import { hostEndOwner } from "../../usernet/marks.ts";
+import { hostEndOwner } from "../../usernet/host-name.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
 import { closeFd, connectOrErrno, openSocket, writeOrErrno } from "../../shared/libc.ts";
 import { ALICE, asUser, BOB } from "../support/users.ts";

@@ -1,16 +1,6 @@
 // The mark on a host veth: what it records, what counts read back from it, and who may delete the veth.
 import { describe, expect, test } from "bun:test";
-import {
-  deleteProblem,
-  hostEndName,
-  hostEndOwner,
-  type LinkFacts,
-  parseVethAlias,
-  unmarkedVethsOf,
-  vethAlias,
-  vethsChargedTo,
-  vethsHeldBy,
-} from "../../../usernet/marks.ts";
+import { deleteProblem, type LinkFacts, parseVethAlias, vethAlias, vethsChargedTo, vethsHeldBy } from "../../../usernet/marks.ts";
 
 const veth = (index: number, alias: string | null, master: number | null = 2, kind: string | null = "veth"): LinkFacts => ({
   index,
@@ -50,36 +40,5 @@ describe("veth marks", () => {
     expect(deleteProblem(veth(3, ALICE_BR0, 2, "tun"), 4101, "veth", "br0", 2)).toBe("it is not a veth");
     expect(deleteProblem(veth(3, null), 4101, "veth", "br0", 2)).toBe("it does not carry your mark");
     expect(deleteProblem(veth(3, ALICE_BR0), 4101, "macvlan", "br0", 2)).toBe("type macvlan is not one tap-user-nic makes");
-  });
-
-  test("a host end's name charges it to its caller from birth: 15 characters at most, the uid read back", () => {
-    expect(hostEndName(4101, "Ab3Zxyz")).toBe("veth000035xAb3Z");
-    expect(hostEndName(4294967295, "Ab3Z")).toBe("veth1z141z3Ab3Z");
-    expect(hostEndName(0, "aaaa")).toBe("veth0000000aaaa");
-    expect(hostEndOwner("veth000035xAb3Z")).toBe(4101);
-    expect(hostEndOwner("veth1z141z3Ab3Z")).toBe(4294967295);
-    // lxc-user-nic's, Docker's and LXD's names, an upper-case uid, one letter too many or too few: no one's.
-    for (const name of ["vethAbC123", "veth1a2b3c4", "veth1234abcd", "veth000035XAb3Z", "veth000035xAb3Zq", "veth000035xAb3"]) {
-      expect(hostEndOwner(name)).toBeNull();
-    }
-  });
-
-  test("a veth named for a uid counts against it only while it carries no mark (a create killed before the alias)", () => {
-    const named = (index: number, name: string, alias: string | null, kind = "veth"): LinkFacts => ({
-      index,
-      name,
-      kind,
-      alias,
-      master: null,
-    });
-    const links = [
-      named(3, hostEndName(4101, "aaaa"), null),
-      named(4, hostEndName(4101, "bbbb"), ALICE_BR0),
-      named(5, hostEndName(4102, "aaaa"), null),
-      named(6, hostEndName(4101, "cccc"), null, "tun"),
-      named(7, hostEndName(4101, "dddd"), "some alias root gave"),
-    ];
-    expect(unmarkedVethsOf(links, 4101).map((link) => link.index)).toEqual([3, 7]);
-    expect(unmarkedVethsOf(links, 4102).map((link) => link.index)).toEqual([5]);
   });
 });
