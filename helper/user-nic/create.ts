@@ -116,7 +116,7 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
   }
 }
 
-/** join: mark, bridge, counts again with the port present, isolation, up. */
+/** join: mark, bridge, counts again with the port present, isolation, the grant line, up (last). */
 function joinBridge(
   control: InterfaceControl,
   host: { index: number; name: string },
@@ -162,7 +162,7 @@ function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): P
     throw new StepError(
       `access denied by policy file: rule ${describePolicyRule(rule)} binds each port (locked, ip=) on bridge ${bridge.name}, and tap-user-nic cannot bind a veth`,
       {
-        hint: `an administrator gives containers' users a line without locked and ip= (bridge-policy.conf(5)); or run the workload in a VM, whose TAP the line binds`,
+        hint: "an administrator gives containers' users a line without locked and ip= (bridge.conf(5)); or run the workload in a VM, whose TAP the line binds",
       },
     );
   }
