@@ -47,15 +47,32 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
   return fields.join(" ");
 }
 
+/** How one program writes its audit lines: its syslog tag, the message of a record, and the device a record names. */
+export interface AuditFormat<R> {
+  tag: string;
+  /** The device's kind as the refusal names it (`TAP`, `veth`). */
+  kind: string;
+  message(outcome: "grant" | "refuse", record: R, reason?: string): string;
+  device(record: R): string | null;
+}
+
+/** The TAP helper's lines. */
+export const TAP_AUDIT: AuditFormat<AuditRecord> = {
+  tag: "tap-bridge-helper",
+  kind: "TAP",
+  message: auditMessage,
+  device: (record) => record.tap,
+};
+
 /**
  * Writes the line to syslog. Returns null when it was written, or when the host has no system log
  * (no /dev/log, or nothing listening); else a sentence saying why it was not (the socket stayed full
  * past the deadline, or refused it).
  */
-function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string | null {
+function writeAuditLine<R>(format: AuditFormat<R>, outcome: "grant" | "refuse", record: R, reason?: string): string | null {
   const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
   try {
-    sendToSyslog(formatSyslogLine(priority, "tap-bridge-helper", process.pid, auditMessage(outcome, record, reason), new Date()));
+    sendToSyslog(formatSyslogLine(priority, format.tag, process.pid, format.message(outcome, record, reason), new Date()));
     return null;
   } catch (err) {
     if (err instanceof SysError) return `audit line not written to the system log: ${systemReason(err)}`;
@@ -64,35 +81,37 @@ function writeAuditLine(outcome: "grant" | "refuse", record: AuditRecord, reason
 }
 
 /**
- * The audit trail of one request: `grant` just before the fds are sent (a caller that kills the
- * helper once it has them must not suppress the line), `refuse` for any refusal or failure, also one
- * after a grant whose fds could not be sent. Does nothing without a policy file.
+ * The audit trail of one request: `grant` just before the device is handed over (the fds sent, a
+ * veth's port brought up: a caller that kills the program then must not suppress the line), `refuse`
+ * for any refusal or failure, also one after a grant whose device could not be handed over. Does
+ * nothing without a policy file.
  *
- * What it promises: no TAP is handed over under a policy file unless the system log took its grant
+ * What it promises: no device is handed over under a policy file unless the system log took its grant
  * line. The caller can fill /dev/log (anyone may write to it), so the line is tried until
  * SEND_WAIT_MS, and a grant whose line still did not go refuses the request (fail closed). Only a
  * host with no system log at all (no /dev/log, or nothing listening) grants without a line.
  */
-export class AuditTrail {
+export class AuditTrail<R> {
   constructor(
     private readonly enabled: boolean,
     private readonly warn: (message: string) => void,
+    private readonly format: AuditFormat<R>,
   ) {}
 
-  /** throws StepError when the grant line could not be written: the caller then refuses, and deletes the TAP. */
-  grant(record: AuditRecord): void {
+  /** throws StepError when the grant line could not be written: the caller then refuses, and deletes the device. */
+  grant(record: R): void {
     if (!this.enabled) return;
-    const problem = writeAuditLine("grant", record);
+    const problem = writeAuditLine(this.format, "grant", record);
     if (problem === null) return;
-    throw new StepError(`failed to hand over device \`${record.tap ?? "-"}': ${problem}`, {
-      hint: "the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+    throw new StepError(`failed to hand over device \`${this.format.device(record) ?? "-"}': ${problem}`, {
+      hint: `the policy file requires a line in the system log for every ${this.format.kind} handed over: tell an administrator that the syslog daemon does not take lines (\`tap-launcher doctor\` checks it)`,
     });
   }
 
   /** A refusal stands whether or not its line is written: a failure is only warned of. */
-  refuse(record: AuditRecord, reason: string): void {
+  refuse(record: R, reason: string): void {
     if (!this.enabled) return;
-    const problem = writeAuditLine("refuse", record, reason);
+    const problem = writeAuditLine(this.format, "refuse", record, reason);
     if (problem !== null) this.warn(problem);
   }
 }

@@ -24,14 +24,14 @@ import { VERSION } from "../shared/version.ts";
 import { type Admission, admit, type SharedHost } from "./admit.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
-import { type AuditRecord, AuditTrail } from "./audit.ts";
+import { type AuditRecord, AuditTrail, TAP_AUDIT } from "./audit.ts";
 import { handOverTap, type TapOwner } from "./hand-over.ts";
 import { type Joined, joinBridge } from "./join.ts";
 import { makeTap } from "./make-tap.ts";
 import { admitGuestMac, bindGuestPort } from "./port-binding.ts";
 import { identifyCaller, PolicyRefusal, readPolicy } from "./policy.ts";
 import { Port } from "./port.ts";
-import { Deadline } from "./deadline.ts";
+import { Deadline, HELPER_DEADLINE } from "./deadline.ts";
 import { checkLeastPrivilege } from "./privilege.ts";
 import { checkCallerSocket } from "./socket.ts";
 
@@ -41,7 +41,7 @@ type Results = { caller: CallerIdentity | null; admission: Admission | null; joi
 
 async function main(argv: readonly string[]): Promise<void> {
   process.exitCode = 1;
-  const deadline = new Deadline();
+  const deadline = new Deadline(HELPER_DEADLINE);
   const log = createLogger("tap-bridge-helper");
   const request = await readRequest(argv, log);
   if (request === null) return;
@@ -50,7 +50,7 @@ async function main(argv: readonly string[]): Promise<void> {
   deadline.enter("the policy file to be read");
   const policy = readPolicy();
   if (policy !== null) deadline.start();
-  const trail = new AuditTrail(policy !== null, (message) => log.warn(message));
+  const trail = new AuditTrail(policy !== null, (message) => log.warn(message), TAP_AUDIT);
   const port = new Port();
   const results: Results = { caller: null, admission: null, joined: null };
   let control: InterfaceControl | null = null;

@@ -38,7 +38,7 @@ export interface InstallLayout {
 }
 
 /** The manual pages `bun run build` makes from man/PAGE.N.md (scripts/man.ts) and install places. */
-export const MAN_PAGES = ["tap-launcher.1", "bridge.conf.5", "tap-bridge-helper.8"] as const;
+export const MAN_PAGES = ["tap-launcher.1", "bridge.conf.5", "tap-bridge-helper.8", "tap-user-nic.8"] as const;
 
 /** Where page `PAGE.N` goes below a man/ folder: manN/PAGE.N. */
 export function manPagePath(page: string): string {

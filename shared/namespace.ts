@@ -15,8 +15,9 @@ const O_CLOEXEC = 0o2000000;
 const O_PATH = 0o10000000;
 // <linux/magic.h>
 const NSFS_MAGIC = 0x6e736673;
-// <linux/nsfs.h>: _IO(0xb7, 1), _IO(0xb7, 3), _IO(0xb7, 4)
+// <linux/nsfs.h>: _IO(0xb7, 1), _IO(0xb7, 2), _IO(0xb7, 3), _IO(0xb7, 4)
 const NS_GET_USERNS = 0xb701;
+const NS_GET_PARENT = 0xb702;
 const NS_GET_NSTYPE = 0xb703;
 const NS_GET_OWNER_UID = 0xb704;
 // <linux/sched.h>
@@ -67,18 +68,45 @@ export function openNetworkNamespace(path: string): number {
   }
 }
 
+/** NS_GET_OWNER_UID of the user namespace `userNamespaceFd`. throws SysError. */
+function ownerUid(userNamespaceFd: number): number {
+  ioctlBuffer(userNamespaceFd, NS_GET_OWNER_UID, "NS_GET_OWNER_UID", outBuffer, `fd ${userNamespaceFd}`);
+  return outView.getUint32(0, true);
+}
+
+/** <linux/user_namespace.h>: a user namespace is at most 32 levels deep. */
+const MAX_USER_NAMESPACE_DEPTH = 32;
+
 /**
- * The uid that owns the user namespace owning the namespace `namespaceFd` (NS_GET_USERNS, then
- * NS_GET_OWNER_UID). The initial user namespace answers 0. throws SysError(EPERM when the owning
- * user namespace lies outside this process's, ...).
+ * The uid that owns, of the user namespaces above the namespace `namespaceFd`, the one just below this
+ * process's own (NS_GET_USERNS, then NS_GET_PARENT up to it, then NS_GET_OWNER_UID): the kernel gives
+ * a process of this user namespace every capability in a descendant exactly when that ancestor's
+ * owner is its euid (cap_capable), so that is whose the namespace is. The owner of a nearer user
+ * namespace proves nothing: root, or a user whose subordinate ids cover another's uid, can make one
+ * owned by that uid inside a namespace of their own. For a namespace of this process's own user
+ * namespace (the initial one) it is that namespace's owner (0). throws SysError(EPERM when the
+ * namespace lies outside this process's user namespace, ...).
  */
 export function namespaceOwnerUid(namespaceFd: number): number {
-  const userNamespace = ioctlValue(namespaceFd, NS_GET_USERNS, "NS_GET_USERNS", 0, `fd ${namespaceFd}`);
+  const own = openPath("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  let current = ioctlValue(namespaceFd, NS_GET_USERNS, "NS_GET_USERNS", 0, `fd ${namespaceFd}`);
   try {
-    ioctlBuffer(userNamespace, NS_GET_OWNER_UID, "NS_GET_OWNER_UID", outBuffer, `fd ${userNamespace}`);
-    return outView.getUint32(0, true);
+    const ownIdentity = namespaceIdentity(own);
+    for (let depth = 0; depth <= MAX_USER_NAMESPACE_DEPTH; depth += 1) {
+      if (namespaceIdentity(current) === ownIdentity) return ownerUid(current);
+      const parent = ioctlValue(current, NS_GET_PARENT, "NS_GET_PARENT", 0, `fd ${current}`);
+      const below = namespaceIdentity(parent) === ownIdentity;
+      if (below) {
+        closeFd(parent);
+        return ownerUid(current);
+      }
+      closeFd(current);
+      current = parent;
+    }
+    throw new SysError("ioctl(NS_GET_PARENT)", EINVAL, describeErrno(EINVAL), `more than ${MAX_USER_NAMESPACE_DEPTH} user namespaces deep`);
   } finally {
-    closeFd(userNamespace);
+    closeFd(current);
+    closeFd(own);
   }
 }
 

@@ -1,7 +1,6 @@
 // tap-user-nic's audit trail: one line per decision to syslog (authpriv), as the TAP helper writes, with the device's kind.
 import type { PolicyRule } from "../../policy/rules.ts";
-import { systemReason } from "../../shared/errors.ts";
-import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } from "../../shared/syslog.ts";
+import type { AuditFormat } from "../audit.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 
 /** What the helper knew of one request when it decided; filled in as the request goes. */
@@ -42,19 +41,10 @@ export function vethAuditMessage(outcome: "grant" | "refuse", record: VethAuditR
   return fields.join(" ");
 }
 
-/** Writes one line when `enabled` (a policy file exists, as for TAPs); a failure is handed to `warn`, the decision stands. */
-export function writeVethAudit(
-  enabled: boolean,
-  outcome: "grant" | "refuse",
-  record: VethAuditRecord,
-  warn: (message: string) => void,
-  reason?: string,
-): void {
-  if (!enabled) return;
-  const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
-  try {
-    sendToSyslog(formatSyslogLine(priority, "tap-user-nic", process.pid, vethAuditMessage(outcome, record, reason), new Date()));
-  } catch (err) {
-    warn(`audit line not written to the system log: ${systemReason(err)}`);
-  }
-}
+/** tap-user-nic's lines, for the TAP helper's AuditTrail (grant before the port goes up, a grant the log does not take refused). */
+export const VETH_AUDIT: AuditFormat<VethAuditRecord> = {
+  tag: "tap-user-nic",
+  kind: "veth",
+  message: vethAuditMessage,
+  device: (record) => record.veth,
+};

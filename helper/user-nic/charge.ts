@@ -7,6 +7,7 @@ import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
 import { listLinks } from "../../shared/netlink.ts";
 import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
+import { unmarkedVethsOf } from "../../usernet/host-name.ts";
 import { vethsChargedTo } from "../../usernet/marks.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
 import { quotaRefusal, tapsHeldOn } from "../policy.ts";
@@ -57,12 +58,26 @@ function links(what: string) {
 }
 
 /**
+ * The veths charged to `subject` on `bridge` in `all`, and those `uid` made but did not mark (a
+ * create cut short): which line those were for is not known, so they count on every line.
+ */
+function chargedCount(all: ReturnType<typeof links>, subject: string, bridge: string, uid: number): number {
+  return vethsChargedTo(all, subject, bridge) + unmarkedVethsOf(all, uid).length;
+}
+
+/**
  * The lxc-usernet line the new veth is charged to (lxc-usernet(5): the first matching line whose
  * subject holds fewer than its COUNT). throws StepError when none has room.
  */
-export function chooseUsernetLine(lines: readonly UsernetLine[], caller: UsernetCaller, type: string, bridge: string): UsernetLine {
+export function chooseUsernetLine(
+  lines: readonly UsernetLine[],
+  caller: UsernetCaller,
+  uid: number,
+  type: string,
+  bridge: string,
+): UsernetLine {
   const all = links(`the veths charged on ${bridge}`);
-  const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => vethsChargedTo(all, subject, bridge));
+  const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => chargedCount(all, subject, bridge, uid));
   if (decision.verdict === "grant") return decision.line;
   if (decision.verdict === "no-line") {
     throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, {
@@ -76,9 +91,9 @@ export function chooseUsernetLine(lines: readonly UsernetLine[], caller: Usernet
 }
 
 /** Throws the refusal when `line`'s subject holds its COUNT without the veth with index `own`, counted again with it present. */
-export function recheckUsernetLine(line: UsernetLine, bridge: string, own: number): void {
+export function recheckUsernetLine(line: UsernetLine, bridge: string, uid: number, own: number): void {
   const all = links(`the veths charged on ${bridge}`).filter((link) => link.index !== own);
-  const held = vethsChargedTo(all, line.subject, bridge);
+  const held = chargedCount(all, line.subject, bridge, uid);
   if (held >= line.count) {
     throw new StepError(`quota reached: ${line.subject} holds ${held} of ${line.count} on ${bridge} (${USERNET_FILE} line ${line.line})`, {
       hint: "another veth was made at the same moment; stop a container that holds one",
@@ -86,10 +101,14 @@ export function recheckUsernetLine(line: UsernetLine, bridge: string, own: numbe
   }
 }
 
-/** The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths (as the TAP helper counts), without `own`. */
+/**
+ * The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths (as the TAP
+ * helper counts), and the veths `uid` made but did not mark (they may be meant for it), without `own`.
+ */
 export function portsHeldOn(bridgeIndex: number, uid: number, own: string | null): string[] {
   try {
-    return tapsHeldOn(bridgeIndex, uid).filter((name) => name !== own);
+    const unmarked = unmarkedVethsOf(listLinks(), uid).map((link) => link.name);
+    return [...tapsHeldOn(bridgeIndex, uid), ...unmarked].filter((name) => name !== own);
   } catch (err) {
     throw new StepError(`failed to count the ports you hold: ${systemReason(err)}`, { cause: err });
   }

@@ -1,16 +1,19 @@
 // `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container, told as its phases.
 //
-// admit   the container's namespace (namespace.ts), the bridge, the lxc-usernet line, the policy's room
-// make    the pair in one RTM_NEWLINK: the host end with an fe: MAC and the bridge's MTU here, the peer
-//         straight in the container under its name, so it never exists on the host side
-// join    the mark first (so every later count sees it), the bridge, the counts again (races), the
-//         port's isolation, up
+// admit   the container's namespace (namespace.ts), the bridge, the lxc-usernet line, the policy's line
+//         (refused when it binds ports: locked, ip=) and its room
+// make    the pair in one RTM_NEWLINK: the host end with an fe: MAC, the bridge's MTU and a name that
+//         charges it to the caller from birth (usernet/marks.ts), the peer straight in the container
+//         under its name, so it never exists on the host side
+// join    the mark (so every later count sees which line), the bridge, the counts again (races), the
+//         port's isolation, the audit line, up (last: a caller who kills the program earlier leaves a
+//         down, counted pair that its container's namespace takes away)
 // hand    the line lxc-user-nic prints, once the container's process is known to be still there
 // One cleanup path: a pair made but not handed over is deleted (by index), with its peer.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
-import { choosePolicyRule } from "../../policy/choose.ts";
-import type { PolicyRule } from "../../policy/rules.ts";
+import { choosePolicyLine } from "../../policy/choose.ts";
+import { describePolicyRule, type PolicyRule } from "../../policy/rules.ts";
 import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
@@ -18,10 +21,13 @@ import { InterfaceControl } from "../../shared/netdev.ts";
 import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
 import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
 import type { UsernetCaller } from "../../usernet/decide.ts";
+import { hostEndName } from "../../usernet/host-name.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
+import type { AuditTrail } from "../audit.ts";
+import { unknownNamesRefusal } from "../policy.ts";
 import { checkPolicyRoom, chooseUsernetLine, portsHeldOn, recheckUsernetLine } from "./charge.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
@@ -36,6 +42,8 @@ export interface CreateContext {
   /** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
   policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
   record: VethAuditRecord;
+  /** Takes the grant line before the port goes up; throws when the log does not take it. */
+  trail: AuditTrail<VethAuditRecord>;
   log: ConsolaInstance;
 }
 
@@ -54,10 +62,10 @@ function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | n
   return { name: bridge, index, names: [link.name, ...link.altNames] };
 }
 
-/** A random host name like lxc-user-nic's (`veth` and random letters), so that a freed name is not handed out again at once. */
-function randomHostName(): string {
+/** The caller's host name with 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once. */
+function randomHostName(uid: number): string {
   const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  return `veth${[...randomBytes(8)].map((byte) => letters[byte % letters.length]).join("")}`;
+  return hostEndName(uid, [...randomBytes(4)].map((byte) => letters[byte % letters.length]).join(""));
 }
 
 /** An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set. */
@@ -73,10 +81,11 @@ function makePair(
   bridge: BridgeTarget | null,
   peerName: string,
   namespaceFd: number,
+  uid: number,
 ): { index: number; name: string } {
   const mtu = bridge === null ? null : attempt(`get mtu of bridge \`${bridge.name}'`, () => control.mtu(bridge.name));
   for (let attemptNumber = 1; ; attemptNumber += 1) {
-    const hostName = randomHostName();
+    const hostName = randomHostName(uid);
     try {
       createVethPair({ hostName, hostMac: hostMac(), mtu, peerName, peerNamespaceFd: namespaceFd });
     } catch (err) {
@@ -107,7 +116,7 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
   }
 }
 
-/** join: mark, bridge, counts again with the port present, isolation, up. */
+/** join: mark, bridge, counts again with the port present, isolation, the grant line, up (last). */
 function joinBridge(
   control: InterfaceControl,
   host: { index: number; name: string },
@@ -129,10 +138,36 @@ function joinBridge(
     }
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
-  recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, host.index);
+  recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, context.uid, host.index);
   if (bridge !== null && context.policy !== null) checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, host.name));
   if (bridge !== null && rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
+  // Before the port goes up: a caller who kills the program once it is up must not suppress the line.
+  context.trail.grant(context.record);
   attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
+}
+
+/**
+ * admit: bridge-policy.conf's line for the caller on `bridge`, with room for one more port; null
+ * without a policy file or a bridge. A line that binds its ports (`locked`, `ip=`) refuses a veth:
+ * the TAP helper binds a port to the guest's MAC and addresses, and a veth has no such binding here
+ * yet, so such a port would be unfiltered. throws StepError (the refusal).
+ */
+function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyRule | null {
+  if (bridge === null || context.policy === null) return null;
+  const choice = choosePolicyLine(context.policy.rules, context.policy.caller, bridge.names);
+  if (!choice.known) throw unknownNamesRefusal(choice, context.uid, bridge.name);
+  const { rule } = choice;
+  context.record.rule = rule;
+  if (rule !== null && (rule.locked || rule.addresses !== null)) {
+    throw new StepError(
+      `access denied by policy file: rule ${describePolicyRule(rule)} binds each port (locked, ip=) on bridge ${bridge.name}, and tap-user-nic cannot bind a veth`,
+      {
+        hint: "an administrator gives containers' users a line without locked and ip= (bridge.conf(5)); or run the workload in a VM, whose TAP the line binds",
+      },
+    );
+  }
+  checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));
+  return rule;
 }
 
 /** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
@@ -155,16 +190,11 @@ export function createVeth(args: CreateArgs, context: CreateContext): string {
     // admit
     if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
     const bridge = findBridge(control, args.bridge);
-    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, args.type, args.bridge);
+    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.type, args.bridge);
     record.usernetLine = line;
-    const rule =
-      bridge === null || context.policy === null ? null : choosePolicyRule(context.policy.rules, context.policy.caller, bridge.names);
-    if (bridge !== null && context.policy !== null) {
-      record.rule = rule;
-      checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));
-    }
+    const rule = admitPolicyLine(bridge, context);
     // make
-    const host = makePair(control, bridge, args.peerName, namespace.fd);
+    const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
     record.veth = host.name;
     // join

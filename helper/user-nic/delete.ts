@@ -11,6 +11,7 @@ import { deleteLinkByIndex } from "../../shared/veth.ts";
 import { deleteProblem } from "../../usernet/marks.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
+import type { AuditTrail } from "../audit.ts";
 import { admitNamespacePath } from "./namespace.ts";
 
 type DeleteArgs = Extract<UserNicArgs, { verb: "delete" }>;
@@ -35,7 +36,7 @@ function indexOf(control: InterfaceControl, name: string): number | string {
 }
 
 /** The whole of `delete`. throws StepError. */
-export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecord): void {
+export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecord, trail: AuditTrail<VethAuditRecord>): void {
   // admit: the namespace, opened as the caller and theirs, as lxc-user-nic asks before a delete
   const namespace = admitNamespacePath(args.namespacePath, uid);
   namespace.close();
@@ -55,6 +56,8 @@ export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecor
     }
     const problem = deleteProblem(link, uid, args.type, args.bridge, bridgeIndex);
     if (problem !== null) throw refusal(args, problem);
+    // The line first, as for a grant of a port: a delete the log does not take is refused.
+    trail.grant(record);
     // By index: the name may be freed and taken again between the check and the deletion, the index not.
     try {
       deleteLinkByIndex(index);

@@ -6,13 +6,28 @@
 import { describeCredentials, type ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
+import { AuditTrail } from "../audit.ts";
+import { Deadline } from "../deadline.ts";
 import { identifyCaller, readPolicy } from "../policy.ts";
 import { checkLeastPrivilege } from "../privilege.ts";
 import { parseUserNicArgv, USER_NIC_USAGE, type UserNicArgs } from "./args.ts";
-import { type VethAuditRecord, writeVethAudit } from "./audit.ts";
+import { VETH_AUDIT, type VethAuditRecord } from "./audit.ts";
 import { readUsernet, usernetCaller } from "./charge.ts";
 import { createVeth } from "./create.ts";
 import { deleteVeth } from "./delete.ts";
+
+/** What tap-user-nic can be waiting for, in order; the watchdog names the last one entered. */
+const WAITS = [
+  "the name service to name your user and groups (getent passwd, getent group)",
+  "the container's namespace, the bridge, the count of your veths or the pair",
+] as const;
+
+/** A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container's namespace goes. */
+const DEADLINE_SPEC = {
+  program: "tap-user-nic",
+  waits: WAITS,
+  leftBehind: "no line was printed, and a veth made is down, counted against you, and goes with its container",
+};
 
 function parse(argv: readonly string[], log: ReturnType<typeof createLogger>): UserNicArgs | null {
   try {
@@ -30,23 +45,31 @@ function run(
   args: UserNicArgs,
   credentials: ThreadCredentials,
   record: VethAuditRecord,
+  trail: AuditTrail<VethAuditRecord>,
   log: ReturnType<typeof createLogger>,
 ): string | null {
   const uid = credentials.uids[0] ?? -1;
   if (args.verb === "delete") {
-    deleteVeth(args, uid, record);
+    deleteVeth(args, uid, record, trail);
     return null;
   }
+  // The name service may never answer (an /etc/group that is a FIFO, a directory server that hangs): LXC would hang with it.
+  const deadline = new Deadline(DEADLINE_SPEC);
+  deadline.start();
+  deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
   const caller = usernetCaller(credentials);
   record.userName = caller.userName;
   const policy = readPolicy();
   if (policy instanceof StepError) throw policy;
+  const policyCaller = policy === null ? null : identifyCaller(credentials);
+  deadline.enter("the container's namespace, the bridge, the count of your veths or the pair");
   return createVeth(args, {
     uid,
     usernetCaller: caller,
     usernetLines: readUsernet(),
-    policy: policy === null ? null : { rules: policy, caller: identifyCaller(credentials) },
+    policy: policy === null || policyCaller === null ? null : { rules: policy, caller: policyCaller },
     record,
+    trail,
     log,
   });
 }
@@ -76,11 +99,10 @@ function main(argv: readonly string[]): void {
     rule: undefined,
   };
   // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
-  const audited = readPolicy() !== null;
-  const warn = (message: string) => log.warn(message);
+  const trail = new AuditTrail(readPolicy() !== null, (message) => log.warn(message), VETH_AUDIT);
   try {
-    const line = run(args, credentials, record, log);
-    writeVethAudit(audited, "grant", record, warn);
+    // The grant line was written before the port went up (create) or the veth was deleted (delete).
+    const line = run(args, credentials, record, trail, log);
     if (line !== null) writeText(1, `${line}\n`);
     process.exitCode = 0;
   } catch (err) {
@@ -88,7 +110,7 @@ function main(argv: readonly string[]): void {
     if (!(step instanceof StepError)) throw err;
     reportStepError(log, step);
     const cause = step.cause instanceof Error ? `${step.message} (${step.cause.message})` : step.message;
-    writeVethAudit(audited, "refuse", record, warn, cause);
+    trail.refuse(record, cause);
   }
 }
 

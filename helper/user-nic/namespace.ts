@@ -28,8 +28,9 @@ function refusal(target: string, cause: string): StepError {
 }
 
 /**
- * Why the open namespace `fd` is not one `callerUid` may use, or null. Owned means: its user
- * namespace's owner (the euid that created it) is the caller. The helper's own namespace, where the
+ * Why the open namespace `fd` is not one `callerUid` may use, or null. Owned means: of the user
+ * namespaces above it, the one just below the helper's has the caller as owner (the euid that
+ * created it), as the kernel decides who holds capabilities there. The helper's own namespace, where the
  * bridge is, is refused for everyone, root included: the peer would land beside the host end.
  */
 function ownershipProblem(fd: number, callerUid: number): string | null {
@@ -39,7 +40,7 @@ function ownershipProblem(fd: number, callerUid: number): string | null {
   } catch (err) {
     return `its owner cannot be read: ${systemReason(err)}`;
   }
-  if (owner !== callerUid) return `its user namespace is owned by uid ${owner}`;
+  if (owner !== callerUid) return `its outermost user namespace below the helper's is owned by uid ${owner}`;
   let own: number | null = null;
   try {
     own = openNetworkNamespace("/proc/self/ns/net");

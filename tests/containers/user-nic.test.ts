@@ -1,5 +1,6 @@
 // tap-user-nic on a real bridge with real containers (test users' user+net namespaces): the pair it makes, its refusals, its counts.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { privilegeOf } from "../../launcher/install.ts";
 import { installForTest } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
@@ -131,6 +132,67 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
           await inside.exited;
         }
       });
+    });
+  });
+
+  test("the caller's process in a network namespace of a user namespace of hers nested in one root made (root owns the outermost)", async () => {
+    await inWorld("alice veth br0 5\n", async (world, ns) => {
+      // Root makes a user namespace mapping uids 0-65535 as they are; inside it alice's uid makes a user
+      // and network namespace: its user namespace's owner is alice, but the one below the host's is
+      // root's. Root then puts a process into that network namespace and into alice's own container's
+      // user namespace, as alice (so alice may open its /proc/PID/ns/net: the kernel checks its user namespace).
+      const script = [
+        'while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.05; done',
+        `exec setpriv --reuid=${ALICE.uid} --regid=${ALICE.gid} --clear-groups unshare -Urn sleep 600`,
+      ].join("; ");
+      const nested = Bun.spawn({ cmd: [...ns.prefix(), "unshare", "-U", "sh", "-c", script], stdout: "ignore", stderr: "ignore" });
+      let joined: ReturnType<typeof Bun.spawn> | null = null;
+      try {
+        const container = await world.container(ALICE);
+        const hostUserNamespace = await run(["readlink", "/proc/self/ns/user"]);
+        for (let tries = 0; tries < 100; tries += 1) {
+          const user = await run(["readlink", `/proc/${nested.pid}/ns/user`]);
+          if (user.stdout !== hostUserNamespace.stdout) break;
+          await Bun.sleep(20);
+        }
+        for (const map of ["uid_map", "gid_map"]) writeFileSync(`/proc/${nested.pid}/${map}`, "0 0 65536\n");
+        const started = async (pid: number) => {
+          let comm = "";
+          for (let tries = 0; tries < 200 && comm !== "sleep"; tries += 1) {
+            await Bun.sleep(20);
+            comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+          }
+          return comm;
+        };
+        await started(nested.pid);
+        const enter = ["nsenter", `--net=/proc/${nested.pid}/ns/net`, "nsenter", `--user=/proc/${container.pid}/ns/user`, "sleep", "600"];
+        joined = Bun.spawn({ cmd: [...ns.prefix(), ...enter], stdout: "ignore", stderr: "ignore" });
+        // The setup holds: alice's process, in the nested network namespace, which alice may open.
+        const comm = await started(joined.pid);
+        const [netOfJoined, netOfNested] = await Promise.all(
+          [joined.pid, nested.pid].map(async (pid) => (await run(["readlink", `/proc/${pid}/ns/net`])).stdout),
+        );
+        const opened = await run([...asUser(ALICE), "readlink", `/proc/${joined.pid}/ns/net`]);
+        expect({
+          comm,
+          uid: /^Uid:\t(\d+)/m.exec(readFileSync(`/proc/${joined.pid}/status`, "utf8"))?.[1],
+          sameNet: netOfJoined === netOfNested,
+          aliceOpens: opened.exitCode,
+        }).toEqual({ comm: "sleep", uid: String(ALICE.uid), sameNet: true, aliceOpens: 0 });
+        const result = await create(world, joined.pid);
+        expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
+          exit: 1,
+          stdout: "",
+          message: NAMESPACE_REFUSAL,
+        });
+        expect(await vethNames(ns)).toEqual([]);
+      } finally {
+        for (const process of [nested, joined]) {
+          if (process === null) continue;
+          process.kill("SIGKILL");
+          await process.exited;
+        }
+      }
     });
   });
 

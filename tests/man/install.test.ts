@@ -32,6 +32,7 @@ test("install puts each page under PREFIX/share/man/manN, root-owned 0644, as th
     "/share/man/man1/tap-launcher.1",
     "/share/man/man5/bridge.conf.5",
     "/share/man/man8/tap-bridge-helper.8",
+    "/share/man/man8/tap-user-nic.8",
   ]);
   for (const { built, path } of installed.manPages) {
     const stat = lstatSync(path);
@@ -75,6 +76,7 @@ describe("install and uninstall of a whole prefix", () => {
       "share/man/man5/bridge.conf.5",
       "share/man/man8",
       "share/man/man8/tap-bridge-helper.8",
+      "share/man/man8/tap-user-nic.8",
     ]);
     await second.uninstall();
     expect(tree(second.prefix)).toEqual([]);
