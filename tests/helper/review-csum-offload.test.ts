@@ -152,6 +152,29 @@ test("review: the holder of a TAP under `locked ip=` cannot turn its virtio-net 
   }
 }, 120_000);
 
+test("under `ip=`, every queue of a multiqueue TAP comes without the virtio-net header, and none can have a sender rewritten", async () => {
+  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28 queues=4\nbob br0 1\n");
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, ["--use-vnet", "--queues=3", "--mac=52:54:00:00:00:0a"]);
+      const neighbour = await helper(ns, BOB, []);
+      try {
+        if (guest.fds.length !== 3 || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        expect(guest.fds.map((fd) => tapOf(fd).vnetHeader)).toEqual([false, false, false]);
+        const last = guest.fds[2] ?? -1;
+        const frame = tapOf(last).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
+        expect(writeOrErrno(last, Uint8Array.from(frame))).toBe(frame.length);
+        expect(arpSendersSeen(neighbour.fd)).toEqual(["10.9.0.66"]);
+      } finally {
+        for (const fd of [...guest.fds, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}, 120_000);
+
 /**
  * A limit the kernel sets, stated in docs/anti-spoofing.md ("What they do not stop"): whoever holds the
  * fd may make the TAP persistent, close it, and attach it again as its owner with IFF_VNET_HDR; the
