@@ -7,7 +7,8 @@
 // Theory of operation: a request goes through four phases, each a function of its own file, around
 // one value for the port being made (helper/port.ts), which says what the way out must undo:
 //   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
-//   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
+//   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached
+//                            (no virtio-net header under `ip=`: port-binding.ts);
 //   join (join.ts)           MTU and `fe:` MAC like the bridge, a port of it while down, re-checked and counted again,
 //                            then (port-binding.ts) locked to the guest's MAC and filtered, under `locked` and `ip=`;
 //   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
@@ -28,7 +29,7 @@ import { type AuditRecord, AuditTrail, TAP_AUDIT } from "./audit.ts";
 import { handOverTap, type TapOwner } from "./hand-over.ts";
 import { type Joined, joinBridge } from "./join.ts";
 import { makeTap } from "./make-tap.ts";
-import { admitGuestMac, bindGuestPort } from "./port-binding.ts";
+import { admitGuestMac, bindGuestPort, portTakesVnetHeader } from "./port-binding.ts";
 import { identifyCaller, PolicyRefusal, readPolicy } from "./policy.ts";
 import { Port } from "./port.ts";
 import { Deadline, HELPER_DEADLINE } from "./deadline.ts";
@@ -66,7 +67,8 @@ async function main(argv: readonly string[]): Promise<void> {
     const admission = results.admission;
     admitGuestMac(admission, args.mac, control);
     deadline.enter("the TAP to be made");
-    const made = makeTap(port, { queues: args.queues, useVnet: args.useVnet, uid: owner.uid }, admission, control, log);
+    const useVnet = args.useVnet && portTakesVnetHeader(admission);
+    const made = makeTap(port, { queues: args.queues, useVnet, uid: owner.uid }, admission, control, log);
     deadline.enter("the TAP to join the bridge");
     results.joined = joinBridge(port, admission, control);
     bindGuestPort(port, admission, args.mac);

@@ -38,6 +38,19 @@ export function admitGuestMac(admission: Admission, mac: Uint8Array | null, cont
 }
 
 /**
+ * Part of make: whether the TAP may carry the virtio-net header QEMU asks for (--use-vnet). Not under
+ * `ip=`: the header's checksum request (VIRTIO_NET_HDR_F_NEEDS_CSUM) has the kernel write 16 bits at
+ * an offset the guest picks once the frame reaches a port without checksum offload, after the filter
+ * passed it. `locked` alone keeps it: the kernel refuses a checksum that starts before byte 20 (EINVAL),
+ * so it cannot reach the source MAC, even once a VLAN tag is taken out. QEMU reads the TAP's flags
+ * (TUNGETIFF) and runs without offloads. The fd's holder can still turn the header on again (persist,
+ * attach anew): docs/anti-spoofing.md.
+ */
+export function portTakesVnetHeader(admission: Admission): boolean {
+  return (admission.policy?.rule?.addresses ?? null) === null;
+}
+
+/**
  * Part of join: holds `port` (a port of the admitted bridge, still down) to what its line says:
  * `locked` locks it to a static sticky FDB entry for `mac` and lets only frames for `mac` (or groups)
  * reach the guest; `ip=` filters what the guest sends. Everything goes with the device.

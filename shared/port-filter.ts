@@ -207,7 +207,8 @@ function jumpIfLinkLocal(program: Assembler, offset: number, onMatch: string): v
  * in `prefixes`, or 0.0.0.0 to a DHCP server's port; ARP whose sender is the frame's source MAC and
  * whose sender address is in `prefixes` (or 0.0.0.0, an RFC 5227 probe); an IPv6 source in `prefixes`,
  * link-local or unspecified, neighbour advertisements only for those targets, no router advertisement
- * or redirect, and no payload but TCP, UDP, ICMPv6, fragments, and MLD behind a hop-by-hop header.
+ * or redirect, and no payload but TCP, UDP, ICMPv6, fragments of TCP or UDP, and MLD behind a
+ * hop-by-hop header.
  */
 export function guestIngressProgram(prefixes: readonly AddressPrefix[]): Uint8Array {
   const v4 = prefixes.filter((prefix) => prefix.family === 4);
@@ -245,7 +246,10 @@ export function guestIngressProgram(prefixes: readonly AddressPrefix[]): Uint8Ar
       .jeq(0, 1, 0)
       .ret(TC_ACT_SHOT);
   p.label("payload").ld(20, 1).jeq(IPPROTO_ICMPV6, 0, 1).ja("icmpv6").jeq(IPPROTO_HOPOPTS, 0, 1).ja("mld");
-  p.jeq(IPPROTO_TCP, 3, 0).jeq(IPPROTO_UDP, 2, 0).jeq(IPPROTO_FRAGMENT, 1, 0).ret(TC_ACT_SHOT).ret(TC_ACT_OK);
+  // Behind a fragment header (8 bytes), TCP or UDP only: an ICMPv6 message there (an atomic fragment
+  // of one, RFC 6946, is delivered whole) would pass none of the checks below.
+  p.jeq(IPPROTO_FRAGMENT, 0, "transport").atLeast(55).ld(54, 1);
+  p.label("transport").jeq(IPPROTO_TCP, 1, 0).jeq(IPPROTO_UDP, 0, 1).ret(TC_ACT_OK).ret(TC_ACT_SHOT);
 
   // A hop-by-hop header of 8 bytes and then MLD: what a host sends to join its multicast groups.
   p.label("mld").atLeast(63).ld(54, 1).jeq(IPPROTO_ICMPV6, 1, 0).ret(TC_ACT_SHOT);

@@ -94,6 +94,8 @@ const SENT: [string, number[], boolean][] = [
   ["DHCP discover from 0.0.0.0", ether(0x0800, ipv4("0.0.0.0", 17, udp(68, 67), "255.255.255.255"), GUEST, BROADCAST), true],
   ["IPv6 from its own prefix", ether(0x86dd, ipv6(OWN6, 17, udp(40, 50))), true],
   ["IPv6 from a link-local address", ether(0x86dd, ipv6(LINK_LOCAL, 17, udp(40, 50))), true],
+  // A first fragment (offset 0, more to come) of UDP: fragments of TCP and UDP pass, of ICMPv6 not (review-port-filter.test.ts).
+  ["IPv6 fragment of UDP from its own prefix", ether(0x86dd, ipv6(OWN6, 44, [17, 0, 0, 1, 0, 0, 0, 7, ...udp(40, 50)])), true],
   ["neighbour advertisement for its own address", ether(0x86dd, ipv6(LINK_LOCAL, 58, advert(OWN6))), true],
   [
     "MLD report from :: behind a hop-by-hop header",

@@ -1,14 +1,16 @@
 // Security review of `locked` and `ip=`: a frame the bridge and the filter passed must not leave with other addresses, whatever its virtio-net header asks the kernel to write into it later (fails while it does).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { POLLIN } from "../../shared/kernel-launcher.ts";
-import { closeFd, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { join } from "node:path";
+import { IFF_VNET_HDR } from "../../shared/kernel.ts";
+import { POLLIN, TUN_F_CSUM, TUNGETIFF, TUNSETOFFLOAD, TUNSETVNETHDRSZ } from "../../shared/kernel-launcher.ts";
+import { closeFd, ioctlBuffer, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { type HelperOutcome, runHelper } from "../support/helper-run.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { type TestNetns, withNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { privateDevPrefix } from "../support/syslog-sink.ts";
-import { ALICE, asUser, BOB, type TestUser } from "../support/users.ts";
+import { ALICE, asUser, BOB, type TestUser, withOpenTunDevice } from "../support/users.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -18,6 +20,9 @@ afterAll(() => installed.uninstall());
 
 const GUEST = [0x52, 0x54, 0, 0, 0, 0x0a];
 const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+/** struct virtio_net_hdr without num_buffers, the header QEMU sets with TUNSETVNETHDRSZ when it has no mergeable buffers. */
+const VNET_HEADER_BYTES = 10;
+const REATTACH = join(import.meta.dir, "../support/vnet-reattach.ts");
 
 /** The helper as `user` in `ns`, the way QEMU runs it, with extra arguments. */
 function helper(ns: TestNetns, user: TestUser, extra: string[]): Promise<HelperOutcome> {
@@ -70,6 +75,29 @@ function rewrittenArp(): number[] {
   return [1, 0, 0, 0, 0, 0, 30, 0, 0, 0, ...frame];
 }
 
+/** The name of the TAP behind `fd` and whether it carries the virtio-net header (TUNGETIFF). */
+function tapOf(fd: number): { name: string; vnetHeader: boolean } {
+  const ifreq = new Uint8Array(40);
+  ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq);
+  const name = Buffer.from(ifreq.subarray(0, 16)).toString().replace(/\0.*$/s, "");
+  return { name, vnetHeader: (new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0 };
+}
+
+/** The ARP senders of frames from the guest's MAC that reach `fd` within 1.5 s. */
+function arpSendersSeen(fd: number): string[] {
+  const senders: string[] = [];
+  const buffer = new Uint8Array(70000);
+  for (const until = Date.now() + 1500; Date.now() < until; ) {
+    if (pollOneOrErrno(fd, POLLIN, 100) <= 0) continue;
+    const n = readOrErrno(fd, buffer);
+    const got = buffer.subarray(0, n);
+    if (n >= 42 && got[12] === 0x08 && got[13] === 0x06 && got.subarray(6, 12).every((byte, i) => byte === GUEST[i])) {
+      senders.push([...got.subarray(28, 32)].join("."));
+    }
+  }
+  return senders;
+}
+
 test("review: under `locked ip=`, a checksum the virtio-net header asks for cannot rewrite an ARP sender the filter passed", async () => {
   installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
   try {
@@ -80,22 +108,118 @@ test("review: under `locked ip=`, a checksum the virtio-net header asks for cann
       const neighbour = await helper(ns, BOB, []);
       try {
         if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        const frame = rewrittenArp();
+        // The guest writes what its TAP takes: the header and the frame when the TAP has one (as QEMU
+        // finds out with TUNGETIFF), the frame alone when it has none and cannot ask for a checksum.
+        const frame = tapOf(guest.fd).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
         expect(writeOrErrno(guest.fd, Uint8Array.from(frame))).toBe(frame.length);
-        const senders: string[] = [];
-        const buffer = new Uint8Array(70000);
-        for (const until = Date.now() + 1500; Date.now() < until; ) {
-          if (pollOneOrErrno(neighbour.fd, POLLIN, 100) <= 0) continue;
-          const n = readOrErrno(neighbour.fd, buffer);
-          const got = buffer.subarray(0, n);
-          if (n >= 42 && got[12] === 0x08 && got[13] === 0x06 && got.subarray(6, 12).every((byte, i) => byte === GUEST[i])) {
-            senders.push([...got.subarray(28, 32)].join("."));
-          }
-        }
         // The frame reached the neighbour (the filter passed it), and only with the sender the filter saw.
-        expect(senders).toEqual(["10.9.0.66"]);
+        expect(arpSendersSeen(neighbour.fd)).toEqual(["10.9.0.66"]);
       } finally {
         for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}, 120_000);
+
+test("review: the holder of a TAP under `locked ip=` cannot turn its virtio-net header on through its fd (header size, offloads)", async () => {
+  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
+      const neighbour = await helper(ns, BOB, []);
+      try {
+        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        // What QEMU does with a vnet-header TAP, asking for no privilege: a header size and offloads.
+        const size = Int32Array.of(VNET_HEADER_BYTES);
+        ioctlBuffer(guest.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer));
+        ioctlValue(guest.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_CSUM);
+        const frame = rewrittenArp();
+        expect({ vnetHeader: tapOf(guest.fd).vnetHeader, written: writeOrErrno(guest.fd, Uint8Array.from(frame)) }).toEqual({
+          vnetHeader: false,
+          written: frame.length,
+        });
+        // Read as a frame, the header's bytes are its destination and the start of its source: not the registered MAC.
+        expect(arpSendersSeen(neighbour.fd)).toEqual([]);
+      } finally {
+        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}, 120_000);
+
+test("under `ip=`, every queue of a multiqueue TAP comes without the virtio-net header, and none can have a sender rewritten", async () => {
+  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28 queues=4\nbob br0 1\n");
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, ["--use-vnet", "--queues=3", "--mac=52:54:00:00:00:0a"]);
+      const neighbour = await helper(ns, BOB, []);
+      try {
+        if (guest.fds.length !== 3 || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        expect(guest.fds.map((fd) => tapOf(fd).vnetHeader)).toEqual([false, false, false]);
+        const last = guest.fds[2] ?? -1;
+        const frame = tapOf(last).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
+        expect(writeOrErrno(last, Uint8Array.from(frame))).toBe(frame.length);
+        expect(arpSendersSeen(neighbour.fd)).toEqual(["10.9.0.66"]);
+      } finally {
+        for (const fd of [...guest.fds, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}, 120_000);
+
+/**
+ * A limit the kernel sets, stated in docs/anti-spoofing.md ("What they do not stop"): whoever holds the
+ * fd may make the TAP persistent, close it, and attach it again as its owner with IFF_VNET_HDR; the
+ * checksum request then rewrites the ARP sender after the filter. This asserts that it still works, so
+ * that the documentation says no less than the kernel allows: if it fails, the kernel closed the way,
+ * and the documentation should say so.
+ */
+test("limit: the holder of a TAP under `locked ip=` can turn the header on again by making the TAP persistent and attaching it anew", async () => {
+  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
+      const neighbour = await helper(ns, BOB, []);
+      let guestFd = guest.fd;
+      try {
+        if (guestFd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        const { name, vnetHeader } = tapOf(guestFd);
+        expect(vnetHeader).toBe(false);
+        // As alice, holding the only fd: TUNSETPERSIST, close, TUNSETIFF with IFF_VNET_HDR, write.
+        const reattach = Bun.spawn({
+          cmd: [
+            ...ns.prefix(),
+            ...withOpenTunDevice(),
+            ...asUser(ALICE),
+            process.execPath,
+            REATTACH,
+            name,
+            Buffer.from(rewrittenArp()).toString("hex"),
+          ],
+          stdio: ["ignore", "pipe", "pipe", guestFd],
+        });
+        closeFd(guestFd);
+        guestFd = null;
+        const [said, stderr] = await Promise.all([new Response(reattach.stdout).text(), new Response(reattach.stderr).text()]);
+        await reattach.exited;
+        expect({ said: said.trim(), stderr, senders: arpSendersSeen(neighbour.fd) }).toEqual({
+          said: JSON.stringify({ attached: "attached", vnetHeader: true, written: rewrittenArp().length }),
+          stderr: "",
+          senders: ["10.9.0.254"],
+        });
+      } finally {
+        for (const fd of [guestFd, neighbour.fd]) if (fd !== null) closeFd(fd);
+        // The TAP is persistent now: it goes with the namespace, and sooner here.
+        for (const tap of await ns.tapNames()) await ns.ip("link", "del", tap);
       }
     });
   } finally {
@@ -130,7 +254,8 @@ test("review: under `locked`, a checksum the virtio-net header asks for cannot r
       const neighbour = await helper(ns, BOB, []);
       try {
         if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        const frame = rewrittenSource();
+        // As above: the header only when the TAP has one.
+        const frame = tapOf(guest.fd).vnetHeader ? rewrittenSource() : rewrittenSource().slice(VNET_HEADER_BYTES);
         // This kernel (6.18) refuses a checksum start inside the Ethernet header (EINVAL): then nothing can be rewritten there.
         const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
         expect([frame.length, -22]).toContain(written);
@@ -145,6 +270,65 @@ test("review: under `locked`, a checksum the virtio-net header asks for cannot r
           }
         }
         expect(sources).toEqual(written === frame.length ? ["52540000000a"] : []);
+      } finally {
+        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}, 120_000);
+
+/**
+ * An 802.1Q-tagged frame from the guest's registered MAC whose virtio-net header asks for a checksum
+ * from byte `start` of the frame, stored there. The kernel takes the tag out before the bridge sees the
+ * frame by moving both addresses 4 bytes on, and the checksum's place (kept from the start of the
+ * buffer) then lies 4 bytes earlier in the frame: from 14, the last two bytes of the source MAC, where
+ * a padding word makes the sum 0x000b; from 15 to 19, the last byte of the source MAC or what follows.
+ */
+function taggedRewrittenSource(start: number): number[] {
+  const tagged = [...BROADCAST, ...GUEST, 0x81, 0x00, 0x00, 0x05, 0x88, 0xb5, ...Buffer.from("review")];
+  while (tagged.length < 64) tagged.push(0);
+  // The frame as the bridge forwards it, untagged: from 14, the sum runs from its byte 10.
+  const untagged = [...tagged.slice(0, 12), ...tagged.slice(16)];
+  const want = 0xffff - 0x000b;
+  let word = want + (0xffff - onesSum(untagged, 10));
+  while (word > 0xffff) word = (word & 0xffff) + (word >>> 16);
+  // Byte 40 of the untagged frame (an even distance from 10) is byte 44 of the tagged one.
+  tagged[44] = word >> 8;
+  tagged[45] = word & 0xff;
+  return [1, 0, 0, 0, 0, 0, start, 0, 0, 0, ...tagged];
+}
+
+test("review: under `locked`, a checksum that starts at a VLAN tag cannot rewrite the source MAC once the kernel takes the tag out", async () => {
+  installed.setPolicy("alice br0 1 locked\nbob br0 1\n");
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
+      const neighbour = await helper(ns, BOB, []);
+      try {
+        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        const vnetHeader = tapOf(guest.fd).vnetHeader;
+        const outcomes: { start: number; written: number; sources: string[] }[] = [];
+        for (let start = 14; start < 20; start += 1) {
+          const frame = vnetHeader ? taggedRewrittenSource(start) : taggedRewrittenSource(start).slice(VNET_HEADER_BYTES);
+          const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
+          const sources: string[] = [];
+          const buffer = new Uint8Array(70000);
+          for (const until = Date.now() + 500; Date.now() < until; ) {
+            if (pollOneOrErrno(neighbour.fd, POLLIN, 100) <= 0) continue;
+            const n = readOrErrno(neighbour.fd, buffer);
+            const got = buffer.subarray(0, n);
+            if (Buffer.from(got).includes(Buffer.from("review"))) sources.push(Buffer.from(got.subarray(6, 12)).toString("hex"));
+          }
+          outcomes.push({ start, written: written === frame.length ? 0 : written, sources });
+        }
+        // Refused (EINVAL), or forwarded from the registered MAC only.
+        expect(outcomes).toEqual(
+          outcomes.map(({ start, written }) => ({ start, written, sources: written === 0 ? ["52540000000a"] : [] })),
+        );
+        expect(outcomes.every(({ written }) => written === 0 || written === -22)).toBe(true);
       } finally {
         for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
       }
