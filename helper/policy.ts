@@ -69,7 +69,7 @@ export function readPolicy(): PolicyRule[] | StepError | null {
 }
 
 /** How long a count waits for the requests it contends with (see contendedCount) before it counts them all. */
-const SETTLE_DEADLINE_MS = 20_000;
+const SETTLE_DEADLINE_MS = 30_000;
 /** The longest pause between two counts while waiting; each is drawn at random up to its bound. */
 const MAX_SETTLE_PAUSE_MS = 128;
 

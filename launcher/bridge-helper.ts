@@ -47,9 +47,11 @@ const OUTPUT_LIMIT = 64 * 1024;
 /**
  * How long the launcher waits for the helper to exit. tap-bridge-helper answers in milliseconds and
  * gives up on its own steps sooner; one that waits on a name service that never answers (an LDAP
- * server gone, /etc/group a FIFO) would otherwise hold the launcher, and the VM, forever.
+ * server gone, /etc/group a FIFO) would otherwise hold the launcher, and the VM, forever. Longer
+ * than the helper's own deadline (helper/config.ts, 60 s), so that its message, naming the step it
+ * waited for, is the one the user reads.
  */
-const HELPER_DEADLINE_MS = 30_000;
+const HELPER_DEADLINE_MS = 75_000;
 
 /**
  * The text of `stream` up to OUTPUT_LIMIT bytes, read until its end, or until OUTPUT_GRACE_MS after

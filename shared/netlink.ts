@@ -28,7 +28,7 @@ const REPLY_ROOM = 64 * 1024;
 /** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
 /** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
-const DUMP_DEADLINE_MS = 60_000;
+const DUMP_DEADLINE_MS = 30_000;
 const FIRST_DUMP_PAUSE_MS = 4;
 const MAX_DUMP_PAUSE_MS = 256;
 

@@ -110,13 +110,13 @@ describe("the --fd socket", () => {
   test("negative", async () => {
     await refused(
       ["--use-vnet", "--fd=-1", "--br=br0"],
-      /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+      /--fd=-1 is not a file descriptor number\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] \[--mac=MAC\] --br=BRIDGE --fd=N\n$/,
     );
   });
   test("missing", async () => {
     await refused(
       ["--use-vnet", "--br=br0"],
-      /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+      /missing --fd=N\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] \[--mac=MAC\] --br=BRIDGE --fd=N\n$/,
     );
   });
   test("standard input", async () => {
@@ -129,7 +129,7 @@ describe("the command line", () => {
     [
       "unknown argument",
       ["--use-vnet", "--fd=3", "--br=br0", "--verbose"],
-      /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] --br=BRIDGE --fd=N\n$/,
+      /unknown argument "--verbose"\ntap-bridge-helper: usage: tap-bridge-helper \[--use-vnet\] \[--queues=N\] \[--mac=MAC\] --br=BRIDGE --fd=N\n$/,
     ],
     ["--br given twice", ["--fd=3", "--br=brother", "--br=br0"], /--br given more than once/],
     ["missing --br", ["--use-vnet", "--fd=3"], /missing --br=BRIDGE/],

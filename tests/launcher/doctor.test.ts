@@ -4,6 +4,7 @@ import { chmodSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "../../shared/kernel.ts";
 import { closeFd, connectOrErrno, openSocket } from "../../shared/libc.ts";
+import { privilegedFiles } from "../../launcher/layout.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { run } from "../support/proc.ts";
@@ -44,6 +45,7 @@ describe("doctor's lines", () => {
         "tap-launcher: warning: /dev/vhost-net: missing: QEMU's vhost=on is not available (QEMU then moves the frames itself) -- fix: as root: modprobe vhost_net",
         `tap-launcher: ok: ${installed.shim}: exec shim, setuid mode (owner 0:0, mode 4755)`,
         `tap-launcher: ok: ${installed.helper}: Bun helper, unprivileged (owner 0:0, mode 0755)`,
+        `tap-launcher: ok: ${privilegedFiles(installed.prefix, "tap-user-nic").helper}: Bun helper, unprivileged (owner 0:0, mode 0755)`,
         `tap-launcher: ok: ${installed.aclFile}: read ${installed.aclFile}`,
         `tap-launcher: ok: bridge br0: allowed for you ("allow br0" at ${installed.aclFile}:1)`,
         `tap-launcher: warning: bridge brnone: denied for you (no rule matches) -- fix: add "allow brnone" to ${installed.aclFile}`,

@@ -287,7 +287,7 @@ describe("install and uninstall on a prefix they must not touch", () => {
     );
     expect(result.stderr).not.toContain("nosuid");
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toBe("tap-bridge-helper\ntap-bridge-helper.bun\n");
+    expect(result.stdout).toBe("tap-bridge-helper\ntap-bridge-helper.bun\ntap-user-nic\ntap-user-nic.bun\n");
   });
 });
 
