@@ -49,7 +49,7 @@ test("install puts each page under PREFIX/share/man/manN, root-owned 0644, as th
 
 test("an unprivileged user finds the installed pages with man through MANPATH", async () => {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", MANPATH: join(installed.prefix, "share", "man"), MANWIDTH: "80", HOME: "/" };
-  const where = await run([...asUser(ALICE), "man", "-w", "tap-launcher", "bridge.conf", "tap-bridge-helper"], { env });
+  const where = await run([...asUser(ALICE), "man", "-w", "tap-launcher", "bridge.conf", "tap-bridge-helper", "tap-user-nic"], { env });
   expect(where.stderr).toBe("");
   expect(where.stdout.trim().split("\n")).toEqual(installed.manPages.map(({ path }) => path));
   const page = await run([...asUser(ALICE), "man", "5", "bridge.conf"], { env });
@@ -135,7 +135,7 @@ describe("the folder checks apply to the man folders too", () => {
 describe("a build without its man pages", () => {
   test("install refuses it and names the missing page, before it writes anything", async () => {
     const from = sharedFolder("tl-nomandist-");
-    for (const name of ["tap-bridge-helper", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+    for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
     const prefix = join(sharedFolder("tl-nomanprefix-"), "usr");
     const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
     expect(result.exitCode).toBe(1);
@@ -145,7 +145,7 @@ describe("a build without its man pages", () => {
 
   test("install refuses a page that is a symbolic link (root would copy what it leads to for everyone to read)", async () => {
     const from = sharedFolder("tl-linkmandist-");
-    for (const name of ["tap-bridge-helper", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+    for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
     for (const { built } of installed.manPages) {
       mkdirSync(join(from, built, ".."), { recursive: true });
       copyFileSync(join(installed.dist, built), join(from, built));
