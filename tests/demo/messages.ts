@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "../..");
-const SOURCE_FOLDERS = ["helper", "launcher", "acl", "policy", "shared"];
+const SOURCE_FOLDERS = ["helper", "launcher", "acl", "policy", "shared", "usernet"];
 
 /** Every .ts/.c source file of the programs (not tests, not scripts). */
 function sourceFiles(): string[] {
