@@ -3,11 +3,11 @@
 
 _tap_launcher_options() {
     case $1 in
-        run) echo "--br= --helper= --tap= --unmanaged --relay= --pcap= --pcap-size= --stats= --queues= --mac= --veth --user-nic= -v --verbose -q --quiet --version -h --help" ;;
+        run) echo "--br= --helper= --mac= --tap= --unmanaged --relay= --pcap= --pcap-size= --stats= --queues= --veth --user-nic= -v --verbose -q --quiet --version -h --help" ;;
         install) echo "--prefix= --mode= --from= --destdir= -v --verbose -q --quiet --version -h --help" ;;
+        grant) echo "--mode= -v --verbose -q --quiet --version -h --help" ;;
         uninstall) echo "--prefix= -v --verbose -q --quiet --version -h --help" ;;
         doctor) echo "--helper= -v --verbose -q --quiet --version -h --help" ;;
-        grant) echo "--mode= -v --verbose -q --quiet --version -h --help" ;;
     esac
 }
 
@@ -26,7 +26,7 @@ _tap_launcher() {
     done
     if ((COMP_CWORD > 1)); then
         case ${COMP_WORDS[1]} in
-            run | install | uninstall | doctor | grant) command=${COMP_WORDS[1]} ;;
+            run | install | grant | uninstall | doctor) command=${COMP_WORDS[1]} ;;
         esac
     fi
     case $cur in
@@ -42,7 +42,7 @@ _tap_launcher() {
     esac
     local words
     words=$(_tap_launcher_options "$command")
-    if ((COMP_CWORD == 1)); then words="run install uninstall doctor grant $words"; fi
+    if ((COMP_CWORD == 1)); then words="run install grant uninstall doctor $words"; fi
     mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
     # An option that takes a value is completed as --name= with the value next.
     if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then compopt -o nospace 2>/dev/null; fi

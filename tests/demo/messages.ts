@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "../..");
-const SOURCE_FOLDERS = ["helper", "launcher", "acl", "policy", "shared"];
+const SOURCE_FOLDERS = ["helper", "launcher", "acl", "policy", "shared", "usernet"];
 
 /** Every .ts/.c source file of the programs (not tests, not scripts). */
 function sourceFiles(): string[] {
@@ -80,6 +80,8 @@ const SITES = [
   /new PolicyRefusal\(\s*/g,
   /const message =\s*(?=`access denied)/g,
   /log\.error\(\s*/g,
+  /log\.warn\(\s*/g, // warnings: a run that goes on, or a failure the caller should still hear of
+  /writeText\(2,\s*(?=`)/g, // the privileged programs' watchdog writes its last line itself (helper/watchdog.ts)
   /super\(\s*/g,
   /reason: "(?:tap-gone|tap-failed|guest-protocol|guest-failed|wait-failed)",\s*detail:\s*/g,
   /\battempt\(\s*/g,
@@ -149,7 +151,7 @@ function codeSpans(text: string): { before: string; code: string }[] {
 }
 
 /** The man pages whose DIAGNOSTICS sections list the programs' messages. */
-const PAGES_WITH_DIAGNOSTICS = ["tap-bridge-helper.8", "tap-launcher.1"];
+const PAGES_WITH_DIAGNOSTICS = ["tap-bridge-helper.8", "tap-launcher.1", "tap-user-nic.8"];
 
 /** The terms of the definition lists in each page's DIAGNOSTICS section: one message (and its variants) each. */
 export function diagnosticsTerms(): string[] {

@@ -132,33 +132,46 @@ describe("the folder checks apply to the man folders too", () => {
   });
 });
 
-describe("a build without its man pages", () => {
-  test("install refuses it and names the missing page, before it writes anything", async () => {
-    const from = sharedFolder("tl-nomandist-");
-    for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
-    const prefix = join(sharedFolder("tl-nomanprefix-"), "usr");
-    const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`no built man page at ${from}/man/man1/tap-launcher.1: run \`bun run build\` first (it needs pandoc)`);
-    expect(existsSync(prefix)).toBe(false);
-  });
+/** These tests copy the three built programs (about 110 MB each): slow on a loaded machine, not a figure. */
+const COPIES_BUILD_TIMEOUT_MS = 60_000;
 
-  test("install refuses a page that is a symbolic link (root would copy what it leads to for everyone to read)", async () => {
-    const from = sharedFolder("tl-linkmandist-");
-    for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
-    for (const { built } of installed.manPages) {
-      mkdirSync(join(from, built, ".."), { recursive: true });
-      copyFileSync(join(installed.dist, built), join(from, built));
-    }
-    const secret = join(sharedFolder("tl-secret-"), "secret");
-    writeFileSync(secret, "root only\n", { mode: 0o600 });
-    const linked = join(from, "man", "man5", "bridge.conf.5");
-    await run(["rm", "-f", linked]);
-    symlinkSync(secret, linked);
-    const prefix = join(sharedFolder("tl-linkmanprefix-"), "usr");
-    const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`${linked} is not a regular file: rebuild the man pages with \`bun run build\``);
-    expect(existsSync(prefix)).toBe(false);
-  });
+describe("a build without its man pages", () => {
+  test(
+    "install refuses it and names the missing page, before it writes anything",
+    async () => {
+      const from = sharedFolder("tl-nomandist-");
+      for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+      const prefix = join(sharedFolder("tl-nomanprefix-"), "usr");
+      const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(
+        `no built man page at ${from}/man/man1/tap-launcher.1: run \`bun run build\` first (it needs pandoc)`,
+      );
+      expect(existsSync(prefix)).toBe(false);
+    },
+    COPIES_BUILD_TIMEOUT_MS,
+  );
+
+  test(
+    "install refuses a page that is a symbolic link (root would copy what it leads to for everyone to read)",
+    async () => {
+      const from = sharedFolder("tl-linkmandist-");
+      for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+      for (const { built } of installed.manPages) {
+        mkdirSync(join(from, built, ".."), { recursive: true });
+        copyFileSync(join(installed.dist, built), join(from, built));
+      }
+      const secret = join(sharedFolder("tl-secret-"), "secret");
+      writeFileSync(secret, "root only\n", { mode: 0o600 });
+      const linked = join(from, "man", "man5", "bridge.conf.5");
+      await run(["rm", "-f", linked]);
+      symlinkSync(secret, linked);
+      const prefix = join(sharedFolder("tl-linkmanprefix-"), "usr");
+      const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`${linked} is not a regular file: rebuild the man pages with \`bun run build\``);
+      expect(existsSync(prefix)).toBe(false);
+    },
+    COPIES_BUILD_TIMEOUT_MS,
+  );
 });
