@@ -45,9 +45,12 @@ test("the parts cover both programs exactly once: core, veth (tap-user-nic's own
   expect(all.sort()).toEqual(names(programs.union));
   expect(parts.core.total + parts.antiSpoofing.total).toBe(programs["tap-bridge-helper"].total);
   expect(parts.core.total + parts.veth.total + parts.antiSpoofing.total).toBe(programs.union.total);
-  // Anti-spoofing is what only helper/port-binding.ts reaches; tap-user-nic evaluates none of it.
-  expect(names(parts.antiSpoofing)).toContain("helper/port-binding.ts");
-  expect(names(parts.antiSpoofing)).toContain("shared/port-filter.ts");
-  expect(names(programs["tap-user-nic"]).filter((file) => names(parts.antiSpoofing).includes(file))).toEqual([]);
+  // Anti-spoofing is what only the port's binding and the address parser reach; tap-user-nic binds no port.
+  expect(names(parts.antiSpoofing)).toEqual(
+    expect.arrayContaining(["helper/port-binding.ts", "policy/address-prefix.ts", "shared/port-filter.ts"]),
+  );
+  expect(names(programs["tap-user-nic"]).filter((file) => file.startsWith("shared/port-") || file === "helper/port-binding.ts")).toEqual(
+    [],
+  );
   expect(names(parts.veth)).toContain("shared/veth.ts");
 });
