@@ -1,7 +1,10 @@
 // The privileged programs as their real import graphs give them (scripts/audit-lines.ts): what is in them, what
 // must stay out of them, and how the parts docs/line-budget.md costs are cut. `bun run audit-lines` prints the figures.
 import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type AuditCount, countAuditLines } from "../../scripts/audit-lines.ts";
+import { ROOT } from "./messages.ts";
 
 const count: Promise<AuditCount> = countAuditLines();
 const names = (part: { files: { file: string }[] }) => part.files.map(({ file }) => file);
@@ -53,4 +56,18 @@ test("the parts cover both programs exactly once: core, veth (tap-user-nic's own
     [],
   );
   expect(names(parts.veth)).toContain("shared/veth.ts");
+});
+
+/** The files docs/line-budget.md lists under `### PART`: every backquoted path in that section. */
+function documentedFiles(part: string): string[] {
+  const text = readFileSync(join(ROOT, "docs/line-budget.md"), "utf8");
+  const section = text.split(/^### /m).find((block) => block.startsWith(`${part}\n`)) ?? "";
+  return [...section.matchAll(/`([\w.-]+(?:\/[\w.-]+)+\.(?:ts|c))`/g)].map(([, file]) => file ?? "").sort();
+}
+
+test("each part's files are the ones docs/line-budget.md lists, so that its costs name what is counted", async () => {
+  const { parts } = await count;
+  expect(documentedFiles("core")).toEqual(names(parts.core));
+  expect(documentedFiles("veth")).toEqual(names(parts.veth));
+  expect(documentedFiles("anti-spoofing")).toEqual(names(parts.antiSpoofing));
 });
