@@ -128,8 +128,11 @@ if (import.meta.main) {
       ["veth: tap-user-nic's own files", veth],
       [`anti-spoofing: what only ${ANTI_SPOOFING_ROOTS.join(" and ")} reach`, antiSpoofing],
     ];
-    for (const [what, { files, total }] of listed) {
-      for (const { file, lines } of files) line(lines, file);
+    // Which program evaluates a core file: tap-user-nic's path is veth plus the core files not marked.
+    const nic = new Set(count.programs["tap-user-nic"].files.map(({ file }) => file));
+    for (const [what, part] of listed) {
+      const { files, total } = part;
+      for (const { file, lines } of files) line(lines, part === core && !nic.has(file) ? `${file}  (tap-bridge-helper only)` : file);
       line(total, `${what} (${files.length} files)`);
       console.log();
     }
