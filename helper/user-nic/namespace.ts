@@ -114,7 +114,8 @@ export function admitNamespacePath(path: string, callerUid: number): AdmittedNam
 function closeOnce(fds: readonly number[]): () => void {
   let open = true;
   return () => {
-    if (open) for (const fd of fds) closeFd(fd);
-    open = false;
+    if (!open) return;
+    open = false; // before closing: a failed close must not close a number the next open reuses
+    for (const fd of fds) closeFd(fd);
   };
 }
