@@ -2,8 +2,8 @@
 import type { ConsolaInstance } from "consola";
 import { receiveFds } from "../shared/fd-receive.ts";
 import { errorCode, StepError, SysError, systemReason } from "../shared/errors.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK } from "../shared/kernel.ts";
-import { SOCK_STREAM } from "../shared/kernel-launcher.ts";
+import { AF_UNIX, SOCK_CLOEXEC } from "../shared/kernel.ts";
+import { SOCK_NONBLOCK, SOCK_STREAM } from "../shared/kernel-launcher.ts";
 import { openSocketPair } from "../shared/libc-launcher.ts";
 import { release } from "./fds.ts";
 import { outOfFds } from "./out-of-fds.ts";

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { choosePolicyLine } from "../policy/choose.ts";
-import { tapsHeldBy } from "../policy/holders.ts";
+import { portsMarkedFor } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { describePolicyRule } from "../policy/rules.ts";
 import { FREE_A_PLACE, queueLimit, quotaVerdict } from "../policy/verdicts.ts";
@@ -356,7 +356,7 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     const rule = choice.rule;
     let held: string[];
     try {
-      held = tapsHeldBy(listBridgePorts(bridge.ifindex), caller.uid);
+      held = portsMarkedFor(listBridgePorts(bridge.ifindex), caller.uid).map((port) => port.name);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       findings.push({

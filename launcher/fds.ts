@@ -1,7 +1,6 @@
 // Keeping the launcher's fds out of the programs it starts, as QEMU closes every fd after fork.
 import { readdirSync } from "node:fs";
-import { O_NONBLOCK } from "../shared/kernel.ts";
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC } from "../shared/kernel-launcher.ts";
+import { FD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_NONBLOCK } from "../shared/kernel-launcher.ts";
 import { StepError, systemReason } from "../shared/errors.ts";
 import { closeFd } from "../shared/libc.ts";
 import { fcntl } from "../shared/libc-launcher.ts";

@@ -29,11 +29,6 @@ export function portsMarkedFor<Port extends PortFacts>(ports: readonly Port[], u
   return ports.filter((port) => port.alias === mark);
 }
 
-/** The names of the ports counted against `uid` (see portsMarkedFor). */
-export function tapsHeldBy(ports: readonly PortFacts[], uid: number): string[] {
-  return portsMarkedFor(ports, uid).map((port) => port.name);
-}
-
 /** A port with a user's mark, as a count racing other requests of that user sees it. */
 export interface MarkedPort {
   index: number;

@@ -1,23 +1,34 @@
-// `bun run audit-lines`: how many lines an auditor reads for the privileged path, from the helper's real import graph.
+// `bun run audit-lines`: how many lines an auditor reads for each privileged program, and what each part costs, from the real import graphs.
 //
-// The rule (README, "What to audit"): helper/shim.c, which runs privileged, plus every module of this
-// repository that Bun's bundler puts into the helper (helper/main.ts and what it imports, transitively:
-// all of it is evaluated before the helper sends the fd), every line counted, comments and blank lines
-// included. The npm packages in that graph (citty, consola/core) are listed and counted apart: they are
-// pinned, read once per version, not per change. `--total` prints the first figure alone.
+// The rule (docs/line-budget.md): what runs privileged is helper/shim.c, the compiled program's entry
+// (scripts/program-entry.ts, which picks the program by argv[0]), and every module of this repository
+// that Bun's bundler puts into that program (its entry and the watchdog Worker, transitively: all of it
+// is evaluated before the program sends the fd or names the device). Every line is counted, comments and
+// blank lines included. The npm packages in a graph (citty, consola/core) are listed and counted apart:
+// they are pinned, read once per version, not per change. `--total` prints the TAP helper's figure alone.
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
-const SHIM = "helper/shim.c";
+/** Privileged before any program's own module runs: the exec shim and the program's entry. */
+const ALWAYS = ["helper/shim.c", "scripts/program-entry.ts"];
+const WATCHDOG = "helper/watchdog.ts";
+/** The privileged programs' entries (scripts/program-entry.ts names the same two). */
+const PROGRAMS = { "tap-bridge-helper": "helper/main.ts", "tap-user-nic": "helper/user-nic/main.ts" } as const;
+/**
+ * The anti-spoofing feature's roots (docs/anti-spoofing.md): the port's binding and filter, and the
+ * parser of the addresses and MAC it binds (which the policy's ip= and --mac reach). What only they
+ * reach is that feature's cost.
+ */
+const ANTI_SPOOFING_ROOTS = ["helper/port-binding.ts", "policy/address-prefix.ts"];
 
 function lineCount(path: string): number {
   const text = readFileSync(path, "utf8");
   return text === "" ? 0 : text.replace(/\n$/, "").split("\n").length;
 }
 
-/** Every file the bundler takes into the program built from `entries`, relative to the repository. */
-export async function importGraph(entries: readonly string[]): Promise<string[]> {
+/** The bundler's graph of the program built from `entries`: each file (relative to the repository) and what it imports. */
+async function bundleGraph(entries: readonly string[]): Promise<Map<string, string[]>> {
   const build = await Bun.build({
     entrypoints: entries.map((entry) => resolve(root, entry)),
     target: "bun",
@@ -31,37 +42,106 @@ export async function importGraph(entries: readonly string[]): Promise<string[]>
   });
   if (!build.success || build.metafile === undefined) throw new Error(`cannot bundle ${entries.join(", ")}: ${build.logs.join("\n")}`);
   // The metafile names inputs relative to the working directory.
-  return Object.keys(build.metafile.inputs).map((input) => relative(root, resolve(input)));
+  const { inputs } = build.metafile;
+  const local = (input: string) => relative(root, resolve(input));
+  // Built-in modules (bun:ffi, node:fs) are imports but no inputs: nothing to read.
+  return new Map(
+    Object.entries(inputs).map(([input, { imports }]) => [
+      local(input),
+      imports.filter(({ path }) => Object.hasOwn(inputs, path)).map(({ path }) => local(path)),
+    ]),
+  );
 }
 
-export interface AuditCount {
-  /** The project's own files: the shim and the helper's modules, with their line counts. */
-  own: { file: string; lines: number }[];
-  /** npm packages' files in the graph. */
-  packages: { file: string; lines: number }[];
-  ownTotal: number;
-  packagesTotal: number;
+/** Every file the bundler takes into the program built from `entries`, relative to the repository. */
+export async function importGraph(entries: readonly string[]): Promise<string[]> {
+  return [...(await bundleGraph(entries)).keys()];
 }
+
+/** The files reachable from `entries` in `graph` without passing through `avoid`. */
+function reachable(graph: Map<string, string[]>, entries: readonly string[], avoid: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (avoid.includes(file) || seen.has(file)) return;
+    seen.add(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+  };
+  for (const entry of entries) visit(entry);
+  return seen;
+}
+
+interface FileCount {
+  file: string;
+  lines: number;
+}
+interface Part {
+  files: FileCount[];
+  total: number;
+}
+export interface AuditCount {
+  /** Each privileged program's own files (the shim and the entry included) and the union of both. */
+  programs: Record<keyof typeof PROGRAMS | "union", Part>;
+  /** The parts docs cost: the TAP helper with its policy and multiqueue; tap-user-nic's own files (veth); anti-spoofing. */
+  parts: { core: Part; veth: Part; antiSpoofing: Part };
+  /** npm packages' files in either graph. */
+  packages: Part;
+}
+
+function part(files: Iterable<string>): Part {
+  const counted = [...new Set(files)].sort().map((file) => ({ file, lines: lineCount(resolve(root, file)) }));
+  return { files: counted, total: counted.reduce((total, { lines }) => total + lines, 0) };
+}
+
+const isPackage = (file: string) => file.includes("node_modules/");
 
 export async function countAuditLines(): Promise<AuditCount> {
-  const files = [SHIM, ...new Set(await importGraph(["helper/main.ts", "helper/watchdog.ts"]))];
-  const counted = files.map((file) => ({ file, lines: lineCount(resolve(root, file)) }));
-  const own = counted.filter(({ file }) => !file.includes("node_modules/")).sort((a, b) => a.file.localeCompare(b.file));
-  const packages = counted.filter(({ file }) => file.includes("node_modules/")).sort((a, b) => a.file.localeCompare(b.file));
-  const sum = (list: { lines: number }[]) => list.reduce((total, { lines }) => total + lines, 0);
-  return { own, packages, ownTotal: sum(own), packagesTotal: sum(packages) };
+  const tapEntries = [PROGRAMS["tap-bridge-helper"], WATCHDOG];
+  const nicEntries = [PROGRAMS["tap-user-nic"], WATCHDOG];
+  const tapGraph = await bundleGraph(tapEntries);
+  const nicGraph = await bundleGraph(nicEntries);
+  const own = (files: Iterable<string>) => [...ALWAYS, ...[...files].filter((file) => !isPackage(file))];
+  const tap = own(tapGraph.keys());
+  const nic = own(nicGraph.keys());
+  const core = own(reachable(tapGraph, tapEntries, ANTI_SPOOFING_ROOTS));
+  const coreSet = new Set(core);
+  const allPackages = [...tapGraph.keys(), ...nicGraph.keys()].filter(isPackage);
+  return {
+    programs: { "tap-bridge-helper": part(tap), "tap-user-nic": part(nic), union: part([...tap, ...nic]) },
+    parts: {
+      core: part(core),
+      veth: part(nic.filter((file) => !tap.includes(file))),
+      antiSpoofing: part(tap.filter((file) => !coreSet.has(file))),
+    },
+    packages: part(allPackages),
+  };
 }
 
 if (import.meta.main) {
   const count = await countAuditLines();
+  const line = (lines: number, what: string) => console.log(`${String(lines).padStart(6)}  ${what}`);
   if (process.argv.includes("--total")) {
-    console.log(count.ownTotal);
+    console.log(count.programs["tap-bridge-helper"].total);
   } else {
-    for (const { file, lines } of count.own) console.log(`${String(lines).padStart(6)}  ${file}`);
-    console.log(
-      `${String(count.ownTotal).padStart(6)}  the privileged path: the shim and the helper's own modules (${count.own.length} files)`,
-    );
-    for (const { file, lines } of count.packages) console.log(`${String(lines).padStart(6)}  ${file.slice(file.indexOf("node_modules/"))}`);
-    console.log(`${String(count.packagesTotal).padStart(6)}  npm packages the helper imports (${count.packages.length} files)`);
+    const { core, veth, antiSpoofing } = count.parts;
+    const listed: [string, Part][] = [
+      ["core: the shim, the entry, the TAP helper with its policy and multiqueue", core],
+      ["veth: tap-user-nic's own files", veth],
+      [`anti-spoofing: what only ${ANTI_SPOOFING_ROOTS.join(" and ")} reach`, antiSpoofing],
+    ];
+    // Which program evaluates a core file: tap-user-nic's path is veth plus the core files not marked.
+    const nic = new Set(count.programs["tap-user-nic"].files.map(({ file }) => file));
+    for (const [what, part] of listed) {
+      const { files, total } = part;
+      for (const { file, lines } of files) line(lines, part === core && !nic.has(file) ? `${file}  (tap-bridge-helper only)` : file);
+      line(total, `${what} (${files.length} files)`);
+      console.log();
+    }
+    line(count.programs["tap-bridge-helper"].total, "tap-bridge-helper: core + anti-spoofing");
+    line(count.programs["tap-user-nic"].total, "tap-user-nic: veth + the core files it shares");
+    line(count.programs.union.total, "both privileged programs: core + veth + anti-spoofing");
+    line(core.total + veth.total, "core + veth (the budget's scope)");
+    console.log();
+    for (const { file, lines } of count.packages.files) line(lines, file.slice(file.indexOf("node_modules/")));
+    line(count.packages.total, `npm packages the privileged programs import (${count.packages.files.length} files)`);
   }
 }

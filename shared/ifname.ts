@@ -24,16 +24,3 @@ export function checkInterfaceName(name: string, what = "interface name"): void 
   const problem = interfaceNameProblem(name);
   if (problem !== null) throw new ValueError(`invalid ${what} ${JSON.stringify(name)}: ${problem}`);
 }
-
-/**
- * Why `name` can be neither an interface name nor a kernel numbering template (`eth%d`, one `%d`,
- * as lxc-user-nic passes when LXC gives no name), or null when it can. The template is checked as
- * the name it becomes with the widest number the kernel could give it.
- */
-export function interfaceTemplateProblem(name: string): string | null {
-  const parts = name.split("%d");
-  if (parts.length !== 2) return interfaceNameProblem(name);
-  const widest = parts.join("32767");
-  if (widest.length >= IFNAMSIZ) return `the template leaves no room under ${IFNAMSIZ - 1} bytes for a number`;
-  return interfaceNameProblem(parts.join("0"));
-}

@@ -22,6 +22,7 @@ export const O_WRONLY = 0o1;
 export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 /** <asm/fcntl.h>: aarch64 (and arm) move it from the generic 0o400000 to 0o100000. */
+export const O_NONBLOCK = 0o4000;
 export const O_NOFOLLOW = process.arch === "arm64" ? 0o100000 : 0o400000;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
@@ -33,6 +34,7 @@ export const FD_CLOEXEC = 1;
 // <linux/socket.h>, <asm-generic/socket.h>
 export const AF_PACKET = 17;
 export { SOCK_STREAM } from "./kernel.ts"; // the helper's syslog needs it too
+export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SO_PASSCRED = 16;
 export const SCM_CREDENTIALS = 2;
 export const MSG_CTRUNC = 0x8;

@@ -30,7 +30,6 @@ export const SIOCBRADDIF = 0x89a2;
 
 // <asm-generic/fcntl.h>
 export const O_RDWR = 0o2;
-export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 
 // <linux/socket.h>, <asm-generic/socket.h>
@@ -41,7 +40,6 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = O_CLOEXEC;
-export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SOL_SOCKET = 1;
 export const SO_SNDTIMEO = 21; // SO_SNDTIMEO_OLD: a struct timeval of two 64-bit fields
 export const SO_DOMAIN = 39;

@@ -194,11 +194,6 @@ export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessa
   }
 }
 
-/** Every device in this network namespace, from one whole dump (see dumpLinks). throws SysError. */
-export function listLinks(): LinkDescription[] {
-  return dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links");
-}
-
 const PORT_ATTRIBUTES = [linux.IFLA_IFNAME, linux.IFLA_IFALIAS, linux.IFLA_MASTER, linux.IFLA_LINKINFO];
 
 /** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */

@@ -5,7 +5,8 @@
 // with its caller's uid in its name (`veth000035xAb3Z` for uid 4101; only CAP_NET_ADMIN here names or
 // renames a device): a veth of that name without the mark counts against that uid on every line and
 // bridge, from the moment it exists, until its container's namespace takes it away.
-import { type LinkFacts, parseVethAlias } from "./marks.ts";
+import type { LinkFacts } from "./charges.ts";
+import { parseVethAlias } from "./marks.ts";
 
 /** The uid's width in the name: base 36 holds 2^32-1 in 7 characters (`1z141z3`). */
 const UID_DIGITS = 7;

@@ -6,15 +6,12 @@
 // charged to. The kernel deletes the host end with its peer when the container's namespace goes, and
 // the count drops with it.
 
-/** What a count needs to know of one link in the helper's network namespace. */
-export interface LinkFacts {
-  index: number;
+/** What a count of marks reads of one link (a bridge port as the helper's lazy dump gives it). */
+export interface MarkFacts {
   name: string;
   /** IFLA_INFO_KIND (`veth`, `tun`, `bridge`), or null. */
   kind: string | null;
   alias: string | null;
-  /** The bridge (or other master) it is a port of, or null. */
-  master: number | null;
 }
 
 const PREFIX = "tap-user-nic";
@@ -42,20 +39,12 @@ export function parseVethAlias(alias: string | null): VethCharge | null {
   return { uid: Number(uid), subject, bridge };
 }
 
-/** The facts a count of marks reads (a bridge port as the helper's lazy dump gives it has no master). */
-type MarkFacts = Pick<LinkFacts, "name" | "kind" | "alias">;
-
 /** The veths of `links` with tap-user-nic's mark, and the charge each carries. */
-function chargedVeths<Link extends MarkFacts>(links: readonly Link[]): { link: Link; charge: VethCharge }[] {
+export function chargedVeths<Link extends MarkFacts>(links: readonly Link[]): { link: Link; charge: VethCharge }[] {
   return links.flatMap((link) => {
     const charge = link.kind === "veth" ? parseVethAlias(link.alias) : null;
     return charge === null ? [] : [{ link, charge }];
   });
-}
-
-/** How many veths are charged to `subject` on `bridge` (whoever holds them: a `@group` line's count is shared). */
-export function vethsChargedTo(links: readonly LinkFacts[], subject: string, bridge: string): number {
-  return chargedVeths(links).filter(({ charge }) => charge.subject === subject && charge.bridge === bridge).length;
 }
 
 /** The names of the veths on the port list `ports` that `uid` holds: what bridge-policy.conf's MAX counts besides TAPs. */
@@ -63,19 +52,4 @@ export function vethsHeldBy(ports: readonly MarkFacts[], uid: number): string[] 
   return chargedVeths(ports)
     .filter(({ charge }) => charge.uid === uid)
     .map(({ link }) => link.name);
-}
-
-/**
- * Why the caller `uid` may not delete `link` as a veth of `type` on the bridge with index
- * `bridgeIndex` named `bridge` (null for `none`), or null when they may: it must be a veth that
- * carries their mark for that bridge, and be a port of that bridge (or of none for `none`). The
- * name says nothing: any device can be given any free name.
- */
-export function deleteProblem(link: LinkFacts, uid: number, type: string, bridge: string, bridgeIndex: number | null): string | null {
-  if (type !== "veth") return `type ${type} is not one tap-user-nic makes`;
-  if (link.kind !== "veth") return "it is not a veth";
-  const charge = parseVethAlias(link.alias);
-  if (charge === null || charge.uid !== uid) return "it does not carry your mark";
-  if (charge.bridge !== bridge || link.master !== bridgeIndex) return `it is not your veth on ${bridge}`;
-  return null;
 }

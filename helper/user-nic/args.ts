@@ -1,6 +1,7 @@
 // tap-user-nic's command line: lxc-user-nic's two verbs and six or seven words, exactly as LXC and rootlesskit pass them.
 import { UsageError } from "../../shared/errors.ts";
-import { interfaceNameProblem, interfaceTemplateProblem } from "../../shared/ifname.ts";
+import { interfaceNameProblem } from "../../shared/ifname.ts";
+import { IFNAMSIZ } from "../../shared/kernel.ts";
 
 export const USER_NIC_USAGE = [
   "Usage: tap-user-nic create {lxcpath} {name} {pid} {type} {bridge} [{nicname}]",
@@ -23,6 +24,19 @@ interface Common {
 export type UserNicArgs =
   | (Common & { verb: "create"; pid: number; peerName: string })
   | (Common & { verb: "delete"; namespacePath: string; hostName: string | null });
+
+/**
+ * Why `name` can be neither an interface name nor a kernel numbering template (`eth%d`, one `%d`,
+ * as lxc-user-nic passes when LXC gives no name), or null when it can. The template is checked as
+ * the name it becomes with the widest number the kernel could give it.
+ */
+function interfaceTemplateProblem(name: string): string | null {
+  const parts = name.split("%d");
+  if (parts.length !== 2) return interfaceNameProblem(name);
+  const widest = parts.join("32767");
+  if (widest.length >= IFNAMSIZ) return `the template leaves no room under ${IFNAMSIZ - 1} bytes for a number`;
+  return interfaceNameProblem(parts.join("0"));
+}
 
 /** The largest pid Linux hands out (PID_MAX_LIMIT, 2^22). */
 const PID_MAX = 4194304;

@@ -5,12 +5,17 @@ import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
-import { listLinks } from "../../shared/netlink.ts";
+import { dumpLinks, type LinkDescription, readLinkMessage, withoutStatistics } from "../../shared/netlink.ts";
 import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
 import { unmarkedVethsOf } from "../../usernet/host-name.ts";
-import { vethsChargedTo } from "../../usernet/marks.ts";
+import { vethsChargedTo } from "../../usernet/charges.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
 import { quotaRefusal, tapsHeldOn } from "../policy.ts";
+
+/** Every device in this network namespace, from one whole dump (see dumpLinks). throws SysError. */
+function listLinks(): LinkDescription[] {
+  return dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links");
+}
 
 /** Where LXC (Debian's build, LXC_USERNIC_CONF) and so this drop-in read who may have how many veths. */
 export const USERNET_FILE = "/etc/lxc/lxc-usernet";

@@ -8,7 +8,7 @@ import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { describeLink } from "../../shared/netlink.ts";
 import { deleteLinkByIndex } from "../../shared/veth.ts";
-import { deleteProblem } from "../../usernet/marks.ts";
+import { deleteProblem } from "../../usernet/charges.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";

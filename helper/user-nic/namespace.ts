@@ -95,32 +95,27 @@ export function admitProcessNamespace(pid: number, callerUid: number): AdmittedN
     closeFd(pidfd);
     throw err;
   }
-  let open = true;
   return {
     fd,
     confirmStillThere: () => {
       if (processExited(pidfd)) throw refusal(target, "the process exited before its device was handed over");
     },
-    close: () => {
-      if (!open) return;
-      open = false;
-      closeFd(fd);
-      closeFd(pidfd);
-    },
+    close: closeOnce([fd, pidfd]),
   };
 }
 
 /** The network namespace at `path` (delete's NETNS_PATH), opened as the caller. throws StepError (the refusal). */
 export function admitNamespacePath(path: string, callerUid: number): AdmittedNamespace {
   const fd = openOwned(path, JSON.stringify(path), callerUid);
+  return { fd, confirmStillThere: () => {}, close: closeOnce([fd]) };
+}
+
+/** AdmittedNamespace.close: closes `fds` the first time only. */
+function closeOnce(fds: readonly number[]): () => void {
   let open = true;
-  return {
-    fd,
-    confirmStillThere: () => {},
-    close: () => {
-      if (!open) return;
-      open = false;
-      closeFd(fd);
-    },
+  return () => {
+    if (!open) return;
+    open = false; // before closing: a failed close must not close a number the next open reuses
+    for (const fd of fds) closeFd(fd);
   };
 }

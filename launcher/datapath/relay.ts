@@ -1,6 +1,7 @@
 // The main thread's handle on a running relay: start it in a Worker, ask for counters, stop it.
 import { readFileSync } from "node:fs";
-import { O_CLOEXEC, O_NONBLOCK } from "../../shared/kernel.ts";
+import { O_CLOEXEC } from "../../shared/kernel.ts";
+import { O_NONBLOCK } from "../../shared/kernel-launcher.ts";
 import { EINTR, errnoName } from "../../shared/errno.ts";
 import { writeOrErrno } from "../../shared/libc.ts";
 import { release } from "../fds.ts";

@@ -2,8 +2,8 @@
 // credentials are read from /proc while it waits; then the socket is drained and the fd received.
 import { readdirSync, readFileSync } from "node:fs";
 import { receiveFd, type ReceivedFd } from "../../shared/fd-receive.ts";
-import { AF_UNIX, O_NONBLOCK, SOCK_CLOEXEC, SOL_SOCKET } from "../../shared/kernel.ts";
-import { F_GETFL, F_SETFL, SO_PASSCRED, SOCK_STREAM } from "../../shared/kernel-launcher.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOL_SOCKET } from "../../shared/kernel.ts";
+import { F_GETFL, F_SETFL, O_NONBLOCK, SOCK_STREAM, SO_PASSCRED } from "../../shared/kernel-launcher.ts";
 import { closeFd, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 import { fcntl, openSocketPair } from "../../shared/libc-launcher.ts";
 import { setSocketOptionInt } from "./socket-calls.ts";

@@ -2,7 +2,8 @@
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { EAGAIN } from "../../shared/errno.ts";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK } from "../../shared/kernel.ts";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../../shared/kernel.ts";
+import { SOCK_NONBLOCK } from "../../shared/kernel-launcher.ts";
 import { closeFd, openSocket, readOrErrno } from "../../shared/libc.ts";
 import { sendToSyslog } from "../../shared/syslog.ts";
 import { bindSocket } from "./socket-calls.ts";

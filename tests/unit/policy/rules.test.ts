@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { choosePolicyRule, type PolicyCaller } from "../../../policy/choose.ts";
 import { parsePolicyText, PolicySyntaxError } from "../../../policy/rules.ts";
 import { queueLimit } from "../../../policy/verdicts.ts";
-import { tapsHeldBy } from "../../../policy/holders.ts";
+import { portsMarkedFor } from "../../../policy/holders.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
@@ -110,7 +110,8 @@ describe("whose TAPs", () => {
       { name: "tapb", alias: "tap-bridge-helper uid=41011" },
       { name: "eth0", alias: null },
     ];
-    expect(tapsHeldBy(ports, 4101)).toEqual(["tap0", "tap1"]);
-    expect(tapsHeldBy(ports, 4102)).toEqual(["tap2"]);
+    const held = (uid: number) => portsMarkedFor(ports, uid).map((port) => port.name);
+    expect(held(4101)).toEqual(["tap0", "tap1"]);
+    expect(held(4102)).toEqual(["tap2"]);
   });
 });

@@ -1,7 +1,8 @@
 // The host end's name at birth: the uid it carries, read back, and the veths it charges before their mark.
 import { describe, expect, test } from "bun:test";
 import { hostEndName, hostEndOwner, unmarkedVethsOf } from "../../../usernet/host-name.ts";
-import { type LinkFacts, vethAlias } from "../../../usernet/marks.ts";
+import type { LinkFacts } from "../../../usernet/charges.ts";
+import { vethAlias } from "../../../usernet/marks.ts";
 
 const ALICE_BR0 = vethAlias({ uid: 4101, subject: "alice", bridge: "br0" });
 

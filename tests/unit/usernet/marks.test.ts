@@ -1,6 +1,7 @@
 // The mark on a host veth: what it records, what counts read back from it, and who may delete the veth.
 import { describe, expect, test } from "bun:test";
-import { deleteProblem, type LinkFacts, parseVethAlias, vethAlias, vethsChargedTo, vethsHeldBy } from "../../../usernet/marks.ts";
+import { deleteProblem, type LinkFacts, vethsChargedTo } from "../../../usernet/charges.ts";
+import { parseVethAlias, vethAlias, vethsHeldBy } from "../../../usernet/marks.ts";
 
 const veth = (index: number, alias: string | null, master: number | null = 2, kind: string | null = "veth"): LinkFacts => ({
   index,
