@@ -1,9 +1,9 @@
 // `tap-launcher install` places the built man pages under PREFIX/share/man with the same folder checks as
 // the programs, and `uninstall` removes them; neither follows a link nor writes under a folder others control.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { installLayout } from "../../launcher/layout.ts";
+import { installLayout, PRIVILEGED_PROGRAMS } from "../../launcher/layout.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { run } from "../support/proc.ts";
 import { ALICE, asUser, sharedFolder } from "../support/users.ts";
@@ -49,7 +49,7 @@ test("install puts each page under PREFIX/share/man/manN, root-owned 0644, as th
 
 test("an unprivileged user finds the installed pages with man through MANPATH", async () => {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", MANPATH: join(installed.prefix, "share", "man"), MANWIDTH: "80", HOME: "/" };
-  const where = await run([...asUser(ALICE), "man", "-w", "tap-launcher", "bridge.conf", "tap-bridge-helper"], { env });
+  const where = await run([...asUser(ALICE), "man", "-w", "tap-launcher", "bridge.conf", "tap-bridge-helper", "tap-user-nic"], { env });
   expect(where.stderr).toBe("");
   expect(where.stdout.trim().split("\n")).toEqual(installed.manPages.map(({ path }) => path));
   const page = await run([...asUser(ALICE), "man", "5", "bridge.conf"], { env });
@@ -132,10 +132,16 @@ describe("the folder checks apply to the man folders too", () => {
   });
 });
 
+/** Copies the test's build into `from`, the programs and the shims' folder (compiled shims, build.json, the source), without man/. */
+function copyBuildWithoutManPages(from: string): void {
+  for (const name of ["tap-launcher", ...PRIVILEGED_PROGRAMS.map((program) => program.name)]) copyFileSync(join(installed.dist, name), join(from, name));
+  cpSync(join(installed.dist, "shim"), join(from, "shim"), { recursive: true });
+}
+
 describe("a build without its man pages", () => {
   test("install refuses it and names the missing page, before it writes anything", async () => {
     const from = sharedFolder("tl-nomandist-");
-    for (const name of ["tap-bridge-helper", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+    copyBuildWithoutManPages(from);
     const prefix = join(sharedFolder("tl-nomanprefix-"), "usr");
     const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
     expect(result.exitCode).toBe(1);
@@ -145,7 +151,7 @@ describe("a build without its man pages", () => {
 
   test("install refuses a page that is a symbolic link (root would copy what it leads to for everyone to read)", async () => {
     const from = sharedFolder("tl-linkmandist-");
-    for (const name of ["tap-bridge-helper", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+    copyBuildWithoutManPages(from);
     for (const { built } of installed.manPages) {
       mkdirSync(join(from, built, ".."), { recursive: true });
       copyFileSync(join(installed.dist, built), join(from, built));
