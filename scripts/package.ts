@@ -41,6 +41,10 @@ const DESCRIPTION = `bridged networking for unprivileged QEMU, libvirt and conta
  helper as the caller. A policy file adds per-user quotas counted by the
  kernel, port isolation and queue limits; each TAP is logged to syslog.
  .
+ tap-user-nic is a drop-in for LXC's lxc-user-nic: the same command line and
+ output, a veth pair on the bridge for an unprivileged container, under the
+ same kernel-kept counts, isolation and audit as the TAPs.
+ .
  tap-launcher runs any program with such a TAP as fd 3, relays frames in
  QEMU's stream and dgram formats, opens TAPs made beforehand, and checks a
  machine's setup (tap-launcher doctor).

@@ -1,7 +1,18 @@
 // `tap-launcher install` places the built man pages under PREFIX/share/man with the same folder checks as
 // the programs, and `uninstall` removes them; neither follows a link nor writes under a folder others control.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { installLayout, PRIVILEGED_PROGRAMS } from "../../launcher/layout.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
@@ -134,7 +145,8 @@ describe("the folder checks apply to the man folders too", () => {
 
 /** Copies the test's build into `from`, the programs and the shims' folder (compiled shims, build.json, the source), without man/. */
 function copyBuildWithoutManPages(from: string): void {
-  for (const name of ["tap-launcher", ...PRIVILEGED_PROGRAMS.map((program) => program.name)]) copyFileSync(join(installed.dist, name), join(from, name));
+  for (const name of ["tap-launcher", ...PRIVILEGED_PROGRAMS.map((program) => program.name)])
+    copyFileSync(join(installed.dist, name), join(from, name));
   cpSync(join(installed.dist, "shim"), join(from, "shim"), { recursive: true });
 }
 

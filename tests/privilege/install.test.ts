@@ -268,7 +268,9 @@ describe("install and uninstall on a prefix they must not touch", () => {
 
   test("install for another prefix compiles each shim from the build's copy of its source (shim/shim.c); a build without it is refused, nothing written", async () => {
     // The launcher carries no C source (it imports nothing from helper/): the build folder does.
-    expect(readFileSync(join(installed.dist, "shim", "shim.c"), "utf8")).toBe(readFileSync(join(import.meta.dir, "../../helper/shim.c"), "utf8"));
+    expect(readFileSync(join(installed.dist, "shim", "shim.c"), "utf8")).toBe(
+      readFileSync(join(import.meta.dir, "../../helper/shim.c"), "utf8"),
+    );
     const from = sharedFolder("tl-nosource-");
     for (const name of ["tap-launcher", ...installed.privileged.map((program) => program.name)]) {
       copyFileSync(join(installed.dist, name), join(from, name));
