@@ -23,7 +23,7 @@ import { StepError } from "../shared/errors.ts";
 import { extendedAttribute } from "../shared/libc-launcher.ts";
 import { installLayout, privilegedFiles, type InstallLayout } from "./layout.ts";
 import { nosuidMountOf } from "./mounts.ts";
-import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH } from "./shim.ts";
+import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH, SHIM_SOURCE } from "./shim.ts";
 
 export type InstallMode = "setuid" | "caps";
 
@@ -213,7 +213,8 @@ interface PlannedFile {
 
 /**
  * The shim for `name` that executes PREFIX/libexec/NAME.bun: the build's own (FROM/shim/NAME) when
- * it was built for this prefix, else one compiled now into `scratch` (the build's C compiler is needed).
+ * it was built for this prefix, else one compiled now into `scratch` from the build's copy of the
+ * source (FROM/shim/shim.c; the C compiler is needed).
  */
 function shimFor(from: string, prefix: string, name: string, scratch: () => string, log: ConsolaInstance): string {
   const settingsFile = join(from, BUILT_SHIMS, "build.json");
@@ -223,8 +224,13 @@ function shimFor(from: string, prefix: string, name: string, scratch: () => stri
     if (settings.prefix === prefix) return built;
     log.info(`the build's shim for ${name} executes ${privilegedFiles(settings.prefix, name).helper}: compiling one for ${prefix}`);
   }
+  const source = join(from, BUILT_SHIMS, SHIM_SOURCE);
+  // lstat: root compiles it into a privileged file, so it must be the build's own file, not a link.
+  if (!pathExists(source) || !lstatSync(source).isFile()) {
+    throw new StepError(`no shim source at ${source} to compile ${name}'s shim for ${prefix}: run \`bun run build\` first`);
+  }
   const output = join(scratch(), name);
-  compileShim(name, privilegedFiles(prefix, name).helper, output);
+  compileShim(source, name, privilegedFiles(prefix, name).helper, output);
   return output;
 }
 

@@ -1,8 +1,7 @@
-// Compiling the exec shim (helper/shim.c) for one privileged program: at build time, or at install for another prefix.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// Compiling the exec shim (helper/shim.c, copied into each build) for one privileged program: at build time, or at install for another prefix.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import shimSource from "../helper/shim.c" with { type: "text" };
 import { StepError } from "../shared/errors.ts";
 
 /**
@@ -25,8 +24,14 @@ const CFLAGS = [
   "-s",
 ];
 
-/** The folder of a build (dist/) holding the compiled shims, one per privileged program, and build.json. */
+/** The folder of a build (dist/) holding the compiled shims, one per privileged program, build.json and the source. */
 export const BUILT_SHIMS = "shim";
+
+/**
+ * The shim's C source in that folder: `bun run build` copies helper/shim.c there, and install reads it
+ * from the build it installs from, so the launcher's code takes nothing from helper/.
+ */
+export const SHIM_SOURCE = "shim.c";
 
 /** What shim/build.json records: the prefix the build's shims were compiled for. */
 export interface BuildSettings {
@@ -37,16 +42,17 @@ export interface BuildSettings {
 export const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 
 /**
- * Compiles the shim of program `name` (argv[0] and messages), which executes `helperPath`, into
- * `output` with the system C compiler. throws StepError when the compiler fails or a path needs quoting.
+ * Compiles `source` (the shim's C file) as the shim of program `name` (argv[0] and messages), which
+ * executes `helperPath`, into `output` with the system C compiler. throws StepError when the compiler
+ * fails or a path needs quoting.
  */
-export function compileShim(name: string, helperPath: string, output: string): void {
+export function compileShim(source: string, name: string, helperPath: string, output: string): void {
   if (!SAFE_PATH.test(helperPath) || !/^[a-z][a-z0-9-]*$/.test(name)) {
     throw new StepError(`cannot compile a shim for ${JSON.stringify(name)} at ${JSON.stringify(helperPath)}: the path needs quoting`);
   }
   const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
   try {
-    writeFileSync(join(work, "shim.c"), shimSource);
+    copyFileSync(source, join(work, "shim.c"));
     const cmd = ["cc", ...CFLAGS, `-DTAP_PROGRAM_NAME="${name}"`, `-DTAP_HELPER_PATH="${helperPath}"`, "-o", resolve(output), "shim.c"];
     const result = Bun.spawnSync({
       cmd,

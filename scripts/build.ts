@@ -14,7 +14,7 @@ import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:f
 import { buildManPages } from "./man.ts";
 import { VERSION } from "../shared/version.ts";
 import { PRIVILEGED_PROGRAMS, privilegedFiles } from "../launcher/layout.ts";
-import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH } from "../launcher/shim.ts";
+import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH, SHIM_SOURCE } from "../launcher/shim.ts";
 
 const root = resolve(import.meta.dir, "..");
 const aclFile = process.env.TAP_ACL_FILE ?? "/etc/qemu/bridge.conf";
@@ -85,12 +85,17 @@ for (const { name } of PRIVILEGED_PROGRAMS) {
 
 // Each shim executes the program's installed path under PREFIX: it is the file a package ships and a
 // postinst (or `tap-launcher grant`) makes privileged.
+// The source goes with them: `tap-launcher install` for another prefix compiles it from there, so the
+// launcher itself holds nothing of helper/.
 const shimDir = join(outDir, BUILT_SHIMS);
 mkdirSync(shimDir, { recursive: true });
+const shimSource = join(shimDir, SHIM_SOURCE);
+rmSync(shimSource, { force: true });
+copyFileSync(join(root, "helper", "shim.c"), shimSource);
 try {
   for (const { name } of PRIVILEGED_PROGRAMS) {
     const { helper } = privilegedFiles(resolve(prefix), name);
-    compileShim(name, helper, join(shimDir, name));
+    compileShim(shimSource, name, helper, join(shimDir, name));
     console.log(`built ${join(shimDir, name)} (executes ${helper})`);
   }
 } catch (err) {

@@ -1,4 +1,5 @@
-// `bun run package`: builds dist/tap-launcher_<version>_<arch>.deb and dist/tap-launcher-qemu-helper_<version>_all.deb with dpkg-deb.
+// `bun run package`: builds dist/tap-launcher_<version>_<arch>.deb, and dist/tap-launcher-qemu-helper_<version>_all.deb and
+// dist/tap-launcher-lxc-user-nic_<version>_all.deb (ours at QEMU's and LXC's compiled-in paths), with dpkg-deb.
 //
 // Why dpkg-deb and not debhelper: the build needs Bun from the npm registry, which no Debian builder
 // has, so a `debian/` source package could not be built the Debian way anyway; what is left of
@@ -23,11 +24,13 @@ const outDir = resolve(process.env.TAP_OUT_DIR ?? join(root, "dist"));
 const PREFIX = "/usr";
 const ACL_FILE = "/etc/qemu/bridge.conf";
 const POLICY_FILE = "/etc/qemu/bridge-policy.conf";
-/** QEMU's compiled-in default helper on Debian (CONFIG_QEMU_HELPERDIR), and where the diversion moves it. */
-export const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
-export const QEMU_HELPER_DIVERTED = `${QEMU_HELPER}.distrib`;
+/** QEMU's compiled-in default helper on Debian (CONFIG_QEMU_HELPERDIR), qemu-system-common's file. */
+const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
+/** LXC's compiled-in lxc-user-nic on Debian 12 (LXC_USERNIC_PATH), liblxc-common's file, setuid root. */
+const LXC_USER_NIC = "/usr/libexec/lxc/lxc-user-nic";
 const MAIN = "tap-launcher";
 const QEMU_PACKAGE = "tap-launcher-qemu-helper";
+const LXC_PACKAGE = "tap-launcher-lxc-user-nic";
 
 const DESCRIPTION = `bridged networking for unprivileged QEMU, libvirt and containers
  tap-bridge-helper is a drop-in for QEMU's qemu-bridge-helper: it makes a TAP
@@ -37,6 +40,10 @@ const DESCRIPTION = `bridged networking for unprivileged QEMU, libvirt and conta
  capabilities are not available); it keeps CAP_NET_ADMIN alone and runs the
  helper as the caller. A policy file adds per-user quotas counted by the
  kernel, port isolation and queue limits; each TAP is logged to syslog.
+ .
+ tap-user-nic is a drop-in for LXC's lxc-user-nic: the same command line and
+ output, a veth pair on the bridge for an unprivileged container, under the
+ same kernel-kept counts, isolation and audit as the TAPs.
  .
  tap-launcher runs any program with such a TAP as fd 3, relays frames in
  QEMU's stream and dgram formats, opens TAPs made beforehand, and checks a
@@ -51,6 +58,31 @@ const QEMU_DESCRIPTION = `tap-launcher's bridge helper at QEMU's default helper 
  helper= option, libvirt's session mode with no bridge_helper setting, and with
  them virt-manager and GNOME Boxes user sessions use it. Removing this package
  puts QEMU's own helper back.`;
+
+const LXC_DESCRIPTION = `tap-launcher's tap-user-nic at LXC's lxc-user-nic path
+ This package diverts LXC's setuid /usr/libexec/lxc/lxc-user-nic aside and puts
+ tap-user-nic there, so that unprivileged LXC containers (lxc.net.N.type =
+ veth) get their veth from it, with per-user counts kept by the kernel, port
+ isolation and an audit line, under /etc/lxc/lxc-usernet as before. Removing
+ this package puts LXC's own program back, setuid root as it was.`;
+
+/**
+ * A package that puts one of our shims at another package's compiled-in path, as a relative link,
+ * diverting that package's file aside (`dpkg-divert --rename`, to PATH.distrib).
+ */
+interface Diversion {
+  pkg: string;
+  /** The other program's path, and the privileged program whose shim goes there. */
+  path: string;
+  program: (typeof PRIVILEGED_PROGRAMS)[number]["name"];
+  enhances: string;
+  description: string;
+}
+
+const DIVERSIONS: Diversion[] = [
+  { pkg: QEMU_PACKAGE, path: QEMU_HELPER, program: "tap-bridge-helper", enhances: "qemu-system-common", description: QEMU_DESCRIPTION },
+  { pkg: LXC_PACKAGE, path: LXC_USER_NIC, program: "tap-user-nic", enhances: "lxc, rootlesskit", description: LXC_DESCRIPTION },
+];
 
 /** Runs a command, returning its stdout; exits with its message when it fails. */
 function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}): string {
@@ -206,7 +238,7 @@ try {
       Maintainer: maintainer,
       Depends: depends.trim().replace(/^shlibs:Depends=/, ""),
       Recommends: "libcap2-bin, iproute2",
-      Suggests: `qemu-system-x86 | qemu-system, ${QEMU_PACKAGE}`,
+      Suggests: `qemu-system-x86 | qemu-system, ${QEMU_PACKAGE}, ${LXC_PACKAGE}`,
       Section: "net",
       Priority: "optional",
       Description: DESCRIPTION,
@@ -215,32 +247,38 @@ try {
     [ACL_FILE],
   );
 
-  // tap-launcher-qemu-helper: QEMU's default helper path leads to our shim; QEMU's own is diverted aside.
-  const qemuTree = join(work, QEMU_PACKAGE);
-  const ours = privilegedFiles(PREFIX, "tap-bridge-helper").shim;
-  mkdirSync(join(qemuTree, dirname(QEMU_HELPER).slice(1)), { recursive: true, mode: 0o755 });
-  symlinkSync(relative(dirname(QEMU_HELPER), ours), join(qemuTree, QEMU_HELPER.slice(1)));
-  putDocs(qemuTree, QEMU_PACKAGE);
-  const paths = { DIVERTED: QEMU_HELPER_DIVERTED, QEMU_HELPER };
-  const qemuDeb = buildDeb(
-    qemuTree,
+  // tap-launcher-qemu-helper and tap-launcher-lxc-user-nic: the other program's path leads to our shim
+  // (a relative link: the privilege stays on the one shim the postinst grants); theirs is diverted aside.
+  const divertDebs = DIVERSIONS.map((diversion) => buildDiversionDeb(work, diversion, version, maintainer));
+  for (const deb of [mainDeb, ...divertDebs]) console.log(`built ${deb}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** Builds the package of `diversion` in WORK/PACKAGE. */
+function buildDiversionDeb(work: string, diversion: Diversion, version: string, maintainer: string): string {
+  const tree = join(work, diversion.pkg);
+  const ours = privilegedFiles(PREFIX, diversion.program).shim;
+  mkdirSync(join(tree, dirname(diversion.path).slice(1)), { recursive: true, mode: 0o755 });
+  symlinkSync(relative(dirname(diversion.path), ours), join(tree, diversion.path.slice(1)));
+  putDocs(tree, diversion.pkg);
+  const paths = { PACKAGE: diversion.pkg, DIVERTED: `${diversion.path}.distrib`, DIVERTED_PATH: diversion.path };
+  return buildDeb(
+    tree,
     {
-      Package: QEMU_PACKAGE,
+      Package: diversion.pkg,
       Version: version,
       Architecture: "all",
       Maintainer: maintainer,
       Depends: `${MAIN} (= ${version})`,
-      Enhances: "qemu-system-common",
+      Enhances: diversion.enhances,
       Section: "net",
       Priority: "optional",
-      Description: QEMU_DESCRIPTION,
+      Description: diversion.description,
     },
-    { preinst: script("qemu-helper.preinst", paths), postrm: script("qemu-helper.postrm", paths) },
+    { preinst: script("divert.preinst", paths), postrm: script("divert.postrm", paths) },
     [],
   );
-  for (const deb of [mainDeb, qemuDeb]) console.log(`built ${deb}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }
 
 /** A folder with the debian/control dpkg-shlibdeps insists on reading. */

@@ -1,9 +1,20 @@
 // `tap-launcher install` places the built man pages under PREFIX/share/man with the same folder checks as
 // the programs, and `uninstall` removes them; neither follows a link nor writes under a folder others control.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { installLayout } from "../../launcher/layout.ts";
+import { installLayout, PRIVILEGED_PROGRAMS } from "../../launcher/layout.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { run } from "../support/proc.ts";
 import { ALICE, asUser, sharedFolder } from "../support/users.ts";
@@ -132,7 +143,14 @@ describe("the folder checks apply to the man folders too", () => {
   });
 });
 
-/** These tests copy the three built programs (about 110 MB each): slow on a loaded machine, not a figure. */
+/** Copies the test's build into `from`, the programs and the shims' folder (compiled shims, build.json, the source), without man/. */
+function copyBuildWithoutManPages(from: string): void {
+  for (const name of ["tap-launcher", ...PRIVILEGED_PROGRAMS.map((program) => program.name)])
+    copyFileSync(join(installed.dist, name), join(from, name));
+  cpSync(join(installed.dist, "shim"), join(from, "shim"), { recursive: true });
+}
+
+/** These tests copy the built programs (about 110 MB each, hard links of one): slow on a loaded machine, not a figure. */
 const COPIES_BUILD_TIMEOUT_MS = 60_000;
 
 describe("a build without its man pages", () => {
@@ -140,7 +158,7 @@ describe("a build without its man pages", () => {
     "install refuses it and names the missing page, before it writes anything",
     async () => {
       const from = sharedFolder("tl-nomandist-");
-      for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+      copyBuildWithoutManPages(from);
       const prefix = join(sharedFolder("tl-nomanprefix-"), "usr");
       const result = await run([installed.launcher, "install", `--prefix=${prefix}`, `--from=${from}`]);
       expect(result.exitCode).toBe(1);
@@ -156,7 +174,7 @@ describe("a build without its man pages", () => {
     "install refuses a page that is a symbolic link (root would copy what it leads to for everyone to read)",
     async () => {
       const from = sharedFolder("tl-linkmandist-");
-      for (const name of ["tap-bridge-helper", "tap-user-nic", "tap-launcher"]) copyFileSync(join(installed.dist, name), join(from, name));
+      copyBuildWithoutManPages(from);
       for (const { built } of installed.manPages) {
         mkdirSync(join(from, built, ".."), { recursive: true });
         copyFileSync(join(installed.dist, built), join(from, built));

@@ -11,6 +11,7 @@ export interface BuiltDebs {
   commit: string;
   main: string;
   qemuHelper: string;
+  lxcUserNic: string;
   /** What `bun run package` printed. */
   output: string;
 }
@@ -37,6 +38,7 @@ export function builtDebs(): Promise<BuiltDebs> {
       commit,
       main: join(out, `tap-launcher_${version}_${arch}.deb`),
       qemuHelper: join(out, `tap-launcher-qemu-helper_${version}_all.deb`),
+      lxcUserNic: join(out, `tap-launcher-lxc-user-nic_${version}_all.deb`),
       output: result.stdout + result.stderr,
     };
   })();

@@ -1,4 +1,4 @@
-// The .deb files installed with dpkg into an isolated root (never the host's): QEMU and libvirt with no helper setting, doctor, statoverride, reinstall, remove, purge.
+// The .deb files installed with dpkg into an isolated root (never the host's): QEMU and libvirt with no helper setting, LXC's lxc-user-nic path, doctor, statoverride, reinstall, remove, purge.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,17 +11,24 @@ import { TestNetns } from "../support/netns.ts";
 import { runOk } from "../support/proc.ts";
 import { BRIDGE_ADDRESS, bridgeWithAddress, GUEST_ADDRESS, testGuest } from "../support/qemu.ts";
 import { ALICE, asUser, BOB, LAB_GROUP } from "../support/users.ts";
+import { vethNames } from "../support/user-nic.ts";
 import { builtDebs } from "./built-debs.ts";
 import { IsolatedRoot } from "./isolated-root.ts";
 
 const SHIM = "/usr/libexec/tap-bridge-helper";
+const USER_NIC_SHIM = "/usr/libexec/tap-user-nic";
 const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
+/** LXC's compiled-in path (liblxc-common's file, setuid root), where tap-launcher-lxc-user-nic puts ours. */
+const LXC_USER_NIC = "/usr/libexec/lxc/lxc-user-nic";
+const PACKAGES = "tap-launcher tap-launcher-qemu-helper tap-launcher-lxc-user-nic";
 const MAIN_DEB = "/tmp/tap-launcher.deb";
 const QEMU_DEB = "/tmp/tap-launcher-qemu-helper.deb";
+const LXC_DEB = "/tmp/tap-launcher-lxc-user-nic.deb";
 /** The same packages at a later version, for the upgrade. */
 const NEXT_VERSION = `${packageJson.version}+upgrade1`;
 const MAIN_NEXT = "/tmp/tap-launcher-next.deb";
 const QEMU_NEXT = "/tmp/tap-launcher-qemu-helper-next.deb";
+const LXC_NEXT = "/tmp/tap-launcher-lxc-user-nic-next.deb";
 
 let ns: TestNetns;
 let root: IsolatedRoot;
@@ -30,6 +37,13 @@ let guest: Guest;
 let hostBefore: string;
 /** sha256 of QEMU's own helper before anything was installed. */
 let qemuHelperSum: string;
+/** LXC's own lxc-user-nic before anything was installed: "SHA256 OWNER:GROUP MODE". */
+let lxcUserNicBefore: string;
+
+/** "SHA256 OWNER:GROUP MODE" of the file at `path` in the root. */
+async function fileState(path: string): Promise<string> {
+  return (await root.sh(`echo "$(sha256sum < ${path} | cut -d' ' -f1) $(stat -c '%U:%G %a' ${path})"`)).trim();
+}
 
 /**
  * sha256 of the host's diversions and statoverrides and of QEMU's helper, and what /usr/libexec and
@@ -39,7 +53,7 @@ async function hostState(): Promise<string> {
   return runOk([
     "sh",
     "-c",
-    `sha256sum /var/lib/dpkg/diversions /var/lib/dpkg/statoverride ${QEMU_HELPER}; ls /usr/libexec /etc/qemu 2>&1; true`,
+    `sha256sum /var/lib/dpkg/diversions /var/lib/dpkg/statoverride ${QEMU_HELPER} ${LXC_USER_NIC}; stat -c '%U:%G %a %n' ${LXC_USER_NIC}; ls /usr/libexec /usr/libexec/lxc /etc/qemu /etc/lxc 2>&1; true`,
   ]);
 }
 
@@ -54,8 +68,12 @@ beforeAll(async () => {
   await root.copyIn(debs.qemuHelper, QEMU_DEB);
   await root.copyIn(await withVersion(debs.main, NEXT_VERSION, false), MAIN_NEXT);
   await root.copyIn(await withVersion(debs.qemuHelper, NEXT_VERSION, true), QEMU_NEXT);
+  await root.copyIn(debs.lxcUserNic, LXC_DEB);
+  await root.copyIn(await withVersion(debs.lxcUserNic, NEXT_VERSION, true), LXC_NEXT);
   await root.copyIn(guest.initrd, "/tmp/initrd.cpio.gz");
   qemuHelperSum = (await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0] ?? "";
+  if (!existsSync(LXC_USER_NIC)) throw new Error(`no ${LXC_USER_NIC}: apt-get install lxc (scripts/install-deps.sh)`);
+  lxcUserNicBefore = await fileState(LXC_USER_NIC);
 }, 600_000);
 
 afterAll(async () => {
@@ -123,15 +141,68 @@ function sessionDomain(home: string): string {
 </domain>`;
 }
 
-const installBoth = () => root.sh(`dpkg -i ${MAIN_DEB} ${QEMU_DEB} </dev/null`);
+const installAll = () => root.sh(`dpkg -i ${MAIN_DEB} ${QEMU_DEB} ${LXC_DEB} </dev/null`);
+
+/**
+ * The files `dpkg -L` lists for our packages, without the other packages' paths they divert and the
+ * "diverted by ... to: PATH.distrib" lines: those are QEMU's and LXC's own files (LXC's setuid root).
+ */
+async function ourFiles(): Promise<string> {
+  const listed = (await root.sh(`dpkg -L ${PACKAGES}`)).trim().split("\n");
+  return listed.filter((path) => path.startsWith("/") && path !== LXC_USER_NIC && path !== QEMU_HELPER).join(" ");
+}
+
+/** Creates alice in the root (for libvirt's session and the lxc-usernet line), once. */
+async function aliceAccount(home: string): Promise<void> {
+  await root.sh(
+    `getent passwd alice >/dev/null || { groupadd -g ${ALICE.gid} alice && useradd -u ${ALICE.uid} -g ${ALICE.gid} -d ${home} -M -s /bin/sh alice; } && ` +
+      `mkdir -p ${home}/run && chown -R ${ALICE.uid}:${ALICE.gid} ${home} && chmod 0700 ${home}/run`,
+  );
+}
+
+/**
+ * A process of `user` in a new user and network namespace of its own (unshare -Urn, which execs: the
+ * pid is the container's), in the test's network namespace: what LXC hands lxc-user-nic as PID. It
+ * runs outside the root, since the kernel refuses a new user namespace to a chrooted process; the
+ * root's /proc shows the same pids.
+ */
+async function containerOf(user: typeof ALICE): Promise<{ pid: number; kill: () => Promise<void> }> {
+  const child = Bun.spawn({
+    cmd: [...ns.prefix(), ...asUser(user), "unshare", "-Urn", "sleep", "600"],
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  const kill = async () => {
+    child.kill("SIGKILL");
+    await child.exited;
+  };
+  for (let tries = 0; tries < 500; tries += 1) {
+    try {
+      if (readFileSync(`/proc/${child.pid}/comm`, "utf8").trim() === "sleep") return { pid: child.pid, kill };
+    } catch {
+      // not there yet
+    }
+    await Bun.sleep(10);
+  }
+  await kill();
+  throw new Error("the test container did not start");
+}
 
 describe("installed with dpkg into an isolated root", () => {
-  test("dpkg -i: the shim gets cap_net_admin+p and nothing else is privileged; QEMU's helper is diverted aside, unchanged", async () => {
-    await installBoth();
+  test("dpkg -i: both shims get cap_net_admin+p and nothing else is privileged; QEMU's helper and LXC's lxc-user-nic are diverted aside, unchanged", async () => {
+    await installAll();
     expect((await root.sh(`getcap ${SHIM}`)).trim()).toBe(`${SHIM} cap_net_admin=p`);
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}`)).trim()).toBe("root:root 755");
-    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
-    expect(await privileged(files)).toEqual([`755 ${SHIM} cap_net_admin=p`]);
+    expect(await privileged(await ourFiles())).toEqual([`755 ${SHIM} cap_net_admin=p`, `755 ${USER_NIC_SHIM} cap_net_admin=p`]);
+    // LXC's path leads to our shim, which carries the privilege; LXC's own is renamed, setuid root as it was.
+    expect((await root.sh(`dpkg-divert --list ${LXC_USER_NIC}`)).trim()).toBe(
+      `diversion of ${LXC_USER_NIC} to ${LXC_USER_NIC}.distrib by tap-launcher-lxc-user-nic`,
+    );
+    expect(await fileState(`${LXC_USER_NIC}.distrib`)).toBe(lxcUserNicBefore);
+    expect(lxcUserNicBefore).toEndWith(" root:root 4755");
+    expect((await root.sh(`readlink ${LXC_USER_NIC}; readlink -f ${LXC_USER_NIC}; getcap $(readlink -f ${LXC_USER_NIC})`)).trim()).toBe(
+      `../tap-user-nic\n${USER_NIC_SHIM}\n${USER_NIC_SHIM} cap_net_admin=p`,
+    );
     expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
       `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
     );
@@ -171,10 +242,7 @@ describe("installed with dpkg into an isolated root", () => {
       throw new Error("no libvirtd: apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients");
     // libvirt needs the user's passwd entry and a home; its session daemon starts on first use.
     const home = "/tmp/alice";
-    await root.sh(
-      `groupadd -g ${ALICE.gid} alice && useradd -u ${ALICE.uid} -g ${ALICE.gid} -d ${home} -M -s /bin/sh alice && ` +
-        `mkdir -p ${home}/run && chown -R ${ALICE.uid}:${ALICE.gid} ${home} && chmod 0700 ${home}/run`,
-    );
+    await aliceAccount(home);
     await root.sh(`cat > ${home}/domain.xml <<'EOF'\n${sessionDomain(home)}\nEOF\nchown ${ALICE.uid} ${home}/domain.xml`);
     expect(await root.sh(`ls -A ${home}/.config 2>/dev/null || true`)).toBe(""); // no qemu.conf, no bridge_helper
     const session = await root.run(
@@ -201,9 +269,45 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
+  test("LXC's path runs ours: an unprivileged user's container gets a veth on br0 from /usr/libexec/lxc/lxc-user-nic create, with lxc-user-nic's line; delete removes it", async () => {
+    await aliceAccount("/tmp/alice");
+    await root.sh("mkdir -p /etc/lxc && echo 'alice veth br0 2' > /etc/lxc/lxc-usernet");
+    const container = await containerOf(ALICE);
+    try {
+      // Through env, as LXC's lxc-start (running as the user) executes it.
+      const created = await root.run(
+        ["env", LXC_USER_NIC, "create", "/tmp", "c1", String(container.pid), "veth", "br0", "eth0"],
+        asUser(ALICE),
+      );
+      expect(created.stderr).toBe("");
+      expect(created.exitCode).toBe(0);
+      const line = /^eth0:([0-9]+):(veth[A-Za-z0-9]+):([0-9]+)\n$/.exec(created.stdout);
+      expect(line).not.toBeNull();
+      const [, peerIndex, hostEnd = "", hostIndex] = line ?? [];
+      const host = await ns.link(hostEnd);
+      expect([host.master, String((host as unknown as { ifindex: number }).ifindex)]).toEqual(["br0", hostIndex ?? ""]);
+      expect((host as unknown as { ifalias?: string }).ifalias).toBe(`tap-user-nic uid=${ALICE.uid} charged=alice bridge=br0`);
+      const peer = JSON.parse(await runOk(["nsenter", "-t", String(container.pid), "-n", "ip", "-j", "link", "show", "eth0"])) as {
+        ifindex: number;
+      }[];
+      expect(String(peer[0]?.ifindex)).toBe(peerIndex ?? "");
+      const deleted = await root.run(
+        ["env", LXC_USER_NIC, "delete", "/tmp", "c1", `/proc/${container.pid}/ns/net`, "veth", "br0", hostEnd],
+        asUser(ALICE),
+      );
+      expect(deleted.stderr).toBe("");
+      expect(deleted.exitCode).toBe(0);
+      expect(await vethNames(ns)).toEqual([]);
+    } finally {
+      await container.kill();
+    }
+    // A veth left by a container that exits goes with its namespace.
+    expect(await vethNames(ns)).toEqual([]);
+  }, 300_000);
+
   test("a dpkg-statoverride root:lab 0750 is honoured at reinstall: a member is granted, anyone else refused; the edited bridge.conf is kept", async () => {
     await root.sh(`groupadd -g ${LAB_GROUP} lab && dpkg-statoverride --add root lab 0750 ${SHIM}`);
-    await installBoth(); // a reinstall: upgrade path, with the conffile edited
+    await installAll(); // a reinstall: upgrade path, with the conffile edited
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:lab 750\n${SHIM} cap_net_admin=p`);
     expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
     const member = await helperAs(ALICE);
@@ -218,12 +322,12 @@ describe("installed with dpkg into an isolated root", () => {
 
   test("the same with a setuid override, root:lab 4750", async () => {
     await root.sh(`dpkg-statoverride --remove ${SHIM} && dpkg-statoverride --add root lab 4750 ${SHIM}`);
-    await installBoth();
+    await installAll();
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe("root:lab 4750");
     expect((await helperAs(ALICE)).sent).toBe(true);
     expect((await helperAs(BOB)).stderr).toContain("Permission denied");
     await root.sh(`dpkg-statoverride --remove ${SHIM}`);
-    await installBoth();
+    await installAll();
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
   }, 300_000);
 
@@ -242,15 +346,15 @@ describe("installed with dpkg into an isolated root", () => {
     } finally {
       await root.sh("mv /usr/sbin/setcap.hidden /usr/sbin/setcap");
     }
-    await installBoth();
+    await installAll();
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
   test("upgrade to a newer version: the new shim is granted again, the edited conffile and the diversion are kept", async () => {
     const before = (await root.sh(`stat -c %i ${SHIM}`)).trim();
-    await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} </dev/null`);
-    expect(await root.sh(`dpkg-query -W -f '\${Version} ' tap-launcher tap-launcher-qemu-helper`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} `);
+    await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} ${LXC_NEXT} </dev/null`);
+    expect(await root.sh(`dpkg-query -W -f '\${Version} ' ${PACKAGES}`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} ${NEXT_VERSION} `);
     expect((await root.sh(`stat -c %i ${SHIM}`)).trim()).not.toBe(before); // a new file, unpacked unprivileged
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
     expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
@@ -258,12 +362,20 @@ describe("installed with dpkg into an isolated root", () => {
       `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
     );
     expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
+    expect((await root.sh(`dpkg-divert --list ${LXC_USER_NIC}`)).trim()).toBe(
+      `diversion of ${LXC_USER_NIC} to ${LXC_USER_NIC}.distrib by tap-launcher-lxc-user-nic`,
+    );
+    expect(await fileState(`${LXC_USER_NIC}.distrib`)).toBe(lxcUserNicBefore);
+    expect((await root.sh(`getcap ${USER_NIC_SHIM}`)).trim()).toBe(`${USER_NIC_SHIM} cap_net_admin=p`);
     const helper = await helperAs(ALICE);
     expect([helper.exitCode, helper.sent]).toEqual([0, true]);
   }, 300_000);
 
-  test("remove: QEMU's own helper is back (same checksum), no diversion, nothing privileged, only the conffile left", async () => {
-    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
+  test("remove: QEMU's own helper and LXC's own lxc-user-nic are back (same checksum, same owner and mode), no diversion, nothing of ours privileged, only the conffile left", async () => {
+    const files = await ourFiles();
+    await root.sh("dpkg -r tap-launcher-lxc-user-nic </dev/null");
+    expect(await fileState(LXC_USER_NIC)).toBe(lxcUserNicBefore);
+    expect((await root.sh(`ls ${LXC_USER_NIC}* | wc -l; dpkg-divert --list '*lxc-user-nic*' | wc -l`)).trim()).toBe("1\n0");
     // The optional package first: QEMU's own helper is back, and doctor says how to switch again.
     await root.sh("dpkg -r tap-launcher-qemu-helper </dev/null");
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
@@ -277,28 +389,34 @@ describe("installed with dpkg into an isolated root", () => {
     expect((await root.sh(`ls -l ${QEMU_HELPER}* | wc -l; dpkg-divert --list '*qemu-bridge-helper*' | wc -l`)).trim()).toBe("1\n0");
     expect(await privileged(files)).toEqual([]);
     const left = await root.sh(`for f in ${files}; do [ -f "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
-    expect(left.trim().split("\n")).toEqual(["/etc/qemu/bridge.conf", QEMU_HELPER]);
+    expect(left.trim().split("\n")).toEqual(["/etc/qemu/bridge.conf"]);
+    expect(await fileState(LXC_USER_NIC)).toBe(lxcUserNicBefore);
     expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher`)).toBe("rc ");
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher-lxc-user-nic`)).toBe("rc ");
   }, 300_000);
 
   test("installed again after remove, the edited bridge.conf is still the administrator's", async () => {
-    await installBoth();
+    await installAll();
     expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
     expect((await root.sh(`getcap ${SHIM}`)).trim()).toBe(`${SHIM} cap_net_admin=p`);
   }, 300_000);
 
-  test("purge: nothing of either package is left", async () => {
-    const files = (await root.sh("dpkg -L tap-launcher tap-launcher-qemu-helper | tr '\\n' ' '")).trim();
-    await root.sh("dpkg -P tap-launcher-qemu-helper tap-launcher </dev/null");
-    const ours = files.split(" ").filter((path) => path.includes("tap-") || path.startsWith("/etc/qemu") || path === QEMU_HELPER);
+  test("purge: nothing of our three packages is left; QEMU's and LXC's own files are in place", async () => {
+    const files = (await root.sh(`dpkg -L ${PACKAGES} | tr '\\n' ' '`)).trim();
+    await root.sh("dpkg -P tap-launcher-lxc-user-nic tap-launcher-qemu-helper tap-launcher </dev/null");
+    const ours = files
+      .split(" ")
+      .filter((path) => path.includes("tap-") || path.startsWith("/etc/qemu") || path === QEMU_HELPER || path === LXC_USER_NIC);
     const left = await root.sh(`for f in ${ours.join(" ")}; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
-    expect(left.trim().split("\n")).toEqual([QEMU_HELPER]); // QEMU's own, back in place
+    expect(left.trim().split("\n").sort()).toEqual([QEMU_HELPER, LXC_USER_NIC].sort()); // QEMU's and LXC's own, back in place
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
-    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher tap-launcher-qemu-helper 2>/dev/null || true`)).toBe("");
+    expect(await fileState(LXC_USER_NIC)).toBe(lxcUserNicBefore);
+    expect((await root.sh(`ls ${LXC_USER_NIC}*; dpkg-divert --list '*lxc-user-nic*'`)).trim()).toBe(LXC_USER_NIC);
+    expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' ${PACKAGES} 2>/dev/null || true`)).toBe("");
     expect((await root.sh("ls /etc/qemu 2>&1 || true")).trim()).toMatch(/No such file or directory/);
   }, 300_000);
 
-  test("the host's dpkg database, diversions, statoverrides and QEMU's helper were never touched", async () => {
+  test("the host's dpkg database, diversions, statoverrides, QEMU's helper and LXC's lxc-user-nic were never touched", async () => {
     expect(await hostState()).toBe(hostBefore);
     expect(readFileSync("/var/lib/dpkg/status", "utf8")).not.toContain("Package: tap-launcher");
   }, 300_000);

@@ -1,4 +1,4 @@
-// `bun run package` from a clean clone: what the two .deb files hold, and lintian finds no error in them.
+// `bun run package` from a clean clone: what the three .deb files hold, and lintian finds no error in them.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ describe("tap-launcher_VERSION_ARCH.deb", () => {
   test("lintian: no error, no warning; what remains is overridden, each with its reason", async () => {
     // One run (a minute each): with --show-overrides lintian counts overridden tags for its exit
     // status, so the tags are read from its output.
-    const lintian = await run(["lintian", "--show-overrides", "--tag-display-limit", "0", debs.main, debs.qemuHelper]);
+    const lintian = await run(["lintian", "--show-overrides", "--tag-display-limit", "0", debs.main, debs.qemuHelper, debs.lxcUserNic]);
     console.log(`lintian on ${debs.commit}:\n${lintian.stdout}${lintian.stderr}`);
     const tags = lintian.stdout.split("\n").filter((line) => /^[A-Z]: /.test(line) && !line.startsWith("N: "));
     expect(tags.filter((line) => /^[EW]: /.test(line))).toEqual([]);
@@ -37,17 +37,20 @@ describe("tap-launcher_VERSION_ARCH.deb", () => {
       "O: tap-launcher: hardening-no-pie [usr/bin/tap-launcher]",
       "O: tap-launcher: hardening-no-relro [usr/bin/tap-launcher]",
       "O: tap-launcher: no-manual-page [usr/libexec/tap-bridge-helper.bun]",
+      "O: tap-launcher: no-manual-page [usr/libexec/tap-user-nic.bun]",
       "O: tap-launcher: unstripped-binary-or-object [usr/bin/tap-launcher]",
     ]);
   }, 300_000);
 
-  test("its files: one Bun program (the helper's name a link to it), a shim with no privilege yet, manuals, docs and examples, the ACL conffile", async () => {
+  test("its files: one Bun program (each privileged program's name a link to it), two shims with no privilege yet, manuals, docs and examples, the ACL conffile", async () => {
     const files = await contents(debs.main);
     expect(files.filter((line) => !line.startsWith("d"))).toEqual([
       "-rw-r--r-- root/root /etc/qemu/bridge.conf",
       "-rwxr-xr-x root/root /usr/bin/tap-launcher",
       "-rwxr-xr-x root/root /usr/libexec/tap-bridge-helper",
       "lrwxrwxrwx root/root /usr/libexec/tap-bridge-helper.bun -> ../bin/tap-launcher",
+      "-rwxr-xr-x root/root /usr/libexec/tap-user-nic",
+      "lrwxrwxrwx root/root /usr/libexec/tap-user-nic.bun -> ../bin/tap-launcher",
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher/changelog.gz",
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher/copyright",
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher/examples/bridge-policy.conf",
@@ -55,6 +58,7 @@ describe("tap-launcher_VERSION_ARCH.deb", () => {
       "-rw-r--r-- root/root /usr/share/man/man1/tap-launcher.1.gz",
       "-rw-r--r-- root/root /usr/share/man/man5/bridge.conf.5.gz",
       "-rw-r--r-- root/root /usr/share/man/man8/tap-bridge-helper.8.gz",
+      "-rw-r--r-- root/root /usr/share/man/man8/tap-user-nic.8.gz",
     ]);
   });
 
@@ -68,7 +72,7 @@ describe("tap-launcher_VERSION_ARCH.deb", () => {
     await runOk(["dpkg-deb", "-e", debs.main, control]);
     expect(readFileSync(join(control, "conffiles"), "utf8")).toBe("/etc/qemu/bridge.conf\n");
     const postinst = readFileSync(join(control, "postinst"), "utf8");
-    expect(postinst).toContain("for shim in /usr/libexec/tap-bridge-helper; do");
+    expect(postinst).toContain("for shim in /usr/libexec/tap-bridge-helper /usr/libexec/tap-user-nic; do");
     expect(postinst).not.toContain(".bun");
   });
 
@@ -78,10 +82,10 @@ describe("tap-launcher_VERSION_ARCH.deb", () => {
     const acl = readFileSync(join(unpacked, "etc/qemu/bridge.conf"), "utf8");
     expect(acl).toContain("#allow virbr0");
     expect(acl.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"))).toEqual([]);
-    // The shim in the package executes the packaged helper.
-    expect(
-      readFileSync(join(unpacked, "usr/libexec/tap-bridge-helper")).includes(Buffer.from("/usr/libexec/tap-bridge-helper.bun\0")),
-    ).toBe(true);
+    // Each shim in the package executes its packaged program.
+    for (const name of ["tap-bridge-helper", "tap-user-nic"]) {
+      expect(readFileSync(join(unpacked, "usr/libexec", name)).includes(Buffer.from(`/usr/libexec/${name}.bun\0`))).toBe(true);
+    }
   });
 });
 
@@ -94,5 +98,24 @@ describe("tap-launcher-qemu-helper_VERSION_all.deb", () => {
       "-rw-r--r-- root/root /usr/share/doc/tap-launcher-qemu-helper/copyright",
     ]);
     expect((await runOk(["dpkg-deb", "-f", debs.qemuHelper, "Depends"])).trim()).toMatch(/^tap-launcher \(= [0-9.]+\)$/);
+  });
+});
+
+describe("tap-launcher-lxc-user-nic_VERSION_all.deb", () => {
+  test("one relative link at LXC's lxc-user-nic path, to our shim; the diversion of liblxc-common's file in its maintainer scripts", async () => {
+    const files = await contents(debs.lxcUserNic);
+    expect(files.filter((line) => !line.startsWith("d"))).toEqual([
+      "lrwxrwxrwx root/root /usr/libexec/lxc/lxc-user-nic -> ../tap-user-nic",
+      "-rw-r--r-- root/root /usr/share/doc/tap-launcher-lxc-user-nic/changelog.gz",
+      "-rw-r--r-- root/root /usr/share/doc/tap-launcher-lxc-user-nic/copyright",
+    ]);
+    expect((await runOk(["dpkg-deb", "-f", debs.lxcUserNic, "Depends"])).trim()).toMatch(/^tap-launcher \(= [0-9.]+\)$/);
+    const control = tempFolder("tl-lxc-control-");
+    await runOk(["dpkg-deb", "-e", debs.lxcUserNic, control]);
+    // The commands, with the shell's line continuations joined.
+    const command = (name: string) => readFileSync(join(control, name), "utf8").replace(/\\\n\s*/g, "");
+    const divert = "dpkg-divert --package tap-launcher-lxc-user-nic --rename --divert /usr/libexec/lxc/lxc-user-nic.distrib";
+    expect(command("preinst")).toContain(`${divert} --add /usr/libexec/lxc/lxc-user-nic\n`);
+    expect(command("postrm")).toContain(`${divert} --remove /usr/libexec/lxc/lxc-user-nic\n`);
   });
 });

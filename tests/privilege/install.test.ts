@@ -4,6 +4,7 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
+  cpSync,
   existsSync,
   lchownSync,
   lstatSync,
@@ -263,6 +264,33 @@ describe("install and uninstall on a prefix they must not touch", () => {
         `tap-launcher: warning: nothing of tap-launcher was installed under ${prefix}\n`,
     );
     expect(intact()).toEqual([true, true, true]);
+  });
+
+  test("install for another prefix compiles each shim from the build's copy of its source (shim/shim.c); a build without it is refused, nothing written", async () => {
+    // The launcher carries no C source (it imports nothing from helper/): the build folder does.
+    expect(readFileSync(join(installed.dist, "shim", "shim.c"), "utf8")).toBe(
+      readFileSync(join(import.meta.dir, "../../helper/shim.c"), "utf8"),
+    );
+    const from = sharedFolder("tl-nosource-");
+    for (const name of ["tap-launcher", ...installed.privileged.map((program) => program.name)]) {
+      copyFileSync(join(installed.dist, name), join(from, name));
+    }
+    cpSync(join(installed.dist, "man"), join(from, "man"), { recursive: true });
+    const prefix = join(sharedFolder("tl-nosourceprefix-"), "usr");
+    const refused = await run([installed.launcher, "install", `--prefix=${prefix}`, "--mode=setuid", `--from=${from}`]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(
+      `tap-launcher: no shim source at ${from}/shim/shim.c to compile tap-bridge-helper's shim for ${prefix}: run \`bun run build\` first\n`,
+    );
+    expect(existsSync(prefix)).toBe(false);
+    // With the build's shim folder (compiled for another prefix) the source there is compiled.
+    cpSync(join(installed.dist, "shim"), join(from, "shim"), { recursive: true });
+    const done = await run([installed.launcher, "install", `--prefix=${prefix}`, "--mode=setuid", `--from=${from}`]);
+    expect(done.stderr).toContain(`compiling one for ${prefix}`);
+    expect(done.exitCode).toBe(0);
+    const shim = readFileSync(join(prefix, "libexec", "tap-user-nic"));
+    expect(shim.includes(Buffer.from(`${prefix}/libexec/tap-user-nic.bun\0`))).toBe(true);
+    await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
   });
 
   /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
