@@ -26,7 +26,7 @@ const WAITS = [
 const DEADLINE_SPEC = {
   program: "tap-user-nic",
   waits: WAITS,
-  leftBehind: "no line was printed, and a veth made is down, counted against you, and goes with its container",
+  leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
 };
 
 function parse(argv: readonly string[], log: ReturnType<typeof createLogger>): UserNicArgs | null {

@@ -27,7 +27,7 @@ test("/etc/passwd a FIFO nobody writes: create exits 1 at the deadline, naming t
       const outcome = await run([...ns.prefix(), ...privateEtcPrefix({}, [], { fifos: ["passwd"] }), userNic, ...args]);
       const took = Date.now() - started;
       expect({ stderr: outcome.stderr, exit: outcome.exitCode, stdout: outcome.stdout }).toEqual({
-        stderr: `tap-user-nic: gave up after ${DEADLINE_S} s waiting for the name service to name your user and groups (getent passwd, getent group); no line was printed, and a veth made is down, counted against you, and goes with its container\n`,
+        stderr: `tap-user-nic: gave up after ${DEADLINE_S} s waiting for the name service to name your user and groups (getent passwd, getent group); no line was printed, and a veth already made stays counted against you until its container goes\n`,
         exit: 1,
         stdout: "",
       });
