@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -21,6 +22,7 @@ import type { ConsolaInstance } from "consola";
 import { isBunExecutable } from "../shared/bun-binary.ts";
 import { StepError } from "../shared/errors.ts";
 import { extendedAttribute } from "../shared/libc-launcher.ts";
+import { copyBuildFile, readBuildFile } from "./build-file.ts";
 import { installLayout, privilegedFiles, type InstallLayout } from "./layout.ts";
 import { nosuidMountOf } from "./mounts.ts";
 import { BUILT_SHIMS, type BuildSettings, compileShim, SAFE_PATH, SHIM_SOURCE } from "./shim.ts";
@@ -121,12 +123,12 @@ function pathExists(path: string): boolean {
  * Copies `source` to `target` (mode `mode`, root-owned when `asRoot`), replacing it in one rename;
  * `beforeRename` may change the copy first (grant it privilege), so that nothing half-made is ever
  * at `target`. The temporary name is removed first and created exclusively, so nothing planted there
- * is followed.
+ * is followed; `source` is read through a descriptor that refuses a link or anything but a regular file.
  */
 function placeFile(source: string, target: string, mode: number, asRoot: boolean, beforeRename?: (temporary: string) => void): void {
   const temporary = `${target}.new`;
   rmSync(temporary, { force: true });
-  copyFileSync(source, temporary, constants.COPYFILE_EXCL);
+  copyBuildFile(source, temporary);
   finishPlacing(temporary, target, mode, asRoot, beforeRename);
 }
 
@@ -212,30 +214,60 @@ interface PlannedFile {
 }
 
 /**
- * The shim for `name` that executes PREFIX/libexec/NAME.bun: the build's own (FROM/shim/NAME) when
- * it was built for this prefix, else one compiled now into `scratch` from the build's copy of the
- * source (FROM/shim/shim.c; the C compiler is needed).
+ * The shim for `name` that executes PREFIX/libexec/NAME.bun. Staging: the build's own (FROM/shim/NAME)
+ * when it was built for this prefix. Otherwise, and always when it is to be granted privilege, one
+ * compiled now into `scratch` (root's, 0700) from the build's copy of the source (FROM/shim/shim.c;
+ * the C compiler is needed): root never makes privileged a file whose bytes it did not check. The
+ * build's own shim for this prefix, when there, must then be that compile byte for byte (the build
+ * is reproducible), or the build is refused: it is not what its source makes.
  */
-function shimFor(from: string, prefix: string, name: string, scratch: () => string, log: ConsolaInstance): string {
+function shimFor(from: string, prefix: string, name: string, toGrant: boolean, scratch: () => string, log: ConsolaInstance): string {
   const settingsFile = join(from, BUILT_SHIMS, "build.json");
   const built = join(from, BUILT_SHIMS, name);
+  let prebuilt: string | null = null;
   if (pathExists(settingsFile) && pathExists(built)) {
-    const settings = JSON.parse(readFileSync(settingsFile, "utf8")) as BuildSettings;
-    if (settings.prefix === prefix) return built;
-    log.info(`the build's shim for ${name} executes ${privilegedFiles(settings.prefix, name).helper}: compiling one for ${prefix}`);
+    const settings = JSON.parse(readBuildFile(settingsFile).toString("utf8")) as BuildSettings;
+    if (settings.prefix === prefix) prebuilt = built;
+    else log.info(`the build's shim for ${name} executes ${privilegedFiles(settings.prefix, name).helper}: compiling one for ${prefix}`);
   }
+  if (prebuilt !== null && !toGrant) return prebuilt;
   const source = join(from, BUILT_SHIMS, SHIM_SOURCE);
-  // lstat: root compiles it into a privileged file, so it must be the build's own file, not a link.
-  if (!pathExists(source) || !lstatSync(source).isFile()) {
+  if (!pathExists(source)) {
     throw new StepError(`no shim source at ${source} to compile ${name}'s shim for ${prefix}: run \`bun run build\` first`);
   }
   const output = join(scratch(), name);
   compileShim(source, name, privilegedFiles(prefix, name).helper, output);
+  if (prebuilt !== null && !readBuildFile(prebuilt).equals(readFileSync(output))) {
+    throw new StepError(`refusing ${prebuilt}: it is not what ${source} compiles to for ${prefix}, so it is not the build's own shim`, {
+      hint: "nothing was installed: rebuild with `bun run build` (as root, or copy the build to a root-owned folder) and install again",
+    });
+  }
   return output;
 }
 
+/**
+ * Refuses a build folder someone other than root could change (before anything is read from it):
+ * FROM, every folder from / down to it, and the folders below it install reads from (shim/, man/,
+ * man/manN/) must be root's and not writable by group or others, none a symbolic link. A sticky
+ * folder such as /tmp is accepted above FROM only, as for the prefix: others cannot rename or remove
+ * root's folder in it, and cannot write in that folder. Returns FROM as a real path. throws StepError.
+ */
+function checkBuildFolder(from: string, layout: InstallLayout): string {
+  const hint =
+    "nothing was installed: root copies the build's programs and makes its shims privileged, so the build must be in folders root alone controls: build as root, or copy the build to a root-owned folder no one else can write (e.g. cp -r dist /root/tap-build)";
+  let real: string;
+  try {
+    real = realpathSync(from);
+  } catch {
+    throw new StepError(`no build folder at ${from}: run \`bun run build\` first`);
+  }
+  const folders = [real, join(real, BUILT_SHIMS), ...layout.manPages.map(({ built }) => dirname(join(real, built)))];
+  for (const folder of new Set(folders)) checkTrustedPath(folder, real, hint);
+  return real;
+}
+
 /** Every file of an installation under `layout.prefix`, from the build in `from`, checked before anything is written. */
-function planFiles(layout: InstallLayout, from: string, scratch: () => string, log: ConsolaInstance): PlannedFile[] {
+function planFiles(layout: InstallLayout, from: string, toGrant: boolean, scratch: () => string, log: ConsolaInstance): PlannedFile[] {
   const files: PlannedFile[] = [];
   const builtLauncher = join(from, "tap-launcher");
   const withLauncher = existsSync(builtLauncher);
@@ -247,7 +279,7 @@ function planFiles(layout: InstallLayout, from: string, scratch: () => string, l
     // The build's one program under two names: installed once, Bun's runtime with it.
     const sameAs = withLauncher && sameFile(builtHelper, builtLauncher) ? layout.launcher : undefined;
     files.push({ built: builtHelper, path: helper, mode: 0o755, sameAs });
-    files.push({ built: shimFor(from, layout.prefix, name, scratch, log), path: shim, mode: 0o755, shimOf: name });
+    files.push({ built: shimFor(from, layout.prefix, name, toGrant, scratch, log), path: shim, mode: 0o755, shimOf: name });
   }
   for (const page of layout.manPages) {
     const built = join(from, page.built);
@@ -311,8 +343,9 @@ export function installHelper(options: InstallOptions, log: ConsolaInstance): In
   // Every check before anything is written; nothing that exists is changed. Root checks the folders
   // it writes in also when staging, since someone else may own DESTDIR.
   if (!staging) refuseNosuid(dirname(layout.shim));
+  const from = staging ? options.from : checkBuildFolder(options.from, layout);
   try {
-    const files = planFiles(layout, options.from, scratch, log);
+    const files = planFiles(layout, from, !staging, scratch, log);
     for (const dir of new Set(files.map(({ path }) => dirname(onDisk(path))))) {
       if (asRoot) makeTrustedPath(dir, staging ? destdir : layout.prefix);
       else mkdirSync(dir, { recursive: true, mode: 0o755 });

@@ -1,8 +1,9 @@
 // Compiling the exec shim (helper/shim.c, copied into each build) for one privileged program: at build time, or at install for another prefix.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { StepError } from "../shared/errors.ts";
+import { copyBuildFile } from "./build-file.ts";
 
 /**
  * Hardened as Debian's dpkg-buildflags would (PIE, stack protector, fortify, full RELRO, bind now) and
@@ -52,7 +53,9 @@ export function compileShim(source: string, name: string, helperPath: string, ou
   }
   const work = mkdtempSync(join(tmpdir(), "tl-shim-"));
   try {
-    copyFileSync(source, join(work, "shim.c"));
+    // Copied through a descriptor opened without following a link: the file compiled is the one checked,
+    // never one swapped in after (the compiler's errors would print its lines).
+    copyBuildFile(source, join(work, "shim.c"));
     const cmd = ["cc", ...CFLAGS, `-DTAP_PROGRAM_NAME="${name}"`, `-DTAP_HELPER_PATH="${helperPath}"`, "-o", resolve(output), "shim.c"];
     const result = Bun.spawnSync({
       cmd,

@@ -7,6 +7,7 @@ import {
   cpSync,
   existsSync,
   lchownSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -291,6 +292,95 @@ describe("install and uninstall on a prefix they must not touch", () => {
     const shim = readFileSync(join(prefix, "libexec", "tap-user-nic"));
     expect(shim.includes(Buffer.from(`${prefix}/libexec/tap-user-nic.bun\0`))).toBe(true);
     await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+  });
+
+  /** A copy of the test's build in a fresh root-owned folder (the programs as hard links), to change one thing in. */
+  const copyOfBuild = (): string => {
+    const from = sharedFolder("tl-from-");
+    for (const name of ["tap-launcher", ...installed.privileged.map((program) => program.name)]) {
+      linkSync(join(installed.dist, name), join(from, name));
+    }
+    for (const folder of ["shim", "man"]) cpSync(join(installed.dist, folder), join(from, folder), { recursive: true });
+    return from;
+  };
+
+  /** A root-owned program that is not a shim (what a user would want made setuid: python, a shell). */
+  const notAShim = (): string => {
+    const program = join(sharedFolder("tl-notashim-"), "id");
+    copyFileSync("/usr/bin/id", program);
+    return program;
+  };
+
+  const installFrom = (from: string, prefix: string) =>
+    run([installed.launcher, "install", `--prefix=${prefix}`, "--mode=setuid", `--from=${from}`]);
+
+  test("install as root refuses a build folder a user owns, or a group can write, before it writes anything", async () => {
+    const from = copyOfBuild();
+    const prefix = join(sharedFolder("tl-userfrom-"), "usr");
+    chownSync(from, ALICE.uid, ALICE.gid);
+    const owned = await installFrom(from, prefix);
+    expect(owned.exitCode).toBe(1);
+    expect(owned.stderr).toContain(`tap-launcher: ${from} is owned by uid ${ALICE.uid}, not root: its owner could replace the helper\n`);
+    expect(owned.stderr).toContain("build as root, or copy the build to a root-owned folder no one else can write");
+    expect(existsSync(prefix)).toBe(false);
+    chownSync(from, 0, 0);
+    chmodSync(join(from, "shim"), 0o775);
+    const writable = await installFrom(from, prefix);
+    expect(writable.exitCode).toBe(1);
+    expect(writable.stderr).toContain(`tap-launcher: ${from}/shim is writable by group or others (mode 775)`);
+    expect(existsSync(prefix)).toBe(false);
+  });
+
+  test("install as root refuses a build's shim that is a symbolic link (to a program it would make setuid root)", async () => {
+    const from = copyOfBuild();
+    const prefix = join(sharedFolder("tl-linkshim-"), "usr");
+    writeFileSync(join(from, "shim", "build.json"), JSON.stringify({ prefix }));
+    const shim = join(from, "shim", "tap-bridge-helper");
+    const target = notAShim();
+    await run(["rm", "-f", shim]);
+    symlinkSync(target, shim);
+    const result = await installFrom(from, prefix);
+    try {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`tap-launcher: refusing ${shim}: it is a symbolic link, not a file the build made\n`);
+      expect(existsSync(prefix)).toBe(false);
+      expect(privilegeOf(target).setuid).toBe(false);
+    } finally {
+      await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+    }
+  });
+
+  test("install as root grants no prebuilt shim that is not what the build's shim.c compiles to", async () => {
+    const from = copyOfBuild();
+    const prefix = join(sharedFolder("tl-othershim-"), "usr");
+    writeFileSync(join(from, "shim", "build.json"), JSON.stringify({ prefix }));
+    const shim = join(from, "shim", "tap-bridge-helper");
+    await run(["rm", "-f", shim]);
+    copyFileSync(notAShim(), shim);
+    const result = await installFrom(from, prefix);
+    try {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(
+        `tap-launcher: refusing ${shim}: it is not what ${from}/shim/shim.c compiles to for ${prefix}, so it is not the build's own shim\n`,
+      );
+      expect(existsSync(prefix)).toBe(false);
+    } finally {
+      await run([installed.launcher, "uninstall", `--prefix=${prefix}`]);
+    }
+  });
+
+  test("install as root compiles no shim.c that is a symbolic link", async () => {
+    const from = copyOfBuild();
+    const source = join(from, "shim", "shim.c");
+    const elsewhere = join(sharedFolder("tl-elsewhere-"), "shim.c");
+    copyFileSync(source, elsewhere);
+    await run(["rm", "-f", source]);
+    symlinkSync(elsewhere, source);
+    const prefix = join(sharedFolder("tl-linksource-"), "usr");
+    const result = await installFrom(from, prefix);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`tap-launcher: refusing ${source}: it is a symbolic link, not a file the build made\n`);
+    expect(existsSync(prefix)).toBe(false);
   });
 
   /** Runs `script` as root in a private mount namespace with $1 a fresh folder, $2 the launcher, $3 the build. */
