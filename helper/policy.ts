@@ -86,6 +86,16 @@ function markedPorts(bridgeIndex: number, uid: number): MarkedPort[] {
 }
 
 /**
+ * Every port on the bridge with `uid`'s mark, finished or in making: what tap-user-nic counts once
+ * its own veth is marked there. A TAP counted and granted stays in making until its hand-over, and a
+ * veth is finished to every later count, so of a TAP and a veth racing for the last place at worst
+ * both are refused, never both kept. throws SysError.
+ */
+export function portsMarkedOn(bridgeIndex: number, uid: number): string[] {
+  return markedPorts(bridgeIndex, uid).map((port) => port.name);
+}
+
+/**
  * The TAPs on the bridge with index `bridgeIndex` counted against `uid`. Without `making`: the
  * finished ones (the first count, before a TAP exists; doctor's). With `making`, the request's own
  * new port (marked) and its limit: counted as contendedCount says, again after short pauses while

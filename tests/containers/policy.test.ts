@@ -1,9 +1,13 @@
-// bridge-policy.conf on top of lxc-usernet for veths: its limit (TAPs and veths together), port isolation shown with real frames, and the audit line from a private /dev/log.
+// bridge-policy.conf on top of lxc-usernet for veths: its limit (TAPs and veths together, also raced), port isolation shown with real frames, and the audit line from a private /dev/log.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
 import { closeFd } from "../../shared/libc.ts";
-import { runHelper } from "../support/helper-run.ts";
-import { run } from "../support/proc.ts";
+import { TUNSETOWNER } from "../../shared/kernel.ts";
+import { type HelperOutcome, runHelper } from "../support/helper-run.ts";
+import { run, runOk } from "../support/proc.ts";
 import { SyslogSink } from "../support/syslog-sink.ts";
 import { ALICE } from "../support/users.ts";
 import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
@@ -12,6 +16,22 @@ import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from 
 setDefaultTimeout(120_000);
 
 const { ours, installed } = await userNicPrograms();
+
+const holder = join(tempFolder("tl-holder-"), "hold-at-ioctl");
+await runOk(["cc", "-O2", "-Wall", "-Werror", "-o", holder, join(import.meta.dir, "../support/hold-at-ioctl.c")]);
+
+/** The pid of the hold-at-ioctl running `helper` once it holds it (it wrote `path`); throws when the helper ends first. */
+async function heldAt(path: string, helper: Promise<HelperOutcome>): Promise<number> {
+  let ended: HelperOutcome | null = null;
+  void helper.then((outcome) => {
+    ended = outcome;
+  });
+  while (!existsSync(path)) {
+    if (ended !== null) throw new Error(`the helper ended before its hand-over: ${(ended as HelperOutcome).stderr}`);
+    await Bun.sleep(10);
+  }
+  return Number(readFileSync(path, "utf8"));
+}
 
 /** Runs `body` with a policy file in place, removed afterwards. */
 async function withPolicy(policy: string, body: () => Promise<void>): Promise<void> {
@@ -132,6 +152,60 @@ describe("bridge-policy.conf on veths", () => {
           } finally {
             if (granted.fd !== null) closeFd(granted.fd);
           }
+        });
+      });
+    });
+  });
+  test("a veth made while the user's TAP waits for its hand-over counts that TAP: of the two, no more than MAX are kept", async () => {
+    await withPolicy("alice br0 1\n", async () => {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        await withUserNicWorld(ns, async (world) => {
+          world.setUsernet("alice veth br0 5\n");
+          world.addMount("mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && mkdir /dev/net && mknod -m 0666 /dev/net/tun c 10 200");
+          const container = await world.container(ALICE);
+          // The TAP held where alice could stop it (SIGSTOP: it runs as her): counted and granted, but
+          // not yet given to her (TUNSETOWNER uid), so still down and root's, in making.
+          const held = join(tempFolder("tl-held-"), "pid");
+          const helper = runHelper([
+            holder,
+            String(TUNSETOWNER),
+            String(ALICE.uid),
+            held,
+            ...world.prefixAs(ALICE),
+            installed.shim,
+            "--fd=3",
+            "--br=br0",
+          ]);
+          let holding: number | null = null;
+          let tap: HelperOutcome | null = null;
+          try {
+            holding = await heldAt(held, helper);
+            const ports = JSON.parse(await ns.ip("-j", "-d", "link", "show", "master", "br0")) as {
+              ifname: string;
+              flags: string[];
+              ifalias?: string;
+              linkinfo: { info_data: { user?: string } };
+            }[];
+            expect(
+              ports.map((port) => ({ up: port.flags.includes("UP"), alias: port.ifalias, user: port.linkinfo.info_data.user })),
+            ).toEqual([{ up: false, alias: `tap-bridge-helper uid=${ALICE.uid}`, user: "root" }]);
+            const tapName = ports[0]?.ifname ?? "";
+            const veth = await create(world, container.pid, "eth0");
+            process.kill(holding, "SIGUSR1");
+            holding = null;
+            tap = await helper;
+            const kept = (await vethNames(ns)).length + (tap.fd === null ? 0 : 1);
+            expect({ kept, veth: veth.exitCode, tap: tap.exitCode }).toEqual({ kept: 1, veth: 1, tap: 0 });
+            expect(veth.stderr).toContain(`limits you to 1 on bridge br0: 1 in use (${tapName})`);
+          } finally {
+            if (holding !== null) process.kill(holding, "SIGUSR1");
+            tap ??= await helper;
+            if (tap.fd !== null) closeFd(tap.fd);
+          }
+          // Nothing left: the refused veth is gone, and the TAP went with its fd.
+          expect(await ns.ip("-j", "link", "show", "master", "br0")).toMatch(/^\[\]\s*$|^\s*$/);
+          expect(await vethNames(ns)).toEqual([]);
         });
       });
     });
