@@ -14,7 +14,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { PRIVILEGED_PROGRAMS, privilegedFiles } from "../launcher/layout.ts";
 import { VERSION } from "../shared/version.ts";
 
@@ -31,6 +31,8 @@ const LXC_USER_NIC = "/usr/libexec/lxc/lxc-user-nic";
 const MAIN = "tap-launcher";
 const QEMU_PACKAGE = "tap-launcher-qemu-helper";
 const LXC_PACKAGE = "tap-launcher-lxc-user-nic";
+/** Where the diverted files go: root's alone (0700, made by the preinst), so no one else runs them. */
+const DIVERT_DIR = "/usr/lib/tap-launcher/diverted";
 
 const DESCRIPTION = `bridged networking for unprivileged QEMU, libvirt and containers
  tap-bridge-helper is a drop-in for QEMU's qemu-bridge-helper: it makes a TAP
@@ -68,7 +70,8 @@ const LXC_DESCRIPTION = `tap-launcher's tap-user-nic at LXC's lxc-user-nic path
 
 /**
  * A package that puts one of our shims at another package's compiled-in path, as a relative link,
- * diverting that package's file aside (`dpkg-divert --rename`, to PATH.distrib).
+ * diverting that package's file aside (`dpkg-divert --rename`) into DIVERT_DIR, a folder only root
+ * can enter: LXC's file is setuid root, and anyone could run it at the usual PATH.distrib.
  */
 interface Diversion {
   pkg: string;
@@ -243,7 +246,7 @@ try {
       Priority: "optional",
       Description: DESCRIPTION,
     },
-    { postinst: script("postinst", { SHIMS: shims.join(" ") }) },
+    { preinst: script("preinst", { SHIMS: shims.join(" ") }), postinst: script("postinst", { SHIMS: shims.join(" ") }) },
     [ACL_FILE],
   );
 
@@ -262,7 +265,15 @@ function buildDiversionDeb(work: string, diversion: Diversion, version: string, 
   mkdirSync(join(tree, dirname(diversion.path).slice(1)), { recursive: true, mode: 0o755 });
   symlinkSync(relative(dirname(diversion.path), ours), join(tree, diversion.path.slice(1)));
   putDocs(tree, diversion.pkg);
-  const paths = { PACKAGE: diversion.pkg, DIVERTED: `${diversion.path}.distrib`, DIVERTED_PATH: diversion.path };
+  const paths = {
+    PACKAGE: diversion.pkg,
+    DIVERTED: join(DIVERT_DIR, basename(diversion.path)),
+    DIVERTED_PATH: diversion.path,
+    DIVERT_DIR,
+    DIVERT_PARENT: dirname(DIVERT_DIR),
+    // Where earlier builds diverted it, beside the original (anyone could run it there): moved by the postinst.
+    PREVIOUS_DIVERTED: `${diversion.path}.distrib`,
+  };
   return buildDeb(
     tree,
     {
@@ -276,7 +287,7 @@ function buildDiversionDeb(work: string, diversion: Diversion, version: string, 
       Priority: "optional",
       Description: diversion.description,
     },
-    { preinst: script("divert.preinst", paths), postrm: script("divert.postrm", paths) },
+    { preinst: script("divert.preinst", paths), postinst: script("divert.postinst", paths), postrm: script("divert.postrm", paths) },
     [],
   );
 }

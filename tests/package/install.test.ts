@@ -20,6 +20,12 @@ const USER_NIC_SHIM = "/usr/libexec/tap-user-nic";
 const QEMU_HELPER = "/usr/lib/qemu/qemu-bridge-helper";
 /** LXC's compiled-in path (liblxc-common's file, setuid root), where tap-launcher-lxc-user-nic puts ours. */
 const LXC_USER_NIC = "/usr/libexec/lxc/lxc-user-nic";
+/** Where both diverting packages put the other packages' files: a folder only root can enter. */
+const DIVERT_DIR = "/usr/lib/tap-launcher/diverted";
+const LXC_DIVERTED = `${DIVERT_DIR}/lxc-user-nic`;
+const QEMU_DIVERTED = `${DIVERT_DIR}/qemu-bridge-helper`;
+/** liblxc-common's .deb at the installed version, from apt's cache, to upgrade it while it is diverted. */
+const LXC_COMMON_CACHE = "/var/cache/apt/archives";
 const PACKAGES = "tap-launcher tap-launcher-qemu-helper tap-launcher-lxc-user-nic";
 const MAIN_DEB = "/tmp/tap-launcher.deb";
 const QEMU_DEB = "/tmp/tap-launcher-qemu-helper.deb";
@@ -141,11 +147,26 @@ function sessionDomain(home: string): string {
 </domain>`;
 }
 
+/**
+ * Both diversions in place: QEMU's and LXC's own files in root's 0700 folder, unchanged (LXC's with
+ * its owner and setuid mode), nothing left beside their paths.
+ */
+async function expectDiverted(): Promise<void> {
+  expect((await root.sh(`dpkg-divert --list ${LXC_USER_NIC}; dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
+    `diversion of ${LXC_USER_NIC} to ${LXC_DIVERTED} by tap-launcher-lxc-user-nic\n` +
+      `diversion of ${QEMU_HELPER} to ${QEMU_DIVERTED} by tap-launcher-qemu-helper`,
+  );
+  expect((await root.sh(`stat -c '%U:%G %a' ${DIVERT_DIR}`)).trim()).toBe("root:root 700");
+  expect(await fileState(LXC_DIVERTED)).toBe(lxcUserNicBefore);
+  expect((await root.sh(`sha256sum ${QEMU_DIVERTED}`)).split(" ")[0]).toBe(qemuHelperSum);
+  expect((await root.sh(`ls -d ${LXC_USER_NIC}.* ${QEMU_HELPER}.* 2>/dev/null || true`)).trim()).toBe("");
+}
+
 const installAll = () => root.sh(`dpkg -i ${MAIN_DEB} ${QEMU_DEB} ${LXC_DEB} </dev/null`);
 
 /**
  * The files `dpkg -L` lists for our packages, without the other packages' paths they divert and the
- * "diverted by ... to: PATH.distrib" lines: those are QEMU's and LXC's own files (LXC's setuid root).
+ * "diverted by ... to: PATH" lines: those are QEMU's and LXC's own files (LXC's setuid root).
  */
 async function ourFiles(): Promise<string> {
   const listed = (await root.sh(`dpkg -L ${PACKAGES}`)).trim().split("\n");
@@ -189,25 +210,41 @@ async function containerOf(user: typeof ALICE): Promise<{ pid: number; kill: () 
 }
 
 describe("installed with dpkg into an isolated root", () => {
-  test("dpkg -i: both shims get cap_net_admin+p and nothing else is privileged; QEMU's helper and LXC's lxc-user-nic are diverted aside, unchanged", async () => {
+  test("dpkg -i: both shims get cap_net_admin+p and nothing else is privileged; QEMU's helper and LXC's lxc-user-nic are diverted into root's folder, unchanged, and no user can run them there", async () => {
     await installAll();
     expect((await root.sh(`getcap ${SHIM}`)).trim()).toBe(`${SHIM} cap_net_admin=p`);
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}`)).trim()).toBe("root:root 755");
     expect(await privileged(await ourFiles())).toEqual([`755 ${SHIM} cap_net_admin=p`, `755 ${USER_NIC_SHIM} cap_net_admin=p`]);
     // LXC's path leads to our shim, which carries the privilege; LXC's own is renamed, setuid root as it was.
-    expect((await root.sh(`dpkg-divert --list ${LXC_USER_NIC}`)).trim()).toBe(
-      `diversion of ${LXC_USER_NIC} to ${LXC_USER_NIC}.distrib by tap-launcher-lxc-user-nic`,
-    );
-    expect(await fileState(`${LXC_USER_NIC}.distrib`)).toBe(lxcUserNicBefore);
+    await expectDiverted();
     expect(lxcUserNicBefore).toEndWith(" root:root 4755");
+    // ...but in a folder only root enters: no user runs LXC's setuid file around our policy.
+    const bypass = await root.run(["env", LXC_DIVERTED, "create", "/tmp", "c1", "1", "veth", "br0", "eth0"], asUser(ALICE));
+    expect(bypass.exitCode).toBe(126);
+    expect(bypass.stderr).toContain("Permission denied");
+    expect((await root.run(["env", QEMU_DIVERTED, "--help"], asUser(ALICE))).exitCode).toBe(126);
     expect((await root.sh(`readlink ${LXC_USER_NIC}; readlink -f ${LXC_USER_NIC}; getcap $(readlink -f ${LXC_USER_NIC})`)).trim()).toBe(
       `../tap-user-nic\n${USER_NIC_SHIM}\n${USER_NIC_SHIM} cap_net_admin=p`,
     );
-    expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
-      `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
-    );
-    expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
     expect((await root.sh(`readlink -f ${QEMU_HELPER}`)).trim()).toBe(SHIM);
+  }, 300_000);
+
+  test("liblxc-common upgraded while diverted: its new lxc-user-nic lands in root's folder, setuid as shipped, and LXC's path stays ours", async () => {
+    const cached = (await root.sh(`ls ${LXC_COMMON_CACHE}/liblxc-common_*.deb 2>/dev/null || true`)).trim().split("\n")[0] ?? "";
+    if (cached === "")
+      throw new Error(`no liblxc-common .deb in ${LXC_COMMON_CACHE}: apt-get install --reinstall --download-only liblxc-common`);
+    // Its postinst reloads an AppArmor profile when that file is there: hidden, so nothing reaches the kernel.
+    const profile = "/etc/apparmor.d/usr.bin.lxc-start";
+    await root.sh(`[ ! -e ${profile} ] || mv ${profile} ${profile}.tl-hidden`);
+    try {
+      await root.sh(`dpkg -i ${cached} </dev/null`);
+    } finally {
+      await root.sh(`[ ! -e ${profile}.tl-hidden ] || mv ${profile}.tl-hidden ${profile}`);
+    }
+    await expectDiverted();
+    expect((await root.sh(`ls -A /usr/libexec/lxc | grep -c lxc-user-nic; ls -A ${DIVERT_DIR}`)).trim()).toBe(
+      "1\nlxc-user-nic\nqemu-bridge-helper",
+    );
   }, 300_000);
 
   test("as shipped, bridge.conf allows nothing: the helper refuses br0", async () => {
@@ -351,21 +388,26 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
-  test("upgrade to a newer version: the new shim is granted again, the edited conffile and the diversion are kept", async () => {
+  test("upgrade to a newer version: the new shim is granted again, a hard link to the old one keeps no capability, the edited conffile and the diversions are kept, one left at .distrib by an earlier build moves into root's folder", async () => {
     const before = (await root.sh(`stat -c %i ${SHIM}`)).trim();
+    // Someone's hard link to the old shim (as root here; protected_hardlinks stops users only for setuid files).
+    const oldLink = "/usr/libexec/.tl-old-shim";
+    await root.sh(`ln ${SHIM} ${oldLink}`);
+    // The layout earlier builds left: LXC's file diverted beside its path, to PATH.distrib.
+    await root.sh(
+      `mv ${LXC_DIVERTED} ${LXC_USER_NIC}.distrib && ` +
+        `dpkg-divert --package tap-launcher-lxc-user-nic --no-rename --divert ${LXC_DIVERTED} --remove ${LXC_USER_NIC} && ` +
+        `dpkg-divert --package tap-launcher-lxc-user-nic --no-rename --divert ${LXC_USER_NIC}.distrib --add ${LXC_USER_NIC}`,
+    );
     await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} ${LXC_NEXT} </dev/null`);
+    expect((await root.sh(`stat -c %i ${oldLink}; getcap ${oldLink}; stat -c %a ${oldLink}`)).trim()).toBe(`${before}\n755`);
+    await root.sh(`rm ${oldLink}`);
     expect(await root.sh(`dpkg-query -W -f '\${Version} ' ${PACKAGES}`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} ${NEXT_VERSION} `);
     expect((await root.sh(`stat -c %i ${SHIM}`)).trim()).not.toBe(before); // a new file, unpacked unprivileged
     expect((await root.sh(`stat -c '%U:%G %a' ${SHIM}; getcap ${SHIM}`)).trim()).toBe(`root:root 755\n${SHIM} cap_net_admin=p`);
     expect(await root.sh("grep -v '^#' /etc/qemu/bridge.conf | grep .")).toBe("allow br0\n");
-    expect((await root.sh(`dpkg-divert --list ${QEMU_HELPER}`)).trim()).toBe(
-      `diversion of ${QEMU_HELPER} to ${QEMU_HELPER}.distrib by tap-launcher-qemu-helper`,
-    );
-    expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
-    expect((await root.sh(`dpkg-divert --list ${LXC_USER_NIC}`)).trim()).toBe(
-      `diversion of ${LXC_USER_NIC} to ${LXC_USER_NIC}.distrib by tap-launcher-lxc-user-nic`,
-    );
-    expect(await fileState(`${LXC_USER_NIC}.distrib`)).toBe(lxcUserNicBefore);
+    await expectDiverted();
+    expect((await root.sh(`ls ${LXC_USER_NIC}*`)).trim()).toBe(LXC_USER_NIC);
     expect((await root.sh(`getcap ${USER_NIC_SHIM}`)).trim()).toBe(`${USER_NIC_SHIM} cap_net_admin=p`);
     const helper = await helperAs(ALICE);
     expect([helper.exitCode, helper.sent]).toEqual([0, true]);
@@ -376,6 +418,8 @@ describe("installed with dpkg into an isolated root", () => {
     await root.sh("dpkg -r tap-launcher-lxc-user-nic </dev/null");
     expect(await fileState(LXC_USER_NIC)).toBe(lxcUserNicBefore);
     expect((await root.sh(`ls ${LXC_USER_NIC}* | wc -l; dpkg-divert --list '*lxc-user-nic*' | wc -l`)).trim()).toBe("1\n0");
+    // The folder stays while QEMU's helper is in it.
+    expect((await root.sh(`stat -c '%U:%G %a' ${DIVERT_DIR}; ls -A ${DIVERT_DIR}`)).trim()).toBe("root:root 700\nqemu-bridge-helper");
     // The optional package first: QEMU's own helper is back, and doctor says how to switch again.
     await root.sh("dpkg -r tap-launcher-qemu-helper </dev/null");
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
@@ -387,6 +431,7 @@ describe("installed with dpkg into an isolated root", () => {
     await root.sh("dpkg -r tap-launcher </dev/null");
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
     expect((await root.sh(`ls -l ${QEMU_HELPER}* | wc -l; dpkg-divert --list '*qemu-bridge-helper*' | wc -l`)).trim()).toBe("1\n0");
+    expect((await root.sh("ls /usr/lib/tap-launcher 2>&1 || true")).trim()).toMatch(/No such file or directory/);
     expect(await privileged(files)).toEqual([]);
     const left = await root.sh(`for f in ${files}; do [ -f "$f" ] || [ -L "$f" ] && echo "$f"; done; true`);
     expect(left.trim().split("\n")).toEqual(["/etc/qemu/bridge.conf"]);
@@ -414,6 +459,7 @@ describe("installed with dpkg into an isolated root", () => {
     expect((await root.sh(`ls ${LXC_USER_NIC}*; dpkg-divert --list '*lxc-user-nic*'`)).trim()).toBe(LXC_USER_NIC);
     expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' ${PACKAGES} 2>/dev/null || true`)).toBe("");
     expect((await root.sh("ls /etc/qemu 2>&1 || true")).trim()).toMatch(/No such file or directory/);
+    expect((await root.sh("ls /usr/lib/tap-launcher 2>&1 || true")).trim()).toMatch(/No such file or directory/);
   }, 300_000);
 
   test("the host's dpkg database, diversions, statoverrides, QEMU's helper and LXC's lxc-user-nic were never touched", async () => {

@@ -114,8 +114,10 @@ describe("tap-launcher-lxc-user-nic_VERSION_all.deb", () => {
     await runOk(["dpkg-deb", "-e", debs.lxcUserNic, control]);
     // The commands, with the shell's line continuations joined.
     const command = (name: string) => readFileSync(join(control, name), "utf8").replace(/\\\n\s*/g, "");
-    const divert = "dpkg-divert --package tap-launcher-lxc-user-nic --rename --divert /usr/libexec/lxc/lxc-user-nic.distrib";
-    expect(command("preinst")).toContain(`${divert} --add /usr/libexec/lxc/lxc-user-nic\n`);
-    expect(command("postrm")).toContain(`${divert} --remove /usr/libexec/lxc/lxc-user-nic\n`);
+    const divert = "dpkg-divert --package tap-launcher-lxc-user-nic --rename --divert";
+    expect(command("preinst")).toContain(`${divert} /usr/lib/tap-launcher/diverted/lxc-user-nic --add /usr/libexec/lxc/lxc-user-nic\n`);
+    expect(command("preinst")).toContain("mkdir -p -m 0700 /usr/lib/tap-launcher/diverted\n");
+    expect(command("postrm")).toContain(`${divert} "$divert_to" --remove /usr/libexec/lxc/lxc-user-nic\n`);
+    expect(command("postrm")).toContain("divert_to=/usr/lib/tap-launcher/diverted/lxc-user-nic\n");
   });
 });
