@@ -58,6 +58,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -e /dev/net/tun ] || { modprobe tun 2>/dev/null || true; }
 
+# tests/package/install.test.ts reinstalls liblxc-common inside its isolated root (LXC upgraded while
+# our package diverts its lxc-user-nic) from apt's cache: download it there, installing nothing.
+if ! ls /var/cache/apt/archives/liblxc-common_*.deb >/dev/null 2>&1; then
+  download() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall --download-only liblxc-common >/dev/null; }
+  download || { apt-get update -qq && download; }
+fi
+
 if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
