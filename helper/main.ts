@@ -15,7 +15,7 @@
 // Another device maker (a veth pair) is one more "make" and one more "hand over" over the same admit and join.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
-import { describeCredentials, type ThreadCredentials } from "../shared/credentials.ts";
+import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, UsageError } from "../shared/errors.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import { isTerminal } from "../shared/libc.ts";
@@ -33,7 +33,7 @@ import { admitGuestMac, bindGuestPort, portTakesVnetHeader } from "./port-bindin
 import { identifyCaller, PolicyRefusal, readPolicy } from "./policy.ts";
 import { Port } from "./port.ts";
 import { Deadline, HELPER_DEADLINE } from "./deadline.ts";
-import { checkLeastPrivilege } from "./privilege.ts";
+import { verifiedCredentials } from "./privilege.ts";
 import { checkCallerSocket } from "./socket.ts";
 
 /** A request the helper will serve, who made it, and the results of the phases that ran (the audit record's source). */
@@ -117,15 +117,8 @@ function auditRecord(request: Request, results: Results, port: Port, refusal?: S
  * answered (--help, --version) or refused (usage, privilege), having said so.
  */
 async function readRequest(argv: readonly string[], log: ConsolaInstance): Promise<Request | null> {
-  let credentials: ThreadCredentials;
-  try {
-    credentials = checkLeastPrivilege();
-    log.debug(`credentials: ${describeCredentials(credentials)}`);
-  } catch (err) {
-    if (!(err instanceof StepError)) throw err;
-    reportStepError(log, err);
-    return null;
-  }
+  const credentials = verifiedCredentials(log);
+  if (credentials === null) return null;
   let args: HelperArgs | "help" | "version";
   try {
     args = parseHelperArgv(argv);

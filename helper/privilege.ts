@@ -1,4 +1,5 @@
 // The helper's check, before it reads anything, that it runs as the exec shim left it, holding no more than creating a TAP needs.
+import type { ConsolaInstance } from "consola";
 import {
   CAP_NET_ADMIN_MASK,
   CredentialsUnreadable,
@@ -7,6 +8,7 @@ import {
   type ThreadCredentials,
 } from "../shared/credentials.ts";
 import { StepError } from "../shared/errors.ts";
+import { reportStepError } from "../shared/log.ts";
 
 const HINT =
   "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
@@ -58,4 +60,17 @@ export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = rea
   const [first] = threads;
   if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
   return first;
+}
+
+/** The caller's credentials once checkLeastPrivilege passed (logged at debug level); null when it refused, having said why. */
+export function verifiedCredentials(log: ConsolaInstance): ThreadCredentials | null {
+  try {
+    const credentials = checkLeastPrivilege();
+    log.debug(`credentials: ${describeCredentials(credentials)}`);
+    return credentials;
+  } catch (err) {
+    if (!(err instanceof StepError)) throw err;
+    reportStepError(log, err);
+    return null;
+  }
 }

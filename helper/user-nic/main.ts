@@ -3,13 +3,13 @@
 // Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX` on stdout, the one line LXC
 // and rootlesskit parse); 1 anything else (usage, refused, a failed step), with stdout left empty.
 // It runs as its caller with CAP_NET_ADMIN alone, through the same exec shim as the TAP helper.
-import { describeCredentials, type ThreadCredentials } from "../../shared/credentials.ts";
+import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
 import { AuditTrail } from "../audit.ts";
 import { Deadline } from "../deadline.ts";
 import { identifyCaller, readPolicy } from "../policy.ts";
-import { checkLeastPrivilege } from "../privilege.ts";
+import { verifiedCredentials } from "../privilege.ts";
 import { parseUserNicArgv, USER_NIC_USAGE, type UserNicArgs } from "./args.ts";
 import { VETH_AUDIT, type VethAuditRecord } from "./audit.ts";
 import { readUsernet, usernetCaller } from "./charge.ts";
@@ -77,15 +77,8 @@ function run(
 function main(argv: readonly string[]): void {
   process.exitCode = 1;
   const log = createLogger("tap-user-nic");
-  let credentials: ThreadCredentials;
-  try {
-    credentials = checkLeastPrivilege();
-    log.debug(`credentials: ${describeCredentials(credentials)}`);
-  } catch (err) {
-    if (!(err instanceof StepError)) throw err;
-    reportStepError(log, err);
-    return;
-  }
+  const credentials = verifiedCredentials(log);
+  if (credentials === null) return;
   const args = parse(argv, log);
   if (args === null) return;
   const record: VethAuditRecord = {
