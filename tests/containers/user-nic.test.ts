@@ -1,10 +1,13 @@
 // tap-user-nic on a real bridge with real containers (test users' user+net namespaces): the pair it makes, its refusals, its counts.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { privilegeOf } from "../../launcher/install.ts";
 import { installForTest } from "../support/install.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
-import { type RunResult, run } from "../support/proc.ts";
+import { type RunResult, run, runOk } from "../support/proc.ts";
+import { tempFolder } from "../support/build.ts";
+import { SIOCSIFFLAGS } from "../../shared/kernel.ts";
 import { ALICE, asUser, BOB } from "../support/users.ts";
 import { oddPath, userNicPrograms, type UserNicWorld, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 import { privilegedFiles } from "../../launcher/layout.ts";
@@ -220,7 +223,30 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
       ]);
       await Bun.sleep(300);
       expect(await Bun.file(`/proc/${racer.pid}/comm`).text()).toBe("python3\n");
-      const result = await create(world, racer.pid);
+      // tap-user-nic is held as it brings the host end up (SIOCSIFFLAGS: the peer was born, so the
+      // racer is on its way out) until the racer has exited: the exit lands inside the call by
+      // construction, not by timing (left to timing, a loaded machine let the call finish first).
+      const holder = join(tempFolder("tl-holder-"), "hold-at-ioctl");
+      await runOk(["cc", "-O2", "-Wall", "-Werror", "-o", holder, join(import.meta.dir, "../support/hold-at-ioctl.c")]);
+      const heldPath = join(tempFolder("tl-held-"), "pid");
+      const call = run([
+        holder,
+        String(SIOCSIFFLAGS),
+        "any",
+        heldPath,
+        ...world.prefixAs(ALICE),
+        ours,
+        ...["create", "/tmp", "c1", String(racer.pid), "veth", "br0", "eth0"],
+      ]);
+      let ended = false;
+      void call.then(() => {
+        ended = true;
+      });
+      while (!existsSync(heldPath) && !ended) await Bun.sleep(10);
+      expect(ended).toBe(false);
+      while (!processGone(racer.pid)) await Bun.sleep(10);
+      process.kill(Number(readFileSync(heldPath, "utf8")), "SIGUSR1");
+      const result = await call;
       expect({ exit: result.exitCode, stdout: result.stdout, message: firstLine(result) }).toEqual({
         exit: 1,
         stdout: "",
@@ -371,3 +397,13 @@ describe("tap-user-nic installed in caps mode", () => {
     }
   });
 });
+
+/** Whether process `pid` has ended: gone, or a zombie not yet reaped (its pidfd polls readable then too). */
+function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return true;
+  }
+}

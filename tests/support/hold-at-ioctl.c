@@ -1,6 +1,7 @@
 /* hold-at-ioctl: run a program and hold it at one ioctl(2), before the kernel runs it, until told to go on.
  *
- * `hold-at-ioctl REQUEST VALUE HELD_PATH PROGRAM ARGS...`: forks and executes PROGRAM traced (root's
+ * `hold-at-ioctl REQUEST VALUE HELD_PATH PROGRAM ARGS...` (VALUE `any` matches every third argument, such
+ * as a pointer to an ifreq): forks and executes PROGRAM traced (root's
  * trace keeps the privileges a setuid or file-caps exec gives), follows its first thread through every
  * exec, and at the entry of the first ioctl(fd, REQUEST, VALUE) of that thread writes its own pid to
  * HELD_PATH (whole, by a rename) and waits for SIGUSR1; then lets it go on untraced and exits with its status (128+N for signal N). A race
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -28,7 +30,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   unsigned long request = strtoul(argv[1], NULL, 0);
-  unsigned long value = strtoul(argv[2], NULL, 0);
+  int any_value = strcmp(argv[2], "any") == 0;
+  unsigned long value = any_value ? 0 : strtoul(argv[2], NULL, 0);
   const char *held_path = argv[3];
   sigset_t go;
   sigemptyset(&go);
@@ -63,7 +66,7 @@ int main(int argc, char **argv) {
     if (ptrace(PTRACE_GETREGS, child, NULL, &regs) < 0) return perror("PTRACE_GETREGS"), 2;
     /* At a syscall's entry the kernel has set rax to -ENOSYS; at its exit rax holds the result. */
     int entry = (long)regs.rax == -ENOSYS;
-    if (entry && regs.orig_rax == SYS_ioctl && regs.rsi == request && regs.rdx == value) break;
+    if (entry && regs.orig_rax == SYS_ioctl && regs.rsi == request && (any_value || regs.rdx == value)) break;
   }
   char partial[4096];
   snprintf(partial, sizeof partial, "%s.partial", held_path);
