@@ -28,7 +28,10 @@ const USERS: Record<Who, TestUser> = { alice: ALICE, bob: BOB, carol: CAROL };
 const LINE = /^([^:\s]+):([0-9]+):([^:\s]+):([0-9]+)\n$/;
 
 /** A call's decision, checked for lxc-user-nic's output contract; `nic` is what the container side must be called. */
-function classify(result: RunResult, nic: string | null | "delete", program: string): { decision: Decision; veth: string | null } {
+/** A decision, and for a refusal the program's first line (what the comparison shows when decisions differ). */
+type Outcome = { decision: Decision; veth: string | null; said?: string };
+
+function classify(result: RunResult, nic: string | null | "delete", program: string): Outcome {
   if (nic === "delete" && result.exitCode === 0 && result.stdout === "") return { decision: "grant", veth: null };
   if (result.signal !== null || result.exitCode > 128) {
     if (result.stdout !== "") throw new Error(`${program}: killed by a signal after printing ${JSON.stringify(result.stdout)}`);
@@ -41,12 +44,12 @@ function classify(result: RunResult, nic: string | null | "delete", program: str
       throw new Error(`${program}: container side ${peer}, expected ${nic ?? "eth%d"}`);
     return { decision: "grant", veth: line[3] ?? null };
   }
-  if (result.exitCode === 1 && result.stdout === "") return { decision: "deny", veth: null };
+  if (result.exitCode === 1 && result.stdout === "") return { decision: "deny", veth: null, said: result.stderr.split("\n")[0] ?? "" };
   throw new Error(`${program}: exit ${result.exitCode}, stdout ${JSON.stringify(result.stdout)}, stderr ${result.stderr}`);
 }
 
 /** Plays the case's steps with `program`; returns one decision per create or delete. */
-async function play(program: string, usernetCase: UsernetCase): Promise<Decision[]> {
+async function play(program: string, usernetCase: UsernetCase): Promise<Outcome[]> {
   return withNetns(async (ns) => {
     await ns.addBridge("br0");
     await ns.addBridge("br1");
@@ -59,7 +62,7 @@ async function play(program: string, usernetCase: UsernetCase): Promise<Decision
         return known;
       };
       const made: (string | null)[] = [];
-      const decisions: Decision[] = [];
+      const decisions: Outcome[] = [];
       for (const [index, step] of usernetCase.steps.entries()) {
         if ("exit" in step) {
           await (await containerOf(step.exit)).kill();
@@ -69,7 +72,7 @@ async function play(program: string, usernetCase: UsernetCase): Promise<Decision
         }
         const outcome = await call(program, world, step, index, made, containerOf);
         made.push(outcome.veth);
-        decisions.push(outcome.decision);
+        decisions.push(outcome);
       }
       return decisions;
     });
@@ -83,7 +86,7 @@ async function call(
   index: number,
   made: readonly (string | null)[],
   containerOf: (who: Who) => Promise<TestContainer>,
-): Promise<{ decision: Decision; veth: string | null }> {
+): Promise<Outcome> {
   if ("create" in step) {
     const into = step.into ?? step.create;
     let pid: number;
@@ -108,8 +111,13 @@ async function call(
 describe("lxc-usernet decisions match lxc-user-nic's", () => {
   for (const usernetCase of USERNET_CASES) {
     test(usernetCase.name, async () => {
-      expect({ ours: await play(ours, usernetCase) }).toEqual({ ours: usernetCase.expected });
-      expect({ original: await play(original, usernetCase) }).toEqual({ original: usernetCase.original ?? usernetCase.expected });
+      // Compared as decisions; when they differ, what each refusal said is in the failure.
+      const decided = (outcomes: Outcome[], expected: Decision[]) =>
+        outcomes.map(({ decision, said }, step) => (decision === expected[step] || said === undefined ? decision : `${decision}: ${said}`));
+      const expectedOurs = usernetCase.expected;
+      expect({ ours: decided(await play(ours, usernetCase), expectedOurs) }).toEqual({ ours: expectedOurs });
+      const expectedOriginal = usernetCase.original ?? usernetCase.expected;
+      expect({ original: decided(await play(original, usernetCase), expectedOriginal) }).toEqual({ original: expectedOriginal });
     });
   }
 });
