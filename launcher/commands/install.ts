@@ -4,6 +4,15 @@ import { buildFolder } from "../layout.ts";
 import { grantInstalledShim, installHelper, uninstallHelper, type InstallMode } from "../install.ts";
 import { loggerFor, reportFailure, verbosityArgs } from "../cli.ts";
 
+/** How a shim is made privileged: install's and grant's --mode. */
+const modeArg = {
+  type: "enum",
+  options: ["setuid", "caps"] satisfies InstallMode[],
+  default: "setuid",
+  valueHint: "setuid|caps",
+  description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin",
+} as const;
+
 export const install = defineCommand({
   meta: {
     name: "install",
@@ -17,13 +26,7 @@ export const install = defineCommand({
       valueHint: "PREFIX",
       description: "Installs PREFIX/libexec/tap-bridge-helper (the path for QEMU's helper=) and PREFIX/bin/tap-launcher",
     },
-    mode: {
-      type: "enum",
-      options: ["setuid", "caps"] satisfies InstallMode[],
-      default: "setuid",
-      valueHint: "setuid|caps",
-      description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin",
-    },
+    mode: modeArg,
     from: { type: "string", valueHint: "DIR", description: "Folder with the built executables (default: beside this launcher, or dist/)" },
     destdir: {
       type: "string",
@@ -49,13 +52,7 @@ export const grant = defineCommand({
   },
   args: {
     path: { type: "positional", required: true, valueHint: "SHIM", description: "The installed shim, PREFIX/libexec/tap-bridge-helper" },
-    mode: {
-      type: "enum",
-      options: ["setuid", "caps"] satisfies InstallMode[],
-      default: "setuid",
-      valueHint: "setuid|caps",
-      description: "setuid: the shim is setuid root. caps: no root at all, the shim carries only cap_net_admin",
-    },
+    mode: modeArg,
     ...verbosityArgs,
   },
   run({ args }) {
