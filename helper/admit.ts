@@ -12,7 +12,7 @@ import { interfaceNameProblem } from "../shared/ifname.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
 import { attempt } from "./attempt.ts";
-import { queueRefusal, quotaRefusal, tapsHeldOn, unknownNamesRefusal } from "./policy.ts";
+import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
 /** What the policy adds to a request, when a policy file exists. */
 export interface SharedHost {
@@ -25,7 +25,11 @@ export interface Admission {
   /** The device's canonical name, which the decisions were about. */
   bridge: string;
   bridgeIndex: number;
-  policy: { host: SharedHost; rule: PolicyRule | null; held: number } | null;
+  /**
+   * `held`: the caller's places taken on the bridge (null when no line limits them, and so no place
+   * is taken); `firstFree`: the lowest place that was free.
+   */
+  policy: { host: SharedHost; rule: PolicyRule | null; held: number | null; firstFree: number } | null;
 }
 
 /** What to do when the ACL denies: names only what an installed user has. */
@@ -33,8 +37,8 @@ const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows
 
 /**
  * Admits a request for `queues` queues on `requested`, or throws the StepError that refuses it. The
- * first count makes a caller at their limit refuse before any TAP exists (the count that holds under
- * races is the second, in joinBridge).
+ * count of places makes a caller at their limit refuse before any TAP exists (what holds under races
+ * is the place the TAP takes, in makeTap).
  */
 export function admit(
   requested: string,
@@ -50,12 +54,13 @@ export function admit(
   const queueCheck = queueVerdict(rule, queues);
   if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
   if (host === null) return { bridge, bridgeIndex, policy: null };
-  const held = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => tapsHeldOn(bridgeIndex, host.caller.uid));
-  if (rule !== null) {
-    const verdict = quotaVerdict(rule, held);
-    if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
-  }
-  return { bridge, bridgeIndex, policy: { host, rule, held: held.length } };
+  if (rule === null) return { bridge, bridgeIndex, policy: { host, rule, held: null, firstFree: 0 } };
+  // Only the caller's places are asked for, one lookup each: the bridge's other ports cost nothing.
+  const taken = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => placesTaken(bridgeIndex, host.caller.uid, rule.maxTaps));
+  const held = taken.filter((name) => name !== null);
+  const verdict = quotaVerdict(rule, held);
+  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
+  return { bridge, bridgeIndex, policy: { host, rule, held: held.length, firstFree: taken.indexOf(null) } };
 }
 
 /** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */

@@ -1,15 +1,14 @@
-// Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, checked and counted again there.
-import { quotaVerdict } from "../policy/verdicts.ts";
+// Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, checked there, the caller's places counted.
 import { StepError, SysError } from "../shared/errors.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink, setBridgePortIsolated } from "../shared/netlink.ts";
 import type { Admission } from "./admit.ts";
 import { attempt } from "./attempt.ts";
-import { quotaRefusal, tapsHeldOn } from "./policy.ts";
+import { portsHeldOn } from "./policy.ts";
 import type { Port } from "./port.ts";
 
-/** A port on the bridge: how it was set up, and the caller's TAPs there counted with it (null without a policy). */
+/** A port on the bridge: how it was set up, and the caller's places there counted with it (null without a limit). */
 export interface Joined {
   mtu: number;
   mac: string;
@@ -38,7 +37,7 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
       { hint: "run it again" },
     );
   }
-  const held = countAgain(device, port.index, admission);
+  const held = countHeld(admission);
   if (admission.policy?.rule?.isolated === true) {
     attempt(`isolate bridge port \`${device}'`, () => setBridgePortIsolated(port.index), {
       EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
@@ -48,22 +47,14 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
 }
 
 /**
- * Counted again with this device on the bridge: of helpers racing for the last place, each sees
- * every TAP kept before its own count, so no more than the limit are ever kept. Returns the count
- * with this one; null without a policy. throws StepError (PolicyRefusal when over the limit).
+ * The caller's places taken on the bridge, this port's included: the use the audit line shows. The
+ * limit held already (the port took a free place); null when no line limits the caller. throws StepError.
  */
-function countAgain(device: string, index: number, admission: Admission): number | null {
-  const { bridge, policy } = admission;
-  if (policy === null) return null;
-  const counted = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () =>
-    tapsHeldOn(admission.bridgeIndex, policy.host.caller.uid, { index, limit: policy.rule?.maxTaps ?? null }),
-  );
-  const others = counted.filter((name) => name !== device);
-  if (policy.rule !== null) {
-    const verdict = quotaVerdict(policy.rule, others);
-    if (!verdict.allowed) throw quotaRefusal(verdict, bridge, others.length + 1);
-  }
-  return others.length + 1;
+function countHeld(admission: Admission): number | null {
+  const { bridge, bridgeIndex, policy } = admission;
+  if (!policy?.rule) return null;
+  const { host, rule } = policy;
+  return attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => portsHeldOn(bridgeIndex, host.caller.uid, rule.maxTaps)).length;
 }
 
 /**

@@ -1,13 +1,13 @@
 // Phase 2, make: a new TAP with its queues, held by root until the hand-over, with no queue anyone else attached.
 import type { ConsolaInstance } from "consola";
-import { holderAlias } from "../policy/holders.ts";
 import { StepError } from "../shared/errors.ts";
 import { IFF_TUN_EXCL, IFF_VNET_HDR } from "../shared/kernel.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
-import { describeLink, type LinkDescription, setLinkAlias } from "../shared/netlink.ts";
+import { describeLink, type LinkDescription } from "../shared/netlink.ts";
 import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwnership, TUN_DEVICE, tunFeatures } from "../shared/tap.ts";
 import type { Admission } from "./admit.ts";
 import { attempt } from "./attempt.ts";
+import { takePlace } from "./policy.ts";
 import { TAP_NAME_TEMPLATE } from "./config.ts";
 import type { Port } from "./port.ts";
 
@@ -27,8 +27,8 @@ const MULTIQUEUE_ATTEMPTS = 3;
 
 /**
  * Makes the TAP into `port` (its name set the moment it exists): `queues` queues, the virtio-net
- * header when asked and offered, root as owner when it will get one, the holder's mark under a
- * policy, and no queue but the helper's. throws StepError.
+ * header when asked and offered, root as owner when it will get one, the caller's place under a
+ * policy's limit, and no queue but the helper's. throws StepError.
  */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): MadeTap {
   for (let tries = 1; ; tries += 1) {
@@ -57,7 +57,7 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
 interface TapRequest {
   queues: number;
   useVnet: boolean;
-  /** The caller's uid, for the holder's mark. */
+  /** The caller's uid, whose place the TAP takes. */
   uid: number;
 }
 
@@ -76,14 +76,22 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
   port.name = tap;
   // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP
   // with no owner takes a queue from anyone, and one the caller owned early could be kept alive
-  // through a queue of their own even when the second count refuses it. (A single-queue TAP
+  // through a queue of their own even when the policy refuses it. (A single-queue TAP
   // without a policy keeps no owner, exactly as qemu-bridge-helper makes it.)
   const owned = admission.policy !== null || queues > 1;
   if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
   port.index = attempt(`find device \`${tap}'`, () => control.index(tap));
-  // The mark before the TAP joins the bridge, so that every count that sees it counts it.
-  if (admission.policy !== null) attempt(`set alias of device \`${tap}'`, () => setLinkAlias(port.index, holderAlias(request.uid)));
+  // Its place before the TAP joins the bridge: every port there under a limit holds one.
+  const { policy } = admission;
+  if (policy?.rule)
+    takePlace(
+      { index: port.index, name: tap },
+      { index: admission.bridgeIndex, name: admission.bridge },
+      request.uid,
+      policy.rule,
+      policy.firstFree,
+    );
   // A multiqueue TAP: each further TUNSETIFF with its name and the same flags attaches one more queue.
   for (let queue = 2; queue <= queues; queue += 1) {
     const queueFd = openQueue(port);

@@ -1,15 +1,15 @@
-// The shared-hosts policy as the helper applies it: the file, the caller's names, the count, and its verdicts phrased as refusals.
+// The shared-hosts policy as the helper applies it: the file, the caller's names, the places held, and its verdicts phrased as refusals.
 import { POLICY_FILE } from "../acl/files.ts";
-import { contendedCount, holderAlias, type MarkedPort, portsMarkedFor } from "../policy/holders.ts";
+import { placeName } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { MAX_QUEUES } from "../policy/verdicts.ts";
 import { describePolicyRule, type PolicyRule } from "../policy/rules.ts";
-import { FREE_A_PLACE, type QueueVerdict, type QuotaVerdict } from "../policy/verdicts.ts";
+import { FREE_A_PLACE, type QueueVerdict, type QuotaVerdict, quotaVerdict } from "../policy/verdicts.ts";
 import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
-import { listBridgePorts, setLinkAlias } from "../shared/netlink.ts";
-import { vethsHeldBy } from "../usernet/marks.ts";
+import { addAltName, devicesNamed } from "../shared/netlink.ts";
+import { attempt } from "./attempt.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
 
@@ -68,64 +68,42 @@ export function readPolicy(): PolicyRule[] | StepError | null {
   }
 }
 
-/** How long a count waits for the requests it contends with (see contendedCount) before it counts them all. */
-const SETTLE_DEADLINE_MS = 30_000;
-/** The longest pause between two counts while waiting; each is drawn at random up to its bound. */
-const MAX_SETTLE_PAUSE_MS = 128;
+/** The devices holding `uid`'s places below `limit` on the bridge, by place (null: free). throws SysError. */
+export function placesTaken(bridgeIndex: number, uid: number, limit: number): (string | null)[] {
+  return devicesNamed(Array.from({ length: limit }, (_, place) => placeName(uid, bridgeIndex, place)));
+}
 
-/** The ports on the bridge with `uid`'s mark, each said finished or still in making (down and root's). throws SysError. */
-function markedPorts(bridgeIndex: number, uid: number): MarkedPort[] {
-  const ports = listBridgePorts(bridgeIndex);
-  // Their containers' veths (tap-user-nic) count beside their TAPs; a veth is never in making here.
-  const veths = new Set(vethsHeldBy(ports, uid));
-  return [...portsMarkedFor(ports, uid), ...ports.filter((port) => veths.has(port.name))].map((port) => ({
-    index: port.index,
-    name: port.name,
-    inMaking: !port.up && port.tunOwner() === 0,
-  }));
+/** The names of the devices holding `uid`'s places below `limit` on the bridge. throws SysError. */
+export function portsHeldOn(bridgeIndex: number, uid: number, limit: number): string[] {
+  return placesTaken(bridgeIndex, uid, limit).filter((name) => name !== null);
 }
 
 /**
- * Every port on the bridge with `uid`'s mark, finished or in making: what tap-user-nic counts once
- * its own veth is marked there. A TAP counted and granted stays in making until its hand-over, and a
- * veth is finished to every later count, so of a TAP and a veth racing for the last place at worst
- * both are refused, never both kept. throws SysError.
+ * Gives the device a free place of the caller's below the rule's limit on the bridge, the lowest
+ * from `from` up, before it joins the bridge (policy/holders.ts). Of requests racing for the last
+ * place the kernel gives it to one: the others find it taken (EEXIST) and are refused. throws
+ * StepError (the quota's PolicyRefusal when every place is taken).
  */
-export function portsMarkedOn(bridgeIndex: number, uid: number): string[] {
-  return markedPorts(bridgeIndex, uid).map((port) => port.name);
-}
-
-/**
- * The TAPs on the bridge with index `bridgeIndex` counted against `uid`. Without `making`: the
- * finished ones (the first count, before a TAP exists; doctor's). With `making`, the request's own
- * new port (marked) and its limit: counted as contendedCount says, again after short pauses while
- * requests in making decide it; once SETTLE_DEADLINE_MS have passed, every other marked port counts
- * (a refusal then errs on the safe side). throws SysError.
- */
-export function tapsHeldOn(bridgeIndex: number, uid: number, making?: { index: number; limit: number | null }): string[] {
-  if (making === undefined)
-    return markedPorts(bridgeIndex, uid)
-      .filter((port) => !port.inMaking)
-      .map((port) => port.name);
-  const own = making.index;
-  const started = performance.now();
-  const settled = () => performance.now() - started >= SETTLE_DEADLINE_MS;
-  let pauseBound = 1;
-  const pause = () => {
-    Bun.sleepSync(Math.random() * pauseBound);
-    pauseBound = Math.min(pauseBound * 2, MAX_SETTLE_PAUSE_MS);
-  };
-  for (;;) {
-    const marked = markedPorts(bridgeIndex, uid);
-    const verdict = contendedCount(marked, own, making.limit);
-    if (typeof verdict === "object") return verdict.held;
-    if (settled()) return marked.filter((port) => port.index !== own).map((port) => port.name);
-    if (verdict === "step aside") {
-      setLinkAlias(own, "");
-      while (!settled() && markedPorts(bridgeIndex, uid).some((port) => port.inMaking && port.index < own)) pause();
-      setLinkAlias(own, holderAlias(uid));
-    } else pause();
-  }
+export function takePlace(
+  device: { index: number; name: string },
+  bridge: { index: number; name: string },
+  uid: number,
+  rule: PolicyRule,
+  from: number,
+): void {
+  const took = (place: number) =>
+    attempt(`give device \`${device.name}' a place on bridge \`${bridge.name}'`, () => {
+      try {
+        addAltName(device.index, placeName(uid, bridge.index, place));
+        return true;
+      } catch (err) {
+        if (err instanceof SysError && err.code === "EEXIST") return false;
+        throw err;
+      }
+    });
+  for (let place = from; place < rule.maxTaps; place += 1) if (took(place)) return;
+  const held = attempt(`count the TAPs you hold on bridge \`${bridge.name}'`, () => portsHeldOn(bridge.index, uid, rule.maxTaps));
+  throw quotaRefusal(quotaVerdict(rule, held), bridge.name, held.length + 1);
 }
 
 /** The refusal a quota verdict that allows no more TAPs makes; `counted` is the use the audit line shows. */

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { choosePolicyLine } from "../policy/choose.ts";
-import { portsMarkedFor } from "../policy/holders.ts";
+import { placesHeld } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { describePolicyRule } from "../policy/rules.ts";
 import { FREE_A_PLACE, queueLimit, quotaVerdict } from "../policy/verdicts.ts";
@@ -15,9 +15,8 @@ import { SysError, systemReason } from "../shared/errors.ts";
 import { ECONNREFUSED, ENOENT, errnoName, ETIMEDOUT } from "../shared/errno.ts";
 import { O_CLOEXEC, O_RDWR, POLLOUT } from "../shared/kernel.ts";
 import { closeFd, describeErrno, openPath, pollOneOrErrno } from "../shared/libc.ts";
-import { listBridgePorts } from "../shared/netlink.ts";
 import { connectToSyslog, SEND_WAIT_MS, SYSLOG_SOCKET } from "../shared/syslog.ts";
-import { listLinksOfKind } from "../shared/netlink-launcher.ts";
+import { listBridgePorts, listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
 import { nosuidMountOf } from "./mounts.ts";
@@ -356,7 +355,7 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
     const rule = choice.rule;
     let held: string[];
     try {
-      held = portsMarkedFor(listBridgePorts(bridge.ifindex), caller.uid).map((port) => port.name);
+      held = placesHeld(listBridgePorts(bridge.ifindex), caller.uid, bridge.ifindex).map(({ link }) => link.name);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       findings.push({

@@ -62,6 +62,7 @@ export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;
+export const RTM_NEWLINKPROP = 108;
 export const AF_UNSPEC = 0;
 export const AF_BRIDGE = 7;
 /** The type bits of nlattr.nla_type, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */

@@ -1,4 +1,4 @@
-// What rtnetlink reports of a network device, as shared/netlink.ts reads it: the one LinkDescription, and a bridge port as a count reads it (types only).
+// What rtnetlink reports of a network device, as shared/netlink.ts reads it: the one LinkDescription (types only).
 
 /** A network device as rtnetlink reports it: the one description every part of the project reads. */
 export interface LinkDescription {
@@ -41,18 +41,4 @@ export interface TunState {
    * kernel reports them only for multiqueue ones.
    */
   queues: { attached: number; disabled: number } | null;
-}
-
-/** A bridge port as a count reads it: only the attributes it needs, the TUN owner only when asked. */
-export interface BridgePort {
-  index: number;
-  name: string;
-  /** IFLA_INFO_KIND ("tun", "veth", ...), null for a device without one. */
-  kind: string | null;
-  /** IFLA_IFALIAS, null when it has none. */
-  alias: string | null;
-  /** IFF_UP: the port was brought up (only CAP_NET_ADMIN can). */
-  up: boolean;
-  /** The TUN/TAP owner (IFLA_TUN_OWNER), null when none is set or the port is no TUN/TAP. throws SysError(EIO). */
-  tunOwner(): number | null;
 }

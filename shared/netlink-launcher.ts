@@ -1,6 +1,6 @@
-// The launcher's own link questions over rtnetlink (a device by name, the bridges), on shared/netlink.ts; not in the helper's import graph.
+// The launcher's own link questions over rtnetlink (a device by name, the bridges, a bridge's ports), on shared/netlink.ts; not in the helper's import graph.
 import { SysError } from "./errors.ts";
-import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO } from "./kernel.ts";
+import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER } from "./kernel.ts";
 import { dumpLinks, type LinkDescription, queryLink, readLinkMessage, withoutStatistics } from "./netlink.ts";
 
 /**
@@ -30,5 +30,22 @@ export function listLinksOfKind(kind: string): LinkDescription[] {
       return link.kind === kind ? link : null;
     },
     `RTM_GETLINK dump of the links of kind ${kind}`,
+  );
+}
+
+/**
+ * The ports of the bridge with index `bridgeIndex` (none when it is gone), from one whole dump the
+ * kernel filters by IFLA_MASTER (`ip link show master BR`). throws SysError(EAGAIN, EIO, ...).
+ */
+export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
+  const filter = withoutStatistics().u32(IFLA_MASTER, bridgeIndex);
+  // Filtered again here, for kernels that ignore the filter.
+  return dumpLinks(
+    filter,
+    (message) => {
+      const link = readLinkMessage(message);
+      return link.master === bridgeIndex ? link : null;
+    },
+    `RTM_GETLINK dump of the ports of link ${bridgeIndex}`,
   );
 }

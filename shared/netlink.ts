@@ -1,6 +1,6 @@
-// Questions and changes about network devices over rtnetlink: names, bridge ports, TAP queues, aliases, port isolation, deletion.
+// Questions and changes about network devices over rtnetlink: names, alternative names, TAP queues, aliases, port isolation, deletion.
 import { SysError } from "./errors.ts";
-import { EAGAIN, EINTR, EIO, EMSGSIZE } from "./errno.ts";
+import { EAGAIN, EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
 import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
@@ -10,18 +10,17 @@ import {
   encodeLinkRequest,
   IFINFOMSG_SIZE,
   isDone,
-  linkHeader,
   messageErrno,
   NLMSGHDR_SIZE,
-  ParsedAttributes,
+  type ParsedAttributes,
   parseLinkMessage,
   pickAttributes,
   splitMessages,
   type NetlinkMessage,
 } from "./netlink-message.ts";
-import type { BridgePort, LinkDescription, TunState } from "./link.ts";
+import type { LinkDescription, TunState } from "./link.ts";
 
-export type { BridgePort, LinkDescription, TunState } from "./link.ts";
+export type { LinkDescription, TunState } from "./link.ts";
 
 /** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 const REPLY_ROOM = 64 * 1024;
@@ -194,37 +193,47 @@ export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessa
   }
 }
 
-const PORT_ATTRIBUTES = [linux.IFLA_IFNAME, linux.IFLA_IFALIAS, linux.IFLA_MASTER, linux.IFLA_LINKINFO];
-
-/** The port in a dump's message when it is one of the bridge's, else null. throws SysError(EIO). */
-function readPort(message: NetlinkMessage, bridgeIndex: number): BridgePort | null {
-  const { index, flags } = linkHeader(message);
-  const { bytes } = message;
-  const [name, alias, master, info] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, PORT_ATTRIBUTES);
-  // Filtered again here, for kernels that ignore the filter.
-  if (master?.byteLength !== 4 || new DataView(master.buffer, master.byteOffset).getUint32(0, true) !== bridgeIndex) return null;
-  if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
-  // Kept as a copy: the next datagram of the dump overwrites the buffer the message lies in.
-  const linkInfo = info?.slice();
-  return {
-    index,
-    name: attributeString(name),
-    kind: linkInfo === undefined ? null : new ParsedAttributes(linkInfo).string(linux.IFLA_INFO_KIND),
-    alias: alias === undefined ? null : attributeString(alias) || null,
-    up: (flags & linux.IFF_UP) !== 0,
-    tunOwner: () => (linkInfo === undefined ? null : (tunState(new ParsedAttributes(linkInfo))?.owner ?? null)),
-  };
+/**
+ * Which devices have the names in `names` (canonical or alternative, as `ip link show dev` finds
+ * one), asked one after another over one socket: each one's canonical name, or null where no device
+ * has it. throws SysError(EIO, ...).
+ */
+export function devicesNamed(names: readonly string[]): (string | null)[] {
+  return withRouteSocket((fd) => {
+    const buffer = new Uint8Array(REPLY_ROOM);
+    return names.map((name) => {
+      const what = `RTM_GETLINK ${name}`;
+      const byName = withoutStatistics().string(linux.IFLA_ALT_IFNAME, name);
+      send(
+        fd,
+        encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index: 0 }, byName),
+        what,
+      );
+      for (const message of receive(fd, buffer, what)) {
+        if (messageErrno(message) === ENODEV) return null;
+        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
+        const { bytes } = message;
+        const [found] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, [linux.IFLA_IFNAME]);
+        if (found !== undefined) return attributeString(found);
+      }
+      throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+    });
+  });
 }
 
 /**
- * Every port of the bridge with index `bridgeIndex` (none when it is gone), from one whole dump the
- * kernel filters by IFLA_MASTER (`ip link show master BR`), without statistics, each read only for
- * what a count needs. throws SysError(EAGAIN when the device list never stopped changing, ...).
+ * Gives the device `index` the alternative name `name` (`ip link property add dev X altname NAME`).
+ * The kernel refuses a name any device of the namespace has (EEXIST) and leaves changes to
+ * CAP_NET_ADMIN. throws SysError(EEXIST, EINVAL for a name it does not take, ENODEV, ...).
  */
-export function listBridgePorts(bridgeIndex: number): BridgePort[] {
-  const what = `RTM_GETLINK dump of the ports of link ${bridgeIndex}`;
-  const filter = withoutStatistics().u32(linux.IFLA_MASTER, bridgeIndex);
-  return dumpLinks(filter, (message) => readPort(message, bridgeIndex), what);
+export function addAltName(index: number, name: string): void {
+  const names = new AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
+  changeLink(
+    { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC },
+    index,
+    names,
+    `alternative name ${name} of link ${index}`,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@
 // charged to. The kernel deletes the host end with its peer when the container's namespace goes, and
 // the count drops with it.
 
-/** What a count of marks reads of one link (a bridge port as the helper's lazy dump gives it). */
+/** What a count of marks reads of one link. */
 export interface MarkFacts {
   name: string;
   /** IFLA_INFO_KIND (`veth`, `tun`, `bridge`), or null. */
@@ -45,11 +45,4 @@ export function chargedVeths<Link extends MarkFacts>(links: readonly Link[]): { 
     const charge = link.kind === "veth" ? parseVethAlias(link.alias) : null;
     return charge === null ? [] : [{ link, charge }];
   });
-}
-
-/** The names of the veths on the port list `ports` that `uid` holds: what bridge-policy.conf's MAX counts besides TAPs. */
-export function vethsHeldBy(ports: readonly MarkFacts[], uid: number): string[] {
-  return chargedVeths(ports)
-    .filter(({ charge }) => charge.uid === uid)
-    .map(({ link }) => link.name);
 }

@@ -10,7 +10,7 @@ import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
 import { unmarkedVethsOf } from "../../usernet/host-name.ts";
 import { vethsChargedTo } from "../../usernet/charges.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
-import { portsMarkedOn, quotaRefusal, tapsHeldOn } from "../policy.ts";
+import { quotaRefusal } from "../policy.ts";
 
 /** Every device in this network namespace, from one whole dump (see dumpLinks). throws SysError. */
 function listLinks(): LinkDescription[] {
@@ -103,22 +103,6 @@ export function recheckUsernetLine(line: UsernetLine, bridge: string, uid: numbe
     throw new StepError(`quota reached: ${line.subject} holds ${held} of ${line.count} on ${bridge} (${USERNET_FILE} line ${line.line})`, {
       hint: "another veth was made at the same moment; stop a container that holds one",
     });
-  }
-}
-
-/**
- * The ports of `bridgeIndex` that bridge-policy.conf counts against `uid`, TAPs and veths, and the
- * veths `uid` made but did not mark (they may be meant for it), without `own`. Before the veth
- * exists (`own` null), as the TAP helper's first count: finished TAPs only. Once `own` is marked on
- * the bridge, TAPs in making too (see portsMarkedOn).
- */
-export function portsHeldOn(bridgeIndex: number, uid: number, own: string | null): string[] {
-  try {
-    const unmarked = unmarkedVethsOf(listLinks(), uid).map((link) => link.name);
-    const marked = own === null ? tapsHeldOn(bridgeIndex, uid) : portsMarkedOn(bridgeIndex, uid);
-    return [...marked, ...unmarked].filter((name) => name !== own);
-  } catch (err) {
-    throw new StepError(`failed to count the ports you hold: ${systemReason(err)}`, { cause: err });
   }
 }
 

@@ -27,8 +27,8 @@ import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { unknownNamesRefusal } from "../policy.ts";
-import { checkPolicyRoom, chooseUsernetLine, portsHeldOn, recheckUsernetLine } from "./charge.ts";
+import { placesTaken, takePlace, unknownNamesRefusal } from "../policy.ts";
+import { checkPolicyRoom, chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
 
@@ -46,6 +46,9 @@ export interface CreateContext {
   trail: AuditTrail<VethAuditRecord>;
   log: ConsolaInstance;
 }
+
+/** bridge-policy.conf's line for the caller on the bridge (null: none, or no limit to keep), and the lowest of their places found free. */
+type PolicyLine = { rule: PolicyRule | null; firstFree: number };
 
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
 interface BridgeTarget {
@@ -116,18 +119,20 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
   }
 }
 
-/** join: mark, bridge, counts again with the port present, isolation, the grant line, up (last). */
+/** join: mark, place, bridge, the lxc-usernet count again with the port present, isolation, the grant line, up (last). */
 function joinBridge(
   control: InterfaceControl,
   host: { index: number; name: string },
   bridge: BridgeTarget | null,
   line: UsernetLine,
-  rule: PolicyRule | null,
+  policy: PolicyLine,
   context: CreateContext,
 ): void {
   attempt(`set alias of device \`${host.name}'`, () =>
     setLinkAlias(host.index, vethAlias({ uid: context.uid, subject: line.subject, bridge: bridge?.name ?? NO_BRIDGE })),
   );
+  // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
+  if (bridge !== null && policy.rule !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
   if (bridge !== null) {
     attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
     const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
@@ -139,8 +144,8 @@ function joinBridge(
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
   recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, context.uid, host.index);
-  if (bridge !== null && context.policy !== null) checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, host.name));
-  if (bridge !== null && rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
+  if (bridge !== null && policy.rule?.isolated === true)
+    attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
   // Before the port goes up: a caller who kills the program once it is up must not suppress the line.
   context.trail.grant(context.record);
   attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
@@ -152,8 +157,8 @@ function joinBridge(
  * the TAP helper binds a port to the guest's MAC and addresses, and a veth has no such binding here
  * yet, so such a port would be unfiltered. throws StepError (the refusal).
  */
-function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyRule | null {
-  if (bridge === null || context.policy === null) return null;
+function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyLine {
+  if (bridge === null || context.policy === null) return { rule: null, firstFree: 0 };
   const choice = choosePolicyLine(context.policy.rules, context.policy.caller, bridge.names);
   if (!choice.known) throw unknownNamesRefusal(choice, context.uid, bridge.name);
   const { rule } = choice;
@@ -166,8 +171,14 @@ function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): P
       },
     );
   }
-  checkPolicyRoom(rule, bridge.name, portsHeldOn(bridge.index, context.uid, null));
-  return rule;
+  if (rule === null) return { rule, firstFree: 0 };
+  const taken = attempt(`count the ports you hold on bridge \`${bridge.name}'`, () => placesTaken(bridge.index, context.uid, rule.maxTaps));
+  checkPolicyRoom(
+    rule,
+    bridge.name,
+    taken.filter((name) => name !== null),
+  );
+  return { rule, firstFree: taken.indexOf(null) };
 }
 
 /** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
@@ -192,13 +203,13 @@ export function createVeth(args: CreateArgs, context: CreateContext): string {
     const bridge = findBridge(control, args.bridge);
     const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.type, args.bridge);
     record.usernetLine = line;
-    const rule = admitPolicyLine(bridge, context);
+    const policy = admitPolicyLine(bridge, context);
     // make
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
     record.veth = host.name;
     // join
-    joinBridge(control, host, bridge, line, rule, context);
+    joinBridge(control, host, bridge, line, policy, context);
     // hand over
     const peer = peerOf(host);
     namespace.confirmStillThere();

@@ -2,6 +2,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { placeName } from "../../policy/holders.ts";
 import { tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
 import { closeFd } from "../../shared/libc.ts";
@@ -184,12 +185,13 @@ describe("bridge-policy.conf on veths", () => {
             const ports = JSON.parse(await ns.ip("-j", "-d", "link", "show", "master", "br0")) as {
               ifname: string;
               flags: string[];
-              ifalias?: string;
+              altnames?: string[];
               linkinfo: { info_data: { user?: string } };
             }[];
+            const bridgeIndex = Number((await ns.exec("cat", "/sys/class/net/br0/ifindex")).trim());
             expect(
-              ports.map((port) => ({ up: port.flags.includes("UP"), alias: port.ifalias, user: port.linkinfo.info_data.user })),
-            ).toEqual([{ up: false, alias: `tap-bridge-helper uid=${ALICE.uid}`, user: "root" }]);
+              ports.map((port) => ({ up: port.flags.includes("UP"), places: port.altnames, user: port.linkinfo.info_data.user })),
+            ).toEqual([{ up: false, places: [placeName(ALICE.uid, bridgeIndex, 0)], user: "root" }]);
             const tapName = ports[0]?.ifname ?? "";
             const veth = await create(world, container.pid, "eth0");
             process.kill(holding, "SIGUSR1");

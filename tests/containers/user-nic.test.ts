@@ -290,9 +290,10 @@ describe("tap-user-nic refuses with one message and leaves no device", () => {
       const bobs = await world.container(BOB);
       const made = await world.call(ours, BOB, ["create", "/tmp", "c1", String(bobs.pid), "veth", "br0", "eth0"]);
       const bobsVeth = made.stdout.split(":")[2] ?? "";
-      // A TAP on the bridge that even carries alice's mark for TAPs: still no veth of hers.
+      // A TAP on the bridge that even holds one of alice's places: still no veth of hers.
       await ns.ip("tuntap", "add", "dev", "tap9", "mode", "tap");
-      await ns.ip("link", "set", "tap9", "master", "br0", "alias", "tap-bridge-helper uid=4101");
+      await ns.givePlace("tap9", 4101, "br0", 0);
+      await ns.ip("link", "set", "tap9", "master", "br0");
       for (const name of [bobsVeth, "tap9", "br0", "nosuchdev"]) {
         const result = await remove(world, container.namespacePath, name);
         expect({ name, exit: result.exitCode, message: firstLine(result) }).toEqual({ name, exit: 1, message: DELETE_REFUSAL });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { placeName } from "../../policy/holders.ts";
 import { closeFd } from "../../shared/libc.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { tempFolder } from "../support/build.ts";
@@ -35,13 +36,14 @@ function failures(outcomes: HelperOutcome[]): string[] {
   return [...new Set(outcomes.filter((outcome) => outcome.exitCode !== 0 || outcome.fd === null).map((outcome) => outcome.stderr.trim()))];
 }
 
-/** `count` persistent TAPs on br0, each with the mark the helper leaves for bob: ports every count reads, none counted for alice. */
+/** `count` persistent TAPs on br0, each holding one of bob's places there: ports on alice's bridge, none counted for her. */
 async function addMarkedPorts(ns: TestNetns, count: number): Promise<string[]> {
   const names = Array.from({ length: count }, (_, i) => `held${i}`);
   const batch = join(tempFolder("tl-ports-"), "batch");
-  const lines = names.flatMap((name) => [
+  const bridgeIndex = Number((await ns.exec("cat", "/sys/class/net/br0/ifindex")).trim());
+  const lines = names.flatMap((name, i) => [
     `tuntap add dev ${name} mode tap`,
-    `link set dev ${name} alias "tap-bridge-helper uid=${BOB.uid}"`,
+    `link property add dev ${name} altname ${placeName(BOB.uid, bridgeIndex, i)}`,
     `link set dev ${name} master br0 up`,
   ]);
   writeFileSync(batch, `${lines.join("\n")}\n`);

@@ -202,7 +202,8 @@ describe("doctor and the shared-hosts policy", () => {
       await withNetns(async (ns) => {
         for (const bridge of ["br0", "br1"]) await ns.addBridge(bridge);
         await ns.exec("ip", "tuntap", "add", "dev", "tapheld", "mode", "tap", "user", String(ALICE.uid));
-        await ns.ip("link", "set", "tapheld", "master", "br0", "alias", `tap-bridge-helper uid=${ALICE.uid}`);
+        await ns.givePlace("tapheld", ALICE.uid, "br0", 0);
+        await ns.ip("link", "set", "tapheld", "master", "br0");
         const result = await run([
           ...ns.prefix(),
           ...privateEtcPrefix(testAccounts()),

@@ -94,13 +94,28 @@ describe("against the kernel", () => {
       const ports = await probe(ns, "ports", String(bridge));
       expect(ports.map((port: { name: string }) => port.name).sort()).toEqual(["tapa", "v0"]);
       const tap = ports.find((port: { name: string }) => port.name === "tapa");
-      expect(tap).toMatchObject({ index: tapa, alias: "tap-bridge-helper uid=4101", up: false, tunOwner: 4101 });
-      expect(ports.find((port: { name: string }) => port.name === "v0")).toMatchObject({ alias: null, tunOwner: null });
+      expect(tap).toMatchObject({ index: tapa, alias: "tap-bridge-helper uid=4101", master: bridge, tun: { owner: 4101 } });
+      expect(ports.find((port: { name: string }) => port.name === "v0")).toMatchObject({ alias: null, tun: null });
       expect(await probe(ns, "isolate", String(tapa))).toBe(null);
       expect((await ns.link("tapa")).linkinfo).toMatchObject({ info_slave_kind: "bridge" });
       const detail = JSON.parse(await ns.ip("-j", "-d", "link", "show", "dev", "tapa"))[0];
       expect(detail.linkinfo.info_slave_data.isolated).toBe(true);
       expect(detail.ifalias).toBe("tap-bridge-helper uid=4101");
+    });
+  });
+
+  test("alternative names: one added, refused when any device has it, found by name; a missing one is null", async () => {
+    await withNetns(async (ns) => {
+      await ns.ip("tuntap", "add", "dev", "tapa", "mode", "tap");
+      await ns.ip("tuntap", "add", "dev", "tapb", "mode", "tap");
+      const [tapa, tapb] = [await indexOf(ns, "tapa"), await indexOf(ns, "tapb")];
+      expect(await probe(ns, "altname", String(tapa), "tbh-uid4101-br3-place0")).toBe(null);
+      expect(await probe(ns, "altname", String(tapb), "tbh-uid4101-br3-place0")).toMatchObject({ error: "EEXIST" });
+      expect(await probe(ns, "altname", String(tapb), "tapa")).toMatchObject({ error: "EEXIST" });
+      expect(await probe(ns, "named", "0", "tbh-uid4101-br3-place0,tbh-uid4101-br3-place1,tapb")).toEqual(["tapa", null, "tapb"]);
+      expect((await ns.link("tapa")).altnames).toEqual(["tbh-uid4101-br3-place0"]);
+      await ns.ip("link", "del", "tapa");
+      expect(await probe(ns, "named", "0", "tbh-uid4101-br3-place0")).toEqual([null]);
     });
   });
 

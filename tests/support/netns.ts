@@ -1,4 +1,5 @@
 // Throw-away network namespaces for tests: created per test, removed with everything in them.
+import { placeName } from "../../policy/holders.ts";
 import { run, runOk } from "./proc.ts";
 
 let counter = 0;
@@ -64,6 +65,17 @@ export class TestNetns {
     return info;
   }
 
+  /**
+   * Gives `device` the place `place` of `uid` on `bridge`, as an administrator counts a TAP by hand
+   * (policy/holders.ts); returns the place's name.
+   */
+  async givePlace(device: string, uid: number, bridge: string, place: number): Promise<string> {
+    const bridgeIndex = Number((await this.exec("cat", `/sys/class/net/${bridge}/ifindex`)).trim());
+    const name = placeName(uid, bridgeIndex, place);
+    await this.ip("link", "property", "add", "dev", device, "altname", name);
+    return name;
+  }
+
   /** Names of the TUN/TAP devices in the namespace. */
   async tapNames(): Promise<string[]> {
     const parsed = JSON.parse(await this.ip("-j", "link", "show", "type", "tun")) as { ifname: string }[];
@@ -93,6 +105,8 @@ export interface LinkInfo {
   master?: string;
   operstate: string;
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+  /** Alternative names (`ip link property add ... altname`). */
+  altnames?: string[];
 }
 
 /** Runs `body` with a fresh namespace, removing it afterwards whatever happens. */

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { choosePolicyRule, type PolicyCaller } from "../../../policy/choose.ts";
 import { parsePolicyText, PolicySyntaxError } from "../../../policy/rules.ts";
 import { queueLimit } from "../../../policy/verdicts.ts";
-import { portsMarkedFor } from "../../../policy/holders.ts";
+import { parsePlaceName, placeName, placesHeld } from "../../../policy/holders.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
@@ -100,18 +100,27 @@ describe("which line holds", () => {
   });
 });
 
-describe("whose TAPs", () => {
-  test("the helper's mark decides, whoever owns the TAP now; a port without it counts for no one", () => {
-    const ports = [
-      { name: "tap0", alias: "tap-bridge-helper uid=4101" },
-      { name: "tap1", alias: "tap-bridge-helper uid=4101" }, // its holder gave it away: still alice's
-      { name: "tap2", alias: "tap-bridge-helper uid=4102" },
-      { name: "tapa", alias: null }, // ip tuntap add ... user 4101: its holder could give it to anyone
-      { name: "tapb", alias: "tap-bridge-helper uid=41011" },
-      { name: "eth0", alias: null },
+describe("whose ports: places", () => {
+  test("a place's name says whose, on which bridge, which place; nothing else parses as one", () => {
+    expect(placeName(4101, 3, 0)).toBe("tbh-uid4101-br3-place0");
+    expect(parsePlaceName("tbh-uid4101-br3-place0")).toEqual({ uid: 4101, bridgeIndex: 3, place: 0 });
+    for (const name of ["tbh-uid4101-br3-place", "tbh-uidx-br3-place0", "tap0", "tbh-uid4101-br3-place0 ", "xtbh-uid1-br1-place1"])
+      expect(parsePlaceName(name)).toBeNull();
+    // Longer than any device name (IFNAMSIZ 16, NUL included): no device can be made under a place's name.
+    expect(placeName(0, 1, 0).length).toBeGreaterThanOrEqual(16);
+  });
+
+  test("the places decide, on that bridge, whatever the device's name, owner or alias; by place", () => {
+    const links = [
+      { name: "tap0", altNames: ["tbh-uid4101-br3-place1"] },
+      { name: "tap1", altNames: ["lab1", "tbh-uid4101-br3-place0"] },
+      { name: "tap2", altNames: ["tbh-uid4102-br3-place0"] },
+      { name: "tap3", altNames: ["tbh-uid4101-br4-place0"] }, // another bridge's place
+      { name: "tapa", altNames: [] }, // ip tuntap add ... user 4101: holds no place
     ];
-    const held = (uid: number) => portsMarkedFor(ports, uid).map((port) => port.name);
-    expect(held(4101)).toEqual(["tap0", "tap1"]);
-    expect(held(4102)).toEqual(["tap2"]);
+    const held = (uid: number, bridge: number) => placesHeld(links, uid, bridge).map(({ link, place }) => `${link.name}@${place}`);
+    expect(held(4101, 3)).toEqual(["tap1@0", "tap0@1"]);
+    expect(held(4102, 3)).toEqual(["tap2@0"]);
+    expect(held(4101, 4)).toEqual(["tap3@0"]);
   });
 });
