@@ -2,13 +2,15 @@
 // without a policy, beside Debian's C helper and an empty program compiled as the helper is; then 200 helpers at once.
 //
 // Every helper runs as root, the way QEMU runs it (helper-timing.ts), in the bench's namespace and a private
-// /etc/qemu that allows br0. The ports are persistent TAPs on br0, up, each with the mark the helper
-// leaves for root (uid 0), so that a count under the policy `* br0 1024` reads and counts every one.
+// /etc/qemu that allows br0. The ports are persistent TAPs on br0, up, held by 40 other users (each
+// with its place, and the alias that marked a holder before places), as a lab's bridge is; the caller
+// holds none. Policies: `* br0 1024`, and `* br0 8` (a request asks for each place below its limit).
 // Programs alternate within each port count; the figure is the median with the spread (min-max).
 // BENCH_BASELINE_TREE=DIR (a checkout of an earlier commit, with node_modules) builds that helper with
 // the same ACL and policy paths and measures it beside, in the same run: a before/after figure.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { placeName } from "../../policy/holders.ts";
 import { buildWithAcl } from "../support/build.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 
@@ -49,12 +51,26 @@ function buildBaseline(tree: string, work: string, aclFile: string, policyFile: 
   return join(outDir, "tap-bridge-helper");
 }
 
-/** Puts persistent, marked, up TAPs s0, s1, ... on br0 until it has `count` of them. */
+/** Users whose ports fill the bridge, as a lab's students: the ports are theirs, not the caller's (root). */
+const PORT_HOLDERS = 40;
+
+/**
+ * Puts persistent, up TAPs s0, s1, ... on br0 until it has `count` of them, each held by one of
+ * PORT_HOLDERS users (uid 1000 and up): with its place (policy/holders.ts), and with the alias that
+ * marked a holder before places, so that the baseline's count reads them too.
+ */
 function growPorts(ns: string, work: string, from: number, count: number): void {
   if (count <= from) return;
+  const bridgeIndex = (JSON.parse(sh(["ip", "-n", ns, "-j", "link", "show", "dev", "br0"])) as { ifindex: number }[])[0]?.ifindex ?? 0;
   const lines: string[] = [];
   for (let i = from; i < count; i += 1) {
-    lines.push(`tuntap add dev s${i} mode tap`, `link set dev s${i} alias "tap-bridge-helper uid=0"`, `link set dev s${i} master br0 up`);
+    const uid = 1000 + (i % PORT_HOLDERS);
+    lines.push(
+      `tuntap add dev s${i} mode tap`,
+      `link property add dev s${i} altname ${placeName(uid, bridgeIndex, Math.floor(i / PORT_HOLDERS))}`,
+      `link set dev s${i} alias "tap-bridge-helper uid=${uid}"`,
+      `link set dev s${i} master br0 up`,
+    );
   }
   const batch = join(work, "ports.batch");
   writeFileSync(batch, `${lines.join("\n")}\n`);
@@ -72,8 +88,12 @@ function tunCount(ns: string): number {
 export async function scaleRows(ns: string, work: string, aclFile: string, runs: number): Promise<string[]> {
   const policyFile = join(work, "bridge-policy.conf");
   writeFileSync(policyFile, "* br0 1024\n", { mode: 0o644 });
+  // A request asks for each of the caller's places below its limit: a small limit, as a lab gives.
+  const smallLimitFile = join(work, "bridge-policy-8.conf");
+  writeFileSync(smallLimitFile, "* br0 8\n", { mode: 0o644 });
   const helper = join(await buildWithAcl(aclFile, join(work, "no-policy.conf")), "tap-bridge-helper");
   const withPolicy = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
+  const withSmallLimit = join(await buildWithAcl(aclFile, smallLimitFile), "tap-bridge-helper");
   const empty = buildEmptyProgram(work);
   const tree = process.env.BENCH_BASELINE_TREE;
   const baseline =
@@ -109,6 +129,7 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
     ["empty program", `exit:${empty}`],
     ["ours, no policy", helper],
     ["ours, policy", withPolicy],
+    ["ours, policy 8", withSmallLimit],
     ...baseline,
     ...(Bun.file(C_HELPER).size > 0 ? [["C helper", C_HELPER]] : []),
   ];
@@ -143,6 +164,7 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   say(`  ours with a policy / the empty program, 0 ports: ${ratio("ours, policy@0", "empty program@0")}`);
   say(`  in CPU time: ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy cpu@0", "empty program cpu@0")}`);
   say(`  in CPU time: ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy cpu@1000", "ours, policy cpu@0")}`);
+  say(`  ours with the policy * br0 8, 1000 ports / 0 ports: ${ratio("ours, policy 8@1000", "ours, policy 8@0")}`);
   if (tree !== undefined) {
     say(`  before, with a policy, 1000 ports / 0 ports: ${ratio("before, policy@1000", "before, policy@0")}`);
     say(`  before, without a policy / the empty program, 0 ports: ${ratio("before, no policy@0", "empty program@0")}`);
