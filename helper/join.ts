@@ -1,14 +1,13 @@
-// Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, checked there, the caller's places counted.
+// Phase 3, join the bridge: the TAP configured like the bridge, made its port while down, and checked there.
 import { StepError, SysError } from "../shared/errors.ts";
 import { formatMac } from "../shared/ifreq.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink, setBridgePortIsolated } from "../shared/netlink.ts";
 import type { Admission } from "./admit.ts";
 import { attempt } from "./attempt.ts";
-import { portsHeldOn } from "./policy.ts";
 import type { Port } from "./port.ts";
 
-/** A port on the bridge: how it was set up, and the caller's places there counted with it (null without a limit). */
+/** A port on the bridge: how it was set up, and the caller's places there with it (null without a limit). */
 export interface Joined {
   mtu: number;
   mac: string;
@@ -37,24 +36,14 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
       { hint: "run it again" },
     );
   }
-  const held = countHeld(admission);
+  // The use the audit line shows: the caller's places taken when admitted, and this port's.
+  const held = admission.policy?.held == null ? null : admission.policy.held + 1;
   if (admission.policy?.rule?.isolated === true) {
     attempt(`isolate bridge port \`${device}'`, () => setBridgePortIsolated(port.index), {
       EOPNOTSUPP: "the kernel's bridge lacks port isolation (Linux 4.18 or later has it)",
     });
   }
   return { mtu, mac: formatMac(mac), held };
-}
-
-/**
- * The caller's places taken on the bridge, this port's included: the use the audit line shows. The
- * limit held already (the port took a free place); null when no line limits the caller. throws StepError.
- */
-function countHeld(admission: Admission): number | null {
-  const { bridge, bridgeIndex, policy } = admission;
-  if (!policy?.rule) return null;
-  const { host, rule } = policy;
-  return attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => portsHeldOn(bridgeIndex, host.caller.uid, rule.maxTaps)).length;
 }
 
 /**

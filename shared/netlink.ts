@@ -194,31 +194,53 @@ export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessa
 }
 
 /**
+ * Lookups sent in one write: the kernel answers each at once, and the replies (up to about 4 KiB of
+ * socket memory each, for a device found) must fit the socket's receive buffer (208 KiB by default);
+ * a reply that does not fit is dropped and the read fails with ENOBUFS, never read as "no device".
+ */
+const LOOKUPS_PER_WRITE = 32;
+
+/**
  * Which devices have the names in `names` (canonical or alternative, as `ip link show dev` finds
- * one), asked one after another over one socket: each one's canonical name, or null where no device
- * has it. throws SysError(EIO, ...).
+ * one), over one socket, LOOKUPS_PER_WRITE requests per write: each one's canonical name, or null
+ * where no device has it. throws SysError(ENOBUFS, EIO, ...).
  */
 export function devicesNamed(names: readonly string[]): (string | null)[] {
   return withRouteSocket((fd) => {
     const buffer = new Uint8Array(REPLY_ROOM);
-    return names.map((name) => {
-      const what = `RTM_GETLINK ${name}`;
-      const byName = withoutStatistics().string(linux.IFLA_ALT_IFNAME, name);
+    const found: (string | null | undefined)[] = names.map(() => undefined);
+    for (let first = 0; first < names.length; first += LOOKUPS_PER_WRITE) {
+      const batch = names.slice(first, first + LOOKUPS_PER_WRITE);
+      const what = `RTM_GETLINK of ${batch.length} names from ${batch[0]}`;
+      const header = (seq: number) => ({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index: 0 });
       send(
         fd,
-        encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index: 0 }, byName),
+        Buffer.concat(
+          batch.map((name, at) => encodeLinkRequest(header(first + at + 1), withoutStatistics().string(linux.IFLA_ALT_IFNAME, name))),
+        ),
         what,
       );
-      for (const message of receive(fd, buffer, what)) {
-        if (messageErrno(message) === ENODEV) return null;
-        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
-        const { bytes } = message;
-        const [found] = pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, [linux.IFLA_IFNAME]);
-        if (found !== undefined) return attributeString(found);
+      for (let answered = 0; answered < batch.length; ) {
+        for (const message of receive(fd, buffer, what)) {
+          const at = message.seq - 1;
+          if (at < first || at >= first + batch.length || found[at] !== undefined) continue;
+          found[at] = messageErrno(message) === ENODEV ? null : deviceName(message, what);
+          answered += 1;
+        }
       }
-      throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
-    });
+    }
+    return found.map((name) => name ?? null);
   });
+}
+
+/** The canonical name in a reply to a lookup. throws the SysError an error reply carries, or SysError(EIO). */
+function deviceName(message: NetlinkMessage, what: string): string {
+  acknowledged(message, "RTM_GETLINK", what);
+  const { bytes } = message;
+  const [name] =
+    message.type === linux.RTM_NEWLINK ? pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, [linux.IFLA_IFNAME]) : [];
+  if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
+  return attributeString(name);
 }
 
 /**

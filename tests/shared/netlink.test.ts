@@ -114,6 +114,11 @@ describe("against the kernel", () => {
       expect(await probe(ns, "altname", String(tapb), "tapa")).toMatchObject({ error: "EEXIST" });
       expect(await probe(ns, "named", "0", "tbh-uid4101-br3-place0,tbh-uid4101-br3-place1,tapb")).toEqual(["tapa", null, "tapb"]);
       expect((await ns.link("tapa")).altnames).toEqual(["tbh-uid4101-br3-place0"]);
+      // More names than one write carries (32): each answer still lands on its own name.
+      await probe(ns, "altname", String(tapb), "tbh-uid4101-br3-place65");
+      const many = Array.from({ length: 70 }, (_, place) => `tbh-uid4101-br3-place${place}`);
+      const found = await probe(ns, "named", "0", many.join(","));
+      expect(found).toEqual(many.map((_, place) => (place === 0 ? "tapa" : place === 65 ? "tapb" : null)));
       await ns.ip("link", "del", "tapa");
       expect(await probe(ns, "named", "0", "tbh-uid4101-br3-place0")).toEqual([null]);
     });
