@@ -1,7 +1,8 @@
 // The launcher's own link questions over rtnetlink (a device by name, the bridges, a bridge's ports), on shared/netlink.ts; not in the helper's import graph.
 import { SysError } from "./errors.ts";
 import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER } from "./kernel.ts";
-import { dumpLinks, type LinkDescription, queryLink, readLinkMessage, withoutStatistics } from "./netlink.ts";
+import { type LinkDescription, queryLink, readLinkMessage, withoutStatistics } from "./netlink.ts";
+import { dumpLinks } from "./netlink-dump.ts";
 
 /**
  * The device named `name` in this network namespace (`ip -d link show dev NAME`), or null when

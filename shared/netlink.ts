@@ -1,6 +1,6 @@
 // Questions and changes about network devices over rtnetlink: names, alternative names, TAP queues, aliases, port isolation, deletion.
 import { SysError } from "./errors.ts";
-import { EAGAIN, EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
+import { EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
 import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
@@ -9,7 +9,6 @@ import {
   attributeString,
   encodeLinkRequest,
   IFINFOMSG_SIZE,
-  isDone,
   messageErrno,
   NLMSGHDR_SIZE,
   type ParsedAttributes,
@@ -23,13 +22,7 @@ import type { LinkDescription, TunState } from "./link.ts";
 export type { LinkDescription, TunState } from "./link.ts";
 
 /** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
-const REPLY_ROOM = 64 * 1024;
-/** A dump of one bridge's ports ends well before this many datagrams (a bridge has at most 1024 ports). */
-const MAX_DUMP_DATAGRAMS = 4096;
-/** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
-const DUMP_DEADLINE_MS = 30_000;
-const FIRST_DUMP_PAUSE_MS = 4;
-const MAX_DUMP_PAUSE_MS = 256;
+export const REPLY_ROOM = 64 * 1024;
 
 const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
@@ -73,7 +66,7 @@ export function readLinkMessage(message: NetlinkMessage): LinkDescription {
 }
 
 /** A route netlink socket for one exchange, closed whatever happens. */
-function withRouteSocket<T>(body: (fd: number) => T): T {
+export function withRouteSocket<T>(body: (fd: number) => T): T {
   const fd = openSocket(linux.AF_NETLINK, linux.SOCK_RAW | linux.SOCK_CLOEXEC, linux.NETLINK_ROUTE);
   try {
     return body(fd);
@@ -82,14 +75,14 @@ function withRouteSocket<T>(body: (fd: number) => T): T {
   }
 }
 
-function send(fd: number, request: Uint8Array, what: string): void {
+export function send(fd: number, request: Uint8Array, what: string): void {
   // An unbound netlink socket sends to the kernel and is bound to a port of its own on the way.
   const sent = writeOrErrno(fd, request);
   if (sent < 0) throw new SysError("send", -sent, describeErrno(-sent), what);
 }
 
 /** The messages of the next datagram. throws SysError(EMSGSIZE when it did not fit, EIO when malformed). */
-function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
+export function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
   let received: number;
   do received = readOrErrno(fd, buffer);
   while (received === -EINTR);
@@ -99,7 +92,7 @@ function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[]
 }
 
 /** Throws the SysError an NLMSG_ERROR carries; true for an acknowledgement (errno 0). */
-function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
+export function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
   const errno = messageErrno(message);
   if (errno === null) return false;
   if (errno !== 0) throw new SysError(call, errno, describeErrno(errno), what);
@@ -138,59 +131,6 @@ export function describeLink(index: number, namespaceId: number | null = null): 
   const filter = withoutStatistics();
   if (namespaceId !== null) filter.u32(linux.IFLA_TARGET_NETNSID, namespaceId);
   return queryLink(index, filter, `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`);
-}
-
-/**
- * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
- * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
- * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
- * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
- */
-function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
-  return withRouteSocket((fd) => {
-    send(
-      fd,
-      encodeLinkRequest(
-        { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 },
-        filter,
-      ),
-      what,
-    );
-    const buffer = new Uint8Array(REPLY_ROOM);
-    const links: T[] = [];
-    for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
-      for (const message of receive(fd, buffer, what)) {
-        if ((message.flags & linux.NLM_F_DUMP_INTR) !== 0) return null;
-        if (isDone(message)) return links;
-        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
-        const link = read(message);
-        if (link !== null) links.push(link);
-      }
-    }
-    throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
-  });
-}
-
-/**
- * A whole dump. Every device made or deleted in the namespace interrupts the dumps under way, and a
- * lab starting its VMs makes hundreds at once: an interrupted dump is never used (a count built on
- * it could come out low) but taken again after a random pause below a bound doubling up to
- * MAX_DUMP_PAUSE_MS, so racing helpers fall out of step and leave the CPU to those still making
- * their devices, whose end ends the interruptions. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
- */
-export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
-  const started = performance.now();
-  let pauseBound = FIRST_DUMP_PAUSE_MS;
-  for (let dumps = 1; ; dumps += 1) {
-    const links = dumpOnce(filter, read, what);
-    if (links !== null) return links;
-    const elapsed = performance.now() - started;
-    if (elapsed >= DUMP_DEADLINE_MS) {
-      throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
-    }
-    Bun.sleepSync(Math.random() * pauseBound);
-    pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
-  }
 }
 
 /**

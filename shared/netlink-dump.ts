@@ -1,0 +1,66 @@
+// Whole dumps of the links in this network namespace over rtnetlink, taken again while the kernel marks them interrupted: tap-user-nic's counts and the launcher's lists, not the TAP helper's.
+import { SysError } from "./errors.ts";
+import { EAGAIN, EMSGSIZE } from "./errno.ts";
+import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
+import { type AttributeList, encodeLinkRequest, isDone, type NetlinkMessage } from "./netlink-message.ts";
+import { acknowledged, REPLY_ROOM, receive, send, withRouteSocket } from "./netlink.ts";
+
+/** A dump ends well before this many datagrams (a bridge has at most 1024 ports). */
+const MAX_DUMP_DATAGRAMS = 4096;
+/** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
+const DUMP_DEADLINE_MS = 30_000;
+const FIRST_DUMP_PAUSE_MS = 4;
+const MAX_DUMP_PAUSE_MS = 256;
+
+/**
+ * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
+ * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
+ * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
+ * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
+ */
+function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
+  return withRouteSocket((fd) => {
+    send(
+      fd,
+      encodeLinkRequest(
+        { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 },
+        filter,
+      ),
+      what,
+    );
+    const buffer = new Uint8Array(REPLY_ROOM);
+    const links: T[] = [];
+    for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
+      for (const message of receive(fd, buffer, what)) {
+        if ((message.flags & linux.NLM_F_DUMP_INTR) !== 0) return null;
+        if (isDone(message)) return links;
+        if (acknowledged(message, "RTM_GETLINK", what) || message.type !== linux.RTM_NEWLINK) continue;
+        const link = read(message);
+        if (link !== null) links.push(link);
+      }
+    }
+    throw new SysError("RTM_GETLINK", EMSGSIZE, `no end after ${MAX_DUMP_DATAGRAMS} datagrams`, what);
+  });
+}
+
+/**
+ * A whole dump. Every device made or deleted in the namespace interrupts the dumps under way, and a
+ * lab starting its VMs makes hundreds at once: an interrupted dump is never used (a count built on
+ * it could come out low) but taken again after a random pause below a bound doubling up to
+ * MAX_DUMP_PAUSE_MS, so racing helpers fall out of step and leave the CPU to those still making
+ * their devices, whose end ends the interruptions. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
+ */
+export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
+  const started = performance.now();
+  let pauseBound = FIRST_DUMP_PAUSE_MS;
+  for (let dumps = 1; ; dumps += 1) {
+    const links = dumpOnce(filter, read, what);
+    if (links !== null) return links;
+    const elapsed = performance.now() - started;
+    if (elapsed >= DUMP_DEADLINE_MS) {
+      throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
+    }
+    Bun.sleepSync(Math.random() * pauseBound);
+    pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
+  }
+}
