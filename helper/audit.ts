@@ -81,8 +81,9 @@ function writeAuditLine<R>(format: AuditFormat<R>, outcome: "grant" | "refuse", 
 }
 
 /**
- * The audit trail of one request: `grant` just before the device is handed over (the fds sent, a
- * veth's port brought up: a caller that kills the program then must not suppress the line), `refuse`
+ * The audit trail of one request: `grant` before the device is given to the caller (a TAP's owner
+ * set, its fds sent; a veth's port brought up: a caller that kills the program then must not
+ * suppress the line), `refuse`
  * for any refusal or failure, also one after a grant whose device could not be handed over. Does
  * nothing without a policy file.
  *

@@ -15,8 +15,10 @@ export interface TapOwner {
 
 /**
  * Gives the TAP to `owner` (when it has an owner at all), brings it up and sends its fds over
- * `socketFd`. `beforeSend` runs just before the send: the audit line, which a caller that kills the
- * helper once it has the fds must not be able to suppress. throws StepError.
+ * `socketFd`. `beforeGiving` runs first: the audit line, which the caller must not be able to
+ * suppress, neither by killing the helper once it has the fds nor while the line waits for a full
+ * /dev/log (the helper runs as the caller): once a multiqueue TAP is theirs, they can attach a queue
+ * of their own and keep it. throws StepError.
  */
 export function handOverTap(
   port: Port,
@@ -24,13 +26,13 @@ export function handOverTap(
   owner: TapOwner,
   socketFd: number,
   control: InterfaceControl,
-  beforeSend: () => void,
+  beforeGiving: () => void,
 ): void {
   const tap = port.name ?? "";
   const [fd] = port.fds;
+  beforeGiving();
   if (made.owned && fd !== undefined) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
   attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
-  beforeSend();
   attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFds(socketFd, port.fds, SEND_TIMEOUT_MS), {
     EPIPE: "the receiving end closed the socket before the fd arrived",
     ETIMEDOUT: "the program that ran the helper must read the fd at once, as QEMU and libvirt do",

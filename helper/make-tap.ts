@@ -82,9 +82,9 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
   if (owned) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
   port.index = attempt(`find device \`${tap}'`, () => control.index(tap));
-  // Its place before the TAP joins the bridge: every port there under a limit holds one.
+  // Its place before the TAP joins the bridge: under a policy file every port there holds one.
   const { policy } = admission;
-  if (policy?.rule)
+  if (policy !== null)
     takePlace(
       { index: port.index, name: tap },
       { index: admission.bridgeIndex, name: admission.bridge },

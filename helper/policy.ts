@@ -1,6 +1,6 @@
 // The shared-hosts policy as the helper applies it: the file, the caller's names, the places held, and its verdicts phrased as refusals.
 import { POLICY_FILE } from "../acl/files.ts";
-import { placeName } from "../policy/holders.ts";
+import { MOST_PLACES, placeName, placeNames } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { MAX_QUEUES } from "../policy/verdicts.ts";
 import { describePolicyRule, type PolicyRule } from "../policy/rules.ts";
@@ -70,7 +70,7 @@ export function readPolicy(): PolicyRule[] | StepError | null {
 
 /** The devices holding `uid`'s places below `limit` on the bridge, by place (null: free). throws SysError. */
 export function placesTaken(bridgeIndex: number, uid: number, limit: number): (string | null)[] {
-  return devicesNamed(Array.from({ length: limit }, (_, place) => placeName(uid, bridgeIndex, place)));
+  return devicesNamed(placeNames(uid, bridgeIndex, limit));
 }
 
 /** The names of the devices holding `uid`'s places below `limit` on the bridge. throws SysError. */
@@ -79,18 +79,21 @@ export function portsHeldOn(bridgeIndex: number, uid: number, limit: number): st
 }
 
 /**
- * Gives the device a free place of the caller's below the rule's limit on the bridge, the lowest
- * from `from` up, before it joins the bridge (policy/holders.ts). Of requests racing for the last
- * place the kernel gives it to one: the others find it taken (EEXIST) and are refused. throws
- * StepError (the quota's PolicyRefusal when every place is taken).
+ * Gives the device a free place of the caller's on the bridge before it joins the bridge
+ * (policy/holders.ts): below the rule's limit, or below MOST_PLACES where no line limits the caller,
+ * trying `from` (the lowest found free at admission) first and then every other. Of requests racing
+ * for the last place the kernel gives it to one: the others find it taken (EEXIST) and are refused,
+ * after a second round when a count shows that a place was freed meanwhile. throws StepError (the
+ * quota's PolicyRefusal when every place is taken).
  */
 export function takePlace(
   device: { index: number; name: string },
   bridge: { index: number; name: string },
   uid: number,
-  rule: PolicyRule,
+  rule: PolicyRule | null,
   from: number,
 ): void {
+  const limit = rule?.maxTaps ?? MOST_PLACES;
   const took = (place: number) =>
     attempt(`give device \`${device.name}' a place on bridge \`${bridge.name}'`, () => {
       try {
@@ -101,9 +104,19 @@ export function takePlace(
         throw err;
       }
     });
-  for (let place = from; place < rule.maxTaps; place += 1) if (took(place)) return;
-  const held = attempt(`count the TAPs you hold on bridge \`${bridge.name}'`, () => portsHeldOn(bridge.index, uid, rule.maxTaps));
-  throw quotaRefusal(quotaVerdict(rule, held), bridge.name, held.length + 1);
+  const places = Array.from({ length: limit }, (_, at) => (from + at) % limit);
+  for (let round = 1; ; round += 1) {
+    if (places.some(took)) return;
+    const held = attempt(`count the TAPs you hold on bridge \`${bridge.name}'`, () => portsHeldOn(bridge.index, uid, limit));
+    if (rule === null)
+      throw new StepError(
+        `failed to give device \`${device.name}' a place on bridge \`${bridge.name}': all ${limit} of your places there are taken`,
+      );
+    const verdict = quotaVerdict(rule, held);
+    // A place freed while this round went past it: one more round.
+    if (verdict.allowed && round === 1) continue;
+    throw quotaRefusal(verdict, bridge.name, held.length + 1);
+  }
 }
 
 /** The refusal a quota verdict that allows no more TAPs makes; `counted` is the use the audit line shows. */

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { choosePolicyLine } from "../policy/choose.ts";
-import { placesHeld } from "../policy/holders.ts";
+import { MOST_PLACES, placeNames, placesHeld } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
 import { describePolicyRule } from "../policy/rules.ts";
 import { FREE_A_PLACE, queueLimit, quotaVerdict } from "../policy/verdicts.ts";
@@ -16,6 +16,7 @@ import { ECONNREFUSED, ENOENT, errnoName, ETIMEDOUT } from "../shared/errno.ts";
 import { O_CLOEXEC, O_RDWR, POLLOUT } from "../shared/kernel.ts";
 import { closeFd, describeErrno, openPath, pollOneOrErrno } from "../shared/libc.ts";
 import { connectToSyslog, SEND_WAIT_MS, SYSLOG_SOCKET } from "../shared/syslog.ts";
+import { devicesNamed } from "../shared/netlink.ts";
 import { listBridgePorts, listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
@@ -353,9 +354,16 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
       continue;
     }
     const rule = choice.rule;
+    const limit = rule?.maxTaps ?? MOST_PLACES;
     let held: string[];
+    let aboveLimit: string[];
     try {
-      held = placesHeld(listBridgePorts(bridge.ifindex), caller.uid, bridge.ifindex).map(({ link }) => link.name);
+      // Counted as the helper counts (your places below the limit, on any device), and apart the
+      // ports in places at or above it (left by a higher limit), which count for nothing.
+      held = devicesNamed(placeNames(caller.uid, bridge.ifindex, limit)).filter((name) => name !== null);
+      aboveLimit = placesHeld(listBridgePorts(bridge.ifindex), caller.uid, bridge.ifindex)
+        .filter(({ place }) => place >= limit)
+        .map(({ link, place }) => `${link.name} in place ${place}`);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       findings.push({
@@ -365,7 +373,9 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
       });
       continue;
     }
-    const inUse = `${held.length} in use${held.length > 0 ? ` (${held.join(", ")})` : ""}`;
+    const inUse =
+      `${held.length} in use${held.length > 0 ? ` (${held.join(", ")})` : ""}` +
+      `${aboveLimit.length > 0 ? `, and ${aboveLimit.length} at or above the limit that count for nothing until they stop (${aboveLimit.join(", ")})` : ""}`;
     const subject = `bridge ${bridge.name}`;
     if (rule === null) {
       findings.push({

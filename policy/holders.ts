@@ -7,6 +7,18 @@
 // costs the same on a bridge of 0 or 1000 ports. Only CAP_NET_ADMIN adds or removes an alternative
 // name, so a port's holder cannot give its place away; the kernel frees it with the device.
 
+/**
+ * The places each user has on each bridge: a Linux bridge takes at most 1024 ports (BR_MAX_PORTS),
+ * so no MAX is larger. A port made where no line limits its user takes one of these too, so that it
+ * counts once a line does.
+ */
+export const MOST_PLACES = 1024;
+
+/** The names of `uid`'s places 0 to `count`-1 on the bridge `bridgeIndex`, in order: what a count looks up. */
+export function placeNames(uid: number, bridgeIndex: number, count: number): string[] {
+  return Array.from({ length: count }, (_, place) => placeName(uid, bridgeIndex, place));
+}
+
 /** The place `place` of `uid` on the bridge with index `bridgeIndex`. At 19 characters or more it is longer than any device name (IFNAMSIZ). */
 export function placeName(uid: number, bridgeIndex: number, place: number): string {
   return `tbh-uid${uid}-br${bridgeIndex}-place${place}`;

@@ -2,10 +2,8 @@
 import { FileLineError, quoteLine } from "../shared/config-line.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { type AddressPrefix, parsePrefixList } from "./address-prefix.ts";
+import { MOST_PLACES } from "./holders.ts";
 import { MAX_QUEUES } from "./verdicts.ts";
-
-/** A Linux bridge takes at most 1024 ports (BR_MAX_PORTS): a larger MAX could never bind. */
-const MAX_TAPS_LIMIT = 1024;
 
 export type PolicySubject = { kind: "user"; name: string } | { kind: "group"; name: string } | { kind: "anyone" };
 
@@ -91,7 +89,7 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
     const rule: PolicyRule = {
       subject: parseSubject(subjectField, reject),
       bridge: parseBridge(bridgeField ?? "", reject),
-      maxTaps: parseWholeNumber(maxField ?? "", "MAX", 0, MAX_TAPS_LIMIT, reject),
+      maxTaps: parseWholeNumber(maxField ?? "", "MAX", 0, MOST_PLACES, reject),
       isolated: false,
       maxQueues: null,
       locked: false,

@@ -47,8 +47,8 @@ export interface CreateContext {
   log: ConsolaInstance;
 }
 
-/** bridge-policy.conf's line for the caller on the bridge (null: none, or no limit to keep), and the lowest of their places found free. */
-type PolicyLine = { rule: PolicyRule | null; firstFree: number };
+/** bridge-policy.conf's line for the caller on the bridge (null: none applies) and the lowest of their places found free; null without a policy file or a bridge. */
+type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
 
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
 interface BridgeTarget {
@@ -132,7 +132,7 @@ function joinBridge(
     setLinkAlias(host.index, vethAlias({ uid: context.uid, subject: line.subject, bridge: bridge?.name ?? NO_BRIDGE })),
   );
   // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
-  if (bridge !== null && policy.rule !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
+  if (bridge !== null && policy !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
   if (bridge !== null) {
     attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
     const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
@@ -144,7 +144,7 @@ function joinBridge(
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
   recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, context.uid, host.index);
-  if (bridge !== null && policy.rule?.isolated === true)
+  if (bridge !== null && policy?.rule?.isolated === true)
     attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
   // Before the port goes up: a caller who kills the program once it is up must not suppress the line.
   context.trail.grant(context.record);
@@ -158,7 +158,7 @@ function joinBridge(
  * yet, so such a port would be unfiltered. throws StepError (the refusal).
  */
 function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyLine {
-  if (bridge === null || context.policy === null) return { rule: null, firstFree: 0 };
+  if (bridge === null || context.policy === null) return null;
   const choice = choosePolicyLine(context.policy.rules, context.policy.caller, bridge.names);
   if (!choice.known) throw unknownNamesRefusal(choice, context.uid, bridge.name);
   const { rule } = choice;

@@ -146,6 +146,28 @@ describe("quotas", () => {
     });
   }, 60_000);
 
+  test("TAPs made while no line limits the user hold places too, and count once a line does", async () => {
+    installed.setPolicy("bob br0 5\n"); // a policy file, and no line for alice
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const early: HelperOutcome[] = [];
+      const late: HelperOutcome[] = [];
+      try {
+        for (let i = 0; i < 3; i += 1) early.push(await request(ns, ALICE));
+        expect(early.map((outcome) => outcome.exitCode)).toEqual([0, 0, 0]);
+        const places = await Promise.all((await tapsOf(ns)).map(async (tap) => (await ns.link(tap)).altnames?.length ?? 0));
+        expect(places).toEqual([1, 1, 1]);
+        installed.setPolicy("bob br0 5\nalice br0 2\n");
+        late.push(await request(ns, ALICE));
+        expect(late[0]?.exitCode).toBe(1);
+        expect(late[0]?.stderr).toMatch(/limits you to 2 on bridge br0: 2 in use \(tap[0-9]+, tap[0-9]+\)/);
+        expect((await tapsOf(ns)).length).toBe(3);
+      } finally {
+        closeAll([...early, ...late]);
+      }
+    });
+  });
+
   test("a name lookup that fails (no passwd or group database) denies, not 'no such user'", async () => {
     installed.setPolicy("nobody br0 0\n");
     await withNetns(async (ns) => {
@@ -400,6 +422,48 @@ describe("audit", () => {
           expect(log.lines()).toEqual([expect.stringMatching(/: grant user=alice uid=4101 bridge=br0 tap=tap0 queues=1 /)]);
         } finally {
           closeFd(ours);
+        }
+      });
+    } finally {
+      log.close();
+    }
+  }, 60_000);
+
+  test("while the grant line waits on a full log, the TAP is still root's and down: the caller cannot take a queue of it and keep it", async () => {
+    installed.setPolicy("alice br0 4\n");
+    const log = new SyslogSink(); // bound, but nobody reads it
+    try {
+      await withNetns(async (ns) => {
+        await ns.addBridge("br0");
+        const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
+        try {
+          const helper = request(ns, ALICE, { log, extra: ["--queues=2"] });
+          let seen = "";
+          for (let waited = 0; seen === "" && waited < 3000; waited += 20) {
+            await Bun.sleep(20);
+            seen = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags 2>/dev/null || true")).trim();
+          }
+          await Bun.sleep(200); // inside the grant's wait of 1 s
+          const state = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags")).split("\n");
+          // A queue of alice's own, attached and made persistent, as an attacker would keep the TAP.
+          const grab = await run([
+            ...ns.prefix(),
+            ...privateDevPrefix(null),
+            ...asUser(ALICE),
+            "/usr/bin/python3",
+            "-c",
+            "import fcntl,os,struct\nfd=os.open('/dev/net/tun',os.O_RDWR)\nfcntl.ioctl(fd,0x400454ca,struct.pack('16sH',b'tap0',0x1102))\nfcntl.ioctl(fd,0x400454cb,1)",
+          ]);
+          const outcome = await helper;
+          closeAll([outcome]);
+          expect({ owner: state[0], up: (Number.parseInt(state[1] ?? "0", 16) & 1) === 1 }).toEqual({ owner: "0", up: false });
+          expect(grab.exitCode).not.toBe(0);
+          expect(grab.stderr).toContain("PermissionError");
+          expect(outcome.exitCode).toBe(1);
+          expect(await tapsOf(ns)).toEqual([]);
+        } finally {
+          flood.kill("SIGKILL");
+          await flood.exited;
         }
       });
     } finally {

@@ -204,6 +204,10 @@ describe("doctor and the shared-hosts policy", () => {
         await ns.exec("ip", "tuntap", "add", "dev", "tapheld", "mode", "tap", "user", String(ALICE.uid));
         await ns.givePlace("tapheld", ALICE.uid, "br0", 0);
         await ns.ip("link", "set", "tapheld", "master", "br0");
+        // Left by a higher limit: a place at or above the line's 1, which counts for nothing.
+        await ns.exec("ip", "tuntap", "add", "dev", "tapold", "mode", "tap", "user", String(ALICE.uid));
+        await ns.givePlace("tapold", ALICE.uid, "br0", 3);
+        await ns.ip("link", "set", "tapold", "master", "br0");
         const result = await run([
           ...ns.prefix(),
           ...privateEtcPrefix(testAccounts()),
@@ -215,7 +219,7 @@ describe("doctor and the shared-hosts policy", () => {
         const lines = linesOf(result.stderr);
         expect(lines).toContain(`tap-launcher: ok: ${installed.policyFile}: read; you are alice 4101 (groups alice, lab)`);
         expect(lines).toContain(
-          `tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`,
+          `tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), and 1 at or above the limit that count for nothing until they stop (tapold in place 3), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`,
         );
         expect(lines).toContain(
           `tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, at most 8 queues per TAP`,
