@@ -131,7 +131,7 @@ describe("quotas", () => {
     });
   }, 60_000);
 
-  test("a port without the helper's mark counts for no one: an administrator's TAP for bob, given by bob to alice, burdens neither", async () => {
+  test("a port without a place counts for no one: an administrator's TAP for bob, given by bob to alice, burdens neither", async () => {
     installed.setPolicy("alice br0 1\nbob br0 1\n");
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
