@@ -34,25 +34,22 @@ export interface OpenedFile {
  * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
  */
 export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
-  let fd: number;
   try {
-    fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  } catch (err) {
-    throw new UnreadableFile(path, errorCode(err));
-  }
-  try {
-    const stat = fileStatus(fd);
-    if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
-    if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
-    const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
-    if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES) {
-      throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    try {
+      const stat = fileStatus(fd);
+      if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
+      if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
+      const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
+      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES) {
+        throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+      }
+      return { content, identity: stat.identity };
+    } finally {
+      closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used
     }
-    return { content, identity: stat.identity };
   } catch (err) {
     if (err instanceof UnreadableFile) throw err;
     throw new UnreadableFile(path, errorCode(err));
-  } finally {
-    closeFd(fd);
   }
 }
