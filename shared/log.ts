@@ -66,12 +66,11 @@ export function writeText(fd: number, text: string): void {
 export function createLogger(tag: string, verbosity: Verbosity = "normal"): ConsolaInstance {
   const level = LEVELS[verbosity];
   let consola: ConsolaInstance | null = null;
+  const made = () => (consola ??= createConsola({ level, reporters: [lineReporter(tag, 2)] }));
+  const dropped = (name: string | symbol) => consola === null && name === "debug" && level < LEVELS.verbose; // as consola would
   return new Proxy({} as ConsolaInstance, {
-    get(_, name) {
-      if (name === "debug" && level < LEVELS.verbose) return () => {}; // what consola would drop
-      consola ??= createConsola({ level, reporters: [lineReporter(tag, 2)] });
-      return Reflect.get(consola, name);
-    },
+    get: (_, name) => (dropped(name) ? () => {} : Reflect.get(made(), name)),
+    set: (_, name, value) => Reflect.set(made(), name, value),
   });
 }
 
