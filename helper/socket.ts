@@ -1,9 +1,7 @@
 // The caller's --fd: it must be a unix socket of its own, not one of the helper's standard streams.
-import { fstatSync } from "node:fs";
-import { EBADF } from "../shared/errno.ts";
-import { StepError, SysError } from "../shared/errors.ts";
+import { StepError } from "../shared/errors.ts";
 import { AF_UNIX, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
-import { describeErrno, getSocketOptionInt } from "../shared/libc.ts";
+import { fileStatus, getSocketOptionInt } from "../shared/libc.ts";
 import { attempt } from "./attempt.ts";
 
 /**
@@ -35,13 +33,7 @@ export function checkCallerSocket(fd: number): void {
 
 /** Device and inode of an open fd. throws SysError(EBADF). */
 function fileIdentity(fd: number): string {
-  try {
-    const stat = fstatSync(fd);
-    return `${stat.dev}:${stat.ino}`;
-  } catch (err) {
-    const errno = Math.abs((err as { errno?: number }).errno ?? EBADF);
-    throw new SysError("fstat", errno, describeErrno(errno), `fd ${fd}`);
-  }
+  return fileStatus(fd).identity;
 }
 
 function safeFileIdentity(fd: number): string | null {

@@ -1,11 +1,12 @@
 // Reading a configuration file (the ACL, its includes, the policy) safely: a bounded regular file, read with the caller's permissions.
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { errorCode } from "./errors.ts";
+import { O_CLOEXEC, O_NONBLOCK, O_RDONLY } from "./kernel.ts";
+import { closeFd, fileStatus, openPath, readToEnd, S_IFDIR, S_IFREG } from "./libc.ts";
 
 /** Larger files are refused: a configuration file is a few lines, and a hostile include must not exhaust memory. */
 export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
-/** Why a file could not be read: an errno code from node:fs, or our own reason. */
+/** Why a file could not be read: an errno name, or our own reason. */
 export class UnreadableFile extends Error {
   /**
    * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
@@ -32,34 +33,23 @@ export interface OpenedFile {
  * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it. `bytes` holds the path
  * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
  */
-export function readConfigFile(path: string, bytes: string | Buffer = path): OpenedFile {
-  let fd: number;
+export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
   try {
-    // Node opens every fd close-on-exec already.
-    fd = openSync(bytes, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new UnreadableFile(path, errorCode(err));
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new UnreadableFile(path, "a directory");
-    if (!stat.isFile()) throw new UnreadableFile(path, "not a regular file");
-    if (stat.size > MAX_CONFIG_FILE_BYTES) {
-      throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    try {
+      const stat = fileStatus(fd);
+      if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
+      if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
+      const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
+      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES) {
+        throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+      }
+      return { content, identity: stat.identity };
+    } finally {
+      closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used
     }
-    const content = new Uint8Array(MAX_CONFIG_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, content, length, content.byteLength - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > MAX_CONFIG_FILE_BYTES) throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    }
-    return { content: content.slice(0, length), identity: `${stat.dev}:${stat.ino}` };
   } catch (err) {
     if (err instanceof UnreadableFile) throw err;
     throw new UnreadableFile(path, errorCode(err));
-  } finally {
-    closeSync(fd);
   }
 }

@@ -64,5 +64,8 @@ export function setIfreqMac(request: Uint8Array, family: number, mac: Uint8Array
 
 /** `fe:12:34:56:78:9a` */
 export function formatMac(mac: Uint8Array): string {
-  return Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join(":");
+  let text = "";
+  // A loop: Array.from(mac, f) or [...mac] cost ~0.3 ms at their first use (measured), which is at every start.
+  for (let at = 0; at < mac.byteLength; at += 1) text += `${at === 0 ? "" : ":"}${(mac[at] ?? 0).toString(16).padStart(2, "0")}`;
+  return text;
 }

@@ -1,6 +1,6 @@
 // Kernel constants only the launcher side and the tests use: unmanaged TAPs, the relay, exec, capture, test tools.
 // Apart from kernel.ts so that the privileged helper's import graph holds none of them; named as in the Linux headers (x86-64/aarch64 values).
-import { O_CLOEXEC } from "./kernel.ts";
+import { O_CLOEXEC, O_NONBLOCK } from "./kernel.ts";
 
 // <linux/if_tun.h>
 export const IFF_NAPI = 0x0010;
@@ -21,8 +21,8 @@ export const TUN_F_TSO4 = 0x02;
 export const O_WRONLY = 0o1;
 export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
+export { O_NONBLOCK } from "./kernel.ts"; // the helper's configuration files need it too
 /** <asm/fcntl.h>: aarch64 (and arm) move it from the generic 0o400000 to 0o100000. */
-export const O_NONBLOCK = 0o4000;
 export const O_NOFOLLOW = process.arch === "arm64" ? 0o100000 : 0o400000;
 export const F_GETFD = 1;
 export const F_SETFD = 2;

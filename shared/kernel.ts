@@ -29,7 +29,11 @@ export const SIOCGIFINDEX = 0x8933;
 export const SIOCBRADDIF = 0x89a2;
 
 // <asm-generic/fcntl.h>
+export const O_RDONLY = 0;
 export const O_RDWR = 0o2;
+/** <asm/fcntl.h>: aarch64 (and arm) move it from the generic 0o200000 to 0o40000. */
+export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
+export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 
 // <linux/socket.h>, <asm-generic/socket.h>

@@ -24,6 +24,8 @@ const libc = dlopen("libc.so.6", {
   connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
   _exit: { args: [FFIType.i32], returns: FFIType.void },
+  statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+  getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
 });
 
 const sym = libc.symbols;
@@ -80,9 +82,58 @@ export function addressOf(buffer: Uint8Array): number {
   return ptr(buffer);
 }
 
-/** open(2). throws SysError(ENOENT, EACCES, ...). */
-export function openPath(path: string, flags: number, mode = 0): number {
-  return checked("open", sym.open(cString(path), flags, mode), path);
+/** open(2) of a path, or of the exact bytes a file named it by. throws SysError(ENOENT, EACCES, ...). */
+export function openPath(path: string | Uint8Array, flags: number, mode = 0): number {
+  const bytes = typeof path === "string" ? cString(path) : Buffer.concat([path, Uint8Array.of(0)]);
+  return checked("open", sym.open(bytes, flags, mode), typeof path === "string" ? path : Buffer.from(path).toString("latin1"));
+}
+
+/**
+ * The bytes of `fd` to its end, read into a buffer of `expected` + 1 bytes that doubles when full, up
+ * to `limit` + 1 bytes: a result longer than `limit` means there was more. throws SysError(EISDIR, EIO, ...).
+ */
+export function readToEnd(fd: number, expected: number, limit: number, detail: string): Uint8Array {
+  let buffer = new Uint8Array(Math.min(expected, limit) + 1);
+  let length = 0;
+  for (let n = -1; n !== 0 && length <= limit; length += n) {
+    if (length === buffer.byteLength) {
+      const larger = new Uint8Array(Math.min(2 * length, limit + 1));
+      larger.set(buffer);
+      buffer = larger;
+    }
+    n = checked("read", asNumber(sym.read(fd, buffer.subarray(length), buffer.byteLength - length)), detail);
+  }
+  return buffer.subarray(0, length);
+}
+
+/** The type bits of a mode (<linux/stat.h>), and the two types that matter here. */
+export const S_IFMT = 0o170000,
+  S_IFDIR = 0o040000,
+  S_IFREG = 0o100000;
+
+/** fstat(2) through statx(2), whose layout is the same on every architecture: type, size, `device:inode`. throws SysError(EBADF). */
+export function fileStatus(fd: number): { type: number; size: number; identity: string } {
+  const statx = new Uint8Array(256);
+  checked("fstat", sym.statx(fd, cString(""), 0x1000 /* AT_EMPTY_PATH */, 0x7ff /* STATX_BASIC_STATS */, statx), `fd ${fd}`);
+  const view = new DataView(statx.buffer);
+  const identity = `${view.getUint32(136, true)}:${view.getUint32(140, true)}:${view.getBigUint64(32, true)}`;
+  return { type: view.getUint16(28, true) & S_IFMT, size: Number(view.getBigUint64(40, true)), identity };
+}
+
+/** The names in the directory open as `fd`, `.` and `..` left out (getdents64(2)). throws SysError(ENOTDIR, ...). */
+export function directoryNames(fd: number, detail: string): string[] {
+  const names: string[] = [];
+  const buffer = new Uint8Array(8192);
+  const view = new DataView(buffer.buffer);
+  for (let length = 1; length > 0; ) {
+    length = checked("getdents64", asNumber(sym.getdents64(fd, buffer, buffer.byteLength)), detail);
+    // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name.
+    for (let at = 0; at < length; at += view.getUint16(at + 16, true)) {
+      const name = Buffer.from(buffer.subarray(at + 19, buffer.indexOf(0, at + 19))).toString("latin1");
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  }
+  return names;
 }
 
 /** close(2); EINTR still closes the fd on Linux, so it is not retried. throws SysError(EBADF). */

@@ -108,7 +108,8 @@ async function sweep(): Promise<void> {
   await withNetns(async (ns) => {
     await ns.addBridge("br0");
     const points = await pointsOf(ns);
-    expect(points.length).toBeGreaterThan(50);
+    // Without a policy file and with its files read through libc (no fstat or lseek of node:fs), a run makes ~40.
+    expect(points.length).toBeGreaterThan(30);
     const broken: string[] = [];
     const outcomes = { sent: 0, refused: 0 };
     for (const point of points) {

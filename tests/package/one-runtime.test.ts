@@ -74,6 +74,8 @@ describe("what the choice rests on: a compiled program evaluates only the branch
       "build",
       "--compile",
       "--bytecode",
+      "--splitting",
+      "--format=esm",
       "--target=bun",
       join(folder, "entry.ts"),
       `--outfile=${join(folder, "probe")}`,
