@@ -5,7 +5,9 @@
  *   bench-peer source stream|dgram SIZE SECONDS          writes frames to fd 3 as fast as it can
  *   bench-peer stamp                                     prints CLOCK_MONOTONIC in ns (a guest that says when it runs)
  *   bench-peer time-exec CMD...                          runs CMD, whose stdout's first line is a stamp: prints
- *                                                        the microseconds from just before fork to that stamp */
+ *                                                        the microseconds from just before fork to that stamp,
+ *                                                        and the CPU microseconds (user and system) of CMD's
+ *                                                        whole run, its waited-for children included */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -171,9 +174,11 @@ static int time_exec(char **cmd)
         got += (size_t)n;
     }
     int status;
-    waitpid(child, &status, 0);
+    struct rusage usage;
+    if (wait4(child, &status, 0, &usage) < 0) fail("wait4");
     if (got == 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) { fprintf(stderr, "time-exec: no stamp\n"); return 1; }
-    printf("%.1f\n", (double)(atoll(line) - start) / 1000.0);
+    double cpu_us = (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    printf("%.1f %.1f\n", (double)(atoll(line) - start) / 1000.0, cpu_us);
     return 0;
 }
 

@@ -12,9 +12,11 @@
 // BENCH_RUNS times (default 3), the relays alternating, and the median is shown with the spread.
 // BENCH_SECONDS, BENCH_WARMUP, BENCH_SIZES (64,1500,65535), BENCH_DIRECTIONS (tap,guest) and
 // BENCH_PARTS (relay,start; scale adds tests/bench/scale.ts) narrow a run. BENCH_BASELINE_LAUNCHER=PATH measures another tap-launcher build
-// (an earlier commit's) beside this one in the same run, alternating with the others: a before/after figure.
+// (an earlier commit's) beside this one in the same run, alternating with the others: a before/after figure. The
+// start part takes that build's helper from the same folder (`bun run build` puts tap-bridge-helper beside the
+// launcher); it is timed in a private /etc/qemu/bridge.conf that allows br0, so a build with the default ACL path works.
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { buildWithAcl, removeTempFolders, tempFolder } from "../support/build.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { median, scaleRows, spread } from "./scale.ts";
@@ -176,37 +178,63 @@ async function relayRows(): Promise<{ rows: string[]; ratios: string[] }> {
   return { rows, ratios };
 }
 
-/** Fork-to-fd of our helper and Debian's, alternating, in a private /etc/qemu that allows br0. */
+/**
+ * Fork-to-fd of our helper, the baseline's (if any) and Debian's, alternating, in a private /etc/qemu
+ * that allows br0; each with the CPU time of its runs.
+ */
 function helperRows(): string[] {
   const cHelper = "/usr/lib/qemu/qemu-bridge-helper";
-  const helpers = [`tap-bridge-helper=${helper}`, ...(Bun.file(cHelper).size > 0 ? [`qemu-bridge-helper=${cHelper}`] : [])];
+  const helpers = [
+    `tap-bridge-helper=${helper}`,
+    ...(baselineLauncher === undefined ? [] : [`baseline helper=${join(dirname(baselineLauncher), "tap-bridge-helper")}`]),
+    ...(Bun.file(cHelper).size > 0 ? [`qemu-bridge-helper=${cHelper}`] : []),
+  ];
   const output = sh([
+    "env",
+    "TIMING_CPU=1",
     ...privateEtcPrefix({ "qemu/bridge.conf": "allow br0\n" }),
     ...inNs([process.execPath, join(import.meta.dir, "helper-timing.ts"), String(START_RUNS), "br0", ...helpers]),
   ]);
   const times = JSON.parse(output) as Record<string, number[]>;
   return Object.entries(times).map(
     ([name, list]) =>
-      `${name.padEnd(20)} fork to fd  median ${median(list).toFixed(1).padStart(6)} ms (${spread(list, 1)} ms, ${list.length} runs)`,
+      `${name.padEnd(22)} ${name.endsWith(" cpu") ? "CPU time  " : "fork to fd"}  median ${median(list).toFixed(1).padStart(6)} ms (${spread(list, 1)} ms, ${list.length} runs)`,
   );
 }
 
-/** Spawn to the guest's first instruction of main, via bench-peer time-exec and a guest that stamps the time. */
+/**
+ * Spawn to the guest's first instruction of main, via bench-peer time-exec and a guest that stamps the
+ * time; beside it the CPU time of the whole run (the launcher, and the guest it ran), which other work
+ * on the machine inflates less.
+ */
 function startRows(): string[] {
+  const launchers = [["tap-launcher", launcher], ...(baselineLauncher === undefined ? [] : [["baseline", baselineLauncher]])];
   const cases = [
     { name: "no launcher (floor)", cmd: [peer, "stamp"] },
-    { name: "tap-launcher --unmanaged", cmd: [launcher, "--quiet", "--tap=tapu", "--unmanaged", "--", peer, "stamp"] },
-    { name: "... --relay=stream", cmd: [launcher, "--quiet", "--tap=tapu", "--unmanaged", "--relay=stream", "--", peer, "stamp"] },
+    ...launchers.flatMap(([name = "", path = ""]) => [
+      { name: `${name} --unmanaged`, cmd: [path, "--quiet", "--tap=tapu", "--unmanaged", "--", peer, "stamp"] },
+      { name: `${name} ... --relay=stream`, cmd: [path, "--quiet", "--tap=tapu", "--unmanaged", "--relay=stream", "--", peer, "stamp"] },
+    ]),
   ];
   const times = cases.map(() => [] as number[]);
+  const cpu = cases.map(() => [] as number[]);
   for (let run = 0; run < START_RUNS; run += 1) {
-    for (const [i, { cmd }] of cases.entries()) times[i]?.push(Number(sh(inNs([peer, "time-exec", ...cmd])).trim()) / 1000);
+    for (const [i, { cmd }] of cases.entries()) {
+      const [wallUs = Number.NaN, cpuUs = Number.NaN] = sh(inNs([peer, "time-exec", ...cmd]))
+        .trim()
+        .split(" ")
+        .map(Number);
+      times[i]?.push(wallUs / 1000);
+      cpu[i]?.push(cpuUs / 1000);
+    }
   }
   return cases.map(
     ({ name }, i) =>
-      `${name.padEnd(26)} start to guest exec  median ${median(times[i] ?? [])
+      `${name.padEnd(34)} start to guest exec  median ${median(times[i] ?? [])
         .toFixed(1)
-        .padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)`,
+        .padStart(6)} ms (${spread(times[i] ?? [], 1)} ms)   CPU of the run ${median(cpu[i] ?? [])
+        .toFixed(1)
+        .padStart(6)} ms (${spread(cpu[i] ?? [], 1)} ms)`,
   );
 }
 
