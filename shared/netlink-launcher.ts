@@ -3,6 +3,7 @@ import { SysError } from "./errors.ts";
 import { IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER } from "./kernel.ts";
 import { type LinkDescription, queryLink, readLinkMessage, withoutStatistics } from "./netlink.ts";
 import { dumpLinks } from "./netlink-dump.ts";
+import type { AttributeList } from "./netlink-message.ts";
 
 /**
  * The device named `name` in this network namespace (`ip -d link show dev NAME`), or null when
@@ -17,21 +18,25 @@ export function describeLinkNamed(name: string): LinkDescription | null {
   }
 }
 
+/** The links of one whole dump with `filter` that `keep` accepts (checked again here, for kernels that ignore the filter). */
+function dumpMatching(filter: AttributeList, keep: (link: LinkDescription) => boolean, what: string): LinkDescription[] {
+  return dumpLinks(
+    filter,
+    (message) => {
+      const link = readLinkMessage(message);
+      return keep(link) ? link : null;
+    },
+    what,
+  );
+}
+
 /**
  * The devices of kind `kind` ("bridge", "tun", ...) in this network namespace, from one whole dump
  * the kernel filters by kind (`ip link show type KIND`). throws SysError(EAGAIN, EIO, ...).
  */
 export function listLinksOfKind(kind: string): LinkDescription[] {
   const filter = withoutStatistics().nested(IFLA_LINKINFO, (info) => info.string(IFLA_INFO_KIND, kind));
-  // Filtered again here, for kernels that ignore the filter.
-  return dumpLinks(
-    filter,
-    (message) => {
-      const link = readLinkMessage(message);
-      return link.kind === kind ? link : null;
-    },
-    `RTM_GETLINK dump of the links of kind ${kind}`,
-  );
+  return dumpMatching(filter, (link) => link.kind === kind, `RTM_GETLINK dump of the links of kind ${kind}`);
 }
 
 /**
@@ -40,13 +45,5 @@ export function listLinksOfKind(kind: string): LinkDescription[] {
  */
 export function listBridgePorts(bridgeIndex: number): LinkDescription[] {
   const filter = withoutStatistics().u32(IFLA_MASTER, bridgeIndex);
-  // Filtered again here, for kernels that ignore the filter.
-  return dumpLinks(
-    filter,
-    (message) => {
-      const link = readLinkMessage(message);
-      return link.master === bridgeIndex ? link : null;
-    },
-    `RTM_GETLINK dump of the ports of link ${bridgeIndex}`,
-  );
+  return dumpMatching(filter, (link) => link.master === bridgeIndex, `RTM_GETLINK dump of the ports of link ${bridgeIndex}`);
 }

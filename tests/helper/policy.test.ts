@@ -47,6 +47,28 @@ function closeAll(outcomes: HelperOutcome[]): void {
   for (const outcome of outcomes) if (outcome.fd !== null) closeFd(outcome.fd);
 }
 
+/**
+ * Runs `body` in a namespace with br0, while alice floods a log socket nobody reads (every grant line
+ * then waits its full second), and removes the flood, the socket and the namespace afterwards.
+ */
+async function withFullLog(body: (ns: TestNetns, log: SyslogSink) => Promise<void>): Promise<void> {
+  const log = new SyslogSink(); // bound, but nobody reads it
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
+      try {
+        await body(ns, log);
+      } finally {
+        flood.kill("SIGKILL");
+        await flood.exited;
+      }
+    });
+  } finally {
+    log.close();
+  }
+}
+
 describe("quotas", () => {
   test("nobody br0 2: a third TAP is refused naming the rule and the TAPs in use; after one closes, the next is granted; others are not limited", async () => {
     installed.setPolicy("# lab\nnobody br0 2\n");
@@ -431,44 +453,32 @@ describe("audit", () => {
 
   test("while the grant line waits on a full log, the TAP is still root's and down: the caller cannot take a queue of it and keep it", async () => {
     installed.setPolicy("alice br0 4\n");
-    const log = new SyslogSink(); // bound, but nobody reads it
-    try {
-      await withNetns(async (ns) => {
-        await ns.addBridge("br0");
-        const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
-        try {
-          const helper = request(ns, ALICE, { log, extra: ["--queues=2"] });
-          let seen = "";
-          for (let waited = 0; seen === "" && waited < 3000; waited += 20) {
-            await Bun.sleep(20);
-            seen = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags 2>/dev/null || true")).trim();
-          }
-          await Bun.sleep(200); // inside the grant's wait of 1 s
-          const state = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags")).split("\n");
-          // A queue of alice's own, attached and made persistent, as an attacker would keep the TAP.
-          const grab = await run([
-            ...ns.prefix(),
-            ...privateDevPrefix(null),
-            ...asUser(ALICE),
-            "/usr/bin/python3",
-            "-c",
-            "import fcntl,os,struct\nfd=os.open('/dev/net/tun',os.O_RDWR)\nfcntl.ioctl(fd,0x400454ca,struct.pack('16sH',b'tap0',0x1102))\nfcntl.ioctl(fd,0x400454cb,1)",
-          ]);
-          const outcome = await helper;
-          closeAll([outcome]);
-          expect({ owner: state[0], up: (Number.parseInt(state[1] ?? "0", 16) & 1) === 1 }).toEqual({ owner: "0", up: false });
-          expect(grab.exitCode).not.toBe(0);
-          expect(grab.stderr).toContain("PermissionError");
-          expect(outcome.exitCode).toBe(1);
-          expect(await tapsOf(ns)).toEqual([]);
-        } finally {
-          flood.kill("SIGKILL");
-          await flood.exited;
-        }
-      });
-    } finally {
-      log.close();
-    }
+    await withFullLog(async (ns, log) => {
+      const helper = request(ns, ALICE, { log, extra: ["--queues=2"] });
+      let seen = "";
+      for (let waited = 0; seen === "" && waited < 3000; waited += 20) {
+        await Bun.sleep(20);
+        seen = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags 2>/dev/null || true")).trim();
+      }
+      await Bun.sleep(200); // inside the grant's wait of 1 s
+      const state = (await ns.exec("sh", "-c", "cat /sys/class/net/tap0/owner /sys/class/net/tap0/flags")).split("\n");
+      // A queue of alice's own, attached and made persistent, as an attacker would keep the TAP.
+      const grab = await run([
+        ...ns.prefix(),
+        ...privateDevPrefix(null),
+        ...asUser(ALICE),
+        "/usr/bin/python3",
+        "-c",
+        "import fcntl,os,struct\nfd=os.open('/dev/net/tun',os.O_RDWR)\nfcntl.ioctl(fd,0x400454ca,struct.pack('16sH',b'tap0',0x1102))\nfcntl.ioctl(fd,0x400454cb,1)",
+      ]);
+      const outcome = await helper;
+      closeAll([outcome]);
+      expect({ owner: state[0], up: (Number.parseInt(state[1] ?? "0", 16) & 1) === 1 }).toEqual({ owner: "0", up: false });
+      expect(grab.exitCode).not.toBe(0);
+      expect(grab.stderr).toContain("PermissionError");
+      expect(outcome.exitCode).toBe(1);
+      expect(await tapsOf(ns)).toEqual([]);
+    });
   }, 60_000);
 
   test("a user flooding /dev/log while asking for TAPs gets no TAP without its grant line", async () => {
@@ -510,33 +520,20 @@ describe("audit", () => {
 
   test("a log socket that takes nothing: the grant is refused after a second, its TAP deleted, and the loss said", async () => {
     installed.setPolicy("alice br0 4\n");
-    const log = new SyslogSink(); // bound, but nobody reads it
-    try {
-      await withNetns(async (ns) => {
-        await ns.addBridge("br0");
-        const flood = await startSyslogFlood([...privateDevPrefix(log.path), ...asUser(ALICE)]);
-        let outcome: HelperOutcome;
-        try {
-          outcome = await request(ns, ALICE, { log });
-        } finally {
-          flood.kill("SIGKILL");
-          await flood.exited;
-        }
-        closeAll([outcome]);
-        expect(outcome.exitCode).toBe(1);
-        expect(outcome.fd).toBe(null);
-        expect(outcome.stderr.split("\n")).toEqual([
-          "tap-bridge-helper: failed to hand over device `tap0': audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
-          "tap-bridge-helper: the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
-          "tap-bridge-helper: warning: audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
-          "",
-        ]);
-        expect(await tapsOf(ns)).toEqual([]);
-        expect(log.lines().filter((line) => line.includes("tap-bridge-helper["))).toEqual([]);
-      });
-    } finally {
-      log.close();
-    }
+    await withFullLog(async (ns, log) => {
+      const outcome = await request(ns, ALICE, { log });
+      closeAll([outcome]);
+      expect(outcome.exitCode).toBe(1);
+      expect(outcome.fd).toBe(null);
+      expect(outcome.stderr.split("\n")).toEqual([
+        "tap-bridge-helper: failed to hand over device `tap0': audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
+        "tap-bridge-helper: the policy file requires a line in the system log for every TAP handed over: tell an administrator that the syslog daemon does not take lines (`tap-launcher doctor` checks it)",
+        "tap-bridge-helper: warning: audit line not written to the system log: the log socket took nothing for 1 s (ETIMEDOUT)",
+        "",
+      ]);
+      expect(await tapsOf(ns)).toEqual([]);
+      expect(log.lines().filter((line) => line.includes("tap-bridge-helper["))).toEqual([]);
+    });
   }, 60_000);
 
   test("a stream /dev/log (syslog-ng's unix-stream): each line is a record ended by a NUL, as syslog(3) sends it", async () => {
