@@ -2,7 +2,7 @@
 // The launcher's other calls are bound in libc-launcher.ts, so that the helper evaluates none of them.
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
-import { EIO } from "./errno.ts";
+import { EINTR, EIO } from "./errno.ts";
 
 const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -82,10 +82,24 @@ export function addressOf(buffer: Uint8Array): number {
   return ptr(buffer);
 }
 
-/** open(2) of a path, or of the exact bytes a file named it by. throws SysError(ENOENT, EACCES, ...). */
+/** Makes the call again while it fails with EINTR (a signal arrived first): its result, or -1 with errno set. */
+function restarted(call: () => number): number {
+  for (;;) {
+    const result = call();
+    if (result >= 0 || lastErrno() !== EINTR) return result;
+  }
+}
+
+/** open(2) of a path, or of the exact bytes a file named it by. throws SysError(ENOENT, EACCES, ...), RangeError for a NUL inside. */
 export function openPath(path: string | Uint8Array, flags: number, mode = 0): number {
   const bytes = typeof path === "string" ? cString(path) : Buffer.concat([path, Uint8Array.of(0)]);
-  return checked("open", sym.open(bytes, flags, mode), typeof path === "string" ? path : Buffer.from(path).toString("latin1"));
+  // C would open the part before it: a different file.
+  if (bytes.indexOf(0) !== bytes.byteLength - 1) throw new RangeError("a path with a NUL byte inside");
+  return checked(
+    "open",
+    restarted(() => sym.open(bytes, flags, mode)),
+    typeof path === "string" ? path : Buffer.from(path).toString("latin1"),
+  );
 }
 
 /**
@@ -101,7 +115,11 @@ export function readToEnd(fd: number, expected: number, limit: number, detail: s
       larger.set(buffer);
       buffer = larger;
     }
-    n = checked("read", asNumber(sym.read(fd, buffer.subarray(length), buffer.byteLength - length)), detail);
+    n = checked(
+      "read",
+      restarted(() => asNumber(sym.read(fd, buffer.subarray(length), buffer.byteLength - length))),
+      detail,
+    );
   }
   return buffer.subarray(0, length);
 }
@@ -116,6 +134,11 @@ export function fileStatus(fd: number): { type: number; size: number; identity: 
   const statx = new Uint8Array(256);
   checked("fstat", sym.statx(fd, cString(""), 0x1000 /* AT_EMPTY_PATH */, 0x7ff /* STATX_BASIC_STATS */, statx), `fd ${fd}`);
   const view = new DataView(statx.buffer);
+  // stx_mask: a file system may leave fields out, and a type, size or inode read as 0 would be wrong.
+  const needed = 0x1 /* STATX_TYPE */ | 0x100 /* STATX_INO */ | 0x200; /* STATX_SIZE */
+  if ((view.getUint32(0, true) & needed) !== needed) {
+    throw new SysError("fstat", EIO, "the file system does not report the file's type, size and inode", `fd ${fd}`);
+  }
   const identity = `${view.getUint32(136, true)}:${view.getUint32(140, true)}:${view.getBigUint64(32, true)}`;
   return { type: view.getUint16(28, true) & S_IFMT, size: Number(view.getBigUint64(40, true)), identity };
 }
@@ -126,7 +149,11 @@ export function directoryNames(fd: number, detail: string): string[] {
   const buffer = new Uint8Array(8192);
   const view = new DataView(buffer.buffer);
   for (let length = 1; length > 0; ) {
-    length = checked("getdents64", asNumber(sym.getdents64(fd, buffer, buffer.byteLength)), detail);
+    length = checked(
+      "getdents64",
+      restarted(() => asNumber(sym.getdents64(fd, buffer, buffer.byteLength))),
+      detail,
+    );
     // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name.
     for (let at = 0; at < length; at += view.getUint16(at + 16, true)) {
       const name = Buffer.from(buffer.subarray(at + 19, buffer.indexOf(0, at + 19))).toString("latin1");
@@ -136,9 +163,9 @@ export function directoryNames(fd: number, detail: string): string[] {
   return names;
 }
 
-/** close(2); EINTR still closes the fd on Linux, so it is not retried. throws SysError(EBADF). */
+/** close(2); EINTR still closes the fd on Linux, so it is neither retried nor an error. throws SysError(EBADF, EIO, ...). */
 export function closeFd(fd: number): void {
-  checked("close", sym.close(fd), `fd ${fd}`);
+  if (sym.close(fd) < 0 && lastErrno() !== EINTR) throw failure("close", `fd ${fd}`);
 }
 
 /** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */

@@ -1,16 +1,14 @@
 // tap-user-nic's overall deadline, the TAP helper's: a name service that never answers (an /etc/passwd FIFO nobody writes) ends in exit 1, naming what it waited for, with nothing printed or made.
 import { expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../support/build.ts";
+import { ROOT, tempFolder } from "../support/build.ts";
 import { withNetns } from "../support/netns.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 import { run, runOk } from "../support/proc.ts";
 import { vethNames } from "../support/user-nic.ts";
 
 const DEADLINE_S = 2;
-const dist = mkdtempSync(join(tmpdir(), "tl-dist-"));
+const dist = tempFolder("tl-dist-");
 await runOk([process.execPath, "run", "build"], {
   cwd: ROOT,
   env: { ...process.env, TAP_OUT_DIR: dist, TAP_HELPER_DEADLINE_S: String(DEADLINE_S) } as Record<string, string>,

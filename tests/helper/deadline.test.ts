@@ -1,7 +1,6 @@
 // Issue 20 item 14: the helper's overall deadline. A name service that never answers (an /etc/group FIFO nobody writes) or a step that stalls ends in exit 1, naming what it waited for, with nothing left.
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeFd } from "../../shared/libc.ts";
 import { ROOT, tempFolder } from "../support/build.ts";
@@ -14,7 +13,7 @@ const DEADLINE_S = 2;
 const folder = tempFolder("tl-deadline-");
 writeFileSync(join(folder, "bridge.conf"), "allow br0\n");
 writeFileSync(join(folder, "policy.conf"), "@lab br0 1\n* br0 4\n");
-const dist = mkdtempSync(join(tmpdir(), "tl-dist-"));
+const dist = tempFolder("tl-dist-");
 await runOk([process.execPath, "run", "build"], {
   cwd: ROOT,
   env: {

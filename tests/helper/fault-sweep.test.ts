@@ -35,6 +35,7 @@ const SWEPT = [
   "sendto",
   "getsockopt",
   "statx",
+  "getdents64",
   "newfstatat",
   "lseek",
 ];
@@ -52,7 +53,7 @@ function runTraced(ns: TestNetns, strace: string[]): Promise<HelperOutcome> {
   return runHelper([...ns.prefix(), ...privateDevPrefix(log.path), "strace", "-qq", "-f", ...strace, helper, ...request.args]);
 }
 
-/** The swept calls of a successful run, from the helper's first read of its credentials on. */
+/** The swept calls of a successful run, from the helper's listing of its threads (the credentials check) on. */
 async function pointsOf(ns: TestNetns): Promise<Point[]> {
   const trace = join(tempFolder("tl-trace-"), "helper.trace");
   const outcome = await runTraced(ns, ["-o", trace, "-e", `trace=${SWEPT.join(",")}`]);
@@ -70,7 +71,7 @@ async function pointsOf(ns: TestNetns): Promise<Point[]> {
     if (call === undefined) continue; // a "<... resumed>" half
     const when = (seen.get(call) ?? 0) + 1;
     seen.set(call, when);
-    started ||= /\/proc\/self\/task\/[0-9]+\/status/.test(line);
+    started ||= /"\/proc\/self\/task"/.test(line);
     if (started) points.push({ call, when, line });
   }
   return points;
