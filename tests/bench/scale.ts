@@ -38,7 +38,8 @@ function buildEmptyProgram(work: string): string {
   const output = join(work, "empty-program");
   writeFileSync(source, "");
   const autoload = ["dotenv", "bunfig", "tsconfig", "package-json"].map((what) => `--no-compile-autoload-${what}`);
-  sh([process.execPath, "build", "--compile", "--bytecode", "--target=bun", ...autoload, source, `--outfile=${output}`]);
+  const split = ["--splitting", "--format=esm"]; // as scripts/build.ts compiles the program
+  sh([process.execPath, "build", "--compile", "--bytecode", ...split, "--target=bun", ...autoload, source, `--outfile=${output}`]);
   return output;
 }
 
