@@ -26,8 +26,8 @@ export interface Admission {
   bridge: string;
   bridgeIndex: number;
   /**
-   * `held`: the caller's places taken on the bridge (null when no line limits them, and so no place
-   * is taken); `firstFree`: the lowest place that was free.
+   * `held`: the caller's places taken on the bridge below the limit (null when no line limits them,
+   * and so none is counted); `firstFree`: the lowest place that was free, where the TAP tries first.
    */
   policy: { host: SharedHost; rule: PolicyRule | null; held: number | null; firstFree: number } | null;
 }

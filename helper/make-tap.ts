@@ -28,7 +28,7 @@ const MULTIQUEUE_ATTEMPTS = 3;
 /**
  * Makes the TAP into `port` (its name set the moment it exists): `queues` queues, the virtio-net
  * header when asked and offered, root as owner when it will get one, the caller's place under a
- * policy's limit, and no queue but the helper's. throws StepError.
+ * policy file, and no queue but the helper's. throws StepError.
  */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): MadeTap {
   for (let tries = 1; ; tries += 1) {
