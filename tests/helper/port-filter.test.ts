@@ -1,19 +1,11 @@
 // The port filters of `locked` and `ip=` frame by frame: what a bound guest may send (IPv4, ARP, IPv6, ND, DHCP) and receive, on a real bridge.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { closeFd, writeOrErrno } from "../../shared/libc.ts";
-import { testAccounts } from "../support/accounts.ts";
-import { tempFolder } from "../support/build.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { BROADCAST, ether, GUEST, ipv4, ipv6, OTHER, ROUTER, udp, v4, v6 } from "../support/frame-builders.ts";
-import { runHelper } from "../support/helper-run.ts";
+import { framesCrossing, withBoundGuest } from "../support/bound-guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
-import { TestNetns, withNetns } from "../support/netns.ts";
-import { privateEtcPrefix } from "../support/private-etc.ts";
 import { runOk } from "../support/proc.ts";
-import { privateDevPrefix } from "../support/syslog-sink.ts";
-import { ALICE, asUser } from "../support/users.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -91,85 +83,33 @@ const SENT: [string, number[], boolean][] = [
   ["IPv4 from its own address and another MAC", ether(0x0800, ipv4("10.9.0.66", 17, udp(40, 50)), OTHER), false],
 ];
 
-/** The frames of a pcap file (classic format, as tcpdump -w writes it). */
-function pcapFrames(path: string): Uint8Array[] {
-  const bytes = readFileSync(path);
-  const frames: Uint8Array[] = [];
-  for (let at = 24; at + 16 <= bytes.length; ) {
-    const length = bytes.readUInt32LE(at + 8);
-    frames.push(bytes.subarray(at + 16, at + 16 + length));
-    at += 16 + length;
-  }
-  return frames;
-}
-
 test("a guest under locked and ip= gets out only frames from its MAC and its addresses, and gets in only frames for its MAC or a group", async () => {
   installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28,2001:db8:0:7::/64\n");
-  await withNetns(async (ns) => {
-    const router = await TestNetns.create();
-    try {
-      await ns.addBridge("br0");
-      // The bridge's netfilter hook checks IPv4 headers itself: off, so that only the port's filter decides.
-      await ns.exec("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0");
-      await ns.ip("link", "add", "uplink", "type", "veth", "peer", "name", "eth0", "netns", router.name);
-      await ns.ip("link", "set", "uplink", "master", "br0", "up");
-      await router.ip("link", "set", "eth0", "address", "02:00:00:00:00:fe", "up");
-      const granted = await runHelper([
-        ...ns.prefix(),
-        ...privateEtcPrefix(testAccounts()),
-        ...privateDevPrefix(null),
-        ...asUser(ALICE),
-        installed.shim,
-        "--mac=52:54:00:00:00:0a",
-        "--fd=3",
-        "--br=br0",
-      ]);
-      const fd = granted.fd;
-      if (fd === null) throw new Error(`no TAP: ${granted.stderr}`);
-      try {
-        const capture = join(tempFolder("tl-capture-"), "uplink.pcap");
-        const tcpdump = Bun.spawn({
-          cmd: [...router.prefix(), "tcpdump", "-i", "eth0", "-U", "-n", "-w", capture, "not ether src 02:00:00:00:00:fe"],
-          stdio: ["ignore", "ignore", "pipe"],
-        });
-        const reader = tcpdump.stderr.getReader();
-        for (let said = ""; !said.includes("listening on"); ) said += new TextDecoder().decode((await reader.read()).value);
-        for (const [, frame] of SENT) expect(writeOrErrno(fd, Uint8Array.from(frame))).toBe(frame.length);
-        await Bun.sleep(1000);
-        tcpdump.kill("SIGINT");
-        await tcpdump.exited;
-        const seen = pcapFrames(capture).map((frame) => Buffer.from(frame).toString("hex"));
-        const passed = SENT.map(([what, frame]) => [what, seen.includes(Buffer.from(frame).toString("hex"))]);
-        expect(passed).toEqual(SENT.map(([what, , expected]) => [what, expected]));
+  await withBoundGuest(installed, async (router, fd) => {
+    expect(await framesCrossing(router, fd, SENT)).toEqual(SENT.map(([what, , expected]) => [what, expected]));
 
-        // Towards the guest: its own MAC, broadcast and multicast; not unicast for another MAC (flooded when unknown).
-        for (const [destination, marker] of [
-          ["52:54:00:00:00:0a", "own"],
-          ["ff:ff:ff:ff:ff:ff", "bcast"],
-          ["01:00:5e:00:00:01", "mcast"],
-          ["52:54:00:00:00:99", "other"],
-        ] as const) {
-          const frame = testFrame("02:00:00:00:00:fe", marker);
-          frame.set(destination.split(":").map((part) => Number.parseInt(part, 16)));
-          await runOk([
-            ...router.prefix(),
-            process.execPath,
-            join(import.meta.dir, "../support/packet-tool.ts"),
-            "send",
-            "eth0",
-            Buffer.from(frame).toString("hex"),
-          ]);
-        }
-        const received: string[] = [];
-        for (let frame = readTestFrame(fd, 1000); frame !== null; frame = readTestFrame(fd, 1000)) {
-          received.push(new TextDecoder().decode(frame.subarray(14, 19)).replace(/[^a-z]/g, ""));
-        }
-        expect(received).toEqual(["own", "bcast", "mcast"]);
-      } finally {
-        closeFd(fd);
-      }
-    } finally {
-      await router.dispose();
+    // Towards the guest: its own MAC, broadcast and multicast; not unicast for another MAC (flooded when unknown).
+    for (const [destination, marker] of [
+      ["52:54:00:00:00:0a", "own"],
+      ["ff:ff:ff:ff:ff:ff", "bcast"],
+      ["01:00:5e:00:00:01", "mcast"],
+      ["52:54:00:00:00:99", "other"],
+    ] as const) {
+      const frame = testFrame("02:00:00:00:00:fe", marker);
+      frame.set(destination.split(":").map((part) => Number.parseInt(part, 16)));
+      await runOk([
+        ...router.prefix(),
+        process.execPath,
+        join(import.meta.dir, "../support/packet-tool.ts"),
+        "send",
+        "eth0",
+        Buffer.from(frame).toString("hex"),
+      ]);
     }
+    const received: string[] = [];
+    for (let frame = readTestFrame(fd, 1000); frame !== null; frame = readTestFrame(fd, 1000)) {
+      received.push(new TextDecoder().decode(frame.subarray(14, 19)).replace(/[^a-z]/g, ""));
+    }
+    expect(received).toEqual(["own", "bcast", "mcast"]);
   });
 }, 120_000);

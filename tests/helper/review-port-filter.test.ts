@@ -1,17 +1,8 @@
 // Security review of the `ip=` port filter: frames that carry what the filter forbids behind an IPv6 fragment header or a service tag (fails while they pass).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { closeFd, writeOrErrno } from "../../shared/libc.ts";
-import { testAccounts } from "../support/accounts.ts";
-import { tempFolder } from "../support/build.ts";
 import { ether, GUEST, ipv4, ipv6, ROUTER, udp, v6 } from "../support/frame-builders.ts";
-import { runHelper } from "../support/helper-run.ts";
+import { framesCrossing, withBoundGuest } from "../support/bound-guest.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
-import { TestNetns, withNetns } from "../support/netns.ts";
-import { privateEtcPrefix } from "../support/private-etc.ts";
-import { privateDevPrefix } from "../support/syslog-sink.ts";
-import { ALICE, asUser } from "../support/users.ts";
 
 let installed: TestInstall;
 beforeAll(async () => {
@@ -47,61 +38,9 @@ const SENT: [string, number[], boolean][] = [
     false,
   ],
 ];
-/** The frames of a pcap file (classic format, as tcpdump -w writes it). */
-function pcapFrames(path: string): Uint8Array[] {
-  const bytes = readFileSync(path);
-  const frames: Uint8Array[] = [];
-  for (let at = 24; at + 16 <= bytes.length; ) {
-    const length = bytes.readUInt32LE(at + 8);
-    frames.push(bytes.subarray(at + 16, at + 16 + length));
-    at += 16 + length;
-  }
-  return frames;
-}
-
 test("review: a guest under locked and ip= gets no forbidden ND message or foreign source out behind a fragment header or a tag", async () => {
   installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28,2001:db8:0:7::/64\n");
-  await withNetns(async (ns) => {
-    const router = await TestNetns.create();
-    try {
-      await ns.addBridge("br0");
-      // The bridge's netfilter hook checks IPv4 headers itself: off, so that only the port's filter decides.
-      await ns.exec("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0", "net.bridge.bridge-nf-call-ip6tables=0");
-      await ns.ip("link", "add", "uplink", "type", "veth", "peer", "name", "eth0", "netns", router.name);
-      await ns.ip("link", "set", "uplink", "master", "br0", "up");
-      await router.ip("link", "set", "eth0", "address", "02:00:00:00:00:fe", "up");
-      const granted = await runHelper([
-        ...ns.prefix(),
-        ...privateEtcPrefix(testAccounts()),
-        ...privateDevPrefix(null),
-        ...asUser(ALICE),
-        installed.shim,
-        "--mac=52:54:00:00:00:0a",
-        "--fd=3",
-        "--br=br0",
-      ]);
-      const fd = granted.fd;
-      if (fd === null) throw new Error(`no TAP: ${granted.stderr}`);
-      try {
-        const capture = join(tempFolder("tl-capture-"), "uplink.pcap");
-        const tcpdump = Bun.spawn({
-          cmd: [...router.prefix(), "tcpdump", "-i", "eth0", "-U", "-n", "-w", capture, "not ether src 02:00:00:00:00:fe"],
-          stdio: ["ignore", "ignore", "pipe"],
-        });
-        const reader = tcpdump.stderr.getReader();
-        for (let said = ""; !said.includes("listening on"); ) said += new TextDecoder().decode((await reader.read()).value);
-        for (const [, frame] of SENT) expect(writeOrErrno(fd, Uint8Array.from(frame))).toBe(frame.length);
-        await Bun.sleep(1000);
-        tcpdump.kill("SIGINT");
-        await tcpdump.exited;
-        const seen = pcapFrames(capture).map((frame) => Buffer.from(frame).toString("hex"));
-        const passed = SENT.map(([what, frame]) => [what, seen.includes(Buffer.from(frame).toString("hex"))]);
-        expect(passed).toEqual(SENT.map(([what, , expected]) => [what, expected]));
-      } finally {
-        closeFd(fd);
-      }
-    } finally {
-      await router.dispose();
-    }
+  await withBoundGuest(installed, async (router, fd) => {
+    expect(await framesCrossing(router, fd, SENT)).toEqual(SENT.map(([what, , expected]) => [what, expected]));
   });
 }, 120_000);
