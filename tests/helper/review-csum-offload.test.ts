@@ -38,6 +38,35 @@ function helper(ns: TestNetns, user: TestUser, extra: string[]): Promise<HelperO
   ]);
 }
 
+/**
+ * Runs `body` on br0 under `policy` with alice's TAP (the helper run with `guestArgs`: `fd` its first
+ * queue, `fds` all) and bob's TAP without offloads as `neighbour`, which sees what the guest sends;
+ * closes what is left in `fds` and the neighbour's fd, and sets the policy back.
+ */
+async function withGuestAndNeighbour(
+  policy: string,
+  guestArgs: string[],
+  body: (guest: { fd: number; fds: number[] }, neighbour: number, ns: TestNetns) => Promise<void>,
+): Promise<void> {
+  installed.setPolicy(policy);
+  try {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      const guest = await helper(ns, ALICE, guestArgs);
+      // Without offloads: the kernel computes any pending checksum before it hands a frame over.
+      const neighbour = await helper(ns, BOB, []);
+      try {
+        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
+        await body({ fd: guest.fd, fds: guest.fds }, neighbour.fd, ns);
+      } finally {
+        for (const fd of [...guest.fds, neighbour.fd]) if (fd !== null) closeFd(fd);
+      }
+    });
+  } finally {
+    installed.setPolicy(null);
+  }
+}
+
 /** The 16-bit ones' complement sum of `bytes` from `from` to the end, as big-endian words. */
 function onesSum(bytes: number[], from: number): number {
   let sum = 0;
@@ -83,96 +112,75 @@ function tapOf(fd: number): { name: string; vnetHeader: boolean } {
   return { name, vnetHeader: (new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0 };
 }
 
+/** What `pick` makes of each frame that reaches `fd` within `ms` (null: left out). */
+function framesSeen(fd: number, ms: number, pick: (frame: Uint8Array) => string | null): string[] {
+  const picked: string[] = [];
+  const buffer = new Uint8Array(70000);
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if (pollOneOrErrno(fd, POLLIN, 100) <= 0) continue;
+    const what = pick(buffer.subarray(0, readOrErrno(fd, buffer)));
+    if (what !== null) picked.push(what);
+  }
+  return picked;
+}
+
 /** The ARP senders of frames from the guest's MAC that reach `fd` within 1.5 s. */
 function arpSendersSeen(fd: number): string[] {
-  const senders: string[] = [];
-  const buffer = new Uint8Array(70000);
-  for (const until = Date.now() + 1500; Date.now() < until; ) {
-    if (pollOneOrErrno(fd, POLLIN, 100) <= 0) continue;
-    const n = readOrErrno(fd, buffer);
-    const got = buffer.subarray(0, n);
-    if (n >= 42 && got[12] === 0x08 && got[13] === 0x06 && got.subarray(6, 12).every((byte, i) => byte === GUEST[i])) {
-      senders.push([...got.subarray(28, 32)].join("."));
-    }
-  }
-  return senders;
+  return framesSeen(fd, 1500, (got) =>
+    got.length >= 42 && got[12] === 0x08 && got[13] === 0x06 && got.subarray(6, 12).every((byte, i) => byte === GUEST[i])
+      ? [...got.subarray(28, 32)].join(".")
+      : null,
+  );
 }
 
 test("review: under `locked ip=`, a checksum the virtio-net header asks for cannot rewrite an ARP sender the filter passed", async () => {
-  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
-      // A neighbour's TAP without offloads: the kernel computes any pending checksum before it hands a frame over.
-      const neighbour = await helper(ns, BOB, []);
-      try {
-        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        // The guest writes what its TAP takes: the header and the frame when the TAP has one (as QEMU
-        // finds out with TUNGETIFF), the frame alone when it has none and cannot ask for a checksum.
-        const frame = tapOf(guest.fd).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
-        expect(writeOrErrno(guest.fd, Uint8Array.from(frame))).toBe(frame.length);
-        // The frame reached the neighbour (the filter passed it), and only with the sender the filter saw.
-        expect(arpSendersSeen(neighbour.fd)).toEqual(["10.9.0.66"]);
-      } finally {
-        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour(
+    "alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n",
+    ["--use-vnet", "--mac=52:54:00:00:00:0a"],
+    async (guest, neighbour) => {
+      // The guest writes what its TAP takes: the header and the frame when the TAP has one (as QEMU
+      // finds out with TUNGETIFF), the frame alone when it has none and cannot ask for a checksum.
+      const frame = tapOf(guest.fd).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
+      expect(writeOrErrno(guest.fd, Uint8Array.from(frame))).toBe(frame.length);
+      // The frame reached the neighbour (the filter passed it), and only with the sender the filter saw.
+      expect(arpSendersSeen(neighbour)).toEqual(["10.9.0.66"]);
+    },
+  );
 }, 120_000);
 
 test("review: the holder of a TAP under `locked ip=` cannot turn its virtio-net header on through its fd (header size, offloads)", async () => {
-  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
-      const neighbour = await helper(ns, BOB, []);
-      try {
-        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        // What QEMU does with a vnet-header TAP, asking for no privilege: a header size and offloads.
-        const size = Int32Array.of(VNET_HEADER_BYTES);
-        ioctlBuffer(guest.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer));
-        ioctlValue(guest.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_CSUM);
-        const frame = rewrittenArp();
-        expect({ vnetHeader: tapOf(guest.fd).vnetHeader, written: writeOrErrno(guest.fd, Uint8Array.from(frame)) }).toEqual({
-          vnetHeader: false,
-          written: frame.length,
-        });
-        // Read as a frame, the header's bytes are its destination and the start of its source: not the registered MAC.
-        expect(arpSendersSeen(neighbour.fd)).toEqual([]);
-      } finally {
-        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour(
+    "alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n",
+    ["--use-vnet", "--mac=52:54:00:00:00:0a"],
+    async (guest, neighbour) => {
+      // What QEMU does with a vnet-header TAP, asking for no privilege: a header size and offloads.
+      const size = Int32Array.of(VNET_HEADER_BYTES);
+      ioctlBuffer(guest.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer));
+      ioctlValue(guest.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_CSUM);
+      const frame = rewrittenArp();
+      expect({ vnetHeader: tapOf(guest.fd).vnetHeader, written: writeOrErrno(guest.fd, Uint8Array.from(frame)) }).toEqual({
+        vnetHeader: false,
+        written: frame.length,
+      });
+      // Read as a frame, the header's bytes are its destination and the start of its source: not the registered MAC.
+      expect(arpSendersSeen(neighbour)).toEqual([]);
+    },
+  );
 }, 120_000);
 
 test("under `ip=`, every queue of a multiqueue TAP comes without the virtio-net header, and none can have a sender rewritten", async () => {
-  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28 queues=4\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--queues=3", "--mac=52:54:00:00:00:0a"]);
-      const neighbour = await helper(ns, BOB, []);
-      try {
-        if (guest.fds.length !== 3 || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        expect(guest.fds.map((fd) => tapOf(fd).vnetHeader)).toEqual([false, false, false]);
-        const last = guest.fds[2] ?? -1;
-        const frame = tapOf(last).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
-        expect(writeOrErrno(last, Uint8Array.from(frame))).toBe(frame.length);
-        expect(arpSendersSeen(neighbour.fd)).toEqual(["10.9.0.66"]);
-      } finally {
-        for (const fd of [...guest.fds, neighbour.fd]) if (fd !== null) closeFd(fd);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour(
+    "alice br0 1 locked ip=10.9.0.64/28 queues=4\nbob br0 1\n",
+    ["--use-vnet", "--queues=3", "--mac=52:54:00:00:00:0a"],
+    async (guest, neighbour) => {
+      expect(guest.fds.length).toBe(3);
+      expect(guest.fds.map((fd) => tapOf(fd).vnetHeader)).toEqual([false, false, false]);
+      const last = guest.fds[2] ?? -1;
+      const frame = tapOf(last).vnetHeader ? rewrittenArp() : rewrittenArp().slice(VNET_HEADER_BYTES);
+      expect(writeOrErrno(last, Uint8Array.from(frame))).toBe(frame.length);
+      expect(arpSendersSeen(neighbour)).toEqual(["10.9.0.66"]);
+    },
+  );
 }, 120_000);
 
 /**
@@ -183,48 +191,38 @@ test("under `ip=`, every queue of a multiqueue TAP comes without the virtio-net 
  * and the documentation should say so.
  */
 test("limit: the holder of a TAP under `locked ip=` can turn the header on again by making the TAP persistent and attaching it anew", async () => {
-  installed.setPolicy("alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
-      const neighbour = await helper(ns, BOB, []);
-      let guestFd = guest.fd;
-      try {
-        if (guestFd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        const { name, vnetHeader } = tapOf(guestFd);
-        expect(vnetHeader).toBe(false);
-        // As alice, holding the only fd: TUNSETPERSIST, close, TUNSETIFF with IFF_VNET_HDR, write.
-        const reattach = Bun.spawn({
-          cmd: [
-            ...ns.prefix(),
-            ...withOpenTunDevice(),
-            ...asUser(ALICE),
-            process.execPath,
-            REATTACH,
-            name,
-            Buffer.from(rewrittenArp()).toString("hex"),
-          ],
-          stdio: ["ignore", "pipe", "pipe", guestFd],
-        });
-        closeFd(guestFd);
-        guestFd = null;
-        const [said, stderr] = await Promise.all([new Response(reattach.stdout).text(), new Response(reattach.stderr).text()]);
-        await reattach.exited;
-        expect({ said: said.trim(), stderr, senders: arpSendersSeen(neighbour.fd) }).toEqual({
-          said: JSON.stringify({ attached: "attached", vnetHeader: true, written: rewrittenArp().length }),
-          stderr: "",
-          senders: ["10.9.0.254"],
-        });
-      } finally {
-        for (const fd of [guestFd, neighbour.fd]) if (fd !== null) closeFd(fd);
-        // The TAP is persistent now: it goes with the namespace, and sooner here.
-        for (const tap of await ns.tapNames()) await ns.ip("link", "del", tap);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour(
+    "alice br0 1 locked ip=10.9.0.64/28\nbob br0 1\n",
+    ["--use-vnet", "--mac=52:54:00:00:00:0a"],
+    async (guest, neighbour, ns) => {
+      const { name, vnetHeader } = tapOf(guest.fd);
+      expect(vnetHeader).toBe(false);
+      // As alice, holding the only fd: TUNSETPERSIST, close, TUNSETIFF with IFF_VNET_HDR, write.
+      const reattach = Bun.spawn({
+        cmd: [
+          ...ns.prefix(),
+          ...withOpenTunDevice(),
+          ...asUser(ALICE),
+          process.execPath,
+          REATTACH,
+          name,
+          Buffer.from(rewrittenArp()).toString("hex"),
+        ],
+        stdio: ["ignore", "pipe", "pipe", guest.fd],
+      });
+      // Taken out of the fds closed after the test: the child holds the only other one.
+      for (const fd of guest.fds.splice(0)) closeFd(fd);
+      const [said, stderr] = await Promise.all([new Response(reattach.stdout).text(), new Response(reattach.stderr).text()]);
+      await reattach.exited;
+      expect({ said: said.trim(), stderr, senders: arpSendersSeen(neighbour) }).toEqual({
+        said: JSON.stringify({ attached: "attached", vnetHeader: true, written: rewrittenArp().length }),
+        stderr: "",
+        senders: ["10.9.0.254"],
+      });
+      // The TAP is persistent now: it goes with the namespace, and sooner here.
+      for (const tap of await ns.tapNames()) await ns.ip("link", "del", tap);
+    },
+  );
 }, 120_000);
 
 /**
@@ -246,37 +244,19 @@ function rewrittenSource(): number[] {
 }
 
 test("review: under `locked`, a checksum the virtio-net header asks for cannot rewrite the source MAC the bridge checked", async () => {
-  installed.setPolicy("alice br0 1 locked\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
-      const neighbour = await helper(ns, BOB, []);
-      try {
-        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        // As above: the header only when the TAP has one.
-        const frame = tapOf(guest.fd).vnetHeader ? rewrittenSource() : rewrittenSource().slice(VNET_HEADER_BYTES);
-        // This kernel (6.18) refuses a checksum start inside the Ethernet header (EINVAL): then nothing can be rewritten there.
-        const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
-        expect([frame.length, -22]).toContain(written);
-        const sources: string[] = [];
-        const buffer = new Uint8Array(70000);
-        for (const until = Date.now() + 1500; Date.now() < until; ) {
-          if (pollOneOrErrno(neighbour.fd, POLLIN, 100) <= 0) continue;
-          const n = readOrErrno(neighbour.fd, buffer);
-          const got = buffer.subarray(0, n);
-          if (n >= 20 && got[12] === 0x88 && got[13] === 0xb5 && Buffer.from(got.subarray(14, 20)).toString() === "review") {
-            sources.push(Buffer.from(got.subarray(6, 12)).toString("hex"));
-          }
-        }
-        expect(sources).toEqual(written === frame.length ? ["52540000000a"] : []);
-      } finally {
-        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour("alice br0 1 locked\nbob br0 1\n", ["--use-vnet", "--mac=52:54:00:00:00:0a"], async (guest, neighbour) => {
+    // As above: the header only when the TAP has one.
+    const frame = tapOf(guest.fd).vnetHeader ? rewrittenSource() : rewrittenSource().slice(VNET_HEADER_BYTES);
+    // This kernel (6.18) refuses a checksum start inside the Ethernet header (EINVAL): then nothing can be rewritten there.
+    const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
+    expect([frame.length, -22]).toContain(written);
+    const sources = framesSeen(neighbour, 1500, (got) =>
+      got.length >= 20 && got[12] === 0x88 && got[13] === 0xb5 && Buffer.from(got.subarray(14, 20)).toString() === "review"
+        ? Buffer.from(got.subarray(6, 12)).toString("hex")
+        : null,
+    );
+    expect(sources).toEqual(written === frame.length ? ["52540000000a"] : []);
+  });
 }, 120_000);
 
 /**
@@ -301,39 +281,19 @@ function taggedRewrittenSource(start: number): number[] {
 }
 
 test("review: under `locked`, a checksum that starts at a VLAN tag cannot rewrite the source MAC once the kernel takes the tag out", async () => {
-  installed.setPolicy("alice br0 1 locked\nbob br0 1\n");
-  try {
-    await withNetns(async (ns) => {
-      await ns.addBridge("br0");
-      const guest = await helper(ns, ALICE, ["--use-vnet", "--mac=52:54:00:00:00:0a"]);
-      const neighbour = await helper(ns, BOB, []);
-      try {
-        if (guest.fd === null || neighbour.fd === null) throw new Error(`no TAP: ${guest.stderr} ${neighbour.stderr}`);
-        const vnetHeader = tapOf(guest.fd).vnetHeader;
-        const outcomes: { start: number; written: number; sources: string[] }[] = [];
-        for (let start = 14; start < 20; start += 1) {
-          const frame = vnetHeader ? taggedRewrittenSource(start) : taggedRewrittenSource(start).slice(VNET_HEADER_BYTES);
-          const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
-          const sources: string[] = [];
-          const buffer = new Uint8Array(70000);
-          for (const until = Date.now() + 500; Date.now() < until; ) {
-            if (pollOneOrErrno(neighbour.fd, POLLIN, 100) <= 0) continue;
-            const n = readOrErrno(neighbour.fd, buffer);
-            const got = buffer.subarray(0, n);
-            if (Buffer.from(got).includes(Buffer.from("review"))) sources.push(Buffer.from(got.subarray(6, 12)).toString("hex"));
-          }
-          outcomes.push({ start, written: written === frame.length ? 0 : written, sources });
-        }
-        // Refused (EINVAL), or forwarded from the registered MAC only.
-        expect(outcomes).toEqual(
-          outcomes.map(({ start, written }) => ({ start, written, sources: written === 0 ? ["52540000000a"] : [] })),
-        );
-        expect(outcomes.every(({ written }) => written === 0 || written === -22)).toBe(true);
-      } finally {
-        for (const fd of [guest.fd, neighbour.fd]) if (fd !== null) closeFd(fd);
-      }
-    });
-  } finally {
-    installed.setPolicy(null);
-  }
+  await withGuestAndNeighbour("alice br0 1 locked\nbob br0 1\n", ["--use-vnet", "--mac=52:54:00:00:00:0a"], async (guest, neighbour) => {
+    const vnetHeader = tapOf(guest.fd).vnetHeader;
+    const outcomes: { start: number; written: number; sources: string[] }[] = [];
+    for (let start = 14; start < 20; start += 1) {
+      const frame = vnetHeader ? taggedRewrittenSource(start) : taggedRewrittenSource(start).slice(VNET_HEADER_BYTES);
+      const written = writeOrErrno(guest.fd, Uint8Array.from(frame));
+      const sources = framesSeen(neighbour, 500, (got) =>
+        Buffer.from(got).includes(Buffer.from("review")) ? Buffer.from(got.subarray(6, 12)).toString("hex") : null,
+      );
+      outcomes.push({ start, written: written === frame.length ? 0 : written, sources });
+    }
+    // Refused (EINVAL), or forwarded from the registered MAC only.
+    expect(outcomes).toEqual(outcomes.map(({ start, written }) => ({ start, written, sources: written === 0 ? ["52540000000a"] : [] })));
+    expect(outcomes.every(({ written }) => written === 0 || written === -22)).toBe(true);
+  });
 }, 120_000);
