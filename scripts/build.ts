@@ -7,10 +7,10 @@
 // `tap-launcher install --prefix=PREFIX` (or --destdir, for a package) places this very shim.
 // TAP_ACL_FILE (absolute, default /etc/qemu/bridge.conf) and TAP_POLICY_FILE (absolute, default
 // /etc/qemu/bridge-policy.conf) are baked into the programs here, with package.json's version; nothing
-// at run time can change them. Every --no-compile-autoload-* flag is set so that a compiled program
-// never reads a bunfig.toml, .env, tsconfig.json or package.json from the directory it is started in.
+// at run time can change them.
 import { isAbsolute, join, resolve } from "node:path";
 import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { COMPILE_FLAGS } from "./compile-flags.ts";
 import { buildManPages } from "./man.ts";
 import { VERSION } from "../shared/version.ts";
 import { PRIVILEGED_PROGRAMS, privilegedFiles } from "../launcher/layout.ts";
@@ -44,28 +44,16 @@ for (const [name, path] of [
 // One compiled program holds both (scripts/program-entry.ts chooses by argv[0]), so Bun's runtime is
 // installed once; dist/NAME of each privileged program is a hard link to it.
 // Workers must be entry points of their own to be found inside a compiled executable.
-// --bytecode: JavaScriptCore starts from precompiled bytecode, not source (measured: the helper's
-// start falls from ~14 to ~11 ms). It needs entries without top-level await, and with it Bun 1.4.5
-// gives import.meta the source file's path instead of the executable's /$bunfs/ one: code that must
-// know whether it runs compiled asks Bun.main (launcher/layout.ts).
-// --splitting (which needs --format=esm): each program's modules are chunks of their own, loaded when
-// its branch imports them; in one script, the helper's start loaded the launcher's code too (~0.8 ms
-// of its ~10, measured with docs/benchmarks.md's step marks).
+// The flags are scripts/compile-flags.ts's. With --bytecode Bun 1.4.5 gives import.meta the source
+// file's path instead of the executable's /$bunfs/ one: code that must know whether it runs compiled
+// asks Bun.main (launcher/layout.ts).
 const program = join(outDir, "tap-launcher");
 mkdirSync(outDir, { recursive: true });
 const build = Bun.spawnSync({
   cmd: [
     process.execPath,
     "build",
-    "--compile",
-    "--bytecode",
-    "--splitting",
-    "--format=esm",
-    "--target=bun",
-    "--no-compile-autoload-dotenv",
-    "--no-compile-autoload-bunfig",
-    "--no-compile-autoload-tsconfig",
-    "--no-compile-autoload-package-json",
+    ...COMPILE_FLAGS,
     `--define=TAP_BUILD_ACL_FILE=${JSON.stringify(aclFile)}`,
     `--define=TAP_BUILD_POLICY_FILE=${JSON.stringify(policyFile)}`,
     `--define=TAP_BUILD_VERSION=${JSON.stringify(VERSION)}`,

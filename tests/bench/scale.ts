@@ -11,6 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { placeName } from "../../policy/holders.ts";
+import { COMPILE_FLAGS } from "../../scripts/compile-flags.ts";
 import { buildWithAcl } from "../support/build.ts";
 import { privateEtcPrefix } from "../support/private-etc.ts";
 
@@ -37,9 +38,7 @@ function buildEmptyProgram(work: string): string {
   const source = join(work, "empty.ts");
   const output = join(work, "empty-program");
   writeFileSync(source, "");
-  const autoload = ["dotenv", "bunfig", "tsconfig", "package-json"].map((what) => `--no-compile-autoload-${what}`);
-  const split = ["--splitting", "--format=esm"]; // as scripts/build.ts compiles the program
-  sh([process.execPath, "build", "--compile", "--bytecode", ...split, "--target=bun", ...autoload, source, `--outfile=${output}`]);
+  sh([process.execPath, "build", ...COMPILE_FLAGS, source, `--outfile=${output}`]);
   return output;
 }
 

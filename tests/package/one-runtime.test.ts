@@ -4,6 +4,7 @@ import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privilegeOf } from "../../launcher/install.ts";
 import { PRIVILEGED_PROGRAMS } from "../../launcher/layout.ts";
+import { COMPILE_FLAGS } from "../../scripts/compile-flags.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
 import { run, runOk } from "../support/proc.ts";
@@ -69,17 +70,7 @@ describe("what the choice rests on: a compiled program evaluates only the branch
     );
     writeFileSync(join(folder, "helper.ts"), 'console.log("helper evaluated");\nexport {};\n');
     writeFileSync(join(folder, "launcher.ts"), 'console.log("launcher evaluated");\nexport {};\n');
-    await runOk([
-      process.execPath,
-      "build",
-      "--compile",
-      "--bytecode",
-      "--splitting",
-      "--format=esm",
-      "--target=bun",
-      join(folder, "entry.ts"),
-      `--outfile=${join(folder, "probe")}`,
-    ]);
+    await runOk([process.execPath, "build", ...COMPILE_FLAGS, join(folder, "entry.ts"), `--outfile=${join(folder, "probe")}`]);
     expect((await runAs("tap-bridge-helper", join(folder, "probe"))).stdout).toBe("helper evaluated\n");
     expect((await runAs("tap-launcher", join(folder, "probe"))).stdout).toBe("launcher evaluated\n");
   }, 120_000);
