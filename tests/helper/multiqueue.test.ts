@@ -9,7 +9,7 @@ import { tapInfo } from "../../shared/tap-info.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { runHelper, type HelperOutcome } from "../support/helper-run.ts";
-import { withNetns } from "../support/netns.ts";
+import { type TestNetns, withNetns } from "../support/netns.ts";
 import { PACKET_TOOL } from "../support/tools.ts";
 import { asUser, BOB, withOpenTunDevice } from "../support/users.ts";
 
@@ -19,6 +19,7 @@ const policyFile = join(folder, "bridge-policy.conf");
 writeFileSync(aclFile, "allow br0\n");
 const helper = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
 const opened: number[] = [];
+const QUEUE_RACER = join(import.meta.dir, "../support/queue-racer.ts");
 afterAll(() => {
   for (const fd of opened.splice(0)) closeFd(fd);
 });
@@ -121,44 +122,11 @@ describe("a queue another user attaches in the moment before the TAP has an owne
       rmSync(policyFile, { force: true }); // without a policy, as on most hosts
       await withNetns(async (ns) => {
         await ns.addBridge("br0");
-        const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
-        const racer = Bun.spawn({
-          cmd: [
-            ...ns.prefix(),
-            ...withOpenTunDevice(),
-            ...asUser(BOB),
-            process.execPath,
-            join(import.meta.dir, "../support/queue-racer.ts"),
-            "new",
-            flags,
-            action,
-          ],
-          stdout: "pipe",
-          stderr: "inherit",
-        });
+        const { racer, lines } = await startRacer(ns, action);
         try {
-          const lines = racer.stdout.pipeThrough(new TextDecoderStream()).getReader();
           expect((await lines.read()).value).toBe("ready\n");
-          // strace holds every ioctl of the helper for 100 ms, so that the moment between creating
-          // the TAP and giving it an owner is long enough for the racer to win every time (and the
-          // owner racer's 400 ms fall between the helper's TUNSETOWNER and its count).
-          const outcome = await runHelper([
-            ...ns.prefix(),
-            "strace",
-            "-qq",
-            "-f",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=ioctl",
-            "-e",
-            "inject=ioctl:delay_enter=100000",
-            helper,
-            "--use-vnet",
-            "--queues=2",
-            "--fd=3",
-            "--br=br0",
-          ]);
+          // (The owner racer's 400 ms fall between the helper's TUNSETOWNER and its check of the queues.)
+          const outcome = await requestSlowly(ns);
           keep(outcome);
           expect((await lines.read()).value).toBe("attached\n");
           expect(outcome.stderr).toBe("");
@@ -186,26 +154,10 @@ test("a user who reaches every new TAP: three TAPs made and deleted, then a refu
   rmSync(policyFile, { force: true });
   await withNetns(async (ns) => {
     await ns.addBridge("br0");
-    const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
-    const racer = Bun.spawn({
-      cmd: [
-        ...ns.prefix(),
-        ...withOpenTunDevice(),
-        ...asUser(BOB),
-        process.execPath,
-        join(import.meta.dir, "../support/queue-racer.ts"),
-        "new",
-        flags,
-        "every",
-      ],
-      stdout: "pipe",
-      stderr: "inherit",
-    });
+    const { racer, lines } = await startRacer(ns, "every");
     try {
-      const lines = racer.stdout.pipeThrough(new TextDecoderStream()).getReader();
       expect((await lines.read()).value).toBe("ready\n");
-      const strace = ["strace", "-qq", "-f", "-o", "/dev/null", "-e", "trace=ioctl", "-e", "inject=ioctl:delay_enter=100000"];
-      const outcome = await runHelper([...ns.prefix(), ...strace, helper, "--use-vnet", "--queues=2", "--fd=3", "--br=br0"]);
+      const outcome = await requestSlowly(ns);
       keep(outcome);
       expect(outcome.stderr).toMatch(
         /^tap-bridge-helper: failed to make device `tap[0-9a-f]{12}' with 2 queues: another program attached a queue to it before it had an owner \(3 queues, 0 detached, where the helper attached 2\)\ntap-bridge-helper: run it again, and tell an administrator: someone on this host takes queues of new TAPs\n$/,
@@ -222,4 +174,25 @@ test("a user who reaches every new TAP: three TAPs made and deleted, then a refu
       await racer.exited;
     }
   });
-}, 60_000);
+}, 60_000); /**
+ * The queue racer (tests/support/queue-racer.ts) as bob, doing `action` with a queue of each new
+ * multiqueue TAP it can reach, and the lines it prints.
+ */
+function startRacer(ns: TestNetns, action: string) {
+  const flags = String(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE);
+  const racer = Bun.spawn({
+    cmd: [...ns.prefix(), ...withOpenTunDevice(), ...asUser(BOB), process.execPath, QUEUE_RACER, "new", flags, action],
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  return { racer, lines: racer.stdout.pipeThrough(new TextDecoderStream()).getReader() };
+}
+
+/**
+ * The helper for a two-queue TAP, with strace holding every ioctl of it for 100 ms, so that the moment
+ * between creating the TAP and giving it an owner is long enough for a racer to win every time.
+ */
+function requestSlowly(ns: TestNetns): Promise<HelperOutcome> {
+  const strace = ["strace", "-qq", "-f", "-o", "/dev/null", "-e", "trace=ioctl", "-e", "inject=ioctl:delay_enter=100000"];
+  return runHelper([...ns.prefix(), ...strace, helper, "--use-vnet", "--queues=2", "--fd=3", "--br=br0"]);
+}
