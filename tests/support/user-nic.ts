@@ -115,11 +115,15 @@ export class UserNicWorld {
     });
     const namespacePath = `/proc/${child.pid}/ns/net`;
     const hostNamespace = readlinkSync("/proc/self/ns/net");
-    // Ready once it runs in a namespace of its own (unshare has made it) under the final program.
+    // Ready once it runs in a namespace of its own (unshare has made it) under the final program, and
+    // waits there (state S): the comm changes early in execve, while the process is still being
+    // exec'd, and its namespace could not always be opened then (a full run saw one refusal).
     for (let tries = 0; tries < 500; tries += 1) {
       try {
         const comm = readFileSync(`/proc/${child.pid}/comm`, "utf8").trim();
-        if (readlinkSync(namespacePath) !== hostNamespace && comm !== "unshare" && comm !== "setpriv" && comm !== "ip") break;
+        const state = readFileSync(`/proc/${child.pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+        const exec = comm === "unshare" || comm === "setpriv" || comm === "ip";
+        if (readlinkSync(namespacePath) !== hostNamespace && !exec && state === "S") break;
       } catch {
         // not there yet
       }
