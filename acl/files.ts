@@ -1,5 +1,4 @@
 // Where the ACL and the shared-hosts policy are read from: fixed when the programs are built (scripts/build.ts); nothing at run time changes them.
-
 declare const TAP_BUILD_ACL_FILE: string | undefined;
 declare const TAP_BUILD_POLICY_FILE: string | undefined;
 

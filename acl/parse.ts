@@ -5,23 +5,9 @@ import { FileLineError, quoteLine } from "../shared/config-line.ts";
 /** qemu-bridge-helper reads with fgets() into a 4096-byte buffer: longer lines arrive in pieces. */
 const LINE_BUFFER = 4096;
 
-export interface AclRule {
-  kind: "rule";
-  action: "allow" | "deny";
-  /** The bridge the rule names, or null for `all`. */
-  bridge: string | null;
-  file: string;
-  line: number;
-}
-
-export interface AclInclude {
-  kind: "include";
-  path: string;
-  file: string;
-  line: number;
-}
-
-export type AclEntry = AclRule | AclInclude;
+/** `bridge` is null for `all`. */
+export type AclRule = { kind: "rule"; action: "allow" | "deny"; bridge: string | null; file: string; line: number };
+type AclEntry = AclRule | { kind: "include"; path: string; file: string; line: number };
 
 /** A line the original would also reject; the whole ACL is then refused (default deny). */
 export class AclSyntaxError extends FileLineError {}
@@ -30,10 +16,7 @@ export class AclSyntaxError extends FileLineError {}
 // original, a leading \v makes an unknown command and a trailing one stays in the name.
 const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\f" || c === "\r";
 
-/**
- * The pieces fgets() would return for `content` (bytes as latin1 characters), each cut at its first
- * NUL as the C string functions see it, with the 1-based physical line each starts on.
- */
+/** The pieces fgets() returns for `content` (bytes as latin1), each cut at its first NUL as C sees it, with its 1-based line. */
 function* fgetsPieces(content: string): Generator<{ text: string; line: number }> {
   let line = 1;
   let start = 0;
@@ -50,9 +33,8 @@ function* fgetsPieces(content: string): Generator<{ text: string; line: number }
 }
 
 /**
- * Parses one ACL file's content. Leading blanks are skipped; blank lines and lines starting with
- * `#` are skipped; the command ends at the first space, or failing that the first tab; the argument
- * is trimmed. throws AclSyntaxError at the first line qemu-bridge-helper would also reject.
+ * Parses one ACL file: blank and `#` lines skipped, leading blanks too; the command ends at the first space,
+ * else the first tab; the argument is trimmed. throws AclSyntaxError where qemu-bridge-helper also rejects.
  */
 export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
   const entries: AclEntry[] = [];
@@ -60,7 +42,6 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     let at = 0;
     while (isSpace(text[at])) at += 1;
     if (at === text.length || text[at] === "#") continue;
-
     const rest = text.slice(at);
     let split = rest.indexOf(" ");
     if (split < 0) split = rest.indexOf("\t");

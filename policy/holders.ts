@@ -1,17 +1,7 @@
 // Whose ports are on a bridge: the numbered places a user's ports hold there under a policy, as names the kernel keeps unique (pure).
-//
-// A limit of MAX on a bridge is MAX places, numbered 0 to MAX-1. Each port made under a policy line
-// with a limit takes one, as an alternative name of its device (IFLA_ALT_IFNAME), before it joins the
-// bridge. The kernel refuses a name already taken (EEXIST), also between two requests at the same
-// moment, so no more than MAX are ever held and no count of the bridge's ports is needed: a request
-// costs the same on a bridge of 0 or 1000 ports. Only CAP_NET_ADMIN adds or removes an alternative
-// name, so a port's holder cannot give its place away; the kernel frees it with the device.
+// Why places, as alternative names: docs/design.md, "Shared hosts: why the policy works as it does".
 
-/**
- * The places each user has on each bridge: a Linux bridge takes at most 1024 ports (BR_MAX_PORTS),
- * so no MAX is larger. A port made where no line limits its user takes one of these too, so that it
- * counts once a line does.
- */
+/** The places of each user on each bridge: no MAX is larger, as a bridge takes at most 1024 ports (BR_MAX_PORTS). */
 export const MOST_PLACES = 1024;
 
 /** The names of `uid`'s places 0 to `count`-1 on the bridge `bridgeIndex`, in order: what a count looks up. */
@@ -34,17 +24,8 @@ export function parsePlaceName(name: string): { uid: number; bridgeIndex: number
   return { uid: Number(uid), bridgeIndex: Number(bridgeIndex), place: Number(place) };
 }
 
-/** A device as a count of places reads it: its name and its alternative names. */
-export interface PlaceFacts {
-  name: string;
-  altNames: readonly string[];
-}
-
-/**
- * The devices of `links` holding a place of `uid` on the bridge `bridgeIndex`, with the place each
- * holds, by place: what doctor counts from a list of the bridge's ports.
- */
-export function placesHeld<Link extends PlaceFacts>(
+/** The devices of `links` holding a place of `uid` on the bridge `bridgeIndex`, by place: what doctor counts. */
+export function placesHeld<Link extends { altNames: readonly string[] }>(
   links: readonly Link[],
   uid: number,
   bridgeIndex: number,

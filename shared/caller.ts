@@ -2,11 +2,10 @@
 import type { ThreadCredentials } from "./credentials.ts";
 import { groupNameOf, userNameOf } from "./libc.ts";
 
-/** The caller as the policy and the audit trail name them. */
+/** The caller as the policy and the audit trail name them; `userName` null when the uid has no name. */
 export interface CallerIdentity {
   uid: number;
   gid: number;
-  /** null when the uid has no name in the name service. */
   userName: string | null;
   /** The names of the caller's real gid and supplementary groups, those that have one. */
   groupNames: string[];
@@ -15,10 +14,9 @@ export interface CallerIdentity {
 }
 
 /**
- * Who the caller is: ids as the kernel holds them for this process (the exec shim kept the caller's
- * real ids and supplementary groups, as every permission check the kernel makes uses them; the same
- * groups decide which per-group ACL includes are readable), names from the name service.
- * throws SysError when a name lookup fails: a line for a group must not be skipped for that.
+ * The caller's real ids and supplementary groups as this process holds them (the exec shim kept them:
+ * every kernel permission check, and so which per-group ACL includes are readable, uses them), named by
+ * the name service. throws SysError when a lookup fails: a line for a group must not be skipped for that.
  */
 export function lookUpCaller(credentials: ThreadCredentials): CallerIdentity {
   const uid = credentials.uids[0] ?? -1;

@@ -8,17 +8,12 @@ export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /** Why a file could not be read: an errno name, or our own reason. */
 export class UnreadableFile extends Error {
-  /**
-   * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
-   * as empty by the original) is skipped; any other failure must not silently drop its deny rules.
-   */
+  /** An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped. */
   readonly skippable: boolean;
-
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
+  readonly reason: string;
+  constructor(path: string, reason: string) {
     super(`${path}: ${reason}`);
+    this.reason = reason;
     this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
 }
@@ -29,9 +24,9 @@ export interface OpenedFile {
 }
 
 /**
- * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with the permissions this process has.
- * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it. `bytes` holds the path
- * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
+ * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps
+ * a FIFO from hanging the open (the fstat then rejects it). `bytes` is the path as a file gave it (an
+ * include line, read as latin1), `path` is for messages.
  */
 export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
   try {
@@ -49,7 +44,6 @@ export function readConfigFile(path: string, bytes: string | Uint8Array = path):
       closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used
     }
   } catch (err) {
-    if (err instanceof UnreadableFile) throw err;
-    throw new UnreadableFile(path, errorCode(err));
+    throw err instanceof UnreadableFile ? err : new UnreadableFile(path, errorCode(err));
   }
 }

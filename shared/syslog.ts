@@ -10,7 +10,6 @@ export const SYSLOG_SOCKET = "/dev/log";
 export const LOG_AUTHPRIV = 10 << 3;
 export const LOG_WARNING = 4;
 export const LOG_INFO = 6;
-
 /** How long, connecting and sending together, the log socket may hold the caller up before the line is given up. */
 export const SEND_WAIT_MS = 1000;
 /** struct sockaddr_un: u16 sun_family, char sun_path[108]. */
@@ -37,11 +36,10 @@ const timeval = new Uint8Array(16);
 const timevalView = new DataView(timeval.buffer);
 
 /**
- * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`,
- * and again after a signal (EINTR) or a time-out cut short, until it succeeds, fails otherwise, or
- * the deadline passes (-ETIMEDOUT). The kernel does the waiting: each datagram a log daemon reads
- * wakes the next sender queued on its full socket, in the order they began to wait, so the line
- * takes its turn among anyone flooding the socket for as long as the deadline allows (not once).
+ * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`, again
+ * after EINTR or a time-out cut short, until it succeeds, fails otherwise or the deadline passes
+ * (-ETIMEDOUT). The kernel wakes the senders queued on a full log socket in turn, one per datagram the
+ * daemon reads, so the line takes its turn among anyone flooding it for as long as the deadline allows.
  */
 function untilDeadline(fd: number, deadline: number, call: () => number): number {
   for (;;) {
@@ -55,31 +53,23 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
   }
 }
 
-/** A socket connected to the log socket (close it), and whether it is a stream socket. */
-export interface SyslogConnection {
-  fd: number;
-  stream: boolean;
-}
-
 /**
- * A socket connected to the log socket at `socketPath`: a datagram socket first, as syslog(3) tries,
- * then a stream socket when the kernel says the log socket is one (EPROTOTYPE: syslog-ng's
- * unix-stream). Returns minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
+ * A socket connected to the log socket at `socketPath` (close it), and whether it is a stream: a datagram
+ * socket first, as syslog(3) tries, then a stream when the kernel says the log socket is one (EPROTOTYPE:
+ * syslog-ng's unix-stream). Minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
  * EACCES: not writable; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
  */
-export function connectToSyslog(socketPath: string, deadline: number): SyslogConnection | number {
+export function connectToSyslog(socketPath: string, deadline: number): { fd: number; stream: boolean } | number {
   const address = socketAddress(socketPath);
   for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
     const fd = openSocket(AF_UNIX, type | SOCK_CLOEXEC);
-    let connected: number;
+    let connected = -1;
     try {
       connected = untilDeadline(fd, deadline, () => connectOrErrno(fd, address));
-    } catch (err) {
-      closeFd(fd);
-      throw err;
+    } finally {
+      if (connected < 0) closeFd(fd);
     }
     if (connected >= 0) return { fd, stream: type === SOCK_STREAM };
-    closeFd(fd);
     if (connected !== -EPROTOTYPE) return connected;
   }
   return -EPROTOTYPE;
@@ -91,11 +81,9 @@ function sendFailure(call: string, errno: number, socketPath: string, waitMs: nu
 }
 
 /**
- * Writes `line` as one record to the log socket, trying until `waitMs` have passed. Returns false
- * when there is no system log to write to (no socket at the path, or nothing listening: ENOENT,
- * ECONNREFUSED), which is not an error. true means the log socket took the whole record: a daemon
- * may still drop it (rate limits).
- * throws SysError(ETIMEDOUT when the socket stayed full until the deadline, EACCES, EMSGSIZE, EPIPE, ...).
+ * Writes `line` as one record to the log socket, trying until `waitMs` have passed. false when there is
+ * no system log (ENOENT, ECONNREFUSED), which is not an error; true when the socket took the whole record
+ * (a daemon may still drop it: rate limits). throws SysError(ETIMEDOUT: full until the deadline, EACCES, ...).
  */
 export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
   const deadline = performance.now() + waitMs;
