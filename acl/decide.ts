@@ -11,21 +11,15 @@ export interface BridgeNames {
   deviceNames: readonly string[];
 }
 
-/** The first `deny` and the first `allow` that matched any name of the device, when one did. */
-export interface AclDecision {
-  allowed: boolean;
-  denyRule: AclRule | null;
-  allowRule: AclRule | null;
-}
-
-/** Decides from rules in the order they were read: a deny naming any of the device's names (or `all`) wins. */
-export function decideBridgeAccess(rules: readonly AclRule[], bridge: BridgeNames): AclDecision {
+/** Deny wins: a deny naming any of the device's names (or `all`), else an allow; with the first of each that matched. */
+export function decideBridgeAccess(rules: readonly AclRule[], bridge: BridgeNames) {
   const first = (action: AclRule["action"]) =>
     rules.find((rule) => rule.action === action && (rule.bridge === null || bridge.deviceNames.includes(rule.bridge))) ?? null;
   const denyRule = first("deny");
   const allowRule = first("allow");
   return { allowed: denyRule === null && allowRule !== null, denyRule, allowRule };
 }
+type AclDecision = ReturnType<typeof decideBridgeAccess>;
 
 /** `lab1`, or `lab1 (the device br1, also named lab1, lab2)` when the device has other names. */
 function describeBridge(bridge: BridgeNames): string {

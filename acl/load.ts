@@ -5,9 +5,8 @@ import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
 /** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
 const MAX_INCLUDE_DEPTH = 8;
 /**
- * Bounds on the files opened (the main file and every include followed, read, skipped or looping) and
- * the bytes read in all: the same large file included many times once cost 18 s and 5.8 GB per run
- * (measured: 300 includes of a 1 MiB file). Beyond either, the ACL is refused.
+ * Bounds on the files opened (the main file and every include met) and the bytes read in all, beyond which the
+ * ACL is refused: 300 includes of a 1 MiB file once cost 18 s and 5.8 GB per run (measured).
  */
 export const MAX_ACL_FILES = 64;
 export const MAX_ACL_TOTAL_BYTES = 4 << 20;
@@ -29,10 +28,7 @@ export class AclLoadError extends Error {
   override name = "AclLoadError";
 }
 
-/**
- * Loads `mainFile` and its includes as qemu-bridge-helper decides, with deliberate, safe differences
- * (docs/design.md, "How the ACL is read"). throws AclLoadError when the caller must deny.
- */
+/** `mainFile` and its includes as qemu-bridge-helper reads them, but safer (docs/design.md, "How the ACL is read"). throws AclLoadError. */
 export function loadAcl(mainFile: string): LoadedAcl {
   const loaded: LoadedAcl = { rules: [], filesRead: [], warnings: [], bytesRead: 0, filesOpened: 1 };
   try {
@@ -47,9 +43,8 @@ export function loadAcl(mainFile: string): LoadedAcl {
 /** Counts `file`'s bytes towards MAX_ACL_TOTAL_BYTES. throws AclLoadError beyond it. */
 function countBytes(path: string, file: OpenedFile, into: LoadedAcl): void {
   into.bytesRead += file.content.byteLength;
-  if (into.bytesRead > MAX_ACL_TOTAL_BYTES) {
+  if (into.bytesRead > MAX_ACL_TOTAL_BYTES)
     throw new AclLoadError(`${path}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`);
-  }
 }
 
 function collect(path: string, file: OpenedFile, includeStack: string[], into: LoadedAcl): void {
@@ -68,14 +63,10 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       continue;
     }
     const where = `${entry.file}:${entry.line}`;
-    if (!entry.path.startsWith("/")) {
-      throw new AclLoadError(`${where}: include path ${JSON.stringify(entry.path)} is not absolute`);
-    }
+    if (!entry.path.startsWith("/")) throw new AclLoadError(`${where}: include path ${JSON.stringify(entry.path)} is not absolute`);
     if (stack.length > MAX_INCLUDE_DEPTH) throw new AclLoadError(`${where}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
     into.filesOpened += 1;
-    if (into.filesOpened > MAX_ACL_FILES) {
-      throw new AclLoadError(`${where}: the ACL and its includes are more than ${MAX_ACL_FILES} files`);
-    }
+    if (into.filesOpened > MAX_ACL_FILES) throw new AclLoadError(`${where}: the ACL and its includes are more than ${MAX_ACL_FILES} files`);
     let included: OpenedFile;
     try {
       // The path's own bytes: a string would be opened as UTF-8, another file, and its denies skipped.

@@ -32,10 +32,7 @@ function* fgetsPieces(content: string): Generator<{ text: string; line: number }
   }
 }
 
-/**
- * Parses one ACL file: blank and `#` lines skipped, leading blanks too; the command ends at the first space,
- * else the first tab; the argument is trimmed. throws AclSyntaxError where qemu-bridge-helper also rejects.
- */
+/** One ACL file's entries, read as qemu-bridge-helper reads them. throws AclSyntaxError at the first line it also rejects. */
 export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
   const entries: AclEntry[] = [];
   for (const { text, line } of fgetsPieces(Buffer.from(content).toString("latin1"))) {
@@ -45,21 +42,17 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     const rest = text.slice(at);
     let split = rest.indexOf(" ");
     if (split < 0) split = rest.indexOf("\t");
-    if (split < 0) {
-      throw new AclSyntaxError(file, line, `invalid line ${quoteLine(rest.trimEnd())}: a command needs an argument`);
-    }
+    if (split < 0) throw new AclSyntaxError(file, line, `invalid line ${quoteLine(rest.trimEnd())}: a command needs an argument`);
     const command = rest.slice(0, split);
     let argStart = split + 1;
     while (isSpace(rest[argStart])) argStart += 1;
     let argEnd = rest.length;
     while (argEnd > argStart && isSpace(rest[argEnd - 1])) argEnd -= 1;
     const argument = rest.slice(argStart, argEnd);
-
     // qemu-bridge-helper's own length check, kept for the same decisions; the helper's name rule
     // (shared/ifname.ts) judges the bridge it is asked for.
-    if (command !== "include" && argument.length >= IFNAMSIZ) {
+    if (command !== "include" && argument.length >= IFNAMSIZ)
       throw new AclSyntaxError(file, line, `name ${quoteLine(argument)} too long: ${argument.length} bytes, at most ${IFNAMSIZ - 1}`);
-    }
     if (command === "allow" || command === "deny") {
       entries.push({ kind: "rule", action: command, bridge: argument === "all" ? null : argument, file, line });
     } else if (command === "include") {

@@ -41,9 +41,8 @@ export function choosePolicyRule(rules: readonly PolicyRule[], caller: PolicyCal
 }
 
 /**
- * choosePolicyRule, unless a name it depends on is unknown: a caller whose uid or a gid the name service
- * did not name, where the policy has user (or group) lines for this bridge, might be their subject. The
- * caller must then be refused, not given the `*` line, whatever the name service made of the failure.
+ * choosePolicyRule, unless the caller's uid (or a gid) has no name where the policy has user (group) lines for
+ * this bridge: they might be its subject, so they must be refused, not given the `*` line.
  */
 export function choosePolicyLine(rules: readonly PolicyRule[], caller: PolicyCaller, bridgeNames: readonly string[]): RuleChoice {
   const lines = forBridge(rules, bridgeNames);

@@ -25,17 +25,12 @@ export function parsePlaceName(name: string): { uid: number; bridgeIndex: number
 }
 
 /** The devices of `links` holding a place of `uid` on the bridge `bridgeIndex`, by place: what doctor counts. */
-export function placesHeld<Link extends { altNames: readonly string[] }>(
-  links: readonly Link[],
-  uid: number,
-  bridgeIndex: number,
-): { link: Link; place: number }[] {
-  return links
-    .flatMap((link) =>
-      link.altNames.flatMap((altName) => {
-        const place = parsePlaceName(altName);
-        return place !== null && place.uid === uid && place.bridgeIndex === bridgeIndex ? [{ link, place: place.place }] : [];
-      }),
-    )
-    .sort((a, b) => a.place - b.place);
+export function placesHeld<Link extends { altNames: readonly string[] }>(links: readonly Link[], uid: number, bridgeIndex: number) {
+  const held: { link: Link; place: number }[] = [];
+  for (const link of links) {
+    for (const place of link.altNames.map(parsePlaceName)) {
+      if (place?.uid === uid && place.bridgeIndex === bridgeIndex) held.push({ link, place: place.place });
+    }
+  }
+  return held.sort((a, b) => a.place - b.place);
 }

@@ -8,9 +8,8 @@ export class PolicyLoadError extends Error {
 }
 
 /**
- * The policy at `path` (it has no includes), or null when there is no such file: the ACL alone then
- * decides, as with QEMU's helper. Any other failure denies: a quota that cannot be read must not read
- * as "no quota". throws PolicyLoadError.
+ * The policy at `path` (no includes), or null when there is none: the ACL alone decides, as with QEMU's helper.
+ * throws PolicyLoadError on any other failure: a quota that cannot be read must not read as "no quota".
  */
 export function loadPolicy(path: string): PolicyRule[] | null {
   try {

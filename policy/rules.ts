@@ -58,21 +58,19 @@ function parseWholeNumber(field: string, what: string, low: number, high: number
 }
 
 /**
- * Parses `SUBJECT BRIDGE MAX [isolated] [queues=N] [locked] [ip=PREFIX[,PREFIX...]]` lines (blank and `#`
- * lines skipped). Two lines for one subject and bridge are refused: which holds would depend on their order.
- * throws PolicySyntaxError at the first line that is not of that form.
+ * Parses `SUBJECT BRIDGE MAX [isolated] [queues=N] [locked] [ip=PREFIX[,...]]` lines. throws PolicySyntaxError at the
+ * first line not of that form, or a second one for a subject and bridge: which held would depend on their order.
  */
 export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[] {
   const rules: PolicyRule[] = [];
   const seen = new Map<string, number>();
-  const lines = Buffer.from(content).toString("latin1").split("\n");
-  lines.forEach((raw, index) => {
+  for (const [index, raw] of Buffer.from(content).toString("latin1").split("\n").entries()) {
     const line = index + 1;
     const reject = (problem: string): never => {
       throw new PolicySyntaxError(file, line, problem);
     };
     const fields = raw.split(BLANKS).filter((field) => field.length > 0);
-    if (fields.length === 0 || fields[0]?.startsWith("#")) return;
+    if (fields.length === 0 || fields[0]?.startsWith("#")) continue;
     if (raw.includes("\0") || raw.includes("\v")) reject("a NUL or vertical tab byte in the line");
     const [subjectField = "", bridgeField, maxField, ...options] = fields;
     if (bridgeField === undefined || maxField === undefined)
@@ -106,7 +104,7 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
     if (earlier !== undefined) reject(`a second line for ${key} (the first is line ${earlier})`);
     seen.set(key, line);
     rules.push(rule);
-  });
+  }
   return rules;
 }
 

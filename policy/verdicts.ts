@@ -12,29 +12,16 @@ export function parseQueueCount(text: string): number | null {
 }
 
 /** The caller's TAPs on one bridge (`held`, not counting one being made) against the line's limit; the helper and doctor phrase it. */
-export interface QuotaVerdict {
-  rule: PolicyRule;
-  limit: number;
-  held: readonly string[];
-  /** Whether one more TAP fits. */
-  allowed: boolean;
-}
-
-export function quotaVerdict(rule: PolicyRule, held: readonly string[]): QuotaVerdict {
+export function quotaVerdict(rule: PolicyRule, held: readonly string[]) {
   return { rule, limit: rule.maxTaps, held, allowed: held.length < rule.maxTaps };
 }
+export type QuotaVerdict = ReturnType<typeof quotaVerdict>;
 
 /** `--queues=N` against the limit of the line that holds (`rule`, null when none does). */
-export interface QueueVerdict {
-  rule: PolicyRule | null;
-  limit: number;
-  asked: number;
-  allowed: boolean;
-}
-
-export function queueVerdict(rule: PolicyRule | null, asked: number): QueueVerdict {
+export function queueVerdict(rule: PolicyRule | null, asked: number) {
   return { rule, limit: queueLimit(rule), asked, allowed: asked <= queueLimit(rule) };
 }
+export type QueueVerdict = ReturnType<typeof queueVerdict>;
 
 /** The most queues one TAP may have under `rule` (or with no rule). */
 export function queueLimit(rule: PolicyRule | null): number {

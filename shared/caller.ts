@@ -14,9 +14,8 @@ export interface CallerIdentity {
 }
 
 /**
- * The caller's real ids and supplementary groups as this process holds them (the exec shim kept them:
- * every kernel permission check, and so which per-group ACL includes are readable, uses them), named by
- * the name service. throws SysError when a lookup fails: a line for a group must not be skipped for that.
+ * The caller's real ids and groups, which the exec shim kept (the kernel checks permissions, of per-group ACL includes
+ * too, with them), named by the name service. throws SysError when a lookup fails: no group line is skipped for that.
  */
 export function lookUpCaller(credentials: ThreadCredentials): CallerIdentity {
   const uid = credentials.uids[0] ?? -1;

@@ -24,9 +24,8 @@ export interface OpenedFile {
 }
 
 /**
- * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps
- * a FIFO from hanging the open (the fstat then rejects it). `bytes` is the path as a file gave it (an
- * include line, read as latin1), `path` is for messages.
+ * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps a FIFO from
+ * hanging the open (fstat rejects it). `bytes` is the path as an include line gave it, `path` is for messages.
  */
 export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
   try {
@@ -36,9 +35,8 @@ export function readConfigFile(path: string, bytes: string | Uint8Array = path):
       if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
       if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
       const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
-      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES) {
+      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES)
         throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-      }
       return { content, identity: stat.identity };
     } finally {
       closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used

@@ -64,16 +64,10 @@ export function parseThreadStatus(tid: string, status: string): ThreadCredential
   };
 }
 
-/**
- * A status file is under 2 KiB but for a long Groups line (65,536 groups at most). A longer one is cut:
- * Groups comes before the capability sets and NoNewPrivs, so a cut file lacks them, which denies.
- */
+/** A status file is under 2 KiB but for Groups (65,536 at most); one cut here lacks the later fields, which denies. */
 const STATUS_LIMIT = 1 << 20;
 
-/**
- * One entry per thread, leaving out a thread that ended while being read (ENOENT, ESRCH). Any other
- * failure, or no thread at all, throws CredentialsUnreadable: the caller checks privilege and must deny.
- */
+/** Each thread's, but one that ended meanwhile (ENOENT, ESRCH). throws CredentialsUnreadable (deny) on any other failure, or none. */
 export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCredentials[] {
   let tids: string[];
   try {
@@ -83,16 +77,15 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
   }
   const threads: ThreadCredentials[] = [];
   for (const tid of tids) {
-    let status: string;
+    let status: Uint8Array;
     try {
-      const bytes = withOpenPath(`${taskFolder}/${tid}/status`, 0, (fd) => readToEnd(fd, 4096, STATUS_LIMIT, tid));
-      status = Buffer.from(bytes).toString("latin1");
+      status = withOpenPath(`${taskFolder}/${tid}/status`, 0, (fd) => readToEnd(fd, 4096, STATUS_LIMIT, tid));
     } catch (err) {
       const code = errorCode(err);
       if (code === "ENOENT" || code === "ESRCH") continue;
       throw new CredentialsUnreadable(`cannot read ${taskFolder}/${tid}/status: ${code}`);
     }
-    threads.push(parseThreadStatus(tid, status));
+    threads.push(parseThreadStatus(tid, Buffer.from(status).toString("latin1")));
   }
   if (threads.length === 0) throw new CredentialsUnreadable(`no thread's status could be read in ${taskFolder}`);
   return threads;

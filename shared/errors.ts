@@ -5,7 +5,6 @@ import { errnoName } from "./errno.ts";
 export class SysError extends Error {
   override name = "SysError";
   readonly code: string;
-
   constructor(
     readonly call: string,
     readonly errno: number,
@@ -19,10 +18,7 @@ export class SysError extends Error {
   }
 }
 
-/**
- * A value shared/ code refuses (an interface name the kernel would not take), saying which and why.
- * shared/ knows no command line; a CLI that took the value from its user reports it as a usage error.
- */
+/** A value shared/ refuses (an interface name the kernel would not take); a CLI that took it from its user makes it a usage error. */
 export class ValueError extends Error {
   override name = "ValueError";
 }
@@ -38,7 +34,6 @@ export class StepError extends Error {
   readonly hint: string;
   /** The program's exit status when this error ends it. */
   readonly exitStatus: number;
-
   constructor(message: string, options: { cause?: unknown; hint?: string; exitStatus?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.hint = options.hint ?? "";

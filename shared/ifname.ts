@@ -3,8 +3,7 @@ import { IFNAMSIZ } from "./kernel.ts";
 import { ValueError } from "./errors.ts";
 
 /**
- * Why `name` cannot name an interface, or null. As the kernel's dev_valid_name() (non-empty, under IFNAMSIZ
- * bytes, not `.`/`..`, no `/`, `:` or white space), and stricter: no `%`, which the kernel expands as a
+ * Why `name` cannot name an interface, or null: the kernel's dev_valid_name(), and no `%`, which it expands as a
  * template (`tap%d`), and only printable ASCII, so that what the caller typed is exactly the bytes looked up.
  */
 export function interfaceNameProblem(name: string): string | null {

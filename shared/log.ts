@@ -16,9 +16,8 @@ const KIND_WORDS: Readonly<Record<string, string>> = { warn: "warning: ", debug:
 const KIND_COLOURS: Readonly<Record<string, number>> = { error: 31, fatal: 31, fail: 31, warn: 33, success: 32, debug: 2, trace: 2 };
 
 /**
- * One line per message, `tag: [warning: ]message`, no badge, blank line or time: libvirt shows a helper's
- * stderr verbatim and QEMU prefixes it, so what is written is the contract. Written synchronously: a program
- * that execs its guest or exits next must not lose a line, and process.stderr's set-up costs ~13 ms (measured).
+ * `tag: [warning: ]message` and nothing else: libvirt shows a helper's stderr verbatim, QEMU prefixes it. Written
+ * synchronously: a program that execs or exits next loses no line, and process.stderr's set-up costs ~13 ms (measured).
  */
 function lineReporter(tag: string, fd: number): ConsolaReporter {
   const terminal = isTerminal(fd);
@@ -32,10 +31,7 @@ function lineReporter(tag: string, fd: number): ConsolaReporter {
   };
 }
 
-/**
- * Writes all of `text` to `fd`, waiting (at most a second per stall) when it is a full non-blocking pipe.
- * Any other failure (EIO, EPIPE: a terminal or reader gone) drops the line: there is nowhere left to say so.
- */
+/** Writes all of `text` to `fd`, waiting up to a second per stall on a full pipe; any other failure (EIO, EPIPE) drops it. */
 export function writeText(fd: number, text: string): void {
   let bytes = Buffer.from(text, "utf8");
   while (bytes.byteLength > 0) {
@@ -45,10 +41,7 @@ export function writeText(fd: number, text: string): void {
   }
 }
 
-/**
- * A logger for the program `tag`, on stderr (stdout is the program's and the guest's). consola is made at
- * the first message its level lets through: that costs ~0.3 ms (measured), and most helper runs print nothing.
- */
+/** A logger on stderr, made at the first message its level shows: that costs ~0.3 ms (measured), and most helper runs print none. */
 export function createLogger(tag: string, verbosity: Verbosity = "normal"): ConsolaInstance {
   const level = LEVELS[verbosity];
   let consola: ConsolaInstance | null = null;

@@ -5,7 +5,6 @@ import { AF_UNIX, MSG_NOSIGNAL, SO_SNDTIMEO, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STRE
 import { closeFd, connectOrErrno, describeErrno, openSocket, sendOrErrno, setSocketOption } from "./libc.ts";
 
 export const SYSLOG_SOCKET = "/dev/log";
-
 // <sys/syslog.h>
 export const LOG_AUTHPRIV = 10 << 3;
 export const LOG_WARNING = 4;
@@ -14,7 +13,6 @@ export const LOG_INFO = 6;
 export const SEND_WAIT_MS = 1000;
 /** struct sockaddr_un: u16 sun_family, char sun_path[108]. */
 const SOCKADDR_UN_SIZE = 110;
-
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `<86>Nov 21 16:04:05 tag[pid]: message`, the form syslog(3) sends (local time, day padded with a blank). */
@@ -36,10 +34,9 @@ const timeval = new Uint8Array(16);
 const timevalView = new DataView(timeval.buffer);
 
 /**
- * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`, again
- * after EINTR or a time-out cut short, until it succeeds, fails otherwise or the deadline passes
- * (-ETIMEDOUT). The kernel wakes the senders queued on a full log socket in turn, one per datagram the
- * daemon reads, so the line takes its turn among anyone flooding it for as long as the deadline allows.
+ * Runs a blocking connect or send with SO_SNDTIMEO at what is left until `deadline` (-ETIMEDOUT past it), again after
+ * EINTR or a time-out cut short. The kernel wakes the senders queued on a full log socket in turn, one per datagram
+ * read, so the line takes its turn among anyone flooding it for as long as the deadline allows.
  */
 function untilDeadline(fd: number, deadline: number, call: () => number): number {
   for (;;) {
@@ -54,10 +51,9 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
 }
 
 /**
- * A socket connected to the log socket at `socketPath` (close it), and whether it is a stream: a datagram
- * socket first, as syslog(3) tries, then a stream when the kernel says the log socket is one (EPROTOTYPE:
- * syslog-ng's unix-stream). Minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
- * EACCES: not writable; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
+ * A socket connected to `socketPath` (close it): a datagram socket, as syslog(3) tries first, or a stream when the
+ * kernel says the log socket is one (EPROTOTYPE: syslog-ng's unix-stream). Else minus errno (ENOENT, ECONNREFUSED:
+ * no system log; EACCES; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
  */
 export function connectToSyslog(socketPath: string, deadline: number): { fd: number; stream: boolean } | number {
   const address = socketAddress(socketPath);
@@ -81,9 +77,8 @@ function sendFailure(call: string, errno: number, socketPath: string, waitMs: nu
 }
 
 /**
- * Writes `line` as one record to the log socket, trying until `waitMs` have passed. false when there is
- * no system log (ENOENT, ECONNREFUSED), which is not an error; true when the socket took the whole record
- * (a daemon may still drop it: rate limits). throws SysError(ETIMEDOUT: full until the deadline, EACCES, ...).
+ * Writes `line` as one record, trying for `waitMs`: false when there is no system log (not an error), true when the
+ * socket took it all (a daemon may still drop it: rate limits). throws SysError(ETIMEDOUT: full until then, EACCES, ...).
  */
 export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
   const deadline = performance.now() + waitMs;
