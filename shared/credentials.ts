@@ -6,26 +6,13 @@ import { closeFd, directoryNames, openPath, readToEnd } from "./libc.ts";
 /** CAP_NET_ADMIN (12, <linux/capability.h>) as a bit of a capability set. */
 export const CAP_NET_ADMIN_MASK = 1n << 12n;
 
-export interface ThreadCredentials {
-  tid: number;
-  /** Real, effective, saved and filesystem user ids. */
-  uids: number[];
-  gids: number[];
-  groups: number[];
-  permitted: bigint;
-  effective: bigint;
-  ambient: bigint;
-  bounding: bigint;
-  noNewPrivs: boolean;
-}
-
 /** A status file this process cannot trust: a check built on it must deny. */
 export class CredentialsUnreadable extends Error {
   override name = "CredentialsUnreadable";
 }
 
 /** One thread's credentials from the text of its status file. throws CredentialsUnreadable. */
-export function parseThreadStatus(tid: string, status: string): ThreadCredentials {
+export function parseThreadStatus(tid: string, status: string) {
   const file = `/proc/self/task/${tid}/status`;
   const malformed = (name: string, text: string) =>
     new CredentialsUnreadable(`${file} has a malformed ${name} field: ${JSON.stringify(text)}`);
@@ -53,7 +40,7 @@ export function parseThreadStatus(tid: string, status: string): ThreadCredential
     throw new CredentialsUnreadable(`${file} has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);
   return {
     tid: Number(tid),
-    uids: ids("Uid", 4),
+    uids: ids("Uid", 4), // real, effective, saved and filesystem
     gids: ids("Gid", 4),
     groups: ids("Groups", 0),
     permitted: capabilities("CapPrm"),
@@ -63,6 +50,7 @@ export function parseThreadStatus(tid: string, status: string): ThreadCredential
     noNewPrivs: noNewPrivs === "1",
   };
 }
+export type ThreadCredentials = ReturnType<typeof parseThreadStatus>;
 
 /** A status file is under 2 KiB but for Groups (65,536 at most); one cut here lacks the later fields, which denies. */
 const STATUS_LIMIT = 1 << 20;

@@ -6,12 +6,9 @@ import { POLLOUT } from "./kernel.ts";
 import { isTerminal, pollOneOrErrno, writeOrErrno } from "./libc.ts";
 
 /** consola levels: 0 errors, 1 warnings, 3 information, 4 debug. */
-export type Verbosity = "quiet" | "normal" | "verbose";
-const LEVELS: Record<Verbosity, number> = { quiet: 1, normal: 3, verbose: 4 };
-
+const LEVELS = { quiet: 1, normal: 3, verbose: 4 };
 /** The word a line of each kind carries after the program's name; errors carry none (QEMU's style). */
 const KIND_WORDS: Readonly<Record<string, string>> = { warn: "warning: ", debug: "debug: ", trace: "debug: " };
-
 /** ANSI SGR colours for a terminal only: red errors, yellow warnings, green successes, dim debug. */
 const KIND_COLOURS: Readonly<Record<string, number>> = { error: 31, fatal: 31, fail: 31, warn: 33, success: 32, debug: 2, trace: 2 };
 
@@ -42,7 +39,7 @@ export function writeText(fd: number, text: string): void {
 }
 
 /** A logger on stderr, made at the first message its level shows: that costs ~0.3 ms (measured), and most helper runs print none. */
-export function createLogger(tag: string, verbosity: Verbosity = "normal"): ConsolaInstance {
+export function createLogger(tag: string, verbosity: keyof typeof LEVELS = "normal"): ConsolaInstance {
   const level = LEVELS[verbosity];
   let consola: ConsolaInstance | null = null;
   const made = () => (consola ??= createConsola({ level, reporters: [lineReporter(tag, 2)] }));

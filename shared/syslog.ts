@@ -71,27 +71,25 @@ export function connectToSyslog(socketPath: string, deadline: number): { fd: num
   return -EPROTOTYPE;
 }
 
-function sendFailure(call: string, errno: number, socketPath: string, waitMs: number): SysError {
-  const description = errno === ETIMEDOUT ? `the log socket took nothing for ${waitMs / 1000} s` : describeErrno(errno);
-  return new SysError(call, errno, description, socketPath);
-}
-
 /**
  * Writes `line` as one record, trying for `waitMs`: false when there is no system log (not an error), true when the
  * socket took it all (a daemon may still drop it: rate limits). throws SysError(ETIMEDOUT: full until then, EACCES, ...).
  */
 export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
+  const timedOut = `the log socket took nothing for ${waitMs / 1000} s`;
+  const failure = (call: string, errno: number) =>
+    new SysError(call, errno, errno === ETIMEDOUT ? timedOut : describeErrno(errno), socketPath);
   const deadline = performance.now() + waitMs;
   const connected = connectToSyslog(socketPath, deadline);
   if (connected === -ENOENT || connected === -ECONNREFUSED) return false;
-  if (typeof connected === "number") throw sendFailure("connect", -connected, socketPath, waitMs);
+  if (typeof connected === "number") throw failure("connect", -connected);
   const { fd, stream } = connected;
   try {
     // On a stream a NUL ends the record, as syslog(3) sends it there (syslog-ng also ends one at a newline).
     const record = Buffer.from(stream ? `${line}\0` : line, "utf8");
     for (let offset = 0; offset < record.byteLength; ) {
       const sent = untilDeadline(fd, deadline, () => sendOrErrno(fd, record.subarray(offset), MSG_NOSIGNAL));
-      if (sent < 0) throw sendFailure("send", -sent, socketPath, waitMs);
+      if (sent < 0) throw failure("send", -sent);
       offset += sent;
     }
     return true;
