@@ -2,9 +2,8 @@
 import type { AclRule } from "./parse.ts";
 
 /**
- * The bridge as the caller named it (`--br=`), and every name of the device it reaches, canonical first
- * (just `requested` when no device has it). The kernel resolves altnames wherever it takes a name, so a
- * rule about `br1` holds for its altname `lab1` too: the decision is about the device, not the string.
+ * The bridge as the caller named it (`--br=`) and every name of the device it reaches, canonical first (just `requested`
+ * if none). The kernel resolves altnames wherever it takes a name, so a rule holds for the device, not the string.
  */
 export interface BridgeNames {
   requested: string;

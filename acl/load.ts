@@ -40,7 +40,6 @@ export function loadAcl(mainFile: string): LoadedAcl {
   return loaded;
 }
 
-/** Counts `file`'s bytes towards MAX_ACL_TOTAL_BYTES. throws AclLoadError beyond it. */
 function countBytes(path: string, file: OpenedFile, into: LoadedAcl): void {
   into.bytesRead += file.content.byteLength;
   if (into.bytesRead > MAX_ACL_TOTAL_BYTES)

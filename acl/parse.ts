@@ -22,8 +22,7 @@ function* fgetsPieces(content: string): Generator<{ text: string; line: number }
   let start = 0;
   while (start < content.length) {
     const newline = content.indexOf("\n", start);
-    const lineEnd = newline < 0 ? content.length : newline + 1;
-    const end = Math.min(lineEnd, start + LINE_BUFFER - 1);
+    const end = Math.min(newline < 0 ? content.length : newline + 1, start + LINE_BUFFER - 1);
     const piece = content.slice(start, end);
     const nul = piece.indexOf("\0");
     yield { text: nul < 0 ? piece : piece.slice(0, nul), line };
@@ -53,13 +52,10 @@ export function parseAclText(content: Uint8Array, file: string): AclEntry[] {
     // (shared/ifname.ts) judges the bridge it is asked for.
     if (command !== "include" && argument.length >= IFNAMSIZ)
       throw new AclSyntaxError(file, line, `name ${quoteLine(argument)} too long: ${argument.length} bytes, at most ${IFNAMSIZ - 1}`);
-    if (command === "allow" || command === "deny") {
+    if (command === "include") entries.push({ kind: "include", path: argument, file, line });
+    else if (command === "allow" || command === "deny")
       entries.push({ kind: "rule", action: command, bridge: argument === "all" ? null : argument, file, line });
-    } else if (command === "include") {
-      entries.push({ kind: "include", path: argument, file, line });
-    } else {
-      throw new AclSyntaxError(file, line, `unknown command ${quoteLine(command)}: expected allow, deny or include`);
-    }
+    else throw new AclSyntaxError(file, line, `unknown command ${quoteLine(command)}: expected allow, deny or include`);
   }
   return entries;
 }

@@ -1,5 +1,5 @@
 // Which line of the policy holds for a caller on a bridge, or why that cannot be told (pure).
-import type { PolicyRule, PolicySubject } from "./rules.ts";
+import type { PolicyRule } from "./rules.ts";
 
 /** The caller as the policy matches subjects; `userName` null, and `unnamedGids`, for ids the name service does not name. */
 export interface PolicyCaller {
@@ -11,25 +11,20 @@ export interface PolicyCaller {
 /** The line that holds, or, when names the decision needs are unknown, which ones. */
 export type RuleChoice = { known: true; rule: PolicyRule | null } | { known: false; unnamedUser: boolean; unnamedGids: readonly number[] };
 
-function subjectMatches(subject: PolicySubject, caller: PolicyCaller): boolean {
-  if (subject.kind === "user") return subject.name === caller.userName;
-  if (subject.kind === "group") return caller.groupNames.includes(subject.name);
-  return true;
-}
-
+const subjectMatches = ({ subject }: PolicyRule, caller: PolicyCaller): boolean =>
+  subject.kind === "anyone" || (subject.kind === "user" ? subject.name === caller.userName : caller.groupNames.includes(subject.name));
 const forBridge = (rules: readonly PolicyRule[], bridgeNames: readonly string[]) =>
   rules.filter((rule) => rule.bridge === null || bridgeNames.includes(rule.bridge));
 const subjectName = (rule: PolicyRule): string => (rule.subject.kind === "anyone" ? "*" : rule.subject.name);
 
 /**
- * The line that applies to `caller` on the bridge device known by `bridgeNames`, or null (no limit).
- * Precedence, as bridge.conf(5) explains: the tier of the most specific subject with a line for this
- * bridge or `all` (the user's own, else their groups', else `*`); within one subject, a line naming the
- * bridge (any of its names) over its `all` line; then the largest MAX, of equal ones the first in the
- * file: being in one more group never takes away what another group grants.
+ * The line that applies to `caller` on the bridge device known by `bridgeNames`, or null (no limit), as bridge.conf(5)
+ * explains: the tier of the most specific subject with a line for it or `all` (the user, else their groups, else `*`);
+ * within one subject, a line naming the bridge (any of its names) over its `all` line; then the largest MAX, of equal
+ * ones the first in the file: being in one more group never takes away what another group grants.
  */
 export function choosePolicyRule(rules: readonly PolicyRule[], caller: PolicyCaller, bridgeNames: readonly string[]): PolicyRule | null {
-  const applying = forBridge(rules, bridgeNames).filter((rule) => subjectMatches(rule.subject, caller));
+  const applying = forBridge(rules, bridgeNames).filter((rule) => subjectMatches(rule, caller));
   for (const kind of ["user", "group", "anyone"] as const) {
     const tier = applying.filter((rule) => rule.subject.kind === kind).sort((a, b) => a.line - b.line);
     const hasNamed = (rule: PolicyRule) => tier.some((other) => other.bridge !== null && subjectName(other) === subjectName(rule));

@@ -20,8 +20,7 @@ const PLACE_NAME = /^tbh-uid([0-9]{1,10})-br([0-9]{1,10})-place([0-9]{1,4})$/;
 export function parsePlaceName(name: string): { uid: number; bridgeIndex: number; place: number } | null {
   const match = PLACE_NAME.exec(name);
   if (match === null) return null;
-  const [, uid = "", bridgeIndex = "", place = ""] = match;
-  return { uid: Number(uid), bridgeIndex: Number(bridgeIndex), place: Number(place) };
+  return { uid: Number(match[1]), bridgeIndex: Number(match[2]), place: Number(match[3]) };
 }
 
 /** The devices of `links` holding a place of `uid` on the bridge `bridgeIndex`, by place: what doctor counts. */

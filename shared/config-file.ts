@@ -18,16 +18,11 @@ export class UnreadableFile extends Error {
   }
 }
 
-export interface OpenedFile {
-  content: Uint8Array;
-  identity: string; // device and inode, to recognise an include loop whatever path leads there
-}
-
 /**
  * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps a FIFO from
  * hanging the open (fstat rejects it). `bytes` is the path as an include line gave it, `path` is for messages.
  */
-export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
+export function readConfigFile(path: string, bytes: string | Uint8Array = path) {
   try {
     const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     try {
@@ -37,7 +32,7 @@ export function readConfigFile(path: string, bytes: string | Uint8Array = path):
       const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
       if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES)
         throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-      return { content, identity: stat.identity };
+      return { content, identity: stat.identity }; // device:inode, to recognise an include loop whatever path leads there
     } finally {
       closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used
     }
@@ -45,3 +40,4 @@ export function readConfigFile(path: string, bytes: string | Uint8Array = path):
     throw err instanceof UnreadableFile ? err : new UnreadableFile(path, errorCode(err));
   }
 }
+export type OpenedFile = ReturnType<typeof readConfigFile>;

@@ -50,9 +50,8 @@ export function createLogger(tag: string, verbosity: keyof typeof LEVELS = "norm
   });
 }
 
-/** Prints a failed step: its message as an error, then what to do about it. */
+/** Prints a failed step: its message as an error, then what to do, its hint (a helper's, then the launcher's) line by line. */
 export function reportStepError(log: ConsolaInstance, err: StepError): void {
   log.error(err.message);
-  // A hint of several lines (a helper's, then the launcher's) is logged line by line, each tagged.
   for (const line of err.hint.split("\n").filter(Boolean)) log.info(line);
 }

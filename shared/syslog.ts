@@ -22,13 +22,6 @@ export function formatSyslogLine(priority: number, tag: string, pid: number, mes
   return `<${priority}>${stamp} ${tag}[${pid}]: ${message}`;
 }
 
-function socketAddress(path: string): Uint8Array {
-  const address = new Uint8Array(SOCKADDR_UN_SIZE);
-  new DataView(address.buffer).setUint16(0, AF_UNIX, true);
-  address.set(Buffer.from(path, "utf8").subarray(0, SOCKADDR_UN_SIZE - 3), 2);
-  return address;
-}
-
 // struct timeval for SO_SNDTIMEO: i64 tv_sec, i64 tv_usec; one, reused.
 const timeval = new Uint8Array(16);
 const timevalView = new DataView(timeval.buffer);
@@ -56,7 +49,9 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
  * no system log; EACCES; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
  */
 export function connectToSyslog(socketPath: string, deadline: number): { fd: number; stream: boolean } | number {
-  const address = socketAddress(socketPath);
+  const address = new Uint8Array(SOCKADDR_UN_SIZE);
+  new DataView(address.buffer).setUint16(0, AF_UNIX, true);
+  address.set(Buffer.from(socketPath, "utf8").subarray(0, SOCKADDR_UN_SIZE - 3), 2);
   for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
     const fd = openSocket(AF_UNIX, type | SOCK_CLOEXEC);
     let connected = -1;
