@@ -28,7 +28,7 @@ function lineReporter(tag: string, fd: number): ConsolaReporter {
   };
 }
 
-/** Writes all of `text` to `fd`, waiting up to a second per stall on a full pipe; any other failure (EIO, EPIPE) drops it. */
+/** Writes all of `text` to `fd`, waiting up to a second per stall on a full pipe; any other failure drops it: nowhere is left to say so. */
 export function writeText(fd: number, text: string): void {
   let bytes = Buffer.from(text, "utf8");
   while (bytes.byteLength > 0) {
