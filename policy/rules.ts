@@ -13,13 +13,12 @@ export interface PolicyRule {
   bridge: string | null;
   /** The most TAPs the subject may hold on the bridge at once; 0 forbids any. */
   maxTaps: number;
-  /** Whether the helper turns on the port's isolation flag. */
   isolated: boolean;
   /** The most queues one TAP may have, or null when the line does not say (DEFAULT_MAX_QUEUES). */
   maxQueues: number | null;
-  /** `locked`: the port forwards only frames from the MAC the request registers (--mac), which no other port can take. */
+  /** The port forwards only frames from the MAC the request registers (--mac), which no other port can take. */
   locked: boolean;
-  /** `ip=`: the only IPv4/IPv6 sources (and ARP/ND claims) the port's frames may carry, or null when the line does not bind them. */
+  /** `ip=`: the only IPv4/IPv6 sources (and ARP/ND claims) the port's frames may carry, or null. */
   addresses: AddressPrefix[] | null;
   file: string;
   line: number;
@@ -39,9 +38,7 @@ function parseSubject(field: string, reject: (problem: string) => never): Policy
   if (field === "*") return { kind: "anyone" };
   const group = field.startsWith("@");
   const name = group ? field.slice(1) : field;
-  if (!NAME.test(name)) {
-    reject(`invalid subject ${quoteLine(field)}: expected a user name, @group or *`);
-  }
+  if (!NAME.test(name)) reject(`invalid subject ${quoteLine(field)}: expected a user name, @group or *`);
   return group ? { kind: "group", name } : { kind: "user", name };
 }
 
@@ -55,37 +52,29 @@ function parseBridge(field: string, reject: (problem: string) => never): string 
 }
 
 function parseWholeNumber(field: string, what: string, low: number, high: number, reject: (problem: string) => never): number {
-  if (!/^[0-9]{1,5}$/.test(field) || Number(field) < low || Number(field) > high) {
+  if (!/^[0-9]{1,5}$/.test(field) || Number(field) < low || Number(field) > high)
     reject(`invalid ${what} ${quoteLine(field)}: expected a whole number from ${low} to ${high}`);
-  }
   return Number(field);
 }
 
-const subjectKey = (subject: PolicySubject): string =>
-  subject.kind === "anyone" ? "*" : `${subject.kind === "group" ? "@" : ""}${subject.name}`;
-
 /**
- * Parses a policy file's content: `SUBJECT BRIDGE MAX [isolated] [queues=N] [locked] [ip=PREFIX[,PREFIX...]]` per line, `#` comment
- * lines and blank lines skipped, blanks between fields. Two lines for the same subject and bridge
- * are an error: which one holds would otherwise depend on their order.
- * throws PolicySyntaxError at the first line that is not of that form.
+ * Parses `SUBJECT BRIDGE MAX [isolated] [queues=N] [locked] [ip=PREFIX[,...]]` lines. throws PolicySyntaxError at the
+ * first line not of that form, or a second one for a subject and bridge: which held would depend on their order.
  */
 export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[] {
   const rules: PolicyRule[] = [];
   const seen = new Map<string, number>();
-  const lines = Buffer.from(content).toString("latin1").split("\n");
-  lines.forEach((raw, index) => {
+  for (const [index, raw] of Buffer.from(content).toString("latin1").split("\n").entries()) {
     const line = index + 1;
     const reject = (problem: string): never => {
       throw new PolicySyntaxError(file, line, problem);
     };
     const fields = raw.split(BLANKS).filter((field) => field.length > 0);
-    if (fields.length === 0 || fields[0]?.startsWith("#")) return;
+    if (fields.length === 0 || fields[0]?.startsWith("#")) continue;
     if (raw.includes("\0") || raw.includes("\v")) reject("a NUL or vertical tab byte in the line");
     const [subjectField = "", bridgeField, maxField, ...options] = fields;
-    if (bridgeField === undefined || maxField === undefined) {
+    if (bridgeField === undefined || maxField === undefined)
       reject(`invalid line ${quoteLine(fields.join(" "))}: expected SUBJECT BRIDGE MAX [isolated] [queues=N]`);
-    }
     const rule: PolicyRule = {
       subject: parseSubject(subjectField, reject),
       bridge: parseBridge(bridgeField ?? "", reject),
@@ -110,12 +99,12 @@ export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[]
       } else if (["isolated", "locked"].includes(option) || /^(queues|ip)=/.test(option)) reject(`${option.split("=")[0]} given twice`);
       else reject(`unknown option ${quoteLine(option)}: expected isolated or queues=N or locked or ip=PREFIX[,PREFIX...]`);
     }
-    const key = `${subjectKey(rule.subject)} ${rule.bridge ?? "all"}`;
+    const key = `${subjectField} ${bridgeField}`; // as written: both were checked above
     const earlier = seen.get(key);
     if (earlier !== undefined) reject(`a second line for ${key} (the first is line ${earlier})`);
     seen.set(key, line);
     rules.push(rule);
-  });
+  }
   return rules;
 }
 

@@ -11,44 +11,22 @@ export function parseQueueCount(text: string): number | null {
   return queues >= 1 && queues <= MAX_QUEUES ? queues : null;
 }
 
-/**
- * What the policy says of the caller's TAPs on one bridge: `held` (their TAPs there, not counting one
- * being made) against the line's limit. The helper phrases a refusal as its error and audit line;
- * doctor as a finding.
- */
-export interface QuotaVerdict {
-  rule: PolicyRule;
-  limit: number;
-  held: readonly string[];
-  /** Whether one more TAP fits. */
-  allowed: boolean;
-}
-
-export function quotaVerdict(rule: PolicyRule, held: readonly string[]): QuotaVerdict {
+/** The caller's TAPs on one bridge (`held`, not counting one being made) against the line's limit; the helper and doctor phrase it. */
+export function quotaVerdict(rule: PolicyRule, held: readonly string[]) {
   return { rule, limit: rule.maxTaps, held, allowed: held.length < rule.maxTaps };
 }
+export type QuotaVerdict = ReturnType<typeof quotaVerdict>;
 
-/** What the policy says of `--queues=N`: the limit under the line that holds (or with none), and whether N is within it. */
-export interface QueueVerdict {
-  /** The line that sets the limit; null when none holds (DEFAULT_MAX_QUEUES). */
-  rule: PolicyRule | null;
-  limit: number;
-  asked: number;
-  allowed: boolean;
+/** `--queues=N` against the limit of the line that holds (`rule`, null when none does). */
+export function queueVerdict(rule: PolicyRule | null, asked: number) {
+  return { rule, limit: queueLimit(rule), asked, allowed: asked <= queueLimit(rule) };
 }
-
-export function queueVerdict(rule: PolicyRule | null, asked: number): QueueVerdict {
-  const limit = queueLimit(rule);
-  return { rule, limit, asked, allowed: asked <= limit };
-}
+export type QueueVerdict = ReturnType<typeof queueVerdict>;
 
 /** The most queues one TAP may have under `rule` (or with no rule). */
 export function queueLimit(rule: PolicyRule | null): number {
   return rule?.maxQueues ?? DEFAULT_MAX_QUEUES;
 }
 
-/**
- * How a caller at their limit frees a place: the same advice wherever the verdict is phrased. A
- * persistent TAP stays on the bridge, and counted, after its last fd closes.
- */
+/** How a caller at their limit frees a place; a persistent TAP stays on the bridge, and counted, after its last fd closes. */
 export const FREE_A_PLACE = "stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)";

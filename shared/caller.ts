@@ -2,25 +2,12 @@
 import type { ThreadCredentials } from "./credentials.ts";
 import { groupNameOf, userNameOf } from "./libc.ts";
 
-/** The caller as the policy and the audit trail name them. */
-export interface CallerIdentity {
-  uid: number;
-  gid: number;
-  /** null when the uid has no name in the name service. */
-  userName: string | null;
-  /** The names of the caller's real gid and supplementary groups, those that have one. */
-  groupNames: string[];
-  /** The caller's gids that have no name (or whose lookup the name service's modules turned into "none"). */
-  unnamedGids: number[];
-}
-
 /**
- * Who the caller is: ids as the kernel holds them for this process (the exec shim kept the caller's
- * real ids and supplementary groups, as every permission check the kernel makes uses them; the same
- * groups decide which per-group ACL includes are readable), names from the name service.
- * throws SysError when a name lookup fails: a line for a group must not be skipped for that.
+ * The caller's real ids and groups, which the exec shim kept (the kernel checks permissions, of per-group ACL includes
+ * too, with them), named by the name service: `userName` null, and `unnamedGids`, where it has no name (or its modules
+ * turned a failure into "none"). throws SysError when a lookup fails: no group line is skipped for that.
  */
-export function lookUpCaller(credentials: ThreadCredentials): CallerIdentity {
+export function lookUpCaller(credentials: ThreadCredentials) {
   const uid = credentials.uids[0] ?? -1;
   const gid = credentials.gids[0] ?? -1;
   const groupNames: string[] = [];
@@ -32,3 +19,5 @@ export function lookUpCaller(credentials: ThreadCredentials): CallerIdentity {
   }
   return { uid, gid, userName: userNameOf(uid), groupNames, unnamedGids };
 }
+/** The caller as the policy and the audit trail name them. */
+export type CallerIdentity = ReturnType<typeof lookUpCaller>;

@@ -8,32 +8,21 @@ export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /** Why a file could not be read: an errno name, or our own reason. */
 export class UnreadableFile extends Error {
-  /**
-   * An include that is missing, unreadable to the caller (the per-group scheme), or a directory (read
-   * as empty by the original) is skipped; any other failure must not silently drop its deny rules.
-   */
+  /** An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped. */
   readonly skippable: boolean;
-
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
+  readonly reason: string;
+  constructor(path: string, reason: string) {
     super(`${path}: ${reason}`);
+    this.reason = reason;
     this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
 }
 
-export interface OpenedFile {
-  content: Uint8Array;
-  identity: string; // device and inode, to recognise an include loop whatever path leads there
-}
-
 /**
- * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with the permissions this process has.
- * O_NONBLOCK keeps a FIFO from hanging the open; the fstat then rejects it. `bytes` holds the path
- * as the bytes a file gave it (an include line, read as latin1), `path` is for messages.
+ * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps a FIFO from
+ * hanging the open (fstat rejects it). `bytes` is the path as an include line gave it, `path` is for messages.
  */
-export function readConfigFile(path: string, bytes: string | Uint8Array = path): OpenedFile {
+export function readConfigFile(path: string, bytes: string | Uint8Array = path) {
   try {
     const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     try {
@@ -41,15 +30,14 @@ export function readConfigFile(path: string, bytes: string | Uint8Array = path):
       if (stat.type === S_IFDIR) throw new UnreadableFile(path, "a directory");
       if (stat.type !== S_IFREG) throw new UnreadableFile(path, "not a regular file");
       const content = stat.size > MAX_CONFIG_FILE_BYTES ? null : readToEnd(fd, stat.size, MAX_CONFIG_FILE_BYTES, path);
-      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES) {
+      if (content === null || content.byteLength > MAX_CONFIG_FILE_BYTES)
         throw new UnreadableFile(path, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-      }
-      return { content, identity: stat.identity };
+      return { content, identity: stat.identity }; // device:inode, to recognise an include loop whatever path leads there
     } finally {
       closeFd(fd); // a failed close, too, is this file's failure (below): what was read is not used
     }
   } catch (err) {
-    if (err instanceof UnreadableFile) throw err;
-    throw new UnreadableFile(path, errorCode(err));
+    throw err instanceof UnreadableFile ? err : new UnreadableFile(path, errorCode(err));
   }
 }
+export type OpenedFile = ReturnType<typeof readConfigFile>;

@@ -1,5 +1,4 @@
 // A line of the ACL or the policy that cannot be read (its file, line and problem), and how its text is shown in messages.
-
 /** The whole file is then refused: each language's error (AclSyntaxError, PolicySyntaxError) is one of these. */
 export class FileLineError extends Error {
   constructor(

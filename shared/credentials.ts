@@ -3,80 +3,59 @@ import { errorCode } from "./errors.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./kernel.ts";
 import { closeFd, directoryNames, openPath, readToEnd } from "./libc.ts";
 
-/** <linux/capability.h> */
-export const CAP_NET_ADMIN = 12;
-export const CAP_NET_ADMIN_MASK = 1n << BigInt(CAP_NET_ADMIN);
-
-export interface ThreadCredentials {
-  tid: number;
-  /** Real, effective, saved and filesystem user ids. */
-  uids: number[];
-  gids: number[];
-  groups: number[];
-  permitted: bigint;
-  effective: bigint;
-  ambient: bigint;
-  bounding: bigint;
-  noNewPrivs: boolean;
-}
+/** CAP_NET_ADMIN (12, <linux/capability.h>) as a bit of a capability set. */
+export const CAP_NET_ADMIN_MASK = 1n << 12n;
 
 /** A status file this process cannot trust: a check built on it must deny. */
 export class CredentialsUnreadable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CredentialsUnreadable";
-  }
-}
-
-/** The value of `name:` in a status file; a missing field throws, never reads as empty or zero. */
-function field(status: string, name: string, tid: string): string {
-  // Not a RegExp per field: each pattern is compiled at every start (~70 µs each, measured).
-  const start = `\n${status}`.indexOf(`\n${name}:`);
-  if (start < 0) throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has no ${name} field`);
-  const end = status.indexOf("\n", start);
-  return status.slice(start + name.length + 1, end < 0 ? status.length : end).trim();
-}
-
-function ids(text: string, name: string, tid: string, count: number): number[] {
-  const values = text.split(/\s+/).filter(Boolean);
-  if (values.length < count || !values.every((value) => /^[0-9]+$/.test(value))) {
-    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed ${name} field: ${JSON.stringify(text)}`);
-  }
-  return values.map(Number);
-}
-
-function capabilitySet(status: string, name: string, tid: string): bigint {
-  const text = field(status, name, tid);
-  if (!/^[0-9a-f]{1,16}$/.test(text)) {
-    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed ${name} field: ${JSON.stringify(text)}`);
-  }
-  return BigInt(`0x${text}`);
+  override name = "CredentialsUnreadable";
 }
 
 /** One thread's credentials from the text of its status file. throws CredentialsUnreadable. */
-export function parseThreadStatus(tid: string, status: string): ThreadCredentials {
-  const noNewPrivs = field(status, "NoNewPrivs", tid);
-  if (noNewPrivs !== "0" && noNewPrivs !== "1") {
-    throw new CredentialsUnreadable(`/proc/self/task/${tid}/status has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);
-  }
+export function parseThreadStatus(tid: string, status: string) {
+  const file = `/proc/self/task/${tid}/status`;
+  const malformed = (name: string, text: string) =>
+    new CredentialsUnreadable(`${file} has a malformed ${name} field: ${JSON.stringify(text)}`);
+  // A missing field throws, never reads as empty or zero. Not a RegExp per field: each pattern is
+  // compiled at every start (~70 µs each, measured).
+  const field = (name: string): string => {
+    const start = `\n${status}`.indexOf(`\n${name}:`);
+    if (start < 0) throw new CredentialsUnreadable(`${file} has no ${name} field`);
+    const end = status.indexOf("\n", start);
+    return status.slice(start + name.length + 1, end < 0 ? status.length : end).trim();
+  };
+  const ids = (name: string, count: number): number[] => {
+    const text = field(name);
+    const values = text.split(/\s+/).filter(Boolean);
+    if (values.length < count || !values.every((value) => /^[0-9]+$/.test(value))) throw malformed(name, text);
+    return values.map(Number);
+  };
+  const capabilities = (name: string): bigint => {
+    const text = field(name);
+    if (!/^[0-9a-f]{1,16}$/.test(text)) throw malformed(name, text);
+    return BigInt(`0x${text}`);
+  };
+  const noNewPrivs = field("NoNewPrivs");
+  if (noNewPrivs !== "0" && noNewPrivs !== "1")
+    throw new CredentialsUnreadable(`${file} has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);
   return {
     tid: Number(tid),
-    uids: ids(field(status, "Uid", tid), "Uid", tid, 4),
-    gids: ids(field(status, "Gid", tid), "Gid", tid, 4),
-    groups: ids(field(status, "Groups", tid), "Groups", tid, 0),
-    permitted: capabilitySet(status, "CapPrm", tid),
-    effective: capabilitySet(status, "CapEff", tid),
-    ambient: capabilitySet(status, "CapAmb", tid),
-    bounding: capabilitySet(status, "CapBnd", tid),
+    uids: ids("Uid", 4), // real, effective, saved and filesystem
+    gids: ids("Gid", 4),
+    groups: ids("Groups", 0),
+    permitted: capabilities("CapPrm"),
+    effective: capabilities("CapEff"),
+    ambient: capabilities("CapAmb"),
+    bounding: capabilities("CapBnd"),
     noNewPrivs: noNewPrivs === "1",
   };
 }
+export type ThreadCredentials = ReturnType<typeof parseThreadStatus>;
 
-/**
- * One entry per thread. A thread that ended while being read (ENOENT, ESRCH) is left out; any other
- * failure, or no thread at all, throws: the caller checks privilege and must then deny.
- * throws CredentialsUnreadable.
- */
+/** A status file is under 2 KiB but for Groups (65,536 at most); one cut here lacks the later fields, which denies. */
+const STATUS_LIMIT = 1 << 20;
+
+/** Each thread's, but one that ended meanwhile (ENOENT, ESRCH). throws CredentialsUnreadable (deny) on any other failure, or none. */
 export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCredentials[] {
   let tids: string[];
   try {
@@ -86,26 +65,19 @@ export function readThreadCredentials(taskFolder = "/proc/self/task"): ThreadCre
   }
   const threads: ThreadCredentials[] = [];
   for (const tid of tids) {
-    let status: string;
+    let status: Uint8Array;
     try {
-      const bytes = withOpenPath(`${taskFolder}/${tid}/status`, 0, (fd) => readToEnd(fd, 4096, STATUS_LIMIT, tid));
-      status = Buffer.from(bytes).toString("latin1");
+      status = withOpenPath(`${taskFolder}/${tid}/status`, 0, (fd) => readToEnd(fd, 4096, STATUS_LIMIT, tid));
     } catch (err) {
       const code = errorCode(err);
       if (code === "ENOENT" || code === "ESRCH") continue;
       throw new CredentialsUnreadable(`cannot read ${taskFolder}/${tid}/status: ${code}`);
     }
-    threads.push(parseThreadStatus(tid, status));
+    threads.push(parseThreadStatus(tid, Buffer.from(status).toString("latin1")));
   }
   if (threads.length === 0) throw new CredentialsUnreadable(`no thread's status could be read in ${taskFolder}`);
   return threads;
 }
-
-/**
- * A status file is under 2 KiB but for a long Groups line (65,536 groups at most). A longer one is cut
- * here: Groups comes before the capability sets and NoNewPrivs, so a cut file lacks them, which denies.
- */
-const STATUS_LIMIT = 1 << 20;
 
 /** `action` on `path` opened read-only with `flags`, closed after. throws SysError. */
 function withOpenPath<T>(path: string, flags: number, action: (fd: number) => T): T {

@@ -3,56 +3,39 @@ import { errnoName } from "./errno.ts";
 
 /** A libc call that failed: carries the call, errno and its name, the system's text for it, and what it was acting on. */
 export class SysError extends Error {
-  readonly call: string;
-  readonly errno: number;
+  override name = "SysError";
   readonly code: string;
-  /** The system's text for errno (`No such device`), or what else went wrong. */
-  readonly description: string;
-  readonly detail: string;
-
-  constructor(call: string, errno: number, description: string, detail = "") {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    /** The system's text for errno (`No such device`), or what else went wrong. */
+    readonly description: string,
+    readonly detail = "",
+  ) {
     const code = errnoName(errno);
     super(`${call}${detail ? ` (${detail})` : ""}: ${description} (${code})`);
-    this.name = "SysError";
-    this.call = call;
-    this.errno = errno;
     this.code = code;
-    this.description = description;
-    this.detail = detail;
   }
 }
 
-/**
- * A value shared/ code refuses (an interface name the kernel would not take): the message says which and
- * why. shared/ knows no command line; a CLI that took the value from its user reports it as a usage error.
- */
+/** A value shared/ refuses (an interface name the kernel would not take); a CLI that took it from its user makes it a usage error. */
 export class ValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ValueError";
-  }
+  override name = "ValueError";
 }
 
 /** A command line that cannot be accepted; programs print usage and exit 1. Thrown by the CLIs only. */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+  override name = "UsageError";
 }
 
-/**
- * A step of a program's job that failed, phrased for the user: what failed, on which device, why,
- * and, where there is one, what to do about it.
- */
+/** A step of a program's job that failed, phrased for the user: what failed, on which device, why, and what to do (`hint`). */
 export class StepError extends Error {
+  override name = "StepError";
   readonly hint: string;
   /** The program's exit status when this error ends it. */
   readonly exitStatus: number;
-
   constructor(message: string, options: { cause?: unknown; hint?: string; exitStatus?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "StepError";
     this.hint = options.hint ?? "";
     this.exitStatus = options.exitStatus ?? 1;
   }

@@ -3,17 +3,13 @@ import { IFNAMSIZ } from "./kernel.ts";
 import { ValueError } from "./errors.ts";
 
 /**
- * Why `name` cannot name an interface, or null when it can. Mirrors the kernel's dev_valid_name()
- * (non-empty, under IFNAMSIZ bytes, not `.`/`..`, no `/`, `:` or white space) and is stricter on
- * purpose: `%` is refused because the kernel would expand it as a template (`tap%d`), and only
- * printable ASCII is accepted so that what the caller typed is exactly the bytes looked up.
+ * Why `name` cannot name an interface, or null: the kernel's dev_valid_name(), and no `%`, which it expands as a
+ * template (`tap%d`), and only printable ASCII, so that what the caller typed is exactly the bytes looked up.
  */
 export function interfaceNameProblem(name: string): string | null {
   if (name.length === 0) return "it is empty";
   if (!/^[\x21-\x7e]*$/.test(name)) return "only printable ASCII without blanks is accepted";
-  if (name.length >= IFNAMSIZ) {
-    return `it is ${name.length} bytes long and the kernel allows at most ${IFNAMSIZ - 1}`;
-  }
+  if (name.length >= IFNAMSIZ) return `it is ${name.length} bytes long and the kernel allows at most ${IFNAMSIZ - 1}`;
   if (name === "." || name === "..") return "`.` and `..` are not interface names";
   if (/[/:%]/.test(name)) return "it contains `/`, `:` or `%`";
   return null;

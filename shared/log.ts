@@ -6,30 +6,15 @@ import { POLLOUT } from "./kernel.ts";
 import { isTerminal, pollOneOrErrno, writeOrErrno } from "./libc.ts";
 
 /** consola levels: 0 errors, 1 warnings, 3 information, 4 debug. */
-export type Verbosity = "quiet" | "normal" | "verbose";
-
-const LEVELS: Record<Verbosity, number> = { quiet: 1, normal: 3, verbose: 4 };
-
+const LEVELS = { quiet: 1, normal: 3, verbose: 4 };
 /** The word a line of each kind carries after the program's name; errors carry none (QEMU's style). */
 const KIND_WORDS: Readonly<Record<string, string>> = { warn: "warning: ", debug: "debug: ", trace: "debug: " };
-
-/** ANSI colours for a terminal only: red errors, yellow warnings, green successes, dim debug. */
-const KIND_COLOURS: Readonly<Record<string, string>> = {
-  error: "\x1b[31m",
-  fatal: "\x1b[31m",
-  fail: "\x1b[31m",
-  warn: "\x1b[33m",
-  success: "\x1b[32m",
-  debug: "\x1b[2m",
-  trace: "\x1b[2m",
-};
+/** ANSI SGR colours for a terminal only: red errors, yellow warnings, green successes, dim debug. */
+const KIND_COLOURS: Readonly<Record<string, number>> = { error: 31, fatal: 31, fail: 31, warn: 33, success: 32, debug: 2, trace: 2 };
 
 /**
- * One line per message, `tag: [warning: ]message`, nothing else: no badge, no blank line, no time.
- * libvirt shows a helper's stderr verbatim and QEMU prefixes it, so what is written is the contract.
- * Colour only when `fd` is a terminal. Written synchronously to the fd: a program that execs its
- * guest or exits right after must not lose a line, and process.stderr's stream set-up alone costs a
- * start-up of ~13 ms (measured, compiled Bun 1.4.5).
+ * `tag: [warning: ]message` and nothing else: libvirt shows a helper's stderr verbatim, QEMU prefixes it. Written
+ * synchronously: a program that execs or exits next loses no line, and process.stderr's set-up costs ~13 ms (measured).
  */
 function lineReporter(tag: string, fd: number): ConsolaReporter {
   const terminal = isTerminal(fd);
@@ -38,32 +23,23 @@ function lineReporter(tag: string, fd: number): ConsolaReporter {
       const text = entry.args.map(String).join(" ").replace(/\n+$/, "");
       const line = `${tag}: ${KIND_WORDS[entry.type] ?? ""}${text}`;
       const colour = terminal ? KIND_COLOURS[entry.type] : undefined;
-      writeText(fd, colour === undefined ? `${line}\n` : `${colour}${line}\x1b[0m\n`);
+      writeText(fd, colour === undefined ? `${line}\n` : `\x1b[${colour}m${line}\x1b[0m\n`);
     },
   };
 }
 
-/**
- * Writes all of `text` to `fd`, waiting (at most a second per stall) when it is a full non-blocking
- * pipe. A write that fails otherwise (EIO, EPIPE: a terminal or reader gone) drops the line: this is
- * where a program says what went wrong, so there is nowhere left to say that this failed too.
- */
+/** Writes all of `text` to `fd`, waiting up to a second per stall on a full pipe; any other failure drops it: nowhere is left to say so. */
 export function writeText(fd: number, text: string): void {
   let bytes = Buffer.from(text, "utf8");
   while (bytes.byteLength > 0) {
     const written = writeOrErrno(fd, bytes);
     if (written >= 0) bytes = bytes.subarray(written);
-    // A reader that stopped reading (a full pipe for a second) or any other failure: drop the line.
     else if (written !== -EINTR && (written !== -EAGAIN || pollOneOrErrno(fd, POLLOUT, 1000) === 0)) return;
   }
 }
 
-/**
- * A logger for the program `tag`. stdout is left to the program's real output (and the guest's), so
- * all diagnostics go to stderr. consola is made at the first message its level lets through: making
- * one costs ~0.3 ms (measured), and most runs of the helper print nothing.
- */
-export function createLogger(tag: string, verbosity: Verbosity = "normal"): ConsolaInstance {
+/** A logger on stderr, made at the first message its level shows: that costs ~0.3 ms (measured), and most helper runs print none. */
+export function createLogger(tag: string, verbosity: keyof typeof LEVELS = "normal"): ConsolaInstance {
   const level = LEVELS[verbosity];
   let consola: ConsolaInstance | null = null;
   const made = () => (consola ??= createConsola({ level, reporters: [lineReporter(tag, 2)] }));
@@ -74,9 +50,8 @@ export function createLogger(tag: string, verbosity: Verbosity = "normal"): Cons
   });
 }
 
-/** Prints a failed step: its message as an error, then what to do about it. */
+/** Prints a failed step: its message as an error, then what to do, its hint (a helper's, then the launcher's) line by line. */
 export function reportStepError(log: ConsolaInstance, err: StepError): void {
   log.error(err.message);
-  // A hint of several lines (a helper's own hint, then the launcher's) is logged line by line, each tagged.
   for (const line of err.hint.split("\n").filter(Boolean)) log.info(line);
 }

@@ -5,17 +5,14 @@ import { AF_UNIX, MSG_NOSIGNAL, SO_SNDTIMEO, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STRE
 import { closeFd, connectOrErrno, describeErrno, openSocket, sendOrErrno, setSocketOption } from "./libc.ts";
 
 export const SYSLOG_SOCKET = "/dev/log";
-
 // <sys/syslog.h>
 export const LOG_AUTHPRIV = 10 << 3;
 export const LOG_WARNING = 4;
 export const LOG_INFO = 6;
-
 /** How long, connecting and sending together, the log socket may hold the caller up before the line is given up. */
 export const SEND_WAIT_MS = 1000;
 /** struct sockaddr_un: u16 sun_family, char sun_path[108]. */
 const SOCKADDR_UN_SIZE = 110;
-
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `<86>Nov 21 16:04:05 tag[pid]: message`, the form syslog(3) sends (local time, day padded with a blank). */
@@ -25,23 +22,14 @@ export function formatSyslogLine(priority: number, tag: string, pid: number, mes
   return `<${priority}>${stamp} ${tag}[${pid}]: ${message}`;
 }
 
-function socketAddress(path: string): Uint8Array {
-  const address = new Uint8Array(SOCKADDR_UN_SIZE);
-  new DataView(address.buffer).setUint16(0, AF_UNIX, true);
-  address.set(Buffer.from(path, "utf8").subarray(0, SOCKADDR_UN_SIZE - 3), 2);
-  return address;
-}
-
 // struct timeval for SO_SNDTIMEO: i64 tv_sec, i64 tv_usec; one, reused.
 const timeval = new Uint8Array(16);
 const timevalView = new DataView(timeval.buffer);
 
 /**
- * Runs a blocking connect or send on `fd` with SO_SNDTIMEO set to what is left until `deadline`,
- * and again after a signal (EINTR) or a time-out cut short, until it succeeds, fails otherwise, or
- * the deadline passes (-ETIMEDOUT). The kernel does the waiting: each datagram a log daemon reads
- * wakes the next sender queued on its full socket, in the order they began to wait, so the line
- * takes its turn among anyone flooding the socket for as long as the deadline allows (not once).
+ * Runs a blocking connect or send with SO_SNDTIMEO at what is left until `deadline` (-ETIMEDOUT past it), again after
+ * EINTR or a time-out cut short. The kernel wakes the senders queued on a full log socket in turn, one per datagram
+ * read, so the line takes its turn among anyone flooding it for as long as the deadline allows.
  */
 function untilDeadline(fd: number, deadline: number, call: () => number): number {
   for (;;) {
@@ -55,60 +43,48 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
   }
 }
 
-/** A socket connected to the log socket (close it), and whether it is a stream socket. */
-export interface SyslogConnection {
-  fd: number;
-  stream: boolean;
-}
-
 /**
- * A socket connected to the log socket at `socketPath`: a datagram socket first, as syslog(3) tries,
- * then a stream socket when the kernel says the log socket is one (EPROTOTYPE: syslog-ng's
- * unix-stream). Returns minus errno when neither connects (ENOENT, ECONNREFUSED: no system log;
- * EACCES: not writable; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
+ * A socket connected to `socketPath` (close it): a datagram socket, as syslog(3) tries first, or a stream when the
+ * kernel says the log socket is one (EPROTOTYPE: syslog-ng's unix-stream). Else minus errno (ENOENT, ECONNREFUSED:
+ * no system log; EACCES; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
  */
-export function connectToSyslog(socketPath: string, deadline: number): SyslogConnection | number {
-  const address = socketAddress(socketPath);
+export function connectToSyslog(socketPath: string, deadline: number): { fd: number; stream: boolean } | number {
+  const address = new Uint8Array(SOCKADDR_UN_SIZE);
+  new DataView(address.buffer).setUint16(0, AF_UNIX, true);
+  address.set(Buffer.from(socketPath, "utf8").subarray(0, SOCKADDR_UN_SIZE - 3), 2);
   for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
     const fd = openSocket(AF_UNIX, type | SOCK_CLOEXEC);
-    let connected: number;
+    let connected = -1;
     try {
       connected = untilDeadline(fd, deadline, () => connectOrErrno(fd, address));
-    } catch (err) {
-      closeFd(fd);
-      throw err;
+    } finally {
+      if (connected < 0) closeFd(fd);
     }
     if (connected >= 0) return { fd, stream: type === SOCK_STREAM };
-    closeFd(fd);
     if (connected !== -EPROTOTYPE) return connected;
   }
   return -EPROTOTYPE;
 }
 
-function sendFailure(call: string, errno: number, socketPath: string, waitMs: number): SysError {
-  const description = errno === ETIMEDOUT ? `the log socket took nothing for ${waitMs / 1000} s` : describeErrno(errno);
-  return new SysError(call, errno, description, socketPath);
-}
-
 /**
- * Writes `line` as one record to the log socket, trying until `waitMs` have passed. Returns false
- * when there is no system log to write to (no socket at the path, or nothing listening: ENOENT,
- * ECONNREFUSED), which is not an error. true means the log socket took the whole record: a daemon
- * may still drop it (rate limits).
- * throws SysError(ETIMEDOUT when the socket stayed full until the deadline, EACCES, EMSGSIZE, EPIPE, ...).
+ * Writes `line` as one record, trying for `waitMs`: false when there is no system log (not an error), true when the
+ * socket took it all (a daemon may still drop it: rate limits). throws SysError(ETIMEDOUT: full until then, EACCES, ...).
  */
 export function sendToSyslog(line: string, socketPath = SYSLOG_SOCKET, waitMs = SEND_WAIT_MS): boolean {
+  const timedOut = `the log socket took nothing for ${waitMs / 1000} s`;
+  const failure = (call: string, errno: number) =>
+    new SysError(call, errno, errno === ETIMEDOUT ? timedOut : describeErrno(errno), socketPath);
   const deadline = performance.now() + waitMs;
   const connected = connectToSyslog(socketPath, deadline);
   if (connected === -ENOENT || connected === -ECONNREFUSED) return false;
-  if (typeof connected === "number") throw sendFailure("connect", -connected, socketPath, waitMs);
+  if (typeof connected === "number") throw failure("connect", -connected);
   const { fd, stream } = connected;
   try {
     // On a stream a NUL ends the record, as syslog(3) sends it there (syslog-ng also ends one at a newline).
     const record = Buffer.from(stream ? `${line}\0` : line, "utf8");
     for (let offset = 0; offset < record.byteLength; ) {
       const sent = untilDeadline(fd, deadline, () => sendOrErrno(fd, record.subarray(offset), MSG_NOSIGNAL));
-      if (sent < 0) throw sendFailure("send", -sent, socketPath, waitMs);
+      if (sent < 0) throw failure("send", -sent);
       offset += sent;
     }
     return true;

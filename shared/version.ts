@@ -2,14 +2,9 @@
 import { readFileSync } from "node:fs";
 
 declare const TAP_BUILD_VERSION: string | undefined;
-
 export const VERSION: string = typeof TAP_BUILD_VERSION === "string" ? TAP_BUILD_VERSION : sourceVersion();
 
-/**
- * package.json's version, for code run from source (tests, scripts). A compiled program never reads a
- * file for it: with --bytecode its import.meta names the build machine's source tree, so one built
- * without the define stops here rather than read whatever lies at that path.
- */
+/** package.json's, from source only: with --bytecode, import.meta names the build machine's tree, so a build without the define stops. */
 function sourceVersion(): string {
   if (Bun.main.startsWith("/$bunfs/")) throw new Error("built without TAP_BUILD_VERSION: build it with `bun run build`");
   return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;

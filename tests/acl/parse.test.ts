@@ -4,7 +4,8 @@ import { mkfifoSync } from "../support/fifo.ts";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decideBridgeAccess, explainDenial } from "../../acl/decide.ts";
-import { AclLoadError, loadAcl, MAX_ACL_FILE_BYTES, MAX_ACL_FILES, MAX_ACL_TOTAL_BYTES } from "../../acl/load.ts";
+import { AclLoadError, loadAcl, MAX_ACL_FILES, MAX_ACL_TOTAL_BYTES } from "../../acl/load.ts";
+import { MAX_CONFIG_FILE_BYTES } from "../../shared/config-file.ts";
 import { AclSyntaxError, parseAclText } from "../../acl/parse.ts";
 import { tempFolder } from "../support/build.ts";
 
@@ -72,9 +73,11 @@ describe("loadAcl", () => {
   });
 
   test("an included file over the size limit refuses the whole ACL", () => {
-    const big = write("big-include.conf", "#".repeat(MAX_ACL_FILE_BYTES + 1));
+    const big = write("big-include.conf", "#".repeat(MAX_CONFIG_FILE_BYTES + 1));
     const main = write("m5.conf", `allow br0\ninclude ${big}\n`);
-    expect(() => loadAcl(main)).toThrow(new AclLoadError(`${main}:2: cannot read include ${big}: larger than ${MAX_ACL_FILE_BYTES} bytes`));
+    expect(() => loadAcl(main)).toThrow(
+      new AclLoadError(`${main}:2: cannot read include ${big}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`),
+    );
   });
 
   test("an included directory is skipped, as the original reads it as empty", () => {
@@ -83,7 +86,7 @@ describe("loadAcl", () => {
   });
 
   test("an oversized file is refused", () => {
-    const big = write("big.conf", "#".repeat(MAX_ACL_FILE_BYTES + 1));
+    const big = write("big.conf", "#".repeat(MAX_CONFIG_FILE_BYTES + 1));
     expect(() => loadAcl(big)).toThrow(new RegExp(`cannot read ACL file ${big}: larger than`));
   });
 
@@ -100,7 +103,7 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
   // 1 MiB of comment lines: the largest file that is read at all.
   const big = join(dir, "big.conf");
   const commentLine = `#${"x".repeat(62)}\n`;
-  writeFileSync(big, commentLine.repeat(MAX_ACL_FILE_BYTES / commentLine.length));
+  writeFileSync(big, commentLine.repeat(MAX_CONFIG_FILE_BYTES / commentLine.length));
 
   test("the same 1 MiB file included 300 times is refused once the total passes the bound", () => {
     const main = join(dir, "many-big.conf");
@@ -130,7 +133,7 @@ describe("loadAcl bounds the whole ACL, not only each file", () => {
     );
     // 1 MiB of self-includes: each looped read counts its bytes too.
     const bigLoop = join(dir, "big-loop.conf");
-    writeFileSync(bigLoop, `include ${bigLoop}\n`.repeat(Math.floor(MAX_ACL_FILE_BYTES / (bigLoop.length + 9))));
+    writeFileSync(bigLoop, `include ${bigLoop}\n`.repeat(Math.floor(MAX_CONFIG_FILE_BYTES / (bigLoop.length + 9))));
     expect(() => loadAcl(bigLoop)).toThrow(
       new AclLoadError(`${bigLoop}: the ACL and its includes are larger than ${MAX_ACL_TOTAL_BYTES} bytes in all`),
     );
