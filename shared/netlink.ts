@@ -4,19 +4,8 @@ import { EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
 import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
-import {
-  AttributeList,
-  attributeString,
-  encodeLinkRequest,
-  IFINFOMSG_SIZE,
-  messageErrno,
-  NLMSGHDR_SIZE,
-  type ParsedAttributes,
-  parseLinkMessage,
-  pickAttributes,
-  splitMessages,
-  type NetlinkMessage,
-} from "./netlink-message.ts";
+import * as nl from "./netlink-message.ts";
+import { AttributeList, type NetlinkMessage, type ParsedAttributes } from "./netlink-message.ts";
 import type { LinkDescription, TunState } from "./link.ts";
 
 export type { LinkDescription, TunState } from "./link.ts";
@@ -46,7 +35,7 @@ function tunState(info: ParsedAttributes | null): TunState | null {
 
 /** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
 export function readLinkMessage(message: NetlinkMessage): LinkDescription {
-  const { index, attributes } = parseLinkMessage(message);
+  const { index, attributes } = nl.parseLinkMessage(message);
   const name = attributes.string(linux.IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
   const address = attributes.get(linux.IFLA_ADDRESS);
@@ -88,12 +77,12 @@ export function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMe
   while (received === -EINTR);
   if (received < 0) throw new SysError("recv", -received, describeErrno(-received), what);
   if (received === buffer.byteLength) throw new SysError("recv", EMSGSIZE, describeErrno(EMSGSIZE), what);
-  return splitMessages(buffer.subarray(0, received));
+  return nl.splitMessages(buffer.subarray(0, received));
 }
 
 /** Throws the SysError an NLMSG_ERROR carries; true for an acknowledgement (errno 0). */
 export function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
-  const errno = messageErrno(message);
+  const errno = nl.messageErrno(message);
   if (errno === null) return false;
   if (errno !== 0) throw new SysError(call, errno, describeErrno(errno), what);
   return true;
@@ -102,18 +91,16 @@ export function acknowledged(message: NetlinkMessage, call: string, what: string
 /** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
 export const withoutStatistics = (): AttributeList => new AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
 
+const getLink = (seq: number, index: number, filter: AttributeList): Uint8Array =>
+  nl.encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index }, filter);
+
 /**
- * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME
- * (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no such device,
- * EIO when the reply is malformed, ...).
+ * One device, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME (index 0), as `ip link
+ * show dev` asks. throws SysError(ENODEV when there is no such device, EIO when the reply is malformed, ...).
  */
 export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
   return withRouteSocket((fd) => {
-    send(
-      fd,
-      encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index }, filter),
-      what,
-    );
+    send(fd, getLink(1, index, filter), what);
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
       if (acknowledged(message, "RTM_GETLINK", what)) continue;
       if (message.type === linux.RTM_NEWLINK) return readLinkMessage(message);
@@ -123,9 +110,8 @@ export function queryLink(index: number, filter: AttributeList, what: string): L
 }
 
 /**
- * The device with interface index `index` in this network namespace (`ip link show`), or in the one
- * this namespace knows by `namespaceId` (a veth's IFLA_LINK_NETNSID: the kernel answers from there,
- * and the caller needs CAP_NET_ADMIN over it). throws SysError(ENODEV, EIO, ...).
+ * The device with index `index` here, or in the namespace this one knows by `namespaceId` (a veth's
+ * IFLA_LINK_NETNSID: the kernel answers from there, given CAP_NET_ADMIN over it). throws SysError(ENODEV, EIO, ...).
  */
 export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
   const filter = withoutStatistics();
@@ -134,16 +120,15 @@ export function describeLink(index: number, namespaceId: number | null = null): 
 }
 
 /**
- * Lookups sent in one write: the kernel answers each at once, and the replies (up to about 4 KiB of
- * socket memory each, for a device found) must fit the socket's receive buffer (208 KiB by default);
- * a reply that does not fit is dropped and the read fails with ENOBUFS, never read as "no device".
+ * Lookups sent in one write: the kernel answers each at once, and the replies (up to ~4 KiB of socket memory
+ * each) must fit the receive buffer (208 KiB by default); one that does not is dropped and the read fails
+ * with ENOBUFS, never read as "no device".
  */
 const LOOKUPS_PER_WRITE = 32;
 
 /**
- * Which devices have the names in `names` (canonical or alternative, as `ip link show dev` finds
- * one), over one socket, LOOKUPS_PER_WRITE requests per write: each one's canonical name, or null
- * where no device has it. throws SysError(ENOBUFS, EIO, ...).
+ * The canonical name of the device having each of `names` (canonical or alternative, as `ip link show
+ * dev` finds one), or null where none has it; over one socket. throws SysError(ENOBUFS, EIO, ...).
  */
 export function devicesNamed(names: readonly string[]): (string | null)[] {
   return withRouteSocket((fd) => {
@@ -152,19 +137,13 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
     for (let first = 0; first < names.length; first += LOOKUPS_PER_WRITE) {
       const batch = names.slice(first, first + LOOKUPS_PER_WRITE);
       const what = `RTM_GETLINK of ${batch.length} names from ${batch[0]}`;
-      const header = (seq: number) => ({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index: 0 });
-      send(
-        fd,
-        Buffer.concat(
-          batch.map((name, at) => encodeLinkRequest(header(first + at + 1), withoutStatistics().string(linux.IFLA_ALT_IFNAME, name))),
-        ),
-        what,
-      );
+      const requests = batch.map((name, at) => getLink(first + at + 1, 0, withoutStatistics().string(linux.IFLA_ALT_IFNAME, name)));
+      send(fd, Buffer.concat(requests), what);
       for (let answered = 0; answered < batch.length; ) {
         for (const message of receive(fd, buffer, what)) {
           const at = message.seq - 1;
           if (at < first || at >= first + batch.length || found[at] !== undefined) continue;
-          found[at] = messageErrno(message) === ENODEV ? null : deviceName(message, what);
+          found[at] = nl.messageErrno(message) === ENODEV ? null : deviceName(message, what);
           answered += 1;
         }
       }
@@ -176,47 +155,32 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
 /** The canonical name in a reply to a lookup. throws the SysError an error reply carries, or SysError(EIO). */
 function deviceName(message: NetlinkMessage, what: string): string {
   acknowledged(message, "RTM_GETLINK", what);
-  const { bytes } = message;
-  const [name] =
-    message.type === linux.RTM_NEWLINK ? pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, [linux.IFLA_IFNAME]) : [];
+  const name = message.type === linux.RTM_NEWLINK ? nl.firstLinkAttribute(message, linux.IFLA_IFNAME) : undefined;
   if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
-  return attributeString(name);
+  return nl.attributeString(name);
 }
 
 /**
- * Gives the device `index` the alternative name `name` (`ip link property add dev X altname NAME`).
- * The kernel refuses a name any device of the namespace has (EEXIST) and leaves changes to
- * CAP_NET_ADMIN. throws SysError(EEXIST, EINVAL for a name it does not take, ENODEV, ...).
+ * Gives the device `index` the alternative name `name` (`ip link property add dev X altname NAME`), with CAP_NET_ADMIN;
+ * the kernel refuses one any device here has. throws SysError(EEXIST, EINVAL for a name it does not take, ENODEV, ...).
  */
 export function addAltName(index: number, name: string): void {
   const names = new AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
-  changeLink(
-    { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC },
-    index,
-    names,
-    `alternative name ${name} of link ${index}`,
-  );
+  const request = { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC };
+  changeLink(request, index, names, `alternative name ${name} of link ${index}`);
 }
 
-/**
- * Sends one request that asks for an acknowledgement (NLM_F_ACK) and reads it. throws SysError with
- * the kernel's errno, named after `call`.
- */
+/** Sends one request with NLM_F_ACK and reads its acknowledgement. throws SysError with the kernel's errno, named after `call`. */
 export function requestAcknowledged(request: Uint8Array, call: string, what: string): void {
   withRouteSocket((fd) => {
     send(fd, request, what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, call, what)) {
-      throw new SysError(call, EIO, "no acknowledgement in the reply", what);
-    }
+    if (reply === undefined || !acknowledged(reply, call, what)) throw new SysError(call, EIO, "no acknowledgement in the reply", what);
   });
 }
 
-/**
- * Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads
- * its acknowledgement. throws SysError with the kernel's errno.
- */
+/** Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads its acknowledgement. */
 export function changeLink(
   request: { type: number; call: string; family: number; flags?: number },
   index: number,
@@ -225,15 +189,14 @@ export function changeLink(
 ): void {
   const { type, call, family } = request;
   const flags = linux.NLM_F_REQUEST | linux.NLM_F_ACK | (request.flags ?? 0);
-  requestAcknowledged(encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
+  requestAcknowledged(nl.encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
 }
 
 const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK", family: linux.AF_UNSPEC };
 
 /**
- * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
- * TAP's holder cannot rewrite what the helper wrote there. throws RangeError for an alias of
- * IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
+ * Sets the device's alias (`ip link set dev X alias TEXT`); changing it needs CAP_NET_ADMIN, so a TAP's holder
+ * cannot rewrite it. throws RangeError for IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
  */
 export function setLinkAlias(index: number, alias: string): void {
   if (Buffer.byteLength(alias, "latin1") >= linux.IFALIASZ) throw new RangeError(`alias longer than ${linux.IFALIASZ - 1} bytes`);
@@ -241,9 +204,8 @@ export function setLinkAlias(index: number, alias: string): void {
 }
 
 /**
- * Turns on the bridge port flag `isolated` of the port with index `index` (`bridge link set dev X
- * isolated on`): isolated ports exchange no frame with each other, only with the other ports.
- * throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
+ * Sets the bridge port flag `isolated` (`bridge link set dev X isolated on`): isolated ports exchange frames
+ * only with the others. throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
  */
 export function setBridgePortIsolated(index: number): void {
   const attributes = new AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
@@ -251,9 +213,8 @@ export function setBridgePortIsolated(index: number): void {
 }
 
 /**
- * Deletes the device named `name` (`ip link del`). A TAP goes at once, with its bridge port, also
- * when a process other than the helper still holds one of its queues (closing the helper's fds would
- * leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
+ * Deletes the device `name` (`ip link del`). A TAP goes at once with its bridge port, also while another process
+ * holds a queue (closing our fds would leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
  */
 export function deleteLink(name: string): void {
   const byName = new AttributeList().string(linux.IFLA_IFNAME, name);
