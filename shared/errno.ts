@@ -35,9 +35,9 @@ export const ENOENT = 2,
   EMSGSIZE = 90,
   EPROTOTYPE = 91,
   ENOBUFS = 105,
-  ETIMEDOUT = 110;
-// The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.
-export const EBADFD = 77,
+  ETIMEDOUT = 110,
+  // The relay's (launcher/datapath): the TAP gone, the guest's end of the socket closed.
+  EBADFD = 77,
   ECONNRESET = 104,
   ENOTCONN = 107,
   ECONNREFUSED = 111;
