@@ -34,35 +34,29 @@ const errnoAddress = sym.__errno_location();
 export function lastErrno(): number {
   return errnoAddress === null ? 0 : read.i32(errnoAddress, 0);
 }
-
 /** A call's count, or minus errno on failure: never 0 then (a failure must not read as "0 bytes, success"). */
 export function orErrno(result: number | bigint): number {
   const n = asNumber(result);
   return n < 0 ? -(lastErrno() || EIO) : n;
 }
-
 /** libc's text for an errno value (`No such device`). */
 export function describeErrno(errno: number): string {
   return String(sym.strerror(errno));
 }
-
 /** The SysError for the call that just failed, with errno as it left it. */
 export function failure(call: string, detail: string): SysError {
   const errno = lastErrno();
   return new SysError(call, errno, describeErrno(errno), detail);
 }
-
 /** i64_fast results are numbers unless beyond 2^53, which no size or count here can reach. */
 export function asNumber(result: number | bigint): number {
   return typeof result === "bigint" ? Number(result) : result;
 }
-
 /** Throws SysError for a negative libc result, else returns it. */
 export function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
 }
-
 /** A NUL-terminated copy of a string for C; names the bytes exactly as Node encodes them. */
 export function cString(text: string): Buffer {
   return Buffer.from(`${text}\0`, "utf8");
@@ -190,15 +184,13 @@ export function setSocketOption(fd: number, level: number, option: number, name:
   checked(`setsockopt(${name})`, sym.setsockopt(fd, level, option, value, value.byteLength), `fd ${fd}`);
 }
 
-// struct pollfd (8 bytes): int fd, short events, short revents; one, reused (poll is not reentrant here).
-const pollfd = new Uint8Array(8);
-const pollfdView = new DataView(pollfd.buffer);
+// struct pollfd: int fd, short events, short revents (zeroed with events, the int's low half on little-endian); one, reused.
+const pollfd = new Int32Array(2);
 
-/** poll(2) on one fd for `events`, at most `timeoutMs` (-1: for ever): 1 when ready (or in error, hung up), 0 on time-out, or minus errno. */
+/** poll(2) on one fd for `events`, at most `timeoutMs` (-1: for ever): 1 when ready (or in error), 0 on time-out, or minus errno. */
 export function pollOneOrErrno(fd: number, events: number, timeoutMs: number): number {
-  pollfdView.setInt32(0, fd, true);
-  pollfdView.setInt16(4, events, true);
-  pollfdView.setInt16(6, 0, true);
+  pollfd[0] = fd;
+  pollfd[1] = events;
   return orErrno(sym.poll(pollfd, 1, timeoutMs));
 }
 
@@ -207,9 +199,8 @@ const ERANGE = 34;
 const MAX_ENTRY_BUFFER = 1 << 20;
 
 /**
- * The name of a user or group id through NSS (getpwuid_r / getgrgid_r: LDAP and the like count), or null when there
- * is none; read out of our own buffer, never through a pointer kept across calls.
- * throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
+ * The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our
+ * own buffer. throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
  */
 function entryName(call: "getpwuid_r" | "getgrgid_r", id: number): string | null {
   for (let size = 16 * 1024; size <= MAX_ENTRY_BUFFER; size *= 4) {

@@ -23,10 +23,7 @@ export function writeControlHeader(view: DataView, at: number, level: number, ty
   view.setInt32(at + CMSGHDR.type, type, true);
 }
 
-/**
- * One long-lived buffer holding a msghdr, its one iovec, the data and the control buffer, so that the
- * pointers stored inside the msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
- */
+/** One long-lived buffer for a msghdr, its iovec, data and control buffer: the pointers inside stay valid (oven-sh/bun#32054). */
 export class MessageArena {
   static readonly MESSAGE = 0; // struct msghdr
   static readonly VECTOR = 64; // its one struct iovec

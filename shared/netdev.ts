@@ -3,10 +3,7 @@ import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
 import * as linux from "./kernel.ts";
 import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
-/**
- * A control socket for configuring interfaces in the caller's network namespace. Every method
- * throws SysError naming the ioctl and the device. close() is idempotent.
- */
+/** A control socket for interfaces in the caller's network namespace: methods throw SysError naming the ioctl; close() is idempotent. */
 export class InterfaceControl {
   #fd = openSocket(linux.AF_INET, linux.SOCK_DGRAM | linux.SOCK_CLOEXEC);
 
@@ -17,9 +14,8 @@ export class InterfaceControl {
   }
 
   /**
-   * The interface index of `device`, which the kernel also finds by an alternative name. throws
-   * SysError(ENODEV) when no device here has that name. (Not if_nametoindex(3): it opens a socket of
-   * its own and can report a failure there with another errno.)
+   * The index of `device`, which the kernel also finds by an altname. throws SysError(ENODEV) when no device here has that
+   * name. (if_nametoindex(3) opens a socket of its own and can report a failure there with another errno.)
    */
   index(device: string): number {
     return ifreqInt(this.#ioctl(linux.SIOCGIFINDEX, "SIOCGIFINDEX", ifreqFor(device), device));

@@ -15,40 +15,35 @@ const align4 = (n: number): number => (n + 3) & ~3;
 export class AttributeList {
   readonly #parts: Uint8Array[] = [];
 
-  #add(type: number, payload: Uint8Array): this {
+  /** Bytes as they are (a MAC address for IFLA_ADDRESS, a struct for VETH_INFO_PEER). */
+  raw(type: number, payload: Uint8Array): this {
     const length = NLATTR_SIZE + payload.byteLength;
     if (length > 0xffff) throw new RangeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
     const attribute = new Uint8Array(align4(length));
-    const view = new DataView(attribute.buffer);
-    view.setUint16(0, length, true);
-    view.setUint16(2, type, true);
+    // Netlink's integers, headers included, are in host byte order, which typed arrays use.
+    attribute.set(new Uint8Array(Uint16Array.of(length, type).buffer));
     attribute.set(payload, NLATTR_SIZE);
     this.#parts.push(attribute);
     return this;
   }
   u8(type: number, value: number): this {
-    return this.#add(type, Uint8Array.of(value));
+    return this.raw(type, Uint8Array.of(value));
   }
-  // Netlink integers are in host byte order, which typed arrays use.
   u16(type: number, value: number): this {
-    return this.#add(type, new Uint8Array(Uint16Array.of(value).buffer));
+    return this.raw(type, new Uint8Array(Uint16Array.of(value).buffer));
   }
   u32(type: number, value: number): this {
-    return this.#add(type, new Uint8Array(Uint32Array.of(value).buffer));
-  }
-  /** Bytes as they are (a MAC address for IFLA_ADDRESS, a struct for VETH_INFO_PEER). */
-  raw(type: number, payload: Uint8Array): this {
-    return this.#add(type, payload);
+    return this.raw(type, new Uint8Array(Uint32Array.of(value).buffer));
   }
   /** A NUL-terminated string, as the kernel's NLA_STRING and NLA_NUL_STRING policies accept. */
   string(type: number, value: string): this {
-    return this.#add(type, Buffer.from(`${value}\0`, "latin1"));
+    return this.raw(type, Buffer.from(`${value}\0`, "latin1"));
   }
   /** Flagged NLA_F_NESTED: the bridge reads IFLA_PROTINFO without it as a port state. */
   nested(type: number, fill: (inner: AttributeList) => void): this {
     const inner = new AttributeList();
     fill(inner);
-    return this.#add(type | NLA_F_NESTED, inner.bytes());
+    return this.raw(type | NLA_F_NESTED, inner.bytes());
   }
   bytes(): Uint8Array {
     return Buffer.concat(this.#parts);
@@ -108,10 +103,7 @@ export function messageErrno(message: NetlinkMessage): number | null {
 
 export const isDone = (message: NetlinkMessage): boolean => message.type === NLMSG_DONE;
 
-/**
- * Passes each attribute of bytes[start, end) to `visit` until it returns true, checking every length.
- * throws SysError(EIO) on a length that leaves the range.
- */
+/** Passes each attribute of bytes[start, end) to `visit` until it returns true. throws SysError(EIO) on a length that leaves the range. */
 function eachAttribute(bytes: Uint8Array, start: number, end: number, visit: (type: number, value: Uint8Array) => boolean): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let at = start, length = 0; at + NLATTR_SIZE <= end; at += align4(length)) {
@@ -163,10 +155,7 @@ export class ParsedAttributes {
   }
 }
 
-/**
- * The first value of `type` among an RTM_NEWLINK message's attributes, or undefined; the rest is not
- * read (a link's largest attributes, IFLA_AF_SPEC above all, come last). throws SysError(EIO).
- */
+/** The first value of `type` in an RTM_NEWLINK message, reading no further: IFLA_AF_SPEC and other large ones come last. */
 export function firstLinkAttribute(message: NetlinkMessage, type: number): Uint8Array | undefined {
   let found: Uint8Array | undefined;
   eachAttribute(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, message.bytes.byteLength, (each, value) => {

@@ -5,7 +5,6 @@ import { formatMac } from "./ifreq.ts";
 import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
 import * as nl from "./netlink-message.ts";
-import { AttributeList, type NetlinkMessage, type ParsedAttributes } from "./netlink-message.ts";
 import type { LinkDescription, TunState } from "./link.ts";
 
 export type { LinkDescription, TunState } from "./link.ts";
@@ -13,10 +12,10 @@ export type { LinkDescription, TunState } from "./link.ts";
 /** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 export const REPLY_ROOM = 64 * 1024;
 
-const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
+const flag = (data: nl.ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
 /** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
-function tunState(info: ParsedAttributes | null): TunState | null {
+function tunState(info: nl.ParsedAttributes | null): TunState | null {
   if (info?.string(linux.IFLA_INFO_KIND) !== "tun") return null;
   const data = info.nested(linux.IFLA_INFO_DATA);
   const attached = data?.u32(linux.IFLA_TUN_NUM_QUEUES) ?? null;
@@ -34,7 +33,7 @@ function tunState(info: ParsedAttributes | null): TunState | null {
 }
 
 /** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
-export function readLinkMessage(message: NetlinkMessage): LinkDescription {
+export function readLinkMessage(message: nl.NetlinkMessage): LinkDescription {
   const { index, attributes } = nl.parseLinkMessage(message);
   const name = attributes.string(linux.IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
@@ -71,7 +70,7 @@ export function send(fd: number, request: Uint8Array, what: string): void {
 }
 
 /** The messages of the next datagram. throws SysError(EMSGSIZE when it did not fit, EIO when malformed). */
-export function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
+export function receive(fd: number, buffer: Uint8Array, what: string): nl.NetlinkMessage[] {
   let received: number;
   do received = readOrErrno(fd, buffer);
   while (received === -EINTR);
@@ -81,7 +80,7 @@ export function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMe
 }
 
 /** Throws the SysError an NLMSG_ERROR carries; true for an acknowledgement (errno 0). */
-export function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
+export function acknowledged(message: nl.NetlinkMessage, call: string, what: string): boolean {
   const errno = nl.messageErrno(message);
   if (errno === null) return false;
   if (errno !== 0) throw new SysError(call, errno, describeErrno(errno), what);
@@ -89,16 +88,13 @@ export function acknowledged(message: NetlinkMessage, call: string, what: string
 }
 
 /** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
-export const withoutStatistics = (): AttributeList => new AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
+export const withoutStatistics = (): nl.AttributeList => new nl.AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
 
-const getLink = (seq: number, index: number, filter: AttributeList): Uint8Array =>
+const getLink = (seq: number, index: number, filter: nl.AttributeList): Uint8Array =>
   nl.encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index }, filter);
 
-/**
- * One device, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME (index 0), as `ip link
- * show dev` asks. throws SysError(ENODEV when there is no such device, EIO when the reply is malformed, ...).
- */
-export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
+/** One device, by `index` or (index 0) by the IFLA_IFNAME in `filter`, as `ip link show dev` asks. throws SysError(ENODEV, EIO, ...). */
+export function queryLink(index: number, filter: nl.AttributeList, what: string): LinkDescription {
   return withRouteSocket((fd) => {
     send(fd, getLink(1, index, filter), what);
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
@@ -126,10 +122,7 @@ export function describeLink(index: number, namespaceId: number | null = null): 
  */
 const LOOKUPS_PER_WRITE = 32;
 
-/**
- * The canonical name of the device having each of `names` (canonical or alternative, as `ip link show
- * dev` finds one), or null where none has it; over one socket. throws SysError(ENOBUFS, EIO, ...).
- */
+/** The canonical name of the device each of `names` names (maybe as an altname), or null. throws SysError(ENOBUFS, EIO, ...). */
 export function devicesNamed(names: readonly string[]): (string | null)[] {
   return withRouteSocket((fd) => {
     const buffer = new Uint8Array(REPLY_ROOM);
@@ -153,19 +146,16 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
 }
 
 /** The canonical name in a reply to a lookup. throws the SysError an error reply carries, or SysError(EIO). */
-function deviceName(message: NetlinkMessage, what: string): string {
+function deviceName(message: nl.NetlinkMessage, what: string): string {
   acknowledged(message, "RTM_GETLINK", what);
   const name = message.type === linux.RTM_NEWLINK ? nl.firstLinkAttribute(message, linux.IFLA_IFNAME) : undefined;
   if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
   return nl.attributeString(name);
 }
 
-/**
- * Gives the device `index` the alternative name `name` (`ip link property add dev X altname NAME`), with CAP_NET_ADMIN;
- * the kernel refuses one any device here has. throws SysError(EEXIST, EINVAL for a name it does not take, ENODEV, ...).
- */
+/** `ip link property add dev X altname NAME` (CAP_NET_ADMIN); the kernel refuses a name any device here has (EEXIST). throws SysError. */
 export function addAltName(index: number, name: string): void {
-  const names = new AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
+  const names = new nl.AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
   const request = { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC };
   changeLink(request, index, names, `alternative name ${name} of link ${index}`);
 }
@@ -180,13 +170,10 @@ export function requestAcknowledged(request: Uint8Array, call: string, what: str
   });
 }
 
+type LinkChange = { type: number; call: string; family: number; flags?: number };
+
 /** Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads its acknowledgement. */
-export function changeLink(
-  request: { type: number; call: string; family: number; flags?: number },
-  index: number,
-  attributes: AttributeList,
-  what: string,
-): void {
+export function changeLink(request: LinkChange, index: number, attributes: nl.AttributeList, what: string): void {
   const { type, call, family } = request;
   const flags = linux.NLM_F_REQUEST | linux.NLM_F_ACK | (request.flags ?? 0);
   requestAcknowledged(nl.encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
@@ -194,21 +181,15 @@ export function changeLink(
 
 const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK", family: linux.AF_UNSPEC };
 
-/**
- * Sets the device's alias (`ip link set dev X alias TEXT`); changing it needs CAP_NET_ADMIN, so a TAP's holder
- * cannot rewrite it. throws RangeError for IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
- */
+/** `ip link set dev X alias TEXT`, which needs CAP_NET_ADMIN: a TAP's holder cannot rewrite it. throws RangeError, SysError(EPERM, ...). */
 export function setLinkAlias(index: number, alias: string): void {
   if (Buffer.byteLength(alias, "latin1") >= linux.IFALIASZ) throw new RangeError(`alias longer than ${linux.IFALIASZ - 1} bytes`);
-  changeLink(SET_LINK, index, new AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
+  changeLink(SET_LINK, index, new nl.AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
 }
 
-/**
- * Sets the bridge port flag `isolated` (`bridge link set dev X isolated on`): isolated ports exchange frames
- * only with the others. throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
- */
+/** `bridge link set dev X isolated on`: isolated ports exchange frames only with the others. throws SysError(EOPNOTSUPP, EPERM, ...). */
 export function setBridgePortIsolated(index: number): void {
-  const attributes = new AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
+  const attributes = new nl.AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
   changeLink({ ...SET_LINK, family: linux.AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
 }
 
@@ -217,6 +198,6 @@ export function setBridgePortIsolated(index: number): void {
  * holds a queue (closing our fds would leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
  */
 export function deleteLink(name: string): void {
-  const byName = new AttributeList().string(linux.IFLA_IFNAME, name);
+  const byName = new nl.AttributeList().string(linux.IFLA_IFNAME, name);
   changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
 }
