@@ -11,11 +11,8 @@ const { MESSAGE, DATA, CONTROL } = MessageArena;
 const MAX_FDS_PER_MESSAGE = 16;
 
 /**
- * Sends `fds` in one message with one data byte over the unix socket `socketFd`, retrying EINTR and waiting at
- * most `timeoutMs` for room: a receiver that never reads (or filled the socket) must not hold us for ever. The
- * socket's flags are left as they are (the caller may share it): MSG_DONTWAIT and poll() bound the wait.
- * MSG_NOSIGNAL turns a vanished receiver into EPIPE instead of SIGPIPE.
- * throws RangeError for no fds or more than MAX_FDS_PER_MESSAGE, SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
+ * Sends `fds` with one data byte over the unix socket `socketFd`, retrying EINTR, waiting at most `timeoutMs` for room
+ * (why and how: docs/design.md, "Handing fds over"). throws RangeError, SysError(EPIPE, ENOTSOCK, ETIMEDOUT, ...).
  */
 export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: number): void {
   if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE)

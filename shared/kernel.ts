@@ -1,5 +1,4 @@
-// Kernel constants the privileged helper uses (and the launcher shares), named as in the Linux headers they come from (x86-64/aarch64 values).
-// The launcher's others are in kernel-launcher.ts, so that the helper's import graph holds none of them.
+// Kernel constants the helper uses, named as in Linux's headers (x86-64/aarch64 values); the launcher's others: kernel-launcher.ts.
 
 // <linux/if.h>
 export const IFNAMSIZ = 16;

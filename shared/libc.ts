@@ -1,5 +1,4 @@
-// The libc calls the privileged helper makes (the launcher shares them), behind typed functions that throw SysError.
-// The launcher's other calls are bound in libc-launcher.ts, so that the helper evaluates none of them.
+// The libc calls the privileged helper makes, behind typed functions that throw SysError (the launcher's others: libc-launcher.ts).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EINTR, EIO } from "./errno.ts";
@@ -198,10 +197,8 @@ const ERANGE = 34;
 /** NSS answers larger than this are refused (a name database entry is a few hundred bytes). */
 const MAX_ENTRY_BUFFER = 1 << 20;
 
-/**
- * The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our
- * own buffer. throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
- */
+// The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our
+// own buffer. throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
 function entryName(call: "getpwuid_r" | "getgrgid_r", id: number): string | null {
   for (let size = 16 * 1024; size <= MAX_ENTRY_BUFFER; size *= 4) {
     // struct passwd (48 bytes) or group (32), whose first field points to the name in `strings`; 1 KiB buffers cannot move.

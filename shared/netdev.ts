@@ -12,7 +12,6 @@ export class InterfaceControl {
     ioctlBuffer(this.#fd, request, name, ifreq, device);
     return ifreq;
   }
-
   /**
    * The index of `device`, which the kernel also finds by an altname. throws SysError(ENODEV) when no device here has that
    * name. (if_nametoindex(3) opens a socket of its own and can report a failure there with another errno.)
@@ -32,25 +31,21 @@ export class InterfaceControl {
   setHardwareAddress(device: string, family: number, mac: Uint8Array): void {
     this.#ioctl(linux.SIOCSIFHWADDR, "SIOCSIFHWADDR", setIfreqMac(ifreqFor(device), family, mac), device);
   }
-
   /** Makes `device` a port of `bridge`; EOPNOTSUPP when `bridge` is no bridge. */
   addToBridge(bridge: string, device: string): void {
     this.#ioctl(linux.SIOCBRADDIF, "SIOCBRADDIF", setIfreqInt(ifreqFor(bridge), this.index(device)), `${device} to ${bridge}`);
   }
-
   /** Renames the down `device` to `name`, which may be a kernel template (`tap%d`). */
   rename(device: string, name: string): void {
     const ifreq = ifreqFor(device);
     ifreq.set(Buffer.from(name, "ascii"), linux.IFNAMSIZ); // ifr_newname, in the union after ifr_name
     this.#ioctl(linux.SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
   }
-
   /** Sets IFF_UP, keeping the other flags. */
   bringUp(device: string): void {
     const ifreq = this.#ioctl(linux.SIOCGIFFLAGS, "SIOCGIFFLAGS", ifreqFor(device), device);
     this.#ioctl(linux.SIOCSIFFLAGS, "SIOCSIFFLAGS", setIfreqFlags(ifreq, ifreqFlags(ifreq) | linux.IFF_UP), device);
   }
-
   close(): void {
     const fd = this.#fd;
     this.#fd = -1;

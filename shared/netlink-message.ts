@@ -136,11 +136,6 @@ export class ParsedAttributes {
     if (value.byteLength < 4) throw malformed(`attribute ${type} is shorter than a u32`);
     return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
   }
-  /** A signed 32-bit value (IFLA_LINK_NETNSID), or null when absent. throws SysError(EIO) when shorter than 4 bytes. */
-  s32(type: number): number | null {
-    const value = this.u32(type);
-    return value === null ? null : value | 0;
-  }
   /** A string up to its first NUL (bytes as latin1), or null when absent. */
   string(type: number): string | null {
     return this.strings(type)[0] ?? null;

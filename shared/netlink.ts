@@ -39,6 +39,7 @@ export function readLinkMessage(message: nl.NetlinkMessage): LinkDescription {
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
   const address = attributes.get(linux.IFLA_ADDRESS);
   const info = attributes.nested(linux.IFLA_LINKINFO);
+  const namespaceId = attributes.u32(linux.IFLA_LINK_NETNSID);
   return {
     index,
     name,
@@ -49,7 +50,7 @@ export function readLinkMessage(message: nl.NetlinkMessage): LinkDescription {
     kind: info?.string(linux.IFLA_INFO_KIND) ?? null,
     tun: tunState(info),
     link: attributes.u32(linux.IFLA_LINK),
-    linkNamespaceId: attributes.s32(linux.IFLA_LINK_NETNSID),
+    linkNamespaceId: namespaceId === null ? null : namespaceId | 0, // an s32
   };
 }
 
@@ -105,21 +106,14 @@ export function queryLink(index: number, filter: nl.AttributeList, what: string)
   });
 }
 
-/**
- * The device with index `index` here, or in the namespace this one knows by `namespaceId` (a veth's
- * IFLA_LINK_NETNSID: the kernel answers from there, given CAP_NET_ADMIN over it). throws SysError(ENODEV, EIO, ...).
- */
+/** Device `index` here, or in the namespace this one calls `namespaceId` (CAP_NET_ADMIN over it needed). throws SysError(ENODEV, EIO). */
 export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
   const filter = withoutStatistics();
   if (namespaceId !== null) filter.u32(linux.IFLA_TARGET_NETNSID, namespaceId);
   return queryLink(index, filter, `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`);
 }
 
-/**
- * Lookups sent in one write: the kernel answers each at once, and the replies (up to ~4 KiB of socket memory
- * each) must fit the receive buffer (208 KiB by default); one that does not is dropped and the read fails
- * with ENOBUFS, never read as "no device".
- */
+// Lookups sent in one write; their replies must fit the socket's receive buffer. Why: docs/design.md, "Name lookups in batches".
 const LOOKUPS_PER_WRITE = 32;
 
 /** The canonical name of the device each of `names` names (maybe as an altname), or null. throws SysError(ENOBUFS, EIO, ...). */
@@ -193,10 +187,7 @@ export function setBridgePortIsolated(index: number): void {
   changeLink({ ...SET_LINK, family: linux.AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
 }
 
-/**
- * Deletes the device `name` (`ip link del`). A TAP goes at once with its bridge port, also while another process
- * holds a queue (closing our fds would leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
- */
+/** `ip link del`: a TAP goes at once with its port, even while others hold a queue (closing ours would not). throws SysError(ENODEV). */
 export function deleteLink(name: string): void {
   const byName = new nl.AttributeList().string(linux.IFLA_IFNAME, name);
   changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);

@@ -6,9 +6,8 @@ import { ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.
 export const TUN_DEVICE = "/dev/net/tun";
 
 /**
- * Gives the TAP behind `tunFd` an owner and a group: only a process with that euid and in that group
- * (or with CAP_NET_ADMIN) can attach it again, which matters once it is persistent; any holder of an
- * attached fd can change both later. throws SysError(EINVAL for an id without a mapping, EBADFD when unattached).
+ * Gives the TAP behind `tunFd` an owner and a group: only they (or CAP_NET_ADMIN) can attach it again, which matters once
+ * it is persistent; any holder of an attached fd can change both later. throws SysError(EINVAL for an unmapped id, EBADFD).
  */
 export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
   ioctlValue(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
@@ -33,9 +32,8 @@ export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
 }
 
 /**
- * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`) with `flags` (see
- * newTapFlags), or to the existing TAP of that name with exactly its flags. Returns the name the kernel
- * chose. throws SysError(EPERM without CAP_NET_ADMIN or when owned by someone else, EBUSY, EINVAL on a flag mismatch, ...).
+ * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`), or to the existing TAP of that name with
+ * exactly its flags; returns the kernel's name. throws SysError(EPERM: not CAP_NET_ADMIN or not its owner, EBUSY, EINVAL).
  */
 export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = setIfreqFlags(ifreqForTemplate(template), flags);
