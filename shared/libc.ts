@@ -228,7 +228,7 @@ export function groupNameOf(gid: number): string | null {
   return entryName("getgrgid_r", gid);
 }
 
-/** _exit(2): ends the whole process and every thread at once, also from a Worker (process.exit() ends only the Worker). */
+/** _exit(2): ends the process, every thread, at once, also from a Worker (process.exit() ends only it); the kernel closes the fds. */
 export function exitProcessNow(status: number): never {
   sym._exit(status);
   throw new Error("_exit returned");

@@ -103,12 +103,12 @@ export function messageErrno(message: NetlinkMessage): number | null {
 
 export const isDone = (message: NetlinkMessage): boolean => message.type === NLMSG_DONE;
 
-/** Passes each attribute of bytes[start, end) to `visit` until it returns true. throws SysError(EIO) on a length that leaves the range. */
-function eachAttribute(bytes: Uint8Array, start: number, end: number, visit: (type: number, value: Uint8Array) => boolean): void {
+/** Passes each attribute from `start` on to `visit` until it returns true. throws SysError(EIO) on a length that leaves the bytes. */
+function eachAttribute(bytes: Uint8Array, start: number, visit: (type: number, value: Uint8Array) => boolean): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = start, length = 0; at + NLATTR_SIZE <= end; at += align4(length)) {
+  for (let at = start, length = 0; at + NLATTR_SIZE <= bytes.byteLength; at += align4(length)) {
     length = view.getUint16(at, true);
-    if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
+    if (length < NLATTR_SIZE || at + length > bytes.byteLength) throw malformed(`an attribute claims ${length} bytes`);
     if (visit(view.getUint16(at + 2, true) & NLA_TYPE_MASK, bytes.subarray(at + NLATTR_SIZE, at + length))) return;
   }
 }
@@ -117,12 +117,10 @@ function eachAttribute(bytes: Uint8Array, start: number, end: number, visit: (ty
 export class ParsedAttributes {
   readonly #byType = new Map<number, Uint8Array[]>();
 
-  /** Parses bytes[start, end) as attributes. throws SysError(EIO) on a length that leaves the range. */
-  constructor(bytes: Uint8Array, start = 0, end = bytes.byteLength) {
-    eachAttribute(bytes, start, end, (type, value) => {
-      const values = this.#byType.get(type) ?? [];
-      values.push(value);
-      this.#byType.set(type, values);
+  /** Parses the bytes from `start` on as attributes. throws SysError(EIO) on a length that leaves them. */
+  constructor(bytes: Uint8Array, start = 0) {
+    eachAttribute(bytes, start, (type, value) => {
+      this.#byType.set(type, [...(this.#byType.get(type) ?? []), value]);
       return false;
     });
   }
@@ -153,7 +151,7 @@ export class ParsedAttributes {
 /** The first value of `type` in an RTM_NEWLINK message, reading no further: IFLA_AF_SPEC and other large ones come last. */
 export function firstLinkAttribute(message: NetlinkMessage, type: number): Uint8Array | undefined {
   let found: Uint8Array | undefined;
-  eachAttribute(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, message.bytes.byteLength, (each, value) => {
+  eachAttribute(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, (each, value) => {
     if (each === type) found = value;
     return found !== undefined;
   });
