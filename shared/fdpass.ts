@@ -7,23 +7,19 @@ import { CMSGHDR, cmsgSpace, MessageArena, writeControlHeader } from "./msghdr.t
 
 const arena = new MessageArena();
 const { MESSAGE, DATA, CONTROL } = MessageArena;
-
 /** The most fds one message carries: a multiqueue TAP has at most 16 queues here (the kernel allows 256). */
-export const MAX_FDS_PER_MESSAGE = 16;
+const MAX_FDS_PER_MESSAGE = 16;
 
 /**
- * Sends `fds` in one message over the unix socket `socketFd` with one data byte and SCM_RIGHTS,
- * retrying EINTR, and waiting at most `timeoutMs` for room in the socket: a receiver that never reads
- * (or filled the socket beforehand) must not hold the sender forever. The socket's own flags and
- * options are left as they are (the caller may share it): MSG_DONTWAIT and poll() make the wait
- * bounded. MSG_NOSIGNAL turns a vanished receiver into EPIPE instead of SIGPIPE.
- * throws RangeError for no fds or more than MAX_FDS_PER_MESSAGE, SysError(EPIPE, ENOTSOCK, EBADF, ETIMEDOUT, ...).
+ * Sends `fds` with one data byte over the unix socket `socketFd`, retrying EINTR, waiting at most `timeoutMs` for room
+ * (why and how: docs/design.md, "Handing fds over"). throws RangeError, SysError(EPIPE, ENOTSOCK, ETIMEDOUT, ...).
  */
 export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: number): void {
   if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE)
     throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);
   const deadline = performance.now() + timeoutMs;
   const dataBytes = 4 * fds.length; // n * sizeof(int)
+  const fail = (errno: number, reason = describeErrno(errno)) => new SysError("sendmsg", errno, reason, `fd ${socketFd}`);
   for (;;) {
     arena.layOut(1, cmsgSpace(dataBytes));
     arena.bytes[DATA] = 0x20;
@@ -31,18 +27,11 @@ export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: num
     for (const [i, fd] of fds.entries()) arena.view.setInt32(CONTROL + CMSGHDR.size + 4 * i, fd, true);
     const sent = sendMessageOrErrno(socketFd, arena.bytes.subarray(MESSAGE), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (sent === 1) return; // the one data byte, and with it the fds
-    if (sent >= 0) throw new SysError("sendmsg", EIO, `sent ${sent} bytes instead of 1`, `fd ${socketFd}`);
+    if (sent >= 0) throw fail(EIO, `sent ${sent} bytes instead of 1`);
     if (-sent === EINTR) continue;
-    if (-sent !== EAGAIN) throw new SysError("sendmsg", -sent, describeErrno(-sent), `fd ${socketFd}`);
+    if (-sent !== EAGAIN) throw fail(-sent);
     const left = Math.ceil(deadline - performance.now());
-    if (left <= 0) {
-      throw new SysError(
-        "sendmsg",
-        ETIMEDOUT,
-        `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`,
-        `fd ${socketFd}`,
-      );
-    }
+    if (left <= 0) throw fail(ETIMEDOUT, `the receiver read nothing for ${timeoutMs / 1000} s and the socket is full`);
     pollOneOrErrno(socketFd, POLLOUT, left); // ready, timed out or interrupted: the next sendmsg tells which
   }
 }

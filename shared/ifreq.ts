@@ -10,9 +10,7 @@ const ETHER_ADDR_LEN = 6;
 /** A zeroed ifreq naming `name`; names the kernel would refuse throw before anything is encoded. */
 export function ifreqFor(name: string): Uint8Array {
   checkInterfaceName(name);
-  const request = new Uint8Array(IFREQ_SIZE);
-  request.set(Buffer.from(name, "ascii"), 0);
-  return request;
+  return ifreqForTemplate(name);
 }
 
 /** A zeroed ifreq with a kernel name template such as `tap%d`, which ifreqFor would refuse. */
@@ -23,9 +21,7 @@ export function ifreqForTemplate(template: string): Uint8Array {
   return request;
 }
 
-function view(request: Uint8Array): DataView {
-  return new DataView(request.buffer, request.byteOffset, request.byteLength);
-}
+const view = (request: Uint8Array): DataView => new DataView(request.buffer, request.byteOffset, request.byteLength);
 
 /** ifr_name as the kernel left it. */
 export function ifreqName(request: Uint8Array): string {
@@ -33,33 +29,33 @@ export function ifreqName(request: Uint8Array): string {
   return Buffer.from(request.subarray(0, end < 0 ? IFNAMSIZ : end)).toString("latin1");
 }
 
+// The union's fields; each setter returns the request it filled.
 export function ifreqFlags(request: Uint8Array): number {
   return view(request).getUint16(UNION_OFFSET, true);
 }
-
-export function setIfreqFlags(request: Uint8Array, flags: number): void {
+export function setIfreqFlags(request: Uint8Array, flags: number): Uint8Array {
   view(request).setUint16(UNION_OFFSET, flags, true);
+  return request;
 }
-
 /** ifr_mtu and ifr_ifindex share the union's first int. */
 export function ifreqInt(request: Uint8Array): number {
   return view(request).getInt32(UNION_OFFSET, true);
 }
-
-export function setIfreqInt(request: Uint8Array, value: number): void {
+export function setIfreqInt(request: Uint8Array, value: number): Uint8Array {
   view(request).setInt32(UNION_OFFSET, value, true);
+  return request;
 }
-
-/** The 6-byte Ethernet address in ifr_hwaddr.sa_data (a copy). */
-export function ifreqMac(request: Uint8Array): Uint8Array {
-  return request.slice(HWADDR_DATA_OFFSET, HWADDR_DATA_OFFSET + ETHER_ADDR_LEN);
+/** The family and 6-byte Ethernet address (a copy) in ifr_hwaddr. */
+export function ifreqHardwareAddress(request: Uint8Array): { family: number; mac: Uint8Array } {
+  const mac = request.slice(HWADDR_DATA_OFFSET, HWADDR_DATA_OFFSET + ETHER_ADDR_LEN);
+  return { family: view(request).getUint16(UNION_OFFSET, true), mac };
 }
-
 /** Sets ifr_hwaddr to an Ethernet address of family `family` (ARPHRD_ETHER). */
-export function setIfreqMac(request: Uint8Array, family: number, mac: Uint8Array): void {
+export function setIfreqMac(request: Uint8Array, family: number, mac: Uint8Array): Uint8Array {
   if (mac.byteLength !== ETHER_ADDR_LEN) throw new RangeError("an Ethernet address has 6 bytes");
   view(request).setUint16(UNION_OFFSET, family, true);
   request.set(mac, HWADDR_DATA_OFFSET);
+  return request;
 }
 
 /** `fe:12:34:56:78:9a` */

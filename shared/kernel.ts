@@ -1,22 +1,18 @@
-// Kernel constants the privileged helper uses (and the launcher shares), named as in the Linux headers they come from (x86-64/aarch64 values).
-// The launcher's others are in kernel-launcher.ts, so that the helper's import graph holds none of them.
+// Kernel constants the helper uses, named as in Linux's headers (x86-64/aarch64 values); the launcher's others: kernel-launcher.ts.
 
 // <linux/if.h>
 export const IFNAMSIZ = 16;
 export const IFF_UP = 0x1;
-
 // <linux/if_tun.h>
 export const IFF_TAP = 0x0002;
 export const IFF_MULTI_QUEUE = 0x0100;
 export const IFF_NO_PI = 0x1000;
 export const IFF_VNET_HDR = 0x4000;
-/** TUNSETIFF fails with EBUSY rather than attach when the name is taken. */
-export const IFF_TUN_EXCL = 0x8000;
+export const IFF_TUN_EXCL = 0x8000; // TUNSETIFF fails with EBUSY rather than attach when the name is taken
 export const TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
 export const TUNSETOWNER = 0x400454cc; // _IOW('T', 204, int)
 export const TUNSETGROUP = 0x400454ce; // _IOW('T', 206, int)
 export const TUNGETFEATURES = 0x800454cf; // _IOR('T', 207, unsigned int)
-
 // <linux/sockios.h>
 export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
@@ -27,15 +23,12 @@ export const SIOCSIFHWADDR = 0x8924;
 export const SIOCGIFHWADDR = 0x8927;
 export const SIOCGIFINDEX = 0x8933;
 export const SIOCBRADDIF = 0x89a2;
-
 // <asm-generic/fcntl.h>
 export const O_RDONLY = 0;
 export const O_RDWR = 0o2;
-/** <asm/fcntl.h>: aarch64 (and arm) move it from the generic 0o200000 to 0o40000. */
-export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
+export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000; // <asm/fcntl.h>: aarch64 (and arm) move it
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
-
 // <linux/socket.h>, <asm-generic/socket.h>
 export const AF_UNIX = 1;
 export const AF_INET = 2;
@@ -50,10 +43,8 @@ export const SO_DOMAIN = 39;
 export const SCM_RIGHTS = 1;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
-
 // <asm-generic/poll.h>
 export const POLLOUT = 0x4;
-
 // <linux/netlink.h>, <linux/rtnetlink.h>: the link queries and changes of shared/netlink.ts
 export const NETLINK_ROUTE = 0;
 export const NLMSG_ERROR = 2;
@@ -69,8 +60,7 @@ export const RTM_SETLINK = 19;
 export const RTM_NEWLINKPROP = 108;
 export const AF_UNSPEC = 0;
 export const AF_BRIDGE = 7;
-/** The type bits of nlattr.nla_type, without NLA_F_NESTED and NLA_F_NET_BYTEORDER. */
-export const NLA_TYPE_MASK = 0x3fff;
+export const NLA_TYPE_MASK = 0x3fff; // nla_type without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 export const NLA_F_NESTED = 1 << 15;
 // <linux/if_link.h>
 export const IFLA_ADDRESS = 1;
@@ -98,5 +88,4 @@ export const IFLA_TUN_PERSIST = 6;
 export const IFLA_TUN_MULTI_QUEUE = 7;
 export const IFLA_TUN_NUM_QUEUES = 8;
 export const IFLA_TUN_NUM_DISABLED_QUEUES = 9;
-/** The longest alias the kernel keeps (IFALIASZ), NUL included. */
-export const IFALIASZ = 256;
+export const IFALIASZ = 256; // the longest alias the kernel keeps, NUL included

@@ -1,10 +1,9 @@
-// The libc calls the privileged helper makes (the launcher shares them), behind typed functions that throw SysError.
-// The launcher's other calls are bound in libc-launcher.ts, so that the helper evaluates none of them.
+// The libc calls the privileged helper makes, behind typed functions that throw SysError (the launcher's others: libc-launcher.ts).
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EINTR, EIO } from "./errno.ts";
 
-const libc = dlopen("libc.so.6", {
+const sym = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
   // Variadic in C; on x86-64 and aarch64 the fixed arguments travel in the same registers either way.
@@ -26,9 +25,7 @@ const libc = dlopen("libc.so.6", {
   _exit: { args: [FFIType.i32], returns: FFIType.void },
   statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-});
-
-const sym = libc.symbols;
+}).symbols;
 // errno's address is fixed per thread; a Worker that imports this module gets its own.
 const errnoAddress = sym.__errno_location();
 
@@ -36,57 +33,45 @@ const errnoAddress = sym.__errno_location();
 export function lastErrno(): number {
   return errnoAddress === null ? 0 : read.i32(errnoAddress, 0);
 }
-
-/**
- * The result of a call for loops that treat EAGAIN/EINTR as normal: the count, or minus errno on
- * failure, never 0 then (a failure must not read as "0 bytes, success").
- */
+/** A call's count, or minus errno on failure: never 0 then (a failure must not read as "0 bytes, success"). */
 export function orErrno(result: number | bigint): number {
   const n = asNumber(result);
   return n < 0 ? -(lastErrno() || EIO) : n;
 }
-
 /** libc's text for an errno value (`No such device`). */
 export function describeErrno(errno: number): string {
   return String(sym.strerror(errno));
 }
-
 /** The SysError for the call that just failed, with errno as it left it. */
 export function failure(call: string, detail: string): SysError {
   const errno = lastErrno();
   return new SysError(call, errno, describeErrno(errno), detail);
 }
-
 /** i64_fast results are numbers unless beyond 2^53, which no size or count here can reach. */
 export function asNumber(result: number | bigint): number {
   return typeof result === "bigint" ? Number(result) : result;
 }
-
 /** Throws SysError for a negative libc result, else returns it. */
 export function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
 }
-
 /** A NUL-terminated copy of a string for C; names the bytes exactly as Node encodes them. */
 export function cString(text: string): Buffer {
   return Buffer.from(`${text}\0`, "utf8");
 }
 
-/**
- * The address of a buffer for pointers stored inside structs (msghdr, iovec). Only for buffers of at
- * least 1 KiB kept alive by the caller for the whole call: small typed arrays can move (oven-sh/bun#32054).
- */
+/** The address of a buffer for pointers inside structs (msghdr, iovec): of 1 KiB or more, as small ones can move (oven-sh/bun#32054). */
 export function addressOf(buffer: Uint8Array): number {
   if (buffer.byteLength < 1024) throw new RangeError("addressOf needs a buffer of at least 1 KiB");
   return ptr(buffer);
 }
 
-/** Makes the call again while it fails with EINTR (a signal arrived first): its result, or -1 with errno set. */
-function restarted(call: () => number): number {
+/** checked() of a call made again while it fails with EINTR (a signal arrived first). */
+function checkedRestarted(call: string, detail: string, attempt: () => number | bigint): number {
   for (;;) {
-    const result = call();
-    if (result >= 0 || lastErrno() !== EINTR) return result;
+    const result = asNumber(attempt());
+    if (result >= 0 || lastErrno() !== EINTR) return checked(call, result, detail);
   }
 }
 
@@ -95,17 +80,11 @@ export function openPath(path: string | Uint8Array, flags: number, mode = 0): nu
   const bytes = typeof path === "string" ? cString(path) : Buffer.concat([path, Uint8Array.of(0)]);
   // C would open the part before it: a different file.
   if (bytes.indexOf(0) !== bytes.byteLength - 1) throw new RangeError("a path with a NUL byte inside");
-  return checked(
-    "open",
-    restarted(() => sym.open(bytes, flags, mode)),
-    typeof path === "string" ? path : Buffer.from(path).toString("latin1"),
-  );
+  const detail = typeof path === "string" ? path : Buffer.from(path).toString("latin1");
+  return checkedRestarted("open", detail, () => sym.open(bytes, flags, mode));
 }
 
-/**
- * The bytes of `fd` to its end, read into a buffer of `expected` + 1 bytes that doubles when full, up
- * to `limit` + 1 bytes: a result longer than `limit` means there was more. throws SysError(EISDIR, EIO, ...).
- */
+/** The bytes of `fd` to its end, in a buffer of `expected` + 1 bytes doubling up to `limit` + 1: longer than `limit` means more. */
 export function readToEnd(fd: number, expected: number, limit: number, detail: string): Uint8Array {
   let buffer = new Uint8Array(Math.min(expected, limit) + 1);
   let length = 0;
@@ -115,18 +94,14 @@ export function readToEnd(fd: number, expected: number, limit: number, detail: s
       larger.set(buffer);
       buffer = larger;
     }
-    n = checked(
-      "read",
-      restarted(() => asNumber(sym.read(fd, buffer.subarray(length), buffer.byteLength - length))),
-      detail,
-    );
+    n = checkedRestarted("read", detail, () => sym.read(fd, buffer.subarray(length), buffer.byteLength - length));
   }
   return buffer.subarray(0, length);
 }
 
 /** The type bits of a mode (<linux/stat.h>), and the two types that matter here. */
-export const S_IFMT = 0o170000,
-  S_IFDIR = 0o040000,
+const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000,
   S_IFREG = 0o100000;
 
 /** fstat(2) through statx(2), whose layout is the same on every architecture: type, size, `device:inode`. throws SysError(EBADF). */
@@ -149,11 +124,7 @@ export function directoryNames(fd: number, detail: string): string[] {
   const buffer = new Uint8Array(8192);
   const view = new DataView(buffer.buffer);
   for (let length = 1; length > 0; ) {
-    length = checked(
-      "getdents64",
-      restarted(() => asNumber(sym.getdents64(fd, buffer, buffer.byteLength))),
-      detail,
-    );
+    length = checkedRestarted("getdents64", detail, () => sym.getdents64(fd, buffer, buffer.byteLength));
     // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name.
     for (let at = 0; at < length; at += view.getUint16(at + 16, true)) {
       const name = Buffer.from(buffer.subarray(at + 19, buffer.indexOf(0, at + 19))).toString("latin1");
@@ -168,27 +139,33 @@ export function closeFd(fd: number): void {
   if (sym.close(fd) < 0 && lastErrno() !== EINTR) throw failure("close", `fd ${fd}`);
 }
 
-/** read(2) for loops that treat EAGAIN/EINTR as normal: bytes read, or minus errno. Never throws. */
+// The *OrErrno calls are for loops that treat EAGAIN/EINTR as normal: bytes done (or 0), or minus errno. They never throw.
 export function readOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   return orErrno(sym.read(fd, buffer, length));
 }
-
-/** write(2) for loops that treat EAGAIN/EINTR as normal: bytes written, or minus errno. Never throws. */
 export function writeOrErrno(fd: number, buffer: Uint8Array, length = buffer.byteLength): number {
   return orErrno(sym.write(fd, buffer, length));
 }
+export function sendOrErrno(fd: number, buffer: Uint8Array, flags: number): number {
+  return orErrno(sym.send(fd, buffer, buffer.byteLength, flags));
+}
+/** sendmsg(2) with a msghdr laid out in `message`. */
+export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
+  return orErrno(sym.sendmsg(fd, message, flags));
+}
+/** connect(2) with a sockaddr the caller laid out. */
+export function connectOrErrno(fd: number, address: Uint8Array): number {
+  return orErrno(sym.connect(fd, address, address.byteLength));
+}
 
-/** ioctl(2) whose argument is a buffer the kernel reads or fills. throws SysError naming the request. */
+/** ioctl(2) whose argument is a buffer the kernel reads or fills, or a plain integer (TUNSETOFFLOAD). throws SysError naming it. */
 export function ioctlBuffer(fd: number, request: number, name: string, buffer: Uint8Array, detail = ""): number {
   return checked(`ioctl(${name})`, sym.ioctl(fd, request, buffer), detail);
 }
-
-/** ioctl(2) whose argument is a plain integer (TUNSETOFFLOAD, TUNSETPERSIST). */
 export function ioctlValue(fd: number, request: number, name: string, value: number, detail = ""): number {
   return checked(`ioctl(${name})`, sym.ioctl(fd, request, value), detail);
 }
 
-/** socket(2). */
 export function openSocket(domain: number, type: number, protocol = 0): number {
   return checked("socket", sym.socket(domain, type, protocol), "");
 }
@@ -206,55 +183,32 @@ export function setSocketOption(fd: number, level: number, option: number, name:
   checked(`setsockopt(${name})`, sym.setsockopt(fd, level, option, value, value.byteLength), `fd ${fd}`);
 }
 
-/** send(2) for loops that treat EAGAIN/EINTR as normal: bytes sent, or minus errno. Never throws. */
-export function sendOrErrno(fd: number, buffer: Uint8Array, flags: number): number {
-  return orErrno(sym.send(fd, buffer, buffer.byteLength, flags));
-}
+// struct pollfd: int fd, short events, short revents (zeroed with events, the int's low half on little-endian); one, reused.
+const pollfd = new Int32Array(2);
 
-/** sendmsg(2) with a msghdr laid out in `message`; bytes sent, or minus errno. Never throws. */
-export function sendMessageOrErrno(fd: number, message: Uint8Array, flags: number): number {
-  return orErrno(sym.sendmsg(fd, message, flags));
-}
-
-// struct pollfd (8 bytes): int fd, short events, short revents; one, reused (poll is not reentrant here).
-const pollfd = new Uint8Array(8);
-const pollfdView = new DataView(pollfd.buffer);
-
-/**
- * poll(2) on one fd for `events` (POLLIN, POLLOUT), at most `timeoutMs` (-1: for ever): 1 when it is
- * ready (or has an error or hang-up to report), 0 on time-out, or minus errno (EINTR is normal).
- */
+/** poll(2) on one fd for `events`, at most `timeoutMs` (-1: for ever): 1 when ready (or in error), 0 on time-out, or minus errno. */
 export function pollOneOrErrno(fd: number, events: number, timeoutMs: number): number {
-  pollfdView.setInt32(0, fd, true);
-  pollfdView.setInt16(4, events, true);
-  pollfdView.setInt16(6, 0, true);
+  pollfd[0] = fd;
+  pollfd[1] = events;
   return orErrno(sym.poll(pollfd, 1, timeoutMs));
 }
 
-// struct passwd and struct group both start with `char *pw_name` / `char *gr_name`; 48 and 32 bytes
-// on 64-bit glibc. The strings they point to live in the caller's buffer.
-const PASSWD_SIZE = 48;
-const GROUP_SIZE = 32;
 const ERANGE = 34;
 /** NSS answers larger than this are refused (a name database entry is a few hundred bytes). */
 const MAX_ENTRY_BUFFER = 1 << 20;
 
-/**
- * The name of a user or group id through the system's name service (getpwuid_r / getgrgid_r, so
- * NSS sources such as LDAP count), or null when there is no such entry. The name is read out of our
- * own buffer, never through a pointer kept across calls.
- * throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
- */
-function entryName(call: "getpwuid_r" | "getgrgid_r", id: number, structSize: number): string | null {
+// The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our
+// own buffer. throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
+function entryName(call: "getpwuid_r" | "getgrgid_r", id: number): string | null {
   for (let size = 16 * 1024; size <= MAX_ENTRY_BUFFER; size *= 4) {
-    const entry = new Uint8Array(Math.max(structSize, 1024));
+    // struct passwd (48 bytes) or group (32), whose first field points to the name in `strings`; 1 KiB buffers cannot move.
+    const entry = new Uint8Array(1024);
     const strings = new Uint8Array(size);
-    const result = new BigUint64Array(128); // 1 KiB, so that it cannot move during the call
+    const result = new BigUint64Array(128);
     const status = sym[call](id, entry, strings, size, result);
     if (status === ERANGE) continue;
-    // glibc answers a name that does not exist with 0 and no entry. Any errno means the lookup
-    // itself failed (a database or NSS service unavailable: ENOENT among others), which must not read
-    // as "no such name": a policy line for that user or group would be skipped.
+    // glibc answers a missing name with 0 and no entry; any errno (ENOENT among others: a database or NSS service down)
+    // is a failed lookup, which must not read as "no such name": a policy line for that user or group would be skipped.
     if (status !== 0) throw new SysError(call, status, describeErrno(status), `id ${id}`);
     if (result[0] === 0n) return null;
     const nameAddress = new DataView(entry.buffer).getBigUint64(0, true);
@@ -266,20 +220,15 @@ function entryName(call: "getpwuid_r" | "getgrgid_r", id: number, structSize: nu
   throw new SysError(call, ERANGE, describeErrno(ERANGE), `id ${id}`);
 }
 
-/** The user name of `uid`, or null when it has none. throws SysError when the lookup failed. */
+/** The user name of `uid` or group name of `gid`, or null when it has none. throws SysError when the lookup failed. */
 export function userNameOf(uid: number): string | null {
-  return entryName("getpwuid_r", uid, PASSWD_SIZE);
+  return entryName("getpwuid_r", uid);
 }
-
-/** The group name of `gid`, or null when it has none. throws SysError when the lookup failed. */
 export function groupNameOf(gid: number): string | null {
-  return entryName("getgrgid_r", gid, GROUP_SIZE);
+  return entryName("getgrgid_r", gid);
 }
 
-/**
- * _exit(2): ends the whole process at once, every thread, with `status`; from a Worker too, where
- * process.exit() ends only the Worker. The kernel closes every fd on the way out.
- */
+/** _exit(2): ends the process, every thread, at once, also from a Worker (process.exit() ends only it); the kernel closes the fds. */
 export function exitProcessNow(status: number): never {
   sym._exit(status);
   throw new Error("_exit returned");
@@ -288,9 +237,4 @@ export function exitProcessNow(status: number): never {
 /** isatty(3): whether `fd` is a terminal (without node:tty, whose stream set-up costs milliseconds at start). */
 export function isTerminal(fd: number): boolean {
   return sym.isatty(fd) === 1;
-}
-
-/** connect(2) with a sockaddr the caller laid out: 0, or minus errno. Never throws. */
-export function connectOrErrno(fd: number, address: Uint8Array): number {
-  return orErrno(sym.connect(fd, address, address.byteLength));
 }

@@ -3,36 +3,17 @@ import { addressOf } from "./libc.ts";
 
 /** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */
 export const IOVEC = { size: 16, base: 0, length: 8 } as const;
-
 /**
- * struct msghdr (<sys/socket.h>), 56 bytes: void *msg_name (8), socklen_t msg_namelen (4), 4 bytes of
- * padding, struct iovec *msg_iov (8), size_t msg_iovlen (8), void *msg_control (8), size_t
- * msg_controllen (8), int msg_flags (4), 4 bytes of padding.
+ * struct msghdr (<sys/socket.h>), 56 bytes: void *msg_name, socklen_t msg_namelen (4, then 4 of padding), struct
+ * iovec *msg_iov, size_t msg_iovlen, void *msg_control, size_t msg_controllen, int msg_flags (4, then 4 of padding).
  */
-export const MSGHDR = {
-  size: 56,
-  name: 0,
-  nameLength: 8,
-  iov: 16,
-  iovLength: 24,
-  control: 32,
-  controlLength: 40,
-  flags: 48,
-} as const;
-
-/**
- * struct cmsghdr (<bits/socket.h>), 16 bytes: size_t cmsg_len (8), int cmsg_level (4), int cmsg_type
- * (4); its data follows at once, and the next cmsghdr starts at the next multiple of 8.
- */
+export const MSGHDR = { size: 56, name: 0, nameLength: 8, iov: 16, iovLength: 24, control: 32, controlLength: 40, flags: 48 } as const;
+/** struct cmsghdr (<bits/socket.h>): size_t cmsg_len, int cmsg_level, int cmsg_type; its data follows at once. */
 export const CMSGHDR = { size: 16, length: 0, level: 8, type: 12 } as const;
 
-/** CMSG_ALIGN: control messages start on 8-byte boundaries. */
+/** CMSG_ALIGN: control messages start on 8-byte boundaries. CMSG_LEN: a cmsg_len. CMSG_SPACE: the room one takes, padded. */
 export const cmsgAlign = (length: number): number => (length + 7) & ~7;
-
-/** CMSG_LEN: a control message's cmsg_len for `dataBytes` of data. */
 export const cmsgLength = (dataBytes: number): number => CMSGHDR.size + dataBytes;
-
-/** CMSG_SPACE: the room one control message with `dataBytes` of data takes, padding included. */
 export const cmsgSpace = (dataBytes: number): number => cmsgAlign(CMSGHDR.size + dataBytes);
 
 /** Writes a cmsghdr at `at` for `dataBytes` of data; the caller writes the data after it. */
@@ -42,10 +23,7 @@ export function writeControlHeader(view: DataView, at: number, level: number, ty
   view.setInt32(at + CMSGHDR.type, type, true);
 }
 
-/**
- * One long-lived buffer holding a msghdr, its one iovec, the data and the control buffer, so that the
- * pointers stored inside the msghdr stay valid (small typed arrays may move: oven-sh/bun#32054).
- */
+/** One long-lived buffer for a msghdr, its iovec, data and control buffer: the pointers inside stay valid (oven-sh/bun#32054). */
 export class MessageArena {
   static readonly MESSAGE = 0; // struct msghdr
   static readonly VECTOR = 64; // its one struct iovec

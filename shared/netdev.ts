@@ -1,101 +1,54 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
 import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
-import {
-  AF_INET,
-  IFNAMSIZ,
-  IFF_UP,
-  SIOCBRADDIF,
-  SIOCGIFFLAGS,
-  SIOCGIFHWADDR,
-  SIOCGIFINDEX,
-  SIOCGIFMTU,
-  SIOCSIFFLAGS,
-  SIOCSIFHWADDR,
-  SIOCSIFMTU,
-  SIOCSIFNAME,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-} from "./kernel.ts";
-import { ifreqFlags, ifreqFor, ifreqInt, ifreqMac, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
+import * as linux from "./kernel.ts";
+import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
-/**
- * A control socket for configuring interfaces in the caller's network namespace. Every method
- * throws SysError naming the ioctl and the device. close() is idempotent.
- */
+/** A control socket for interfaces in the caller's network namespace: methods throw SysError naming the ioctl; close() is idempotent. */
 export class InterfaceControl {
-  #fd: number;
+  #fd = openSocket(linux.AF_INET, linux.SOCK_DGRAM | linux.SOCK_CLOEXEC);
 
-  constructor() {
-    this.#fd = openSocket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  }
-
-  #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): void {
+  /** Passes `ifreq` to the ioctl `request` and returns it as the kernel left it. */
+  #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): Uint8Array {
     ioctlBuffer(this.#fd, request, name, ifreq, device);
+    return ifreq;
   }
-
   /**
-   * The interface index of `device` (SIOCGIFINDEX), which the kernel also finds by an alternative
-   * name. throws SysError(ENODEV) when no device has that name in this namespace. (Not
-   * if_nametoindex(3): it opens a socket of its own and can report a failure there with another errno.)
+   * The index of `device`, which the kernel also finds by an altname. throws SysError(ENODEV) when no device here has that
+   * name. (if_nametoindex(3) opens a socket of its own and can report a failure there with another errno.)
    */
   index(device: string): number {
-    const ifreq = ifreqFor(device);
-    this.#ioctl(SIOCGIFINDEX, "SIOCGIFINDEX", ifreq, device);
-    return ifreqInt(ifreq);
+    return ifreqInt(this.#ioctl(linux.SIOCGIFINDEX, "SIOCGIFINDEX", ifreqFor(device), device));
   }
-
-  /** The interface's MTU (SIOCGIFMTU). */
   mtu(device: string): number {
-    const ifreq = ifreqFor(device);
-    this.#ioctl(SIOCGIFMTU, "SIOCGIFMTU", ifreq, device);
-    return ifreqInt(ifreq);
+    return ifreqInt(this.#ioctl(linux.SIOCGIFMTU, "SIOCGIFMTU", ifreqFor(device), device));
   }
-
   setMtu(device: string, mtu: number): void {
-    const ifreq = ifreqFor(device);
-    setIfreqInt(ifreq, mtu);
-    this.#ioctl(SIOCSIFMTU, "SIOCSIFMTU", ifreq, device);
+    this.#ioctl(linux.SIOCSIFMTU, "SIOCSIFMTU", setIfreqInt(ifreqFor(device), mtu), device);
   }
-
-  /** The hardware address and its family (SIOCGIFHWADDR). */
   hardwareAddress(device: string): { family: number; mac: Uint8Array } {
-    const ifreq = ifreqFor(device);
-    this.#ioctl(SIOCGIFHWADDR, "SIOCGIFHWADDR", ifreq, device);
-    return { family: new DataView(ifreq.buffer).getUint16(16, true), mac: ifreqMac(ifreq) };
+    return ifreqHardwareAddress(this.#ioctl(linux.SIOCGIFHWADDR, "SIOCGIFHWADDR", ifreqFor(device), device));
   }
-
   setHardwareAddress(device: string, family: number, mac: Uint8Array): void {
-    const ifreq = ifreqFor(device);
-    setIfreqMac(ifreq, family, mac);
-    this.#ioctl(SIOCSIFHWADDR, "SIOCSIFHWADDR", ifreq, device);
+    this.#ioctl(linux.SIOCSIFHWADDR, "SIOCSIFHWADDR", setIfreqMac(ifreqFor(device), family, mac), device);
   }
-
-  /** Makes `device` a port of `bridge` (SIOCBRADDIF); EOPNOTSUPP when `bridge` is no bridge. */
+  /** Makes `device` a port of `bridge`; EOPNOTSUPP when `bridge` is no bridge. */
   addToBridge(bridge: string, device: string): void {
-    const ifreq = ifreqFor(bridge);
-    setIfreqInt(ifreq, this.index(device));
-    this.#ioctl(SIOCBRADDIF, "SIOCBRADDIF", ifreq, `${device} to ${bridge}`);
+    this.#ioctl(linux.SIOCBRADDIF, "SIOCBRADDIF", setIfreqInt(ifreqFor(bridge), this.index(device)), `${device} to ${bridge}`);
   }
-
-  /** Renames the down `device` to `name`, which may be a kernel template (`tap%d`) (SIOCSIFNAME). */
+  /** Renames the down `device` to `name`, which may be a kernel template (`tap%d`). */
   rename(device: string, name: string): void {
     const ifreq = ifreqFor(device);
-    ifreq.set(Buffer.from(name, "ascii"), IFNAMSIZ); // ifr_newname, in the union after ifr_name
-    this.#ioctl(SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
+    ifreq.set(Buffer.from(name, "ascii"), linux.IFNAMSIZ); // ifr_newname, in the union after ifr_name
+    this.#ioctl(linux.SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
   }
-
   /** Sets IFF_UP, keeping the other flags. */
   bringUp(device: string): void {
-    const ifreq = ifreqFor(device);
-    this.#ioctl(SIOCGIFFLAGS, "SIOCGIFFLAGS", ifreq, device);
-    setIfreqFlags(ifreq, ifreqFlags(ifreq) | IFF_UP);
-    this.#ioctl(SIOCSIFFLAGS, "SIOCSIFFLAGS", ifreq, device);
+    const ifreq = this.#ioctl(linux.SIOCGIFFLAGS, "SIOCGIFFLAGS", ifreqFor(device), device);
+    this.#ioctl(linux.SIOCSIFFLAGS, "SIOCSIFFLAGS", setIfreqFlags(ifreq, ifreqFlags(ifreq) | linux.IFF_UP), device);
   }
-
   close(): void {
-    if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    closeFd(fd);
+    if (fd >= 0) closeFd(fd);
   }
 }

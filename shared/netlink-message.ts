@@ -4,107 +4,64 @@ import { EIO } from "./errno.ts";
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_DONE, NLMSG_ERROR } from "./kernel.ts";
 
 // struct nlmsghdr (16 bytes): u32 nlmsg_len, u16 nlmsg_type, u16 nlmsg_flags, u32 nlmsg_seq, u32 nlmsg_pid
-export const NLMSGHDR_SIZE = 16;
+const NLMSGHDR_SIZE = 16;
 // struct ifinfomsg (16 bytes): u8 ifi_family, u8 pad, u16 ifi_type, i32 ifi_index, u32 ifi_flags, u32 ifi_change
 export const IFINFOMSG_SIZE = 16;
 // struct nlattr (4 bytes): u16 nla_len, u16 nla_type; each payload padded to a multiple of 4
 const NLATTR_SIZE = 4;
-
 const align4 = (n: number): number => (n + 3) & ~3;
 
-/** A request body that the builder could not encode (too long for a u16 attribute length). */
-export class NetlinkEncodeError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = "NetlinkEncodeError";
-  }
-}
-
-/** Attributes under construction: each added in order, padded, nested ones wrapped with NLA_F_NESTED. */
+/** Attributes under construction, each padded; throws RangeError for one too long for its u16 nla_len. */
 export class AttributeList {
   readonly #parts: Uint8Array[] = [];
-  #length = 0;
-
-  #add(type: number, payload: Uint8Array): this {
-    const length = NLATTR_SIZE + payload.byteLength;
-    if (length > 0xffff) throw new NetlinkEncodeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
-    const attribute = new Uint8Array(align4(length));
-    const view = new DataView(attribute.buffer);
-    view.setUint16(0, length, true);
-    view.setUint16(2, type, true);
-    attribute.set(payload, NLATTR_SIZE);
-    this.#parts.push(attribute);
-    this.#length += attribute.byteLength;
-    return this;
-  }
-
-  u8(type: number, value: number): this {
-    return this.#add(type, Uint8Array.of(value));
-  }
-
-  u16(type: number, value: number): this {
-    const payload = new Uint8Array(2);
-    new DataView(payload.buffer).setUint16(0, value, true);
-    return this.#add(type, payload);
-  }
-
-  u32(type: number, value: number): this {
-    const payload = new Uint8Array(4);
-    new DataView(payload.buffer).setUint32(0, value, true);
-    return this.#add(type, payload);
-  }
 
   /** Bytes as they are (a MAC address for IFLA_ADDRESS, a struct for VETH_INFO_PEER). */
   raw(type: number, payload: Uint8Array): this {
-    return this.#add(type, payload);
+    const length = NLATTR_SIZE + payload.byteLength;
+    if (length > 0xffff) throw new RangeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
+    const attribute = new Uint8Array(align4(length));
+    // Netlink's integers, headers included, are in host byte order, which typed arrays use.
+    attribute.set(new Uint8Array(Uint16Array.of(length, type).buffer));
+    attribute.set(payload, NLATTR_SIZE);
+    this.#parts.push(attribute);
+    return this;
   }
-
+  u8(type: number, value: number): this {
+    return this.raw(type, Uint8Array.of(value));
+  }
+  u16(type: number, value: number): this {
+    return this.raw(type, new Uint8Array(Uint16Array.of(value).buffer));
+  }
+  u32(type: number, value: number): this {
+    return this.raw(type, new Uint8Array(Uint32Array.of(value).buffer));
+  }
   /** A NUL-terminated string, as the kernel's NLA_STRING and NLA_NUL_STRING policies accept. */
   string(type: number, value: string): this {
-    return this.#add(type, Buffer.from(`${value}\0`, "latin1"));
+    return this.raw(type, Buffer.from(`${value}\0`, "latin1"));
   }
-
-  /** An attribute holding other attributes, flagged NLA_F_NESTED (the bridge reads IFLA_PROTINFO without it as a port state). */
+  /** Flagged NLA_F_NESTED: the bridge reads IFLA_PROTINFO without it as a port state. */
   nested(type: number, fill: (inner: AttributeList) => void): this {
     const inner = new AttributeList();
     fill(inner);
-    return this.#add(type | NLA_F_NESTED, inner.bytes());
+    return this.raw(type | NLA_F_NESTED, inner.bytes());
   }
-
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let at = 0;
-    for (const part of this.#parts) {
-      out.set(part, at);
-      at += part.byteLength;
-    }
-    return out;
+    return Buffer.concat(this.#parts);
   }
 }
 
-export interface LinkRequestHeader {
-  type: number;
-  flags: number;
-  seq: number;
-  family: number;
-  index: number;
-}
+type MessageHeader = { type: number; flags: number; seq: number };
 
 /** One nlmsghdr + ifinfomsg + attributes, as RTM_GETLINK and RTM_SETLINK take them. */
-export function encodeLinkRequest(header: LinkRequestHeader, attributes: AttributeList): Uint8Array {
+export function encodeLinkRequest(header: MessageHeader & { family: number; index: number }, attributes: AttributeList): Uint8Array {
   const ifinfomsg = new Uint8Array(IFINFOMSG_SIZE);
-  const view = new DataView(ifinfomsg.buffer);
-  view.setUint8(0, header.family);
-  view.setInt32(4, header.index, true);
+  ifinfomsg[0] = header.family;
+  new DataView(ifinfomsg.buffer).setInt32(4, header.index, true);
   return encodeRequest(header, ifinfomsg, attributes);
 }
 
 /** One nlmsghdr + the request's fixed header (ifinfomsg, ndmsg, tcmsg), laid out by the caller, + attributes. */
-export function encodeRequest(
-  header: { type: number; flags: number; seq: number },
-  fixed: Uint8Array,
-  attributes: AttributeList,
-): Uint8Array {
+export function encodeRequest(header: MessageHeader, fixed: Uint8Array, attributes: AttributeList): Uint8Array {
   const body = attributes.bytes();
   const message = new Uint8Array(NLMSGHDR_SIZE + fixed.byteLength + body.byteLength);
   const view = new DataView(message.buffer);
@@ -118,35 +75,21 @@ export function encodeRequest(
 }
 
 /** A malformed reply: a check built on it must fail, never read a half-parsed list as complete. */
-function malformed(what: string): SysError {
-  return new SysError("rtnetlink", EIO, `malformed reply: ${what}`);
-}
+const malformed = (what: string): SysError => new SysError("rtnetlink", EIO, `malformed reply: ${what}`);
 
-/** One message of a reply datagram. */
-export interface NetlinkMessage {
-  type: number;
-  flags: number;
-  seq: number;
-  /** The message, header included. */
-  bytes: Uint8Array;
-}
+/** One message of a reply datagram; `bytes` includes its header. */
+export type NetlinkMessage = { type: number; flags: number; seq: number; bytes: Uint8Array };
 
 /** The messages in one received datagram, each checked to lie inside it. throws SysError(EIO). */
 export function splitMessages(datagram: Uint8Array): NetlinkMessage[] {
   const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   const messages: NetlinkMessage[] = [];
-  let at = 0;
-  while (at < datagram.byteLength) {
+  for (let at = 0, length = 0; at < datagram.byteLength; at += align4(length)) {
     if (at + NLMSGHDR_SIZE > datagram.byteLength) throw malformed("a message header is cut short");
-    const length = view.getUint32(at, true);
+    length = view.getUint32(at, true);
     if (length < NLMSGHDR_SIZE || at + length > datagram.byteLength) throw malformed(`a message claims ${length} bytes`);
-    messages.push({
-      type: view.getUint16(at + 4, true),
-      flags: view.getUint16(at + 6, true),
-      seq: view.getUint32(at + 8, true),
-      bytes: datagram.subarray(at, at + length),
-    });
-    at += align4(length);
+    const [type, flags, seq] = [view.getUint16(at + 4, true), view.getUint16(at + 6, true), view.getUint32(at + 8, true)];
+    messages.push({ type, flags, seq, bytes: datagram.subarray(at, at + length) });
   }
   return messages;
 }
@@ -160,33 +103,30 @@ export function messageErrno(message: NetlinkMessage): number | null {
 
 export const isDone = (message: NetlinkMessage): boolean => message.type === NLMSG_DONE;
 
+/** Passes each attribute from `start` on to `visit` until it returns true. throws SysError(EIO) on a length that leaves the bytes. */
+function eachAttribute(bytes: Uint8Array, start: number, visit: (type: number, value: Uint8Array) => boolean): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = start, length = 0; at + NLATTR_SIZE <= bytes.byteLength; at += align4(length)) {
+    length = view.getUint16(at, true);
+    if (length < NLATTR_SIZE || at + length > bytes.byteLength) throw malformed(`an attribute claims ${length} bytes`);
+    if (visit(view.getUint16(at + 2, true) & NLA_TYPE_MASK, bytes.subarray(at + NLATTR_SIZE, at + length))) return;
+  }
+}
+
 /** Attributes read from a reply: every value by type, nested lists parsed on request. */
 export class ParsedAttributes {
   readonly #byType = new Map<number, Uint8Array[]>();
 
-  /** Parses bytes[start, end) as attributes. throws SysError(EIO) on a length that leaves the range. */
-  constructor(bytes: Uint8Array, start = 0, end = bytes.byteLength) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = start;
-    while (at + NLATTR_SIZE <= end) {
-      const length = view.getUint16(at, true);
-      if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
-      const type = view.getUint16(at + 2, true) & NLA_TYPE_MASK;
-      const values = this.#byType.get(type) ?? [];
-      values.push(bytes.subarray(at + NLATTR_SIZE, at + length));
-      this.#byType.set(type, values);
-      at += align4(length);
-    }
+  /** Parses the bytes from `start` on as attributes. throws SysError(EIO) on a length that leaves them. */
+  constructor(bytes: Uint8Array, start = 0) {
+    eachAttribute(bytes, start, (type, value) => {
+      this.#byType.set(type, [...(this.#byType.get(type) ?? []), value]);
+      return false;
+    });
   }
-
-  all(type: number): Uint8Array[] {
-    return this.#byType.get(type) ?? [];
-  }
-
   get(type: number): Uint8Array | undefined {
     return this.#byType.get(type)?.[0];
   }
-
   /** A u32 value, or null when absent. throws SysError(EIO) when shorter than 4 bytes. */
   u32(type: number): number | null {
     const value = this.get(type);
@@ -194,51 +134,28 @@ export class ParsedAttributes {
     if (value.byteLength < 4) throw malformed(`attribute ${type} is shorter than a u32`);
     return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
   }
-
-  /** A signed 32-bit value (IFLA_LINK_NETNSID), or null when absent. throws SysError(EIO) when shorter than 4 bytes. */
-  s32(type: number): number | null {
-    const value = this.u32(type);
-    return value === null ? null : value | 0;
-  }
-
   /** A string up to its first NUL (bytes as latin1), or null when absent. */
   string(type: number): string | null {
     return this.strings(type)[0] ?? null;
   }
-
   /** Every value of `type` as a string, in order (IFLA_ALT_IFNAME repeats). */
   strings(type: number): string[] {
-    return this.all(type).map(attributeString);
+    return (this.#byType.get(type) ?? []).map(attributeString);
   }
-
   nested(type: number): ParsedAttributes | null {
     const value = this.get(type);
     return value === undefined ? null : new ParsedAttributes(value);
   }
 }
 
-/**
- * The first value of each type in `types` among the attributes of bytes[start, end), or undefined;
- * the others are stepped over unread (a count needs four of a link's fifty). Every length read is
- * checked as ParsedAttributes checks it. throws SysError(EIO).
- */
-export function pickAttributes(bytes: Uint8Array, start: number, end: number, types: readonly number[]): (Uint8Array | undefined)[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const picked: (Uint8Array | undefined)[] = types.map(() => undefined);
-  let at = start;
-  let missing = types.length;
-  // Once every type is found, the rest is not read (a link's largest attributes, IFLA_AF_SPEC above all, come last).
-  while (missing > 0 && at + NLATTR_SIZE <= end) {
-    const length = view.getUint16(at, true);
-    if (length < NLATTR_SIZE || at + length > end) throw malformed(`an attribute claims ${length} bytes`);
-    const slot = types.indexOf(view.getUint16(at + 2, true) & NLA_TYPE_MASK);
-    if (slot >= 0 && picked[slot] === undefined) {
-      picked[slot] = bytes.subarray(at + NLATTR_SIZE, at + length);
-      missing -= 1;
-    }
-    at += align4(length);
-  }
-  return picked;
+/** The first value of `type` in an RTM_NEWLINK message, reading no further: IFLA_AF_SPEC and other large ones come last. */
+export function firstLinkAttribute(message: NetlinkMessage, type: number): Uint8Array | undefined {
+  let found: Uint8Array | undefined;
+  eachAttribute(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, (each, value) => {
+    if (each === type) found = value;
+    return found !== undefined;
+  });
+  return found;
 }
 
 /** A string attribute's value up to its first NUL (bytes as latin1). */
@@ -247,14 +164,10 @@ export function attributeString(value: Uint8Array): string {
   return Buffer.from(end < 0 ? value : value.subarray(0, end)).toString("latin1");
 }
 
-/** The ifinfomsg of an RTM_NEWLINK message: the device's index and its flags (IFF_UP, ...). throws SysError(EIO). */
-export function linkHeader(message: NetlinkMessage): { index: number; flags: number } {
-  if (message.bytes.byteLength < NLMSGHDR_SIZE + IFINFOMSG_SIZE) throw malformed("a link message without its ifinfomsg");
-  const view = new DataView(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-  return { index: view.getInt32(NLMSGHDR_SIZE + 4, true), flags: view.getUint32(NLMSGHDR_SIZE + 8, true) };
-}
-
-/** The ifinfomsg of an RTM_NEWLINK message and its attributes. throws SysError(EIO). */
-export function parseLinkMessage(message: NetlinkMessage): { index: number; flags: number; attributes: ParsedAttributes } {
-  return { ...linkHeader(message), attributes: new ParsedAttributes(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE) };
+/** The ifinfomsg's index of an RTM_NEWLINK message and its attributes. throws SysError(EIO). */
+export function parseLinkMessage(message: NetlinkMessage): { index: number; attributes: ParsedAttributes } {
+  const { bytes } = message;
+  if (bytes.byteLength < NLMSGHDR_SIZE + IFINFOMSG_SIZE) throw malformed("a link message without its ifinfomsg");
+  const index = new DataView(bytes.buffer, bytes.byteOffset).getInt32(NLMSGHDR_SIZE + 4, true);
+  return { index, attributes: new ParsedAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE) };
 }

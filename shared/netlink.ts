@@ -4,19 +4,7 @@ import { EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
 import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as there
 import { closeFd, describeErrno, openSocket, readOrErrno, writeOrErrno } from "./libc.ts";
-import {
-  AttributeList,
-  attributeString,
-  encodeLinkRequest,
-  IFINFOMSG_SIZE,
-  messageErrno,
-  NLMSGHDR_SIZE,
-  type ParsedAttributes,
-  parseLinkMessage,
-  pickAttributes,
-  splitMessages,
-  type NetlinkMessage,
-} from "./netlink-message.ts";
+import * as nl from "./netlink-message.ts";
 import type { LinkDescription, TunState } from "./link.ts";
 
 export type { LinkDescription, TunState } from "./link.ts";
@@ -24,10 +12,10 @@ export type { LinkDescription, TunState } from "./link.ts";
 /** The room for one datagram. Reads this large make the kernel fill later dump parts up to 32 KiB (300 ports: 16 parts). */
 export const REPLY_ROOM = 64 * 1024;
 
-const flag = (data: ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
+const flag = (data: nl.ParsedAttributes | null, type: number): boolean => (data?.get(type)?.[0] ?? 0) !== 0;
 
 /** The TUN state in a link's IFLA_LINKINFO when it is of kind "tun", else null. throws SysError(EIO). */
-function tunState(info: ParsedAttributes | null): TunState | null {
+function tunState(info: nl.ParsedAttributes | null): TunState | null {
   if (info?.string(linux.IFLA_INFO_KIND) !== "tun") return null;
   const data = info.nested(linux.IFLA_INFO_DATA);
   const attached = data?.u32(linux.IFLA_TUN_NUM_QUEUES) ?? null;
@@ -45,12 +33,13 @@ function tunState(info: ParsedAttributes | null): TunState | null {
 }
 
 /** The description in an RTM_NEWLINK message. throws SysError(EIO) when it is malformed. */
-export function readLinkMessage(message: NetlinkMessage): LinkDescription {
-  const { index, attributes } = parseLinkMessage(message);
+export function readLinkMessage(message: nl.NetlinkMessage): LinkDescription {
+  const { index, attributes } = nl.parseLinkMessage(message);
   const name = attributes.string(linux.IFLA_IFNAME);
   if (name === null) throw new SysError("RTM_GETLINK", EIO, "reply without IFLA_IFNAME", `link ${index}`);
   const address = attributes.get(linux.IFLA_ADDRESS);
   const info = attributes.nested(linux.IFLA_LINKINFO);
+  const namespaceId = attributes.u32(linux.IFLA_LINK_NETNSID);
   return {
     index,
     name,
@@ -61,7 +50,7 @@ export function readLinkMessage(message: NetlinkMessage): LinkDescription {
     kind: info?.string(linux.IFLA_INFO_KIND) ?? null,
     tun: tunState(info),
     link: attributes.u32(linux.IFLA_LINK),
-    linkNamespaceId: attributes.s32(linux.IFLA_LINK_NETNSID),
+    linkNamespaceId: namespaceId === null ? null : namespaceId | 0, // an s32
   };
 }
 
@@ -82,38 +71,33 @@ export function send(fd: number, request: Uint8Array, what: string): void {
 }
 
 /** The messages of the next datagram. throws SysError(EMSGSIZE when it did not fit, EIO when malformed). */
-export function receive(fd: number, buffer: Uint8Array, what: string): NetlinkMessage[] {
+export function receive(fd: number, buffer: Uint8Array, what: string): nl.NetlinkMessage[] {
   let received: number;
   do received = readOrErrno(fd, buffer);
   while (received === -EINTR);
   if (received < 0) throw new SysError("recv", -received, describeErrno(-received), what);
   if (received === buffer.byteLength) throw new SysError("recv", EMSGSIZE, describeErrno(EMSGSIZE), what);
-  return splitMessages(buffer.subarray(0, received));
+  return nl.splitMessages(buffer.subarray(0, received));
 }
 
 /** Throws the SysError an NLMSG_ERROR carries; true for an acknowledgement (errno 0). */
-export function acknowledged(message: NetlinkMessage, call: string, what: string): boolean {
-  const errno = messageErrno(message);
+export function acknowledged(message: nl.NetlinkMessage, call: string, what: string): boolean {
+  const errno = nl.messageErrno(message);
   if (errno === null) return false;
   if (errno !== 0) throw new SysError(call, errno, describeErrno(errno), what);
   return true;
 }
 
 /** Leaves statistics out of link replies: a few hundred bytes of counters per device that nobody here reads. */
-export const withoutStatistics = (): AttributeList => new AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
+export const withoutStatistics = (): nl.AttributeList => new nl.AttributeList().u32(linux.IFLA_EXT_MASK, linux.RTEXT_FILTER_SKIP_STATS);
 
-/**
- * One device asked of the kernel, by index (`index` > 0) or by the name in `filter`'s IFLA_IFNAME
- * (index 0), as `ip link show dev` asks it. throws SysError(ENODEV when there is no such device,
- * EIO when the reply is malformed, ...).
- */
-export function queryLink(index: number, filter: AttributeList, what: string): LinkDescription {
+const getLink = (seq: number, index: number, filter: nl.AttributeList): Uint8Array =>
+  nl.encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index }, filter);
+
+/** One device, by `index` or (index 0) by the IFLA_IFNAME in `filter`, as `ip link show dev` asks. throws SysError(ENODEV, EIO, ...). */
+export function queryLink(index: number, filter: nl.AttributeList, what: string): LinkDescription {
   return withRouteSocket((fd) => {
-    send(
-      fd,
-      encodeLinkRequest({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq: 1, family: linux.AF_UNSPEC, index }, filter),
-      what,
-    );
+    send(fd, getLink(1, index, filter), what);
     for (const message of receive(fd, new Uint8Array(REPLY_ROOM), what)) {
       if (acknowledged(message, "RTM_GETLINK", what)) continue;
       if (message.type === linux.RTM_NEWLINK) return readLinkMessage(message);
@@ -122,29 +106,17 @@ export function queryLink(index: number, filter: AttributeList, what: string): L
   });
 }
 
-/**
- * The device with interface index `index` in this network namespace (`ip link show`), or in the one
- * this namespace knows by `namespaceId` (a veth's IFLA_LINK_NETNSID: the kernel answers from there,
- * and the caller needs CAP_NET_ADMIN over it). throws SysError(ENODEV, EIO, ...).
- */
+/** Device `index` here, or in the namespace this one calls `namespaceId` (CAP_NET_ADMIN over it needed). throws SysError(ENODEV, EIO). */
 export function describeLink(index: number, namespaceId: number | null = null): LinkDescription {
   const filter = withoutStatistics();
   if (namespaceId !== null) filter.u32(linux.IFLA_TARGET_NETNSID, namespaceId);
   return queryLink(index, filter, `RTM_GETLINK ${index}${namespaceId === null ? "" : ` in namespace id ${namespaceId}`}`);
 }
 
-/**
- * Lookups sent in one write: the kernel answers each at once, and the replies (up to about 4 KiB of
- * socket memory each, for a device found) must fit the socket's receive buffer (208 KiB by default);
- * a reply that does not fit is dropped and the read fails with ENOBUFS, never read as "no device".
- */
+// Lookups sent in one write; their replies must fit the socket's receive buffer. Why: docs/design.md, "Name lookups in batches".
 const LOOKUPS_PER_WRITE = 32;
 
-/**
- * Which devices have the names in `names` (canonical or alternative, as `ip link show dev` finds
- * one), over one socket, LOOKUPS_PER_WRITE requests per write: each one's canonical name, or null
- * where no device has it. throws SysError(ENOBUFS, EIO, ...).
- */
+/** The canonical name of the device each of `names` names (maybe as an altname), or null. throws SysError(ENOBUFS, EIO, ...). */
 export function devicesNamed(names: readonly string[]): (string | null)[] {
   return withRouteSocket((fd) => {
     const buffer = new Uint8Array(REPLY_ROOM);
@@ -152,19 +124,13 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
     for (let first = 0; first < names.length; first += LOOKUPS_PER_WRITE) {
       const batch = names.slice(first, first + LOOKUPS_PER_WRITE);
       const what = `RTM_GETLINK of ${batch.length} names from ${batch[0]}`;
-      const header = (seq: number) => ({ type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST, seq, family: linux.AF_UNSPEC, index: 0 });
-      send(
-        fd,
-        Buffer.concat(
-          batch.map((name, at) => encodeLinkRequest(header(first + at + 1), withoutStatistics().string(linux.IFLA_ALT_IFNAME, name))),
-        ),
-        what,
-      );
+      const requests = batch.map((name, at) => getLink(first + at + 1, 0, withoutStatistics().string(linux.IFLA_ALT_IFNAME, name)));
+      send(fd, Buffer.concat(requests), what);
       for (let answered = 0; answered < batch.length; ) {
         for (const message of receive(fd, buffer, what)) {
           const at = message.seq - 1;
           if (at < first || at >= first + batch.length || found[at] !== undefined) continue;
-          found[at] = messageErrno(message) === ENODEV ? null : deviceName(message, what);
+          found[at] = nl.messageErrno(message) === ENODEV ? null : deviceName(message, what);
           answered += 1;
         }
       }
@@ -174,88 +140,55 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
 }
 
 /** The canonical name in a reply to a lookup. throws the SysError an error reply carries, or SysError(EIO). */
-function deviceName(message: NetlinkMessage, what: string): string {
+function deviceName(message: nl.NetlinkMessage, what: string): string {
   acknowledged(message, "RTM_GETLINK", what);
-  const { bytes } = message;
-  const [name] =
-    message.type === linux.RTM_NEWLINK ? pickAttributes(bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, bytes.byteLength, [linux.IFLA_IFNAME]) : [];
+  const name = message.type === linux.RTM_NEWLINK ? nl.firstLinkAttribute(message, linux.IFLA_IFNAME) : undefined;
   if (name === undefined) throw new SysError("RTM_GETLINK", EIO, "no link in the reply", what);
-  return attributeString(name);
+  return nl.attributeString(name);
 }
 
-/**
- * Gives the device `index` the alternative name `name` (`ip link property add dev X altname NAME`).
- * The kernel refuses a name any device of the namespace has (EEXIST) and leaves changes to
- * CAP_NET_ADMIN. throws SysError(EEXIST, EINVAL for a name it does not take, ENODEV, ...).
- */
+/** `ip link property add dev X altname NAME` (CAP_NET_ADMIN); the kernel refuses a name any device here has (EEXIST). throws SysError. */
 export function addAltName(index: number, name: string): void {
-  const names = new AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
-  changeLink(
-    { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC },
-    index,
-    names,
-    `alternative name ${name} of link ${index}`,
-  );
+  const names = new nl.AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
+  const request = { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC };
+  changeLink(request, index, names, `alternative name ${name} of link ${index}`);
 }
 
-/**
- * Sends one request that asks for an acknowledgement (NLM_F_ACK) and reads it. throws SysError with
- * the kernel's errno, named after `call`.
- */
+/** Sends one request with NLM_F_ACK and reads its acknowledgement. throws SysError with the kernel's errno, named after `call`. */
 export function requestAcknowledged(request: Uint8Array, call: string, what: string): void {
   withRouteSocket((fd) => {
     send(fd, request, what);
     // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
-    if (reply === undefined || !acknowledged(reply, call, what)) {
-      throw new SysError(call, EIO, "no acknowledgement in the reply", what);
-    }
+    if (reply === undefined || !acknowledged(reply, call, what)) throw new SysError(call, EIO, "no acknowledgement in the reply", what);
   });
 }
 
-/**
- * Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads
- * its acknowledgement. throws SysError with the kernel's errno.
- */
-export function changeLink(
-  request: { type: number; call: string; family: number; flags?: number },
-  index: number,
-  attributes: AttributeList,
-  what: string,
-): void {
+type LinkChange = { type: number; call: string; family: number; flags?: number };
+
+/** Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads its acknowledgement. */
+export function changeLink(request: LinkChange, index: number, attributes: nl.AttributeList, what: string): void {
   const { type, call, family } = request;
   const flags = linux.NLM_F_REQUEST | linux.NLM_F_ACK | (request.flags ?? 0);
-  requestAcknowledged(encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
+  requestAcknowledged(nl.encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
 }
 
 const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK", family: linux.AF_UNSPEC };
 
-/**
- * Sets the device's alias (`ip link set dev X alias TEXT`). Changing it needs CAP_NET_ADMIN, so a
- * TAP's holder cannot rewrite what the helper wrote there. throws RangeError for an alias of
- * IFALIASZ bytes or more, SysError(EPERM, ENODEV, ...).
- */
+/** `ip link set dev X alias TEXT`, which needs CAP_NET_ADMIN: a TAP's holder cannot rewrite it. throws RangeError, SysError(EPERM, ...). */
 export function setLinkAlias(index: number, alias: string): void {
   if (Buffer.byteLength(alias, "latin1") >= linux.IFALIASZ) throw new RangeError(`alias longer than ${linux.IFALIASZ - 1} bytes`);
-  changeLink(SET_LINK, index, new AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
+  changeLink(SET_LINK, index, new nl.AttributeList().string(linux.IFLA_IFALIAS, alias), `alias of link ${index}`);
 }
 
-/**
- * Turns on the bridge port flag `isolated` of the port with index `index` (`bridge link set dev X
- * isolated on`): isolated ports exchange no frame with each other, only with the other ports.
- * throws SysError(EOPNOTSUPP when it is no bridge port, EPERM, ...).
- */
+/** `bridge link set dev X isolated on`: isolated ports exchange frames only with the others. throws SysError(EOPNOTSUPP, EPERM, ...). */
 export function setBridgePortIsolated(index: number): void {
-  const attributes = new AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
+  const attributes = new nl.AttributeList().nested(linux.IFLA_PROTINFO, (port) => port.u8(linux.IFLA_BRPORT_ISOLATED, 1));
   changeLink({ ...SET_LINK, family: linux.AF_BRIDGE }, index, attributes, `isolation of bridge port ${index}`);
 }
 
-/**
- * Deletes the device named `name` (`ip link del`). A TAP goes at once, with its bridge port, also
- * when a process other than the helper still holds one of its queues (closing the helper's fds would
- * leave it). throws SysError(ENODEV when it is already gone, EPERM, ...).
- */
+/** `ip link del`: a TAP goes at once with its port, even while others hold a queue (closing ours would not). throws SysError(ENODEV). */
 export function deleteLink(name: string): void {
-  const byName = new AttributeList().string(linux.IFLA_IFNAME, name);
+  const byName = new nl.AttributeList().string(linux.IFLA_IFNAME, name);
   changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
 }
