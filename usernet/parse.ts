@@ -17,27 +17,28 @@ export interface UsernetLine {
   line: number;
 }
 
-/** Longest field %99[...] stores; the rest of a longer word becomes the next field, as in C. */
-const FIELD_MAX = 99;
-const isBlank = (char: string): boolean => char === " " || char === "\t";
 /** isspace() in the C locale: what a blank in a scanf format skips. */
 const isSpace = (char: string): boolean => " \t\n\v\f\r".includes(char);
 
-/** A cursor over one line, with the three scanf directives the format uses. */
+/** A cursor over one line, with the scanf directives the format uses. */
 class Scanner {
   at = 0;
   constructor(private readonly text: string) {}
 
-  /** %99[^ \t]: one to 99 characters that are not a space or a tab; null when none. */
-  field(): string | null {
-    const start = this.at;
-    while (this.at < this.text.length && this.at - start < FIELD_MAX && !isBlank(this.text.charAt(this.at))) this.at += 1;
-    return this.at === start ? null : this.text.slice(start, this.at);
-  }
-
   /** A blank in the format: any run of white space, also none. */
   skipSpace(): void {
     while (this.at < this.text.length && isSpace(this.text.charAt(this.at))) this.at += 1;
+  }
+
+  /**
+   * The format's blank (unless first), then %99[^ \t]: 1 to 99 characters that are not a space or a tab (the
+   * rest of a longer word becomes the next field, as in C); null when none.
+   */
+  field(): string | null {
+    if (this.at > 0) this.skipSpace();
+    const start = this.at;
+    while (this.at < this.text.length && this.at - start < 99 && !" \t".includes(this.text.charAt(this.at))) this.at += 1;
+    return this.at === start ? null : this.text.slice(start, this.at);
   }
 
   /** %d: white space, a sign, digits; the value stored as glibc does (strtol's clamp, then an int's 32 bits). */
@@ -54,19 +55,11 @@ class Scanner {
   }
 }
 
-/** The four values of one line, or null when lxc-user-nic would skip it. */
+/** The four values of one line, or null when lxc-user-nic would skip it (a field missing ends the scan: the rest read none). */
 function scanLine(text: string, line: number): UsernetLine | null {
   const scanner = new Scanner(text);
-  const subject = scanner.field();
-  if (subject === null) return null;
-  scanner.skipSpace();
-  const type = scanner.field();
-  if (type === null) return null;
-  scanner.skipSpace();
-  const bridge = scanner.field();
-  if (bridge === null) return null;
-  const count = scanner.integer();
-  return count === null ? null : { subject, type, bridge, count, line };
+  const [subject, type, bridge, count] = [scanner.field(), scanner.field(), scanner.field(), scanner.integer()];
+  return subject === null || type === null || bridge === null || count === null ? null : { subject, type, bridge, count, line };
 }
 
 /**
@@ -75,14 +68,7 @@ function scanLine(text: string, line: number): UsernetLine | null {
  * names compare byte for byte, as strcmp does.
  */
 export function parseUsernet(content: Uint8Array): UsernetLine[] {
-  const text = Buffer.from(content).toString("latin1");
-  const lines = text.split("\n");
+  const lines = Buffer.from(content).toString("latin1").split("\n");
   if (lines.at(-1) === "") lines.pop();
-  const parsed: UsernetLine[] = [];
-  lines.forEach((raw, index) => {
-    const nul = raw.indexOf("\0");
-    const scanned = scanLine(nul < 0 ? raw : raw.slice(0, nul), index + 1);
-    if (scanned !== null) parsed.push(scanned);
-  });
-  return parsed;
+  return lines.flatMap((raw, index) => scanLine(raw.split("\0", 1)[0] ?? "", index + 1) ?? []);
 }
