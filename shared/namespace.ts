@@ -1,5 +1,5 @@
 // Network namespaces as an unprivileged caller may name them: opened with the caller's own rights, and asked who owns them.
-import { fstatSync } from "node:fs";
+import { fstatSync, statSync } from "node:fs";
 import { dlopen, FFIType } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { O_CLOEXEC, O_RDONLY } from "./kernel.ts";
@@ -29,9 +29,9 @@ const outView = new DataView(outBuffer.buffer);
 
 const invalid = (call: string, detail: string) => new SysError(call, EINVAL, describeErrno(EINVAL), detail);
 
-/** Device and inode: what tells two namespaces apart (as `ip netns identify` and lsns compare them). */
-export function namespaceIdentity(fd: number): string {
-  const stat = fstatSync(fd);
+/** Device and inode of an fd or a path: what tells two namespaces apart (as `ip netns identify` and lsns compare them). */
+export function namespaceIdentity(namespace: number | string): string {
+  const stat = typeof namespace === "number" ? fstatSync(namespace) : statSync(namespace);
   return `${stat.dev}:${stat.ino}`;
 }
 
@@ -42,19 +42,18 @@ export function namespaceIdentity(fd: number): string {
  */
 export function openNetworkNamespace(path: string): number {
   const handle = openPath(path, O_PATH | O_CLOEXEC);
+  let fd = -1;
   try {
     checked("fstatfs", sym.fstatfs(handle, outBuffer), `fd ${handle}`);
     // struct statfs starts with __fsword_t f_type (a long on x86-64 and aarch64).
     if (Number(outView.getBigInt64(0, true)) !== NSFS_MAGIC) throw invalid("open", `${path} is not a namespace`);
-    const fd = openPath(`/proc/self/fd/${handle}`, O_RDONLY | O_CLOEXEC);
-    try {
-      const type = ioctlValue(fd, NS_GET_NSTYPE, "NS_GET_NSTYPE", 0, path);
-      if (type !== CLONE_NEWNET) throw invalid("open", `${path} is not a network namespace`);
-    } catch (err) {
-      closeFd(fd);
-      throw err;
-    }
+    fd = openPath(`/proc/self/fd/${handle}`, O_RDONLY | O_CLOEXEC);
+    const type = ioctlValue(fd, NS_GET_NSTYPE, "NS_GET_NSTYPE", 0, path);
+    if (type !== CLONE_NEWNET) throw invalid("open", `${path} is not a network namespace`);
     return fd;
+  } catch (err) {
+    if (fd >= 0) closeFd(fd);
+    throw err;
   } finally {
     closeFd(handle);
   }
@@ -74,10 +73,9 @@ function ownerUid(userNamespaceFd: number): number {
  * throws SysError(EPERM when the namespace lies outside this process's user namespace, ...).
  */
 export function namespaceOwnerUid(namespaceFd: number): number {
-  const own = openPath("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  const ownIdentity = namespaceIdentity("/proc/self/ns/user");
   let current = ioctlValue(namespaceFd, NS_GET_USERNS, "NS_GET_USERNS", 0, `fd ${namespaceFd}`);
   try {
-    const ownIdentity = namespaceIdentity(own);
     for (let depth = 0; depth <= MAX_USER_NAMESPACE_DEPTH; depth += 1) {
       if (namespaceIdentity(current) === ownIdentity) return ownerUid(current);
       const parent = ioctlValue(current, NS_GET_PARENT, "NS_GET_PARENT", 0, `fd ${current}`);
@@ -91,7 +89,6 @@ export function namespaceOwnerUid(namespaceFd: number): number {
     throw invalid("ioctl(NS_GET_PARENT)", `more than ${MAX_USER_NAMESPACE_DEPTH} user namespaces deep`);
   } finally {
     closeFd(current);
-    closeFd(own);
   }
 }
 

@@ -1,9 +1,12 @@
 // What tap-user-nic alone reads of its marks (usernet/marks.ts): the count charged to an lxc-usernet line, and who may delete a veth (pure).
-import { type MarkFacts, parseVethAlias } from "./marks.ts";
+import { parseVethAlias } from "./marks.ts";
 
-/** What tap-user-nic needs to know of one link: its mark, and the bridge (or other master) it is a port of. */
-export interface LinkFacts extends MarkFacts {
+/** What tap-user-nic reads of one link: `kind` is IFLA_INFO_KIND (`veth`, `bridge`), `master` the bridge it is a port of. */
+export interface LinkFacts {
   index: number;
+  name: string;
+  kind: string | null;
+  alias: string | null;
   master: number | null;
 }
 

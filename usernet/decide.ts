@@ -3,8 +3,7 @@ import type { UsernetLine } from "./parse.ts";
 
 /**
  * The caller as lxc-user-nic matches lines: their user name and the names of the groups getgroups(2)
- * reports (the primary group only when also listed there, as login and newgrp arrange). No group names
- * when any has none: lxc-user-nic then matches no `@group` line, and so does this decision.
+ * reports (the primary group only when also listed there, as login and newgrp arrange), or none.
  */
 export interface UsernetCaller {
   userName: string;
@@ -21,17 +20,11 @@ type UsernetDecision =
   | { verdict: "grant"; line: UsernetLine; matching: UsernetLine[] }
   | { verdict: "no-line" | "quota-reached"; matching: UsernetLine[] };
 
-/** Whether the line is about the caller, the type and the bridge (strcmp equality, as lxc-user-nic compares). */
-function lineMatches(line: UsernetLine, caller: UsernetCaller, request: UsernetRequest): boolean {
-  const aboutCaller =
-    line.subject === caller.userName || (line.subject.startsWith("@") && caller.groupNames.includes(line.subject.slice(1)));
-  return aboutCaller && line.type === request.type && line.bridge === request.bridge;
-}
-
 /**
  * lxc-usernet(5): "interfaces created are counted towards the quotas of the user or group in the
  * order in which they appear in the file. If the quota of one line is full, the rest will be parsed
- * until one is found." A `@group` line's devices are shared by every member charged to it.
+ * until one is found." A `@group` line's devices are shared by every member charged to it. Names
+ * compare as lxc-user-nic compares them (strcmp).
  * `heldBy(subject)` is how many devices of this type on this bridge are charged to `subject` now.
  */
 export function decideUsernet(
@@ -40,7 +33,8 @@ export function decideUsernet(
   request: UsernetRequest,
   heldBy: (subject: string) => number,
 ): UsernetDecision {
-  const matching = lines.filter((line) => lineMatches(line, caller, request));
+  const isCaller = (subject: string) => subject === caller.userName || (subject[0] === "@" && caller.groupNames.includes(subject.slice(1)));
+  const matching = lines.filter((line) => isCaller(line.subject) && line.type === request.type && line.bridge === request.bridge);
   const total = matching.reduce((sum, line) => sum + line.count, 0);
   if (total <= 0) return { verdict: "no-line", matching };
   const line = matching.find((candidate) => heldBy(candidate.subject) < candidate.count);

@@ -1,15 +1,8 @@
-// The mark tap-user-nic leaves on each host veth it makes, read back from the kernel's links (pure).
+// The mark tap-user-nic leaves on each host veth it makes, and reads back from its alias (pure).
 //
 // lxc-user-nic keeps its counts in /run/lxc/nics, culled by device name: counts go stale, names are reused.
 // Here the count is the kernel's own: the host end's alias (IFLA_IFALIAS), which only CAP_NET_ADMIN can set,
 // names the caller and the line charged, and the kernel deletes the host end with the container's namespace.
-
-/** What a count of marks reads of one link (`kind`: IFLA_INFO_KIND, `veth`, `bridge`, or null). */
-export interface MarkFacts {
-  name: string;
-  kind: string | null;
-  alias: string | null;
-}
 
 /** A host veth's charge: whose it is, the lxc-usernet subject (`alice`, `@lab`) and the bridge as the line names it (`none`). */
 export interface VethCharge {

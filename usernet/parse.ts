@@ -1,13 +1,12 @@
 // /etc/lxc/lxc-usernet read the way lxc-user-nic reads it: `USER|@GROUP TYPE BRIDGE COUNT` per line (pure).
 //
-// lxc-user-nic scans each line with sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d") and skips any line that
-// does not give all four values. Being a drop-in, this reader accepts and skips exactly the same lines,
-// quirks included (a line that starts with a blank is skipped; `#` is no comment marker but a name that
-// matches no one; `2x` counts as 2), so that a file written for LXC grants the same here.
+// lxc-user-nic scans each line with sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d") and skips any line that does not
+// give all four values. This drop-in takes and skips the same lines, quirks included (a line that starts with
+// a blank is skipped; `#` is a name that matches no one; `2x` counts as 2): a file written for LXC grants the same.
 
 /** One line that lxc-user-nic would use. */
 export interface UsernetLine {
-  /** `alice` or `@lab`, as written. */
+  /** `alice` or `@lab`. */
   subject: string;
   type: string;
   bridge: string;
@@ -17,17 +16,14 @@ export interface UsernetLine {
   line: number;
 }
 
-/** isspace() in the C locale: what a blank in a scanf format skips. */
-const isSpace = (char: string): boolean => " \t\n\v\f\r".includes(char);
-
 /** A cursor over one line, with the scanf directives the format uses. */
 class Scanner {
   at = 0;
   constructor(private readonly text: string) {}
 
-  /** A blank in the format: any run of white space, also none. */
+  /** A blank in the format: any run of white space (isspace() in the C locale), also none. */
   skipSpace(): void {
-    while (this.at < this.text.length && isSpace(this.text.charAt(this.at))) this.at += 1;
+    while (this.at < this.text.length && " \t\n\v\f\r".includes(this.text.charAt(this.at))) this.at += 1;
   }
 
   /**

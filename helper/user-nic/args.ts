@@ -3,11 +3,9 @@ import { UsageError } from "../../shared/errors.ts";
 import { interfaceNameProblem } from "../../shared/ifname.ts";
 import { IFNAMSIZ } from "../../shared/kernel.ts";
 
-export const USER_NIC_USAGE = [
-  "Usage: tap-user-nic create {lxcpath} {name} {pid} {type} {bridge} [{nicname}]",
-  "       tap-user-nic delete {lxcpath} {name} {/proc/<pid>/ns/net} {type} {bridge} {nicname}",
-  "{nicname} is the name inside the container for create, the host end's name for delete.",
-].join("\n");
+export const USER_NIC_USAGE = `Usage: tap-user-nic create {lxcpath} {name} {pid} {type} {bridge} [{nicname}]
+       tap-user-nic delete {lxcpath} {name} {/proc/<pid>/ns/net} {type} {bridge} {nicname}
+{nicname} is the name inside the container for create, the host end's name for delete.`;
 
 /** The bridge word that asks for a veth on no bridge (lxc-usernet(5) and lxc-user-nic). */
 export const NO_BRIDGE = "none";

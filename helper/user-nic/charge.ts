@@ -55,23 +55,17 @@ function chargedCount(all: LinkDescription[], subject: string, bridge: string, u
 }
 
 /** The line the new veth is charged to (lxc-usernet(5): the first matching one below its COUNT). throws StepError. */
-export function chooseUsernetLine(
-  lines: readonly UsernetLine[],
-  caller: UsernetCaller,
-  uid: number,
-  type: string,
-  bridge: string,
-): UsernetLine {
+export function chooseUsernetLine(lines: readonly UsernetLine[], caller: UsernetCaller, uid: number, bridge: string): UsernetLine {
   const all = links(bridge);
-  const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => chargedCount(all, subject, bridge, uid));
+  const decision = decideUsernet(lines, caller, { type: "veth", bridge }, (subject) => chargedCount(all, subject, bridge, uid));
   if (decision.verdict === "grant") return decision.line;
   if (decision.verdict === "no-line") {
-    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, {
+    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a veth on ${bridge}`, {
       hint: `an administrator adds a line \`USER veth BRIDGE COUNT\` (or @GROUP) to ${USERNET_FILE} (lxc-usernet(5))`,
     });
   }
   const counted = decision.matching.map((line) => `${line.subject} ${line.count} (line ${line.line})`).join(", ");
-  throw new StepError(`quota reached: ${type} on ${bridge} for ${counted} in ${USERNET_FILE}`, {
+  throw new StepError(`quota reached: veth on ${bridge} for ${counted} in ${USERNET_FILE}`, {
     hint: `stop a container that holds one (its veth goes with it), or an administrator raises the COUNT in ${USERNET_FILE}`,
   });
 }

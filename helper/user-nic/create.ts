@@ -56,26 +56,19 @@ function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | n
   return { name: bridge, index, names: [link.name, ...link.altNames] };
 }
 
-/** The caller's host name with 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once. */
-function randomHostName(uid: number): string {
-  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  return hostEndName(uid, [...randomBytes(4)].map((byte) => letters[byte % letters.length]).join(""));
-}
-
-/** An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set. */
-function hostMac(): Uint8Array {
-  const mac = randomBytes(6);
-  mac[0] = 0xfe;
-  return mac;
-}
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /** make: the pair, retried under another random name when one is taken. */
 function makePair(control: InterfaceControl, bridge: BridgeTarget | null, peerName: string, namespaceFd: number, uid: number): Host {
   const mtu = bridge === null ? null : attempt(`get mtu of bridge \`${bridge.name}'`, () => control.mtu(bridge.name));
   for (let attemptNumber = 1; ; attemptNumber += 1) {
-    const hostName = randomHostName(uid);
+    // 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once.
+    const hostName = hostEndName(uid, [...randomBytes(4)].map((byte) => LETTERS[byte % LETTERS.length]).join(""));
+    // An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set.
+    const hostMac = randomBytes(6);
+    hostMac[0] = 0xfe;
     try {
-      createVethPair({ hostName, hostMac: hostMac(), mtu, peerName, peerNamespaceFd: namespaceFd });
+      createVethPair({ hostName, hostMac, mtu, peerName, peerNamespaceFd: namespaceFd });
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       // EEXIST does not say which side's name is taken: when the host name is, another random one is tried.
@@ -164,11 +157,10 @@ function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): P
 
 /** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
 function peerOf(host: Host): LinkDescription {
-  const described = attempt(`find the peer of \`${host.name}'`, () => describeLink(host.index));
-  if (described.link === null || described.linkNamespaceId === null) {
+  const { link, linkNamespaceId } = attempt(`find the peer of \`${host.name}'`, () => describeLink(host.index));
+  if (link === null || linkNamespaceId === null) {
     throw new StepError(`failed to find the peer of \`${host.name}': the kernel names no peer in another namespace`);
   }
-  const { link, linkNamespaceId } = described;
   return attempt(`find the peer of \`${host.name}'`, () => describeLink(link, linkNamespaceId));
 }
 
@@ -180,7 +172,7 @@ export function createVeth(args: CreateArgs, context: CreateContext): string {
   try {
     if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
     const bridge = findBridge(control, args.bridge);
-    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.type, args.bridge);
+    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.bridge);
     context.record.usernetLine = line;
     const policy = admitPolicyLine(bridge, context);
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);

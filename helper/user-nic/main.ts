@@ -1,8 +1,7 @@
 // tap-user-nic: a drop-in for LXC's lxc-user-nic; makes (create) or removes (delete) a container's veth on a bridge, as lxc-usernet and the policy allow.
 //
-// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX` on stdout, the one line LXC
-// and rootlesskit parse); 1 anything else (usage, refused, a failed step), with stdout left empty.
-// It runs as its caller with CAP_NET_ADMIN alone, through the same exec shim as the TAP helper.
+// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit
+// parse); 1 anything else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
@@ -80,7 +79,6 @@ function main(argv: readonly string[]): void {
   // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
   const trail = new AuditTrail(readPolicy() !== null, (message) => log.warn(message), VETH_AUDIT);
   try {
-    // The grant line was written before the port went up (create) or the veth was deleted (delete).
     const line = run(args, credentials, { uid: record.uid, record, trail, log });
     if (line !== null) writeText(1, `${line}\n`);
     process.exitCode = 0;

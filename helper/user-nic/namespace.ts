@@ -21,34 +21,33 @@ function refusal(target: string, cause: string): StepError {
  * the bridge is, is refused for everyone, root included: the peer would land beside the host end.
  */
 function ownershipProblem(fd: number, callerUid: number): string | null {
-  let owner: number;
   try {
-    owner = namespaceOwnerUid(fd);
+    const owner = namespaceOwnerUid(fd);
+    if (owner !== callerUid) return `its outermost user namespace below the helper's is owned by uid ${owner}`;
   } catch (err) {
     return `its owner cannot be read: ${systemReason(err)}`;
   }
-  if (owner !== callerUid) return `its outermost user namespace below the helper's is owned by uid ${owner}`;
-  let own: number | null = null;
   try {
-    own = openNetworkNamespace("/proc/self/ns/net");
-    if (namespaceIdentity(own) === namespaceIdentity(fd)) return "it is the helper's own network namespace";
+    if (namespaceIdentity("/proc/self/ns/net") === namespaceIdentity(fd)) return "it is the helper's own network namespace";
   } catch (err) {
     return `the helper's own namespace cannot be compared: ${systemReason(err)}`;
-  } finally {
-    if (own !== null) closeFd(own);
   }
   return null;
 }
 
-/** Opens `path` as the caller and checks it; throws the refusal. */
-function openOwned(path: string, target: string, callerUid: number): number {
-  let fd: number;
+/** The fd `open()` returns, or the refusal with `call`'s reason. */
+function opened(target: string, call: string, open: () => number): number {
   try {
-    fd = openNetworkNamespace(path);
+    return open();
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    throw refusal(target, `open ${path}: ${systemReason(err)}`);
+    throw refusal(target, `${call}: ${systemReason(err)}`);
   }
+}
+
+/** Opens `path` as the caller and checks it; throws the refusal. */
+function openOwned(path: string, target: string, callerUid: number): number {
+  const fd = opened(target, `open ${path}`, () => openNetworkNamespace(path));
   const problem = ownershipProblem(fd, callerUid);
   if (problem !== null) {
     closeFd(fd);
@@ -64,13 +63,7 @@ function openOwned(path: string, target: string, callerUid: number): number {
  */
 export function admitProcessNamespace(pid: number, callerUid: number) {
   const target = `PID ${pid}`;
-  let pidfd: number;
-  try {
-    pidfd = openProcess(pid);
-  } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    throw refusal(target, `pidfd_open: ${systemReason(err)}`);
-  }
+  const pidfd = opened(target, "pidfd_open", () => openProcess(pid));
   let fd: number;
   try {
     fd = openOwned(`/proc/${pid}/ns/net`, target, callerUid);
