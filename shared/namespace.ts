@@ -20,8 +20,7 @@ const NS_GET_OWNER_UID = 0xb704;
 const CLONE_NEWNET = 0x40000000;
 const POLLIN = 0x1;
 const EINVAL = 22;
-/** <linux/user_namespace.h>: a user namespace is at most 32 levels deep. */
-const MAX_USER_NAMESPACE_DEPTH = 32;
+const MAX_USER_NAMESPACE_DEPTH = 32; // <linux/user_namespace.h>
 
 /** A buffer the kernel fills (struct statfs, a uid_t): 1 KiB, so that it cannot move during the call (oven-sh/bun#32054). */
 const outBuffer = new Uint8Array(1024);

@@ -35,8 +35,7 @@ export function decideUsernet(
 ): UsernetDecision {
   const isCaller = (subject: string) => subject === caller.userName || (subject[0] === "@" && caller.groupNames.includes(subject.slice(1)));
   const matching = lines.filter((line) => isCaller(line.subject) && line.type === request.type && line.bridge === request.bridge);
-  const total = matching.reduce((sum, line) => sum + line.count, 0);
-  if (total <= 0) return { verdict: "no-line", matching };
+  if (matching.reduce((sum, line) => sum + line.count, 0) <= 0) return { verdict: "no-line", matching };
   const line = matching.find((candidate) => heldBy(candidate.subject) < candidate.count);
   return line === undefined ? { verdict: "quota-reached", matching } : { verdict: "grant", line, matching };
 }

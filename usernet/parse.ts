@@ -37,17 +37,14 @@ class Scanner {
     return this.at === start ? null : this.text.slice(start, this.at);
   }
 
-  /** %d: white space, a sign, digits; the value stored as glibc does (strtol's clamp, then an int's 32 bits). */
+  /** %d (the last directive): white space, a sign, digits; stored as glibc does (strtol's clamp, then an int's 32 bits). */
   integer(): number | null {
     this.skipSpace();
     const match = /^[+-]?[0-9]+/.exec(this.text.slice(this.at));
     if (match === null) return null;
-    this.at += match[0].length;
     const LONG_MAX = (1n << 63n) - 1n;
-    let value = BigInt(match[0]);
-    if (value > LONG_MAX) value = LONG_MAX;
-    if (value < -LONG_MAX - 1n) value = -LONG_MAX - 1n;
-    return Number(BigInt.asIntN(32, value));
+    const value = BigInt(match[0]);
+    return Number(BigInt.asIntN(32, value > LONG_MAX ? LONG_MAX : value < -LONG_MAX - 1n ? -LONG_MAX - 1n : value));
   }
 }
 

@@ -40,24 +40,24 @@ export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
   }
 }
 
-/** Every link of this namespace, from one whole dump, for the counts on `bridge`. throws StepError. */
-function links(bridge: string): LinkDescription[] {
+/**
+ * The count of a subject's veths on `bridge` in one dump of this namespace's links (but the link `except`),
+ * with those `uid` made but did not mark (a create cut short): they count on every line. throws StepError.
+ */
+function counter(bridge: string, uid: number, except = 0): (subject: string) => number {
+  let all: LinkDescription[];
   try {
-    return dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links");
+    all = dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links").filter((link) => link.index !== except);
   } catch (err) {
     throw new StepError(`failed to count the veths charged on ${bridge}: ${systemReason(err)}`, { cause: err });
   }
-}
-
-/** `subject`'s veths on `bridge`, and those `uid` made but did not mark (a create cut short): they count on every line. */
-function chargedCount(all: LinkDescription[], subject: string, bridge: string, uid: number): number {
-  return vethsChargedTo(all, subject, bridge) + unmarkedVethsOf(all, uid).length;
+  const unmarked = unmarkedVethsOf(all, uid).length;
+  return (subject) => vethsChargedTo(all, subject, bridge) + unmarked;
 }
 
 /** The line the new veth is charged to (lxc-usernet(5): the first matching one below its COUNT). throws StepError. */
 export function chooseUsernetLine(lines: readonly UsernetLine[], caller: UsernetCaller, uid: number, bridge: string): UsernetLine {
-  const all = links(bridge);
-  const decision = decideUsernet(lines, caller, { type: "veth", bridge }, (subject) => chargedCount(all, subject, bridge, uid));
+  const decision = decideUsernet(lines, caller, { type: "veth", bridge }, counter(bridge, uid));
   if (decision.verdict === "grant") return decision.line;
   if (decision.verdict === "no-line") {
     throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a veth on ${bridge}`, {
@@ -72,8 +72,7 @@ export function chooseUsernetLine(lines: readonly UsernetLine[], caller: Usernet
 
 /** Throws the refusal when `line`'s subject holds its COUNT without the veth with index `own`, counted again with it present. */
 export function recheckUsernetLine(line: UsernetLine, bridge: string, uid: number, own: number): void {
-  const others = links(bridge).filter((link) => link.index !== own);
-  const held = chargedCount(others, line.subject, bridge, uid);
+  const held = counter(bridge, uid, own)(line.subject);
   if (held >= line.count) {
     throw new StepError(`quota reached: ${line.subject} holds ${held} of ${line.count} on ${bridge} (${USERNET_FILE} line ${line.line})`, {
       hint: "another veth was made at the same moment; stop a container that holds one",

@@ -42,14 +42,9 @@ function run(args: UserNicArgs, credentials: ThreadCredentials, context: Request
   context.record.userName = caller.userName;
   const policy = readPolicy();
   if (policy instanceof StepError) throw policy;
-  const policyCaller = policy === null ? null : identifyCaller(credentials);
+  const rules = policy === null ? null : { rules: policy, caller: identifyCaller(credentials) };
   deadline.enter(WAITS[1]);
-  return createVeth(args, {
-    ...context,
-    usernetCaller: caller,
-    usernetLines: readUsernet(),
-    policy: policy === null || policyCaller === null ? null : { rules: policy, caller: policyCaller },
-  });
+  return createVeth(args, { ...context, usernetCaller: caller, usernetLines: readUsernet(), policy: rules });
 }
 
 function main(argv: readonly string[]): void {
