@@ -14,9 +14,8 @@ const FIRST_DUMP_PAUSE_MS = 4;
 const MAX_DUMP_PAUSE_MS = 256;
 
 /**
- * The links of one dump, each passed to `read` (null leaves one out), or null as soon as the kernel
- * marks a part interrupted (NLM_F_DUMP_INTR: the device list changed, a link may be missing); closing
- * the socket then ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
+ * The links of one dump, each passed to `read` (null leaves one out), or null once the kernel marks a part
+ * interrupted (NLM_F_DUMP_INTR: a link may be missing); the socket's close ends the dump. throws SysError.
  */
 function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
   return withRouteSocket((fd) => {
@@ -37,10 +36,9 @@ function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T
 }
 
 /**
- * A whole dump (RTM_GETLINK with `filter`). Every device made or deleted interrupts the dumps under way,
- * and a lab starting its VMs makes hundreds: an interrupted dump is never used (a count on it could come
- * out low) but taken again after a random pause whose bound doubles, so racing helpers fall out of step
- * and leave the CPU to those still making devices. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
+ * A whole dump (RTM_GETLINK with `filter`). Each device made or deleted interrupts the dumps under way, and a
+ * lab starting its VMs makes hundreds: an interrupted dump (its count could come out low) is taken again after
+ * a random pause whose bound doubles, so racing helpers fall out of step. throws SysError(EAGAIN, ...).
  */
 export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
   const started = performance.now();

@@ -13,9 +13,8 @@ const VETH_INFO_PEER = 1; // <linux/veth.h>
 export type VethPairRequest = { hostName: string; hostMac: Uint8Array; mtu: number | null; peerName: string; peerNamespaceFd: number };
 
 /**
- * Creates a veth pair in one RTM_NEWLINK (`ip link add NAME address MAC type veth peer name PEER netns FD`):
- * the peer is never seen in this namespace. The kernel checks CAP_NET_ADMIN over the peer's namespace.
- * throws SysError(EEXIST for a name in use on either side, EPERM, ...).
+ * One RTM_NEWLINK (`ip link add NAME address MAC type veth peer name PEER netns FD`): the peer is never seen
+ * here; the kernel checks CAP_NET_ADMIN over its namespace. throws SysError(EEXIST for either side's name, ...).
  */
 export function createVethPair(request: VethPairRequest): void {
   const peer = new AttributeList().string(IFLA_IFNAME, request.peerName).u32(IFLA_NET_NS_FD, request.peerNamespaceFd);

@@ -1,10 +1,7 @@
 // Which lxc-usernet line a new veth is charged to, or why none is (pure): lxc-user-nic's documented rule.
 import type { UsernetLine } from "./parse.ts";
 
-/**
- * The caller as lxc-user-nic matches lines: their user name and the names of the groups getgroups(2)
- * reports (the primary group only when also listed there, as login and newgrp arrange), or none.
- */
+/** The caller's user name and the names of the groups getgroups(2) reports (the primary one only when listed there too). */
 export interface UsernetCaller {
   userName: string;
   groupNames: readonly string[];
@@ -12,10 +9,7 @@ export interface UsernetCaller {
 
 type UsernetRequest = { type: string; bridge: string };
 
-/**
- * `grant`: charge the new device to `line`. `no-line`: no line names the caller (or a group of theirs), the
- * type and the bridge, or their COUNTs sum to 0 or less. `quota-reached`: every matching line's subject holds its COUNT.
- */
+/** `no-line`: none names the caller (or a group of theirs), the type and the bridge, or their COUNTs sum to 0 or less. */
 type UsernetDecision =
   | { verdict: "grant"; line: UsernetLine; matching: UsernetLine[] }
   | { verdict: "no-line" | "quota-reached"; matching: UsernetLine[] };
@@ -23,8 +17,7 @@ type UsernetDecision =
 /**
  * lxc-usernet(5): "interfaces created are counted towards the quotas of the user or group in the
  * order in which they appear in the file. If the quota of one line is full, the rest will be parsed
- * until one is found." A `@group` line's devices are shared by every member charged to it. Names
- * compare as lxc-user-nic compares them (strcmp).
+ * until one is found." A `@group` line's devices are shared by every member charged to it.
  * `heldBy(subject)` is how many devices of this type on this bridge are charged to `subject` now.
  */
 export function decideUsernet(

@@ -1,5 +1,4 @@
 // The mark tap-user-nic leaves on each host veth it makes, and reads back from its alias (pure).
-//
 // lxc-user-nic keeps its counts in /run/lxc/nics, culled by device name: counts go stale, names are reused.
 // Here the count is the kernel's own: the host end's alias (IFLA_IFALIAS), which only CAP_NET_ADMIN can set,
 // names the caller and the line charged, and the kernel deletes the host end with the container's namespace.

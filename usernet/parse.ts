@@ -4,15 +4,12 @@
 // give all four values. This drop-in takes and skips the same lines, quirks included (a line that starts with
 // a blank is skipped; `#` is a name that matches no one; `2x` counts as 2): a file written for LXC grants the same.
 
-/** One line that lxc-user-nic would use. */
+/** One line that lxc-user-nic would use: `subject` is `alice` or `@lab`, `count` may be 0 or negative, `line` counts from 1. */
 export interface UsernetLine {
-  /** `alice` or `@lab`. */
   subject: string;
   type: string;
   bridge: string;
-  /** The count as C's %d stores it (it may be 0 or negative: such a line grants nothing of its own). */
   count: number;
-  /** 1-based line number, for messages and the audit trail. */
   line: number;
 }
 
@@ -56,9 +53,8 @@ function scanLine(text: string, line: number): UsernetLine | null {
 }
 
 /**
- * The lines lxc-user-nic would use, in file order. Lines end at `\n` (the last may lack one); C
- * strings end at a NUL, so a line is read only up to its first NUL byte. Bytes are read as latin1:
- * names compare byte for byte, as strcmp does.
+ * The lines lxc-user-nic would use, in order: each up to its `\n` and its first NUL (C strings end there),
+ * read as latin1 so that names compare byte for byte, as strcmp does.
  */
 export function parseUsernet(content: Uint8Array): UsernetLine[] {
   const lines = Buffer.from(content).toString("latin1").split("\n");

@@ -3,18 +3,15 @@ import type { PolicyRule } from "../../policy/rules.ts";
 import type { AuditFormat } from "../audit.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 
-/** What the helper knew of one request when it decided; filled in as the request goes. */
+/** What the helper knew when it decided, filled in as the request goes (`rule`: null when none holds, undefined when not consulted). */
 export interface VethAuditRecord {
   verb: "create" | "delete";
   userName: string | null;
   uid: number;
   bridge: string;
-  /** The host end, once made (create) or named (delete). */
   veth: string | null;
-  /** The container's process (create) or namespace path (delete). */
   target: string;
   usernetLine: UsernetLine | null;
-  /** bridge-policy.conf's line; null when none holds; undefined when not consulted. */
   rule: PolicyRule | null | undefined;
 }
 
@@ -23,7 +20,7 @@ function value(text: string): string {
   return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
 }
 
-/** For the TAP helper's AuditTrail: `grant kind=veth verb=create user=alice uid=4101 bridge=br0 veth=X target=pid:N usernet=@lab:2 rule=none`. */
+/** The AuditTrail's lines: `grant kind=veth verb=create user=alice uid=4101 bridge=br0 veth=X target=pid:N usernet=@lab:2 rule=none`. */
 export const VETH_AUDIT: AuditFormat<VethAuditRecord> = {
   tag: "tap-user-nic",
   kind: "veth",

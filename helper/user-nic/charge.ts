@@ -22,10 +22,7 @@ export function readUsernet(): UsernetLine[] {
   }
 }
 
-/**
- * The caller as lxc-user-nic matches lines. Like lxc-user-nic, a user without a name is refused, and
- * a group without a name makes no @group line match. throws StepError.
- */
+/** The caller's names, as lxc-user-nic takes them: a user without one is refused, a group without one matches no line. */
 export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
   const uid = credentials.uids[0] ?? -1;
   try {

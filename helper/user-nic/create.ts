@@ -1,8 +1,7 @@
 // `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container.
-// Phases: admit (namespace, bridge, lxc-usernet line, policy line), make (the pair in one RTM_NEWLINK, the
-// peer straight in the container), join (mark, bridge, counts again, isolation, audit line, up last: a
-// caller who kills the program earlier leaves a down, counted pair its container takes away), hand over
-// (the line lxc-user-nic prints). One cleanup path: a pair made but not handed over is deleted by index.
+// Phases: admit (namespace, bridge, lxc-usernet line, policy line), make (the pair in one RTM_NEWLINK), join
+// (mark, bridge, counts again, isolation, audit line, up last: a caller who kills the program earlier leaves a
+// down, counted pair its container takes away), hand over. A pair made but not handed over is deleted by index.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
 import { choosePolicyLine } from "../../policy/choose.ts";
@@ -25,8 +24,6 @@ import { placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../po
 import { chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
-
-type CreateArgs = Extract<UserNicArgs, { verb: "create" }>;
 
 /** Everything create needs besides its arguments, read before it starts. */
 export interface CreateContext {
@@ -165,7 +162,7 @@ function peerOf(host: Host): LinkDescription {
 }
 
 /** The whole of `create`; returns the line to print (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError. */
-export function createVeth(args: CreateArgs, context: CreateContext): string {
+export function createVeth(args: Extract<UserNicArgs, { verb: "create" }>, context: CreateContext): string {
   const namespace = admitProcessNamespace(args.pid, context.uid);
   const control = attempt("open a control socket", () => new InterfaceControl());
   let unsent: number | null = null;

@@ -1,5 +1,4 @@
 // `tap-user-nic delete`: removes a host veth only when the kernel says it is the caller's (their mark, on that bridge, a veth), never by its name alone.
-//
 // lxc-user-nic 5.0 deletes only Open vSwitch ports; for a Linux bridge LXC lets the kernel remove the pair
 // with the container's namespace. This one deletes a veth on a Linux bridge (or on none), authorised by the
 // mark only CAP_NET_ADMIN can set (CVE-2026-39402 was one user deleting another's port by name).
@@ -15,7 +14,7 @@ import { admitNamespacePath } from "./namespace.ts";
 
 type DeleteArgs = Extract<UserNicArgs, { verb: "delete" }>;
 
-/** The one refusal, word for word the same for any name, bridge and cause ("no such veth" and "not yours" alike): the cause goes to the audit line. */
+/** The one refusal, the same words for any name, bridge and cause ("no such veth", "not yours"): the cause goes to the audit line. */
 function refusal(args: DeleteArgs, cause: string): StepError {
   return new StepError("failed to delete the veth: you hold no veth of that name on that bridge", {
     cause: new Error(`${args.hostName ?? "(no name)"} on ${args.bridge}: ${cause}`),

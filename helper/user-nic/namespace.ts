@@ -1,5 +1,4 @@
 // The container's network namespace, admitted only when the caller owns it: opened with the caller's rights, owned by a user namespace the caller owns, never the helper's own.
-//
 // lxc-user-nic once worked on a namespace the caller did not own (CVE-2017-5985), opened a path the
 // caller chose with root's rights (CVE-2018-6556) and told "does not exist" from "not allowed"
 // (CVE-2022-47952). So every refusal here is the same sentence; the cause goes to the audit line only.
@@ -16,9 +15,8 @@ function refusal(target: string, cause: string): StepError {
 }
 
 /**
- * Why the namespace `fd` is not `callerUid`'s, or null. Theirs: of the user namespaces above it, the one
- * just below the helper's is owned by the caller (see namespaceOwnerUid). The helper's own namespace, where
- * the bridge is, is refused for everyone, root included: the peer would land beside the host end.
+ * Why the namespace `fd` is not `callerUid`'s (see namespaceOwnerUid), or null. The helper's own, where the
+ * bridge is, is refused for everyone, root included: the peer would land beside the host end.
  */
 function ownershipProblem(fd: number, callerUid: number): string | null {
   try {
@@ -57,9 +55,8 @@ function openOwned(path: string, target: string, callerUid: number): number {
 }
 
 /**
- * The network namespace of process `pid`, with `confirmStillThere` (throws the refusal once it exited)
- * and `close`. A pidfd taken first pins the process: the process still running once the namespace is
- * open proves it was that process's (a pid can be reused). throws StepError (the refusal).
+ * The network namespace of process `pid`. A pidfd taken first pins the process: it still running once the
+ * namespace is open proves the namespace was its (a pid can be reused). throws StepError (the refusal).
  */
 export function admitProcessNamespace(pid: number, callerUid: number) {
   const target = `PID ${pid}`;
