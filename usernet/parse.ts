@@ -13,43 +13,30 @@ export interface UsernetLine {
   line: number;
 }
 
-/** A cursor over one line, with the scanf directives the format uses. */
-class Scanner {
-  at = 0;
-  constructor(private readonly text: string) {}
-
-  /** A blank in the format: any run of white space (isspace() in the C locale), also none. */
-  skipSpace(): void {
-    while (this.at < this.text.length && " \t\n\v\f\r".includes(this.text.charAt(this.at))) this.at += 1;
-  }
-
-  /**
-   * The format's blank (unless first), then %99[^ \t]: 1 to 99 characters that are not a space or a tab (the
-   * rest of a longer word becomes the next field, as in C); null when none.
-   */
-  field(): string | null {
-    if (this.at > 0) this.skipSpace();
-    const start = this.at;
-    while (this.at < this.text.length && this.at - start < 99 && !" \t".includes(this.text.charAt(this.at))) this.at += 1;
-    return this.at === start ? null : this.text.slice(start, this.at);
-  }
-
-  /** %d (the last directive): white space, a sign, digits; stored as glibc does (strtol's clamp, then an int's 32 bits). */
-  integer(): number | null {
-    this.skipSpace();
-    const match = /^[+-]?[0-9]+/.exec(this.text.slice(this.at));
-    if (match === null) return null;
-    const LONG_MAX = (1n << 63n) - 1n;
-    const value = BigInt(match[0]);
-    return Number(BigInt.asIntN(32, value > LONG_MAX ? LONG_MAX : value < -LONG_MAX - 1n ? -LONG_MAX - 1n : value));
-  }
-}
-
-/** The four values of one line, or null when lxc-user-nic would skip it (a field missing ends the scan: the rest read none). */
+/** The four values of one line as the format's directives read them, or null when lxc-user-nic would skip it. */
 function scanLine(text: string, line: number): UsernetLine | null {
-  const scanner = new Scanner(text);
-  const [subject, type, bridge, count] = [scanner.field(), scanner.field(), scanner.field(), scanner.integer()];
-  return subject === null || type === null || bridge === null || count === null ? null : { subject, type, bridge, count, line };
+  let at = 0;
+  // A blank in the format: any run of white space (isspace() in the C locale), also none.
+  const skipSpace = () => {
+    while (at < text.length && " \t\n\v\f\r".includes(text.charAt(at))) at += 1;
+  };
+  // The format's blank (unless first), then %99[^ \t]: 1 to 99 characters that are not a space or a tab (the rest
+  // of a longer word becomes the next field, as in C); null when none, and then so are the fields after it.
+  const field = () => {
+    if (at > 0) skipSpace();
+    const start = at;
+    while (at < text.length && at - start < 99 && !" \t".includes(text.charAt(at))) at += 1;
+    return at === start ? null : text.slice(start, at);
+  };
+  const [subject, type, bridge] = [field(), field(), field()];
+  // %d: white space, a sign, digits; stored as glibc does (strtol's clamp, then an int's 32 bits).
+  skipSpace();
+  const digits = /^[+-]?[0-9]+/.exec(text.slice(at));
+  if (subject === null || type === null || bridge === null || digits === null) return null;
+  const LONG_MAX = (1n << 63n) - 1n;
+  const value = BigInt(digits[0]);
+  const count = Number(BigInt.asIntN(32, value > LONG_MAX ? LONG_MAX : value < -LONG_MAX - 1n ? -LONG_MAX - 1n : value));
+  return { subject, type, bridge, count, line };
 }
 
 /**

@@ -42,7 +42,6 @@ type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
 
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
 type BridgeTarget = { name: string; index: number; names: string[] };
-/** The host end, once made. */
 type Host = { index: number; name: string };
 
 function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | null {

@@ -47,11 +47,9 @@ function opened(target: string, call: string, open: () => number): number {
 function openOwned(path: string, target: string, callerUid: number): number {
   const fd = opened(target, `open ${path}`, () => openNetworkNamespace(path));
   const problem = ownershipProblem(fd, callerUid);
-  if (problem !== null) {
-    closeFd(fd);
-    throw refusal(target, problem);
-  }
-  return fd;
+  if (problem === null) return fd;
+  closeFd(fd);
+  throw refusal(target, problem);
 }
 
 /**
