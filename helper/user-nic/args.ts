@@ -15,10 +15,6 @@ export type UserNicArgs =
   | { verb: "create"; type: string; bridge: string; pid: number; peerName: string }
   | { verb: "delete"; type: string; bridge: string; namespacePath: string; hostName: string | null };
 
-function checkName(word: string, name: string, problem: string | null): void {
-  if (problem !== null) throw new UsageError(`invalid ${word} ${JSON.stringify(name)}: ${problem}`);
-}
-
 /** Why `name` is neither an interface name nor a numbering template (`eth%d`, as lxc-user-nic passes), checked with the widest number. */
 function interfaceTemplateProblem(name: string): string | null {
   const parts = name.split("%d");
@@ -31,19 +27,22 @@ function interfaceTemplateProblem(name: string): string | null {
 export function parseUserNicArgv(argv: readonly string[]): UserNicArgs {
   if (argv.length < 6 || argv.length > 7) throw new UsageError(`expected 6 or 7 arguments, got ${argv.length}`);
   const [verb = "", , , target = "", type = "", bridge = "", nicName] = argv;
-  if (bridge !== NO_BRIDGE) checkName("bridge", bridge, interfaceNameProblem(bridge));
+  const bridgeProblem = bridge === NO_BRIDGE ? null : interfaceNameProblem(bridge);
+  if (bridgeProblem !== null) throw new UsageError(`invalid bridge ${JSON.stringify(bridge)}: ${bridgeProblem}`);
   if (verb === "create") {
     // 4194304: PID_MAX_LIMIT, the largest pid Linux hands out.
     if (!/^[0-9]{1,7}$/.test(target) || Number(target) < 1 || Number(target) > 4194304) {
       throw new UsageError(`invalid pid ${JSON.stringify(target)}: expected a process id`);
     }
     const peerName = nicName ?? "eth%d";
-    checkName("nicname", peerName, interfaceTemplateProblem(peerName));
+    const problem = interfaceTemplateProblem(peerName);
+    if (problem !== null) throw new UsageError(`invalid nicname ${JSON.stringify(peerName)}: ${problem}`);
     return { verb, type, bridge, pid: Number(target), peerName };
   }
   if (verb === "delete") {
     if (target.length === 0 || target.includes("\0")) throw new UsageError("invalid network namespace path: it is empty");
-    if (nicName !== undefined) checkName("nicname", nicName, interfaceNameProblem(nicName));
+    const problem = nicName === undefined ? null : interfaceNameProblem(nicName);
+    if (problem !== null) throw new UsageError(`invalid nicname ${JSON.stringify(nicName)}: ${problem}`);
     return { verb, type, bridge, namespacePath: target, hostName: nicName ?? null };
   }
   throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected create or delete`);

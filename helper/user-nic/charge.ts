@@ -42,11 +42,12 @@ export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
  * with those `uid` made but did not mark (a create cut short): they count on every line. throws StepError.
  */
 function counter(bridge: string, uid: number, except = 0): (subject: string) => number {
+  const what = `the veths charged on ${bridge}`;
   let all: LinkDescription[];
   try {
     all = dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links").filter((link) => link.index !== except);
   } catch (err) {
-    throw new StepError(`failed to count the veths charged on ${bridge}: ${systemReason(err)}`, { cause: err });
+    throw new StepError(`failed to count ${what}: ${systemReason(err)}`, { cause: err });
   }
   const unmarked = unmarkedVethsOf(all, uid).length;
   return (subject) => vethsChargedTo(all, subject, bridge) + unmarked;
