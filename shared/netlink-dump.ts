@@ -5,29 +5,21 @@ import * as linux from "./kernel.ts"; // the constants of <linux/*.h>, named as 
 import { type AttributeList, encodeLinkRequest, isDone, type NetlinkMessage } from "./netlink-message.ts";
 import { acknowledged, REPLY_ROOM, receive, send, withRouteSocket } from "./netlink.ts";
 
+const DUMP = { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 };
 /** A dump ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
-/** How long interrupted dumps are taken again (see dumpLinks), and the bounds of the random pause between two. */
 const DUMP_DEADLINE_MS = 30_000;
+/** The bounds of the random pause between two dumps. */
 const FIRST_DUMP_PAUSE_MS = 4;
 const MAX_DUMP_PAUSE_MS = 256;
 
 /**
- * The links of one dump (RTM_GETLINK, NLM_F_DUMP, with `filter`), each passed to `read` (which
- * returns null for one to leave out), or null as soon as the kernel marks a part interrupted
- * (NLM_F_DUMP_INTR: the device list changed between two parts, so a link may be missing); the
- * socket is then closed, which ends the dump in the kernel. throws SysError(EMSGSIZE, EIO, ...).
+ * The links of one dump, each passed to `read` (null leaves one out), or null once the kernel marks a part
+ * interrupted (NLM_F_DUMP_INTR: a link may be missing); the socket's close ends the dump. throws SysError.
  */
 function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] | null {
   return withRouteSocket((fd) => {
-    send(
-      fd,
-      encodeLinkRequest(
-        { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 },
-        filter,
-      ),
-      what,
-    );
+    send(fd, encodeLinkRequest(DUMP, filter), what);
     const buffer = new Uint8Array(REPLY_ROOM);
     const links: T[] = [];
     for (let datagram = 0; datagram < MAX_DUMP_DATAGRAMS; datagram += 1) {
@@ -44,11 +36,9 @@ function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T
 }
 
 /**
- * A whole dump. Every device made or deleted in the namespace interrupts the dumps under way, and a
- * lab starting its VMs makes hundreds at once: an interrupted dump is never used (a count built on
- * it could come out low) but taken again after a random pause below a bound doubling up to
- * MAX_DUMP_PAUSE_MS, so racing helpers fall out of step and leave the CPU to those still making
- * their devices, whose end ends the interruptions. throws SysError(EAGAIN after DUMP_DEADLINE_MS, ...).
+ * A whole dump (RTM_GETLINK with `filter`). Each device made or deleted interrupts the dumps under way, and a
+ * lab starting its VMs makes hundreds: an interrupted dump (its count could come out low) is taken again after
+ * a random pause whose bound doubles, so racing helpers fall out of step. throws SysError(EAGAIN, ...).
  */
 export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
   const started = performance.now();

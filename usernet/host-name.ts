@@ -1,30 +1,22 @@
 // The name tap-user-nic gives a host veth at birth, which charges it to its caller before the mark can (pure).
-//
-// The alias can only be set once the pair exists (rtnl_create_link takes no IFLA_IFALIAS), and the
-// caller may SIGKILL the program in between (it runs with the caller's uids). So the host end is born
-// with its caller's uid in its name (`veth000035xAb3Z` for uid 4101; only CAP_NET_ADMIN here names or
-// renames a device): a veth of that name without the mark counts against that uid on every line and
-// bridge, from the moment it exists, until its container's namespace takes it away.
+// The alias can only be set once the pair exists (rtnl_create_link takes no IFLA_IFALIAS), and the caller may
+// SIGKILL the program in between. So the host end's name carries its caller's uid (only CAP_NET_ADMIN names a
+// device here): a veth so named without the mark counts against that uid on every line until its container goes.
 import type { LinkFacts } from "./charges.ts";
 import { parseVethAlias } from "./marks.ts";
 
-/** The uid's width in the name: base 36 holds 2^32-1 in 7 characters (`1z141z3`). */
-const UID_DIGITS = 7;
-const RANDOM_LETTERS = 4;
-const HOST_NAME = /^veth([0-9a-z]{7})[A-Za-z0-9]{4}$/;
-
 /**
- * The host end's name at birth: `veth` (as lxc-user-nic's `vethXXXXXX`), the caller's uid in base 36
- * over 7 characters, then 4 of `letters`: 15 characters, IFNAMSIZ less its NUL. The fixed length keeps
- * other tools' veths (Docker's 11 characters, LXD's and CNI's 12, lxc-user-nic's 10) out of any count.
+ * The host end's name at birth: `veth` (as lxc-user-nic's `vethXXXXXX`), the uid in base 36 over 7
+ * characters (2^32-1 is `1z141z3`), 4 of `letters`: 15 characters, IFNAMSIZ less its NUL. The fixed length
+ * keeps other tools' veths (Docker's 11 characters, LXD's and CNI's 12, lxc-user-nic's 10) out of any count.
  */
 export function hostEndName(uid: number, letters: string): string {
-  return `veth${uid.toString(36).padStart(UID_DIGITS, "0")}${letters.slice(0, RANDOM_LETTERS)}`;
+  return `veth${uid.toString(36).padStart(7, "0")}${letters.slice(0, 4)}`;
 }
 
 /** The uid a host end's name charges it to, or null when the name is not one tap-user-nic gives. */
 export function hostEndOwner(name: string): number | null {
-  const match = HOST_NAME.exec(name);
+  const match = /^veth([0-9a-z]{7})[A-Za-z0-9]{4}$/.exec(name);
   return match === null ? null : Number.parseInt(match[1] ?? "", 36);
 }
 

@@ -1,88 +1,50 @@
 // /etc/lxc/lxc-usernet read the way lxc-user-nic reads it: `USER|@GROUP TYPE BRIDGE COUNT` per line (pure).
 //
-// lxc-user-nic scans each line with sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d") and skips any line that
-// does not give all four values. Being a drop-in, this reader accepts and skips exactly the same lines,
-// quirks included (a line that starts with a blank is skipped; `#` is no comment marker but a name that
-// matches no one; `2x` counts as 2), so that a file written for LXC grants the same here.
+// lxc-user-nic scans each line with sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d") and skips any line that does not
+// give all four values. This drop-in takes and skips the same lines, quirks included (a line that starts with
+// a blank is skipped; `#` is a name that matches no one; `2x` counts as 2): a file written for LXC grants the same.
 
-/** One line that lxc-user-nic would use. */
+/** One line that lxc-user-nic would use: `subject` is `alice` or `@lab`, `count` may be 0 or negative, `line` counts from 1. */
 export interface UsernetLine {
-  /** `alice` or `@lab`, as written. */
   subject: string;
   type: string;
   bridge: string;
-  /** The count as C's %d stores it (it may be 0 or negative: such a line grants nothing of its own). */
   count: number;
-  /** 1-based line number, for messages and the audit trail. */
   line: number;
 }
 
-/** Longest field %99[...] stores; the rest of a longer word becomes the next field, as in C. */
-const FIELD_MAX = 99;
-const isBlank = (char: string): boolean => char === " " || char === "\t";
-/** isspace() in the C locale: what a blank in a scanf format skips. */
-const isSpace = (char: string): boolean => " \t\n\v\f\r".includes(char);
-
-/** A cursor over one line, with the three scanf directives the format uses. */
-class Scanner {
-  at = 0;
-  constructor(private readonly text: string) {}
-
-  /** %99[^ \t]: one to 99 characters that are not a space or a tab; null when none. */
-  field(): string | null {
-    const start = this.at;
-    while (this.at < this.text.length && this.at - start < FIELD_MAX && !isBlank(this.text.charAt(this.at))) this.at += 1;
-    return this.at === start ? null : this.text.slice(start, this.at);
-  }
-
-  /** A blank in the format: any run of white space, also none. */
-  skipSpace(): void {
-    while (this.at < this.text.length && isSpace(this.text.charAt(this.at))) this.at += 1;
-  }
-
-  /** %d: white space, a sign, digits; the value stored as glibc does (strtol's clamp, then an int's 32 bits). */
-  integer(): number | null {
-    this.skipSpace();
-    const match = /^[+-]?[0-9]+/.exec(this.text.slice(this.at));
-    if (match === null) return null;
-    this.at += match[0].length;
-    const LONG_MAX = (1n << 63n) - 1n;
-    let value = BigInt(match[0]);
-    if (value > LONG_MAX) value = LONG_MAX;
-    if (value < -LONG_MAX - 1n) value = -LONG_MAX - 1n;
-    return Number(BigInt.asIntN(32, value));
-  }
-}
-
-/** The four values of one line, or null when lxc-user-nic would skip it. */
+/** The four values of one line as the format's directives read them, or null when lxc-user-nic would skip it. */
 function scanLine(text: string, line: number): UsernetLine | null {
-  const scanner = new Scanner(text);
-  const subject = scanner.field();
-  if (subject === null) return null;
-  scanner.skipSpace();
-  const type = scanner.field();
-  if (type === null) return null;
-  scanner.skipSpace();
-  const bridge = scanner.field();
-  if (bridge === null) return null;
-  const count = scanner.integer();
-  return count === null ? null : { subject, type, bridge, count, line };
+  let at = 0;
+  // A blank in the format: any run of white space (isspace() in the C locale), also none.
+  const skipSpace = () => {
+    while (at < text.length && " \t\n\v\f\r".includes(text.charAt(at))) at += 1;
+  };
+  // The format's blank (unless first), then %99[^ \t]: 1 to 99 characters that are not a space or a tab (the rest
+  // of a longer word becomes the next field, as in C); null when none, and then so are the fields after it.
+  const field = () => {
+    if (at > 0) skipSpace();
+    const start = at;
+    while (at < text.length && at - start < 99 && !" \t".includes(text.charAt(at))) at += 1;
+    return at === start ? null : text.slice(start, at);
+  };
+  const [subject, type, bridge] = [field(), field(), field()];
+  // %d: white space, a sign, digits; stored as glibc does (strtol's clamp, then an int's 32 bits).
+  skipSpace();
+  const digits = /^[+-]?[0-9]+/.exec(text.slice(at));
+  if (subject === null || type === null || bridge === null || digits === null) return null;
+  const LONG_MAX = (1n << 63n) - 1n;
+  const value = BigInt(digits[0]);
+  const count = Number(BigInt.asIntN(32, value > LONG_MAX ? LONG_MAX : value < -LONG_MAX - 1n ? -LONG_MAX - 1n : value));
+  return { subject, type, bridge, count, line };
 }
 
 /**
- * The lines lxc-user-nic would use, in file order. Lines end at `\n` (the last may lack one); C
- * strings end at a NUL, so a line is read only up to its first NUL byte. Bytes are read as latin1:
- * names compare byte for byte, as strcmp does.
+ * The lines lxc-user-nic would use, in order: each up to its `\n` and its first NUL (C strings end there),
+ * read as latin1 so that names compare byte for byte, as strcmp does.
  */
 export function parseUsernet(content: Uint8Array): UsernetLine[] {
-  const text = Buffer.from(content).toString("latin1");
-  const lines = text.split("\n");
+  const lines = Buffer.from(content).toString("latin1").split("\n");
   if (lines.at(-1) === "") lines.pop();
-  const parsed: UsernetLine[] = [];
-  lines.forEach((raw, index) => {
-    const nul = raw.indexOf("\0");
-    const scanned = scanLine(nul < 0 ? raw : raw.slice(0, nul), index + 1);
-    if (scanned !== null) parsed.push(scanned);
-  });
-  return parsed;
+  return lines.flatMap((raw, index) => scanLine(raw.split("\0", 1)[0] ?? "", index + 1) ?? []);
 }

@@ -3,18 +3,15 @@ import type { PolicyRule } from "../../policy/rules.ts";
 import type { AuditFormat } from "../audit.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 
-/** What the helper knew of one request when it decided; filled in as the request goes. */
+/** What the helper knew when it decided, filled in as the request goes (`rule`: null when none holds, undefined when not consulted). */
 export interface VethAuditRecord {
   verb: "create" | "delete";
   userName: string | null;
   uid: number;
   bridge: string;
-  /** The host end, once it exists (create) or is named (delete). */
   veth: string | null;
-  /** The container's process (create) or namespace path (delete). */
   target: string;
   usernetLine: UsernetLine | null;
-  /** bridge-policy.conf's line; null when none holds; undefined when not consulted. */
   rule: PolicyRule | null | undefined;
 }
 
@@ -23,28 +20,25 @@ function value(text: string): string {
   return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
 }
 
-/** `grant kind=veth verb=create user=alice uid=4101 bridge=br0 veth=vethab12cd34 target=PID usernet=@lab:2 rule=none`. */
-export function vethAuditMessage(outcome: "grant" | "refuse", record: VethAuditRecord, reason?: string): string {
-  const fields = [
-    outcome,
-    "kind=veth",
-    `verb=${record.verb}`,
-    `user=${record.userName === null ? "-" : value(record.userName)}`,
-    `uid=${record.uid}`,
-    `bridge=${value(record.bridge)}`,
-    `veth=${record.veth ?? "-"}`,
-    `target=${value(record.target)}`,
-    `usernet=${record.usernetLine === null ? "-" : value(`${record.usernetLine.subject}:${record.usernetLine.line}`)}`,
-    `rule=${record.rule === undefined ? "-" : record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
-  ];
-  if (reason !== undefined) fields.push(`reason=${JSON.stringify(reason)}`);
-  return fields.join(" ");
-}
-
-/** tap-user-nic's lines, for the TAP helper's AuditTrail (grant before the port goes up, a grant the log does not take refused). */
+/** The AuditTrail's lines: `grant kind=veth verb=create user=alice uid=4101 bridge=br0 veth=X target=pid:N usernet=@lab:2 rule=none`. */
 export const VETH_AUDIT: AuditFormat<VethAuditRecord> = {
   tag: "tap-user-nic",
   kind: "veth",
-  message: vethAuditMessage,
+  message: (outcome, record, reason) => {
+    const fields = [
+      outcome,
+      "kind=veth",
+      `verb=${record.verb}`,
+      `user=${record.userName === null ? "-" : value(record.userName)}`,
+      `uid=${record.uid}`,
+      `bridge=${value(record.bridge)}`,
+      `veth=${record.veth ?? "-"}`,
+      `target=${value(record.target)}`,
+      `usernet=${record.usernetLine === null ? "-" : value(`${record.usernetLine.subject}:${record.usernetLine.line}`)}`,
+      `rule=${record.rule === undefined ? "-" : record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
+    ];
+    if (reason !== undefined) fields.push(`reason=${JSON.stringify(reason)}`);
+    return fields.join(" ");
+  },
   device: (record) => record.veth,
 };

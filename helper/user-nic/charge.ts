@@ -1,7 +1,5 @@
-// Who may have one more veth on a bridge: lxc-usernet's line to charge, then bridge-policy.conf's limit on top, both counted from the kernel's links.
+// Who may have one more veth on a bridge: the lxc-usernet line to charge, counted from the kernel's links.
 import { readFileSync } from "node:fs";
-import type { PolicyRule } from "../../policy/rules.ts";
-import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { groupNameOf, userNameOf } from "../../shared/libc.ts";
@@ -11,22 +9,11 @@ import { decideUsernet, type UsernetCaller } from "../../usernet/decide.ts";
 import { unmarkedVethsOf } from "../../usernet/host-name.ts";
 import { vethsChargedTo } from "../../usernet/charges.ts";
 import { parseUsernet, type UsernetLine } from "../../usernet/parse.ts";
-import { quotaRefusal } from "../policy.ts";
-
-/** Every device in this network namespace, from one whole dump (see dumpLinks). throws SysError. */
-function listLinks(): LinkDescription[] {
-  return dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links");
-}
 
 /** Where LXC (Debian's build, LXC_USERNIC_CONF) and so this drop-in read who may have how many veths. */
 export const USERNET_FILE = "/etc/lxc/lxc-usernet";
 
-const USERNET_HINT = `an administrator adds a line \`USER veth BRIDGE COUNT\` (or @GROUP) to ${USERNET_FILE} (lxc-usernet(5))`;
-
-/**
- * The lines of the usernet file; none when it is missing or unreadable (lxc-user-nic then grants
- * nothing either). Read with the caller's rights: the file is world-readable on Debian.
- */
+/** Its lines, read with the caller's rights (world-readable on Debian); none when unreadable: lxc-user-nic then grants nothing either. */
 export function readUsernet(): UsernetLine[] {
   try {
     return parseUsernet(readFileSync(USERNET_FILE));
@@ -35,11 +22,7 @@ export function readUsernet(): UsernetLine[] {
   }
 }
 
-/**
- * The caller as lxc-user-nic matches lines: the name of the real uid and of each supplementary
- * group. Like lxc-user-nic, a user without a name is refused, and a group without a name makes no
- * @group line match. throws StepError.
- */
+/** The caller's names, as lxc-user-nic takes them: a user without one is refused, a group without one matches no line. */
 export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
   const uid = credentials.uids[0] ?? -1;
   try {
@@ -54,62 +37,43 @@ export function usernetCaller(credentials: ThreadCredentials): UsernetCaller {
   }
 }
 
-/** The links of this namespace, for counts. throws StepError. */
-function links(what: string) {
+/**
+ * The count of a subject's veths on `bridge` in one dump of this namespace's links (but the link `except`),
+ * with those `uid` made but did not mark (a create cut short): they count on every line. throws StepError.
+ */
+function counter(bridge: string, uid: number, except = 0): (subject: string) => number {
+  const what = `the veths charged on ${bridge}`;
+  let all: LinkDescription[];
   try {
-    return listLinks();
+    all = dumpLinks(withoutStatistics(), readLinkMessage, "RTM_GETLINK dump of all links").filter((link) => link.index !== except);
   } catch (err) {
     throw new StepError(`failed to count ${what}: ${systemReason(err)}`, { cause: err });
   }
+  const unmarked = unmarkedVethsOf(all, uid).length;
+  return (subject) => vethsChargedTo(all, subject, bridge) + unmarked;
 }
 
-/**
- * The veths charged to `subject` on `bridge` in `all`, and those `uid` made but did not mark (a
- * create cut short): which line those were for is not known, so they count on every line.
- */
-function chargedCount(all: ReturnType<typeof links>, subject: string, bridge: string, uid: number): number {
-  return vethsChargedTo(all, subject, bridge) + unmarkedVethsOf(all, uid).length;
-}
-
-/**
- * The lxc-usernet line the new veth is charged to (lxc-usernet(5): the first matching line whose
- * subject holds fewer than its COUNT). throws StepError when none has room.
- */
-export function chooseUsernetLine(
-  lines: readonly UsernetLine[],
-  caller: UsernetCaller,
-  uid: number,
-  type: string,
-  bridge: string,
-): UsernetLine {
-  const all = links(`the veths charged on ${bridge}`);
-  const decision = decideUsernet(lines, caller, { type, bridge }, (subject) => chargedCount(all, subject, bridge, uid));
+/** The line the new veth is charged to (lxc-usernet(5): the first matching one below its COUNT). throws StepError. */
+export function chooseUsernetLine(lines: readonly UsernetLine[], caller: UsernetCaller, uid: number, bridge: string): UsernetLine {
+  const decision = decideUsernet(lines, caller, { type: "veth", bridge }, counter(bridge, uid));
   if (decision.verdict === "grant") return decision.line;
   if (decision.verdict === "no-line") {
-    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a ${type} on ${bridge}`, {
-      hint: USERNET_HINT,
+    throw new StepError(`access denied: no line of ${USERNET_FILE} gives ${caller.userName} a veth on ${bridge}`, {
+      hint: `an administrator adds a line \`USER veth BRIDGE COUNT\` (or @GROUP) to ${USERNET_FILE} (lxc-usernet(5))`,
     });
   }
   const counted = decision.matching.map((line) => `${line.subject} ${line.count} (line ${line.line})`).join(", ");
-  throw new StepError(`quota reached: ${type} on ${bridge} for ${counted} in ${USERNET_FILE}`, {
+  throw new StepError(`quota reached: veth on ${bridge} for ${counted} in ${USERNET_FILE}`, {
     hint: `stop a container that holds one (its veth goes with it), or an administrator raises the COUNT in ${USERNET_FILE}`,
   });
 }
 
 /** Throws the refusal when `line`'s subject holds its COUNT without the veth with index `own`, counted again with it present. */
 export function recheckUsernetLine(line: UsernetLine, bridge: string, uid: number, own: number): void {
-  const all = links(`the veths charged on ${bridge}`).filter((link) => link.index !== own);
-  const held = chargedCount(all, line.subject, bridge, uid);
+  const held = counter(bridge, uid, own)(line.subject);
   if (held >= line.count) {
     throw new StepError(`quota reached: ${line.subject} holds ${held} of ${line.count} on ${bridge} (${USERNET_FILE} line ${line.line})`, {
       hint: "another veth was made at the same moment; stop a container that holds one",
     });
   }
-}
-
-/** Throws bridge-policy.conf's refusal when `rule` leaves no room for one more port. */
-export function checkPolicyRoom(rule: PolicyRule | null, bridge: string, held: readonly string[]): void {
-  if (rule === null) return;
-  const verdict = quotaVerdict(rule, held);
-  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
 }

@@ -1,19 +1,12 @@
-// `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container, told as its phases.
-//
-// admit   the container's namespace (namespace.ts), the bridge, the lxc-usernet line, the policy's line
-//         (refused when it binds ports: locked, ip=) and its room
-// make    the pair in one RTM_NEWLINK: the host end with an fe: MAC, the bridge's MTU and a name that
-//         charges it to the caller from birth (usernet/marks.ts), the peer straight in the container
-//         under its name, so it never exists on the host side
-// join    the mark (so every later count sees which line), the bridge, the counts again (races), the
-//         port's isolation, the audit line, up (last: a caller who kills the program earlier leaves a
-//         down, counted pair that its container's namespace takes away)
-// hand    the line lxc-user-nic prints, once the container's process is known to be still there
-// One cleanup path: a pair made but not handed over is deleted (by index), with its peer.
+// `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container.
+// Phases: admit (namespace, bridge, lxc-usernet line, policy line), make (the pair in one RTM_NEWLINK), join
+// (mark, bridge, counts again, isolation, audit line, up last: a caller who kills the program earlier leaves a
+// down, counted pair its container takes away), hand over. A pair made but not handed over is deleted by index.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
 import { choosePolicyLine } from "../../policy/choose.ts";
 import { describePolicyRule, type PolicyRule } from "../../policy/rules.ts";
+import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { CallerIdentity } from "../../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
@@ -27,12 +20,10 @@ import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { placesTaken, takePlace, unknownNamesRefusal } from "../policy.ts";
-import { checkPolicyRoom, chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
+import { placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
+import { chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
-
-type CreateArgs = Extract<UserNicArgs, { verb: "create" }>;
 
 /** Everything create needs besides its arguments, read before it starts. */
 export interface CreateContext {
@@ -42,7 +33,6 @@ export interface CreateContext {
   /** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
   policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
   record: VethAuditRecord;
-  /** Takes the grant line before the port goes up; throws when the log does not take it. */
   trail: AuditTrail<VethAuditRecord>;
   log: ConsolaInstance;
 }
@@ -51,11 +41,8 @@ export interface CreateContext {
 type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
 
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
-interface BridgeTarget {
-  name: string;
-  index: number;
-  names: string[];
-}
+type BridgeTarget = { name: string; index: number; names: string[] };
+type Host = { index: number; name: string };
 
 function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | null {
   if (bridge === NO_BRIDGE) return null;
@@ -65,32 +52,19 @@ function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | n
   return { name: bridge, index, names: [link.name, ...link.altNames] };
 }
 
-/** The caller's host name with 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once. */
-function randomHostName(uid: number): string {
-  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  return hostEndName(uid, [...randomBytes(4)].map((byte) => letters[byte % letters.length]).join(""));
-}
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-/** An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set. */
-function hostMac(): Uint8Array {
-  const mac = randomBytes(6);
-  mac[0] = 0xfe;
-  return mac;
-}
-
-/** make: the pair, retried under another random name when one is taken. Returns the host end's index and name. */
-function makePair(
-  control: InterfaceControl,
-  bridge: BridgeTarget | null,
-  peerName: string,
-  namespaceFd: number,
-  uid: number,
-): { index: number; name: string } {
+/** make: the pair, retried under another random name when one is taken. */
+function makePair(control: InterfaceControl, bridge: BridgeTarget | null, peerName: string, namespaceFd: number, uid: number): Host {
   const mtu = bridge === null ? null : attempt(`get mtu of bridge \`${bridge.name}'`, () => control.mtu(bridge.name));
   for (let attemptNumber = 1; ; attemptNumber += 1) {
-    const hostName = randomHostName(uid);
+    // 4 random letters (62^4 names per uid), so that a freed name is not handed out again at once.
+    const hostName = hostEndName(uid, [...randomBytes(4)].map((byte) => LETTERS[byte % LETTERS.length]).join(""));
+    // An fe: MAC: the bridge keeps its own address, as it takes the lowest of its ports' when none was set.
+    const hostMac = randomBytes(6);
+    hostMac[0] = 0xfe;
     try {
-      createVethPair({ hostName, hostMac: hostMac(), mtu, peerName, peerNamespaceFd: namespaceFd });
+      createVethPair({ hostName, hostMac, mtu, peerName, peerNamespaceFd: namespaceFd });
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       // EEXIST does not say which side's name is taken: when the host name is, another random one is tried.
@@ -119,10 +93,10 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
   }
 }
 
-/** join: mark, place, bridge, the lxc-usernet count again with the port present, isolation, the grant line, up (last). */
+/** join: mark, place, bridge, the lxc-usernet count again, isolation, the grant line, up (last). */
 function joinBridge(
   control: InterfaceControl,
-  host: { index: number; name: string },
+  host: Host,
   bridge: BridgeTarget | null,
   line: UsernetLine,
   policy: PolicyLine,
@@ -152,10 +126,8 @@ function joinBridge(
 }
 
 /**
- * admit: bridge-policy.conf's line for the caller on `bridge`, with room for one more port; null
- * without a policy file or a bridge. A line that binds its ports (`locked`, `ip=`) refuses a veth:
- * the TAP helper binds a port to the guest's MAC and addresses, and a veth has no such binding here
- * yet, so such a port would be unfiltered. throws StepError (the refusal).
+ * admit: bridge-policy.conf's line for the caller on `bridge`, with room for one more port. A line that
+ * binds its ports (`locked`, `ip=`) refuses a veth: a veth has no such binding, its port would be unfiltered.
  */
 function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyLine {
   if (bridge === null || context.policy === null) return null;
@@ -173,44 +145,36 @@ function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): P
   }
   if (rule === null) return { rule, firstFree: 0 };
   const taken = attempt(`count the ports you hold on bridge \`${bridge.name}'`, () => placesTaken(bridge.index, context.uid, rule.maxTaps));
-  checkPolicyRoom(
-    rule,
-    bridge.name,
-    taken.filter((name) => name !== null),
-  );
+  const held = taken.filter((name) => name !== null);
+  const verdict = quotaVerdict(rule, held);
+  if (!verdict.allowed) throw quotaRefusal(verdict, bridge.name, held.length);
   return { rule, firstFree: taken.indexOf(null) };
 }
 
 /** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
-function peerOf(host: { index: number; name: string }): LinkDescription {
-  const described = attempt(`find the peer of \`${host.name}'`, () => describeLink(host.index));
-  if (described.link === null || described.linkNamespaceId === null) {
+function peerOf(host: Host): LinkDescription {
+  const { link, linkNamespaceId } = attempt(`find the peer of \`${host.name}'`, () => describeLink(host.index));
+  if (link === null || linkNamespaceId === null) {
     throw new StepError(`failed to find the peer of \`${host.name}': the kernel names no peer in another namespace`);
   }
-  const { link, linkNamespaceId } = described;
   return attempt(`find the peer of \`${host.name}'`, () => describeLink(link, linkNamespaceId));
 }
 
 /** The whole of `create`; returns the line to print (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError. */
-export function createVeth(args: CreateArgs, context: CreateContext): string {
-  const { record } = context;
+export function createVeth(args: Extract<UserNicArgs, { verb: "create" }>, context: CreateContext): string {
   const namespace = admitProcessNamespace(args.pid, context.uid);
   const control = attempt("open a control socket", () => new InterfaceControl());
   let unsent: number | null = null;
   try {
-    // admit
     if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
     const bridge = findBridge(control, args.bridge);
-    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.type, args.bridge);
-    record.usernetLine = line;
+    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.bridge);
+    context.record.usernetLine = line;
     const policy = admitPolicyLine(bridge, context);
-    // make
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
-    record.veth = host.name;
-    // join
+    context.record.veth = host.name;
     joinBridge(control, host, bridge, line, policy, context);
-    // hand over
     const peer = peerOf(host);
     namespace.confirmStillThere();
     unsent = null;

@@ -1,9 +1,7 @@
 // `tap-user-nic delete`: removes a host veth only when the kernel says it is the caller's (their mark, on that bridge, a veth), never by its name alone.
-//
-// lxc-user-nic 5.0 deletes only Open vSwitch ports and refuses any other bridge; for a Linux bridge
-// LXC lets the kernel remove the pair with the container's namespace. This one deletes a veth on a
-// Linux bridge (or on none), authorised by the mark only CAP_NET_ADMIN can set (CVE-2026-39402 was
-// one user deleting another's port by name). "No such veth" and "not yours" read the same.
+// lxc-user-nic 5.0 deletes only Open vSwitch ports; for a Linux bridge LXC lets the kernel remove the pair
+// with the container's namespace. This one deletes a veth on a Linux bridge (or on none), authorised by the
+// mark only CAP_NET_ADMIN can set (CVE-2026-39402 was one user deleting another's port by name).
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { describeLink } from "../../shared/netlink.ts";
@@ -16,44 +14,35 @@ import { admitNamespacePath } from "./namespace.ts";
 
 type DeleteArgs = Extract<UserNicArgs, { verb: "delete" }>;
 
-/** The one refusal for a device; the cause goes to the audit line only. */
+/** The one refusal, the same words for any name, bridge and cause ("no such veth", "not yours"): the cause goes to the audit line. */
 function refusal(args: DeleteArgs, cause: string): StepError {
-  // Word for word the same for any name, bridge and cause: the cause (with the name) goes to the audit line.
   return new StepError("failed to delete the veth: you hold no veth of that name on that bridge", {
     cause: new Error(`${args.hostName ?? "(no name)"} on ${args.bridge}: ${cause}`),
     hint: "name the host end create printed (the third field of its line), with the same type and bridge",
   });
 }
 
-/** The index of a device by name, or the cause it cannot be found. */
-function indexOf(control: InterfaceControl, name: string): number | string {
+/** `look()`'s value, or the refusal with the reason it failed. */
+function found<T>(args: DeleteArgs, look: () => T, prefix = ""): T {
   try {
-    return control.index(name);
+    return look();
   } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    return systemReason(err);
+    throw refusal(args, `${prefix}${systemReason(err)}`);
   }
 }
 
 /** The whole of `delete`. throws StepError. */
 export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecord, trail: AuditTrail<VethAuditRecord>): void {
   // admit: the namespace, opened as the caller and theirs, as lxc-user-nic asks before a delete
-  const namespace = admitNamespacePath(args.namespacePath, uid);
-  namespace.close();
-  if (args.hostName === null) throw refusal(args, "no nicname given");
-  record.veth = args.hostName;
+  admitNamespacePath(args.namespacePath, uid);
+  const { hostName } = args;
+  if (hostName === null) throw refusal(args, "no nicname given");
+  record.veth = hostName;
   const control = new InterfaceControl();
   try {
-    const bridgeIndex = args.bridge === NO_BRIDGE ? null : indexOf(control, args.bridge);
-    if (typeof bridgeIndex === "string") throw refusal(args, `bridge: ${bridgeIndex}`);
-    const index = indexOf(control, args.hostName);
-    if (typeof index === "string") throw refusal(args, index);
-    let link;
-    try {
-      link = describeLink(index);
-    } catch (err) {
-      throw refusal(args, systemReason(err));
-    }
+    const bridgeIndex = args.bridge === NO_BRIDGE ? null : found(args, () => control.index(args.bridge), "bridge: ");
+    const index = found(args, () => control.index(hostName));
+    const link = found(args, () => describeLink(index));
     const problem = deleteProblem(link, uid, args.type, args.bridge, bridgeIndex);
     if (problem !== null) throw refusal(args, problem);
     // The line first, as for a grant of a port: a delete the log does not take is refused.
@@ -65,7 +54,7 @@ export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecor
       if (!(err instanceof SysError)) throw err;
       throw err.code === "ENODEV"
         ? refusal(args, "gone meanwhile")
-        : new StepError(`failed to delete veth \`${args.hostName}': ${systemReason(err)}`);
+        : new StepError(`failed to delete veth \`${hostName}': ${systemReason(err)}`);
     }
   } finally {
     control.close();

@@ -1,8 +1,7 @@
 // tap-user-nic: a drop-in for LXC's lxc-user-nic; makes (create) or removes (delete) a container's veth on a bridge, as lxc-usernet and the policy allow.
 //
-// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX` on stdout, the one line LXC
-// and rootlesskit parse); 1 anything else (usage, refused, a failed step), with stdout left empty.
-// It runs as its caller with CAP_NET_ADMIN alone, through the same exec shim as the TAP helper.
+// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit
+// parse); 1 anything else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
@@ -13,7 +12,7 @@ import { verifiedCredentials } from "../privilege.ts";
 import { parseUserNicArgv, USER_NIC_USAGE, type UserNicArgs } from "./args.ts";
 import { VETH_AUDIT, type VethAuditRecord } from "./audit.ts";
 import { readUsernet, usernetCaller } from "./charge.ts";
-import { createVeth } from "./create.ts";
+import { type CreateContext, createVeth } from "./create.ts";
 import { deleteVeth } from "./delete.ts";
 
 /** What tap-user-nic can be waiting for, in order; the watchdog names the last one entered. */
@@ -22,56 +21,30 @@ const WAITS = [
   "the container's namespace, the bridge, the count of your veths or the pair",
 ] as const;
 
-/** A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container's namespace goes. */
-const DEADLINE_SPEC = {
-  program: "tap-user-nic",
-  waits: WAITS,
-  leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
-};
-
-function parse(argv: readonly string[], log: ReturnType<typeof createLogger>): UserNicArgs | null {
-  try {
-    return parseUserNicArgv(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    log.error(err.message);
-    writeText(2, `${USER_NIC_USAGE}\n`);
-    return null;
-  }
-}
+type Request = Pick<CreateContext, "uid" | "record" | "trail" | "log">;
 
 /** Runs the verb; returns the line create prints, or null for delete. throws StepError. */
-function run(
-  args: UserNicArgs,
-  credentials: ThreadCredentials,
-  record: VethAuditRecord,
-  trail: AuditTrail<VethAuditRecord>,
-  log: ReturnType<typeof createLogger>,
-): string | null {
-  const uid = credentials.uids[0] ?? -1;
+function run(args: UserNicArgs, credentials: ThreadCredentials, context: Request): string | null {
   if (args.verb === "delete") {
-    deleteVeth(args, uid, record, trail);
+    deleteVeth(args, context.uid, context.record, context.trail);
     return null;
   }
   // The name service may never answer (an /etc/group that is a FIFO, a directory server that hangs): LXC would hang with it.
-  const deadline = new Deadline(DEADLINE_SPEC);
+  // A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container goes.
+  const deadline = new Deadline({
+    program: "tap-user-nic",
+    waits: WAITS,
+    leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
+  });
   deadline.start();
-  deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
+  deadline.enter(WAITS[0]);
   const caller = usernetCaller(credentials);
-  record.userName = caller.userName;
+  context.record.userName = caller.userName;
   const policy = readPolicy();
   if (policy instanceof StepError) throw policy;
-  const policyCaller = policy === null ? null : identifyCaller(credentials);
-  deadline.enter("the container's namespace, the bridge, the count of your veths or the pair");
-  return createVeth(args, {
-    uid,
-    usernetCaller: caller,
-    usernetLines: readUsernet(),
-    policy: policy === null || policyCaller === null ? null : { rules: policy, caller: policyCaller },
-    record,
-    trail,
-    log,
-  });
+  const rules = policy === null ? null : { rules: policy, caller: identifyCaller(credentials) };
+  deadline.enter(WAITS[1]);
+  return createVeth(args, { ...context, usernetCaller: caller, usernetLines: readUsernet(), policy: rules });
 }
 
 function main(argv: readonly string[]): void {
@@ -79,8 +52,15 @@ function main(argv: readonly string[]): void {
   const log = createLogger("tap-user-nic");
   const credentials = verifiedCredentials(log);
   if (credentials === null) return;
-  const args = parse(argv, log);
-  if (args === null) return;
+  let args: UserNicArgs;
+  try {
+    args = parseUserNicArgv(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    log.error(err.message);
+    writeText(2, `${USER_NIC_USAGE}\n`);
+    return;
+  }
   const record: VethAuditRecord = {
     verb: args.verb,
     userName: null,
@@ -94,8 +74,7 @@ function main(argv: readonly string[]): void {
   // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
   const trail = new AuditTrail(readPolicy() !== null, (message) => log.warn(message), VETH_AUDIT);
   try {
-    // The grant line was written before the port went up (create) or the veth was deleted (delete).
-    const line = run(args, credentials, record, trail, log);
+    const line = run(args, credentials, { uid: record.uid, record, trail, log });
     if (line !== null) writeText(1, `${line}\n`);
     process.exitCode = 0;
   } catch (err) {

@@ -1,25 +1,12 @@
 // The container's network namespace, admitted only when the caller owns it: opened with the caller's rights, owned by a user namespace the caller owns, never the helper's own.
-//
-// lxc-user-nic's history is the reason for each step: it once worked on a namespace the caller did
-// not own (CVE-2017-5985), opened a path the caller chose with root's rights (CVE-2018-6556) and
-// told "does not exist" from "not allowed" (CVE-2022-47952). Here every refusal, whatever its cause,
-// is the same sentence; the cause goes to the audit line only.
+// lxc-user-nic once worked on a namespace the caller did not own (CVE-2017-5985), opened a path the
+// caller chose with root's rights (CVE-2018-6556) and told "does not exist" from "not allowed"
+// (CVE-2022-47952). So every refusal here is the same sentence; the cause goes to the audit line only.
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { closeFd } from "../../shared/libc.ts";
 import { namespaceIdentity, namespaceOwnerUid, openNetworkNamespace, openProcess, processExited } from "../../shared/namespace.ts";
 
-/** An open network namespace the caller may put a device in; `close()` is idempotent. */
-export interface AdmittedNamespace {
-  fd: number;
-  /** Throws the refusal when the process it was reached through has exited since (create only). */
-  confirmStillThere(): void;
-  close(): void;
-}
-
-/**
- * The one refusal for a namespace, word for word the same whatever the cause and whichever PID or
- * path was given: the cause (with the target) is in `cause`, for the audit line, never in the words.
- */
+/** The one refusal, whatever the cause and whichever PID or path was given; `target` and the cause go to `cause`. */
 function refusal(target: string, cause: string): StepError {
   return new StepError("failed to open the container's network namespace: it does not exist or is not yours", {
     cause: new Error(`${target}: ${cause}`),
@@ -28,62 +15,50 @@ function refusal(target: string, cause: string): StepError {
 }
 
 /**
- * Why the open namespace `fd` is not one `callerUid` may use, or null. Owned means: of the user
- * namespaces above it, the one just below the helper's has the caller as owner (the euid that
- * created it), as the kernel decides who holds capabilities there. The helper's own namespace, where the
+ * Why the namespace `fd` is not `callerUid`'s (see namespaceOwnerUid), or null. The helper's own, where the
  * bridge is, is refused for everyone, root included: the peer would land beside the host end.
  */
 function ownershipProblem(fd: number, callerUid: number): string | null {
-  let owner: number;
   try {
-    owner = namespaceOwnerUid(fd);
+    const owner = namespaceOwnerUid(fd);
+    if (owner !== callerUid) return `its outermost user namespace below the helper's is owned by uid ${owner}`;
   } catch (err) {
     return `its owner cannot be read: ${systemReason(err)}`;
   }
-  if (owner !== callerUid) return `its outermost user namespace below the helper's is owned by uid ${owner}`;
-  let own: number | null = null;
   try {
-    own = openNetworkNamespace("/proc/self/ns/net");
-    if (namespaceIdentity(own) === namespaceIdentity(fd)) return "it is the helper's own network namespace";
+    if (namespaceIdentity("/proc/self/ns/net") === namespaceIdentity(fd)) return "it is the helper's own network namespace";
   } catch (err) {
     return `the helper's own namespace cannot be compared: ${systemReason(err)}`;
-  } finally {
-    if (own !== null) closeFd(own);
   }
   return null;
 }
 
-/** Opens `path` as the caller and checks it; throws the refusal. */
-function openOwned(path: string, target: string, callerUid: number): number {
-  let fd: number;
+/** The fd `open()` returns, or the refusal with `call`'s reason. */
+function opened(target: string, call: string, open: () => number): number {
   try {
-    fd = openNetworkNamespace(path);
+    return open();
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    throw refusal(target, `open ${path}: ${systemReason(err)}`);
+    throw refusal(target, `${call}: ${systemReason(err)}`);
   }
+}
+
+/** Opens `path` as the caller and checks it; throws the refusal. */
+function openOwned(path: string, target: string, callerUid: number): number {
+  const fd = opened(target, `open ${path}`, () => openNetworkNamespace(path));
   const problem = ownershipProblem(fd, callerUid);
-  if (problem !== null) {
-    closeFd(fd);
-    throw refusal(target, problem);
-  }
-  return fd;
+  if (problem === null) return fd;
+  closeFd(fd);
+  throw refusal(target, problem);
 }
 
 /**
- * The network namespace of process `pid`. A pidfd taken first pins the process: once the namespace
- * is open, the process still running proves it was that process's (a pid can be reused), and the
- * caller of `confirmStillThere` learns whether it exited meanwhile. throws StepError (the refusal).
+ * The network namespace of process `pid`. A pidfd taken first pins the process: it still running once the
+ * namespace is open proves the namespace was its (a pid can be reused). throws StepError (the refusal).
  */
-export function admitProcessNamespace(pid: number, callerUid: number): AdmittedNamespace {
+export function admitProcessNamespace(pid: number, callerUid: number) {
   const target = `PID ${pid}`;
-  let pidfd: number;
-  try {
-    pidfd = openProcess(pid);
-  } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    throw refusal(target, `pidfd_open: ${systemReason(err)}`);
-  }
+  const pidfd = opened(target, "pidfd_open", () => openProcess(pid));
   let fd: number;
   try {
     fd = openOwned(`/proc/${pid}/ns/net`, target, callerUid);
@@ -100,22 +75,14 @@ export function admitProcessNamespace(pid: number, callerUid: number): AdmittedN
     confirmStillThere: () => {
       if (processExited(pidfd)) throw refusal(target, "the process exited before its device was handed over");
     },
-    close: closeOnce([fd, pidfd]),
+    close: () => {
+      closeFd(fd);
+      closeFd(pidfd);
+    },
   };
 }
 
-/** The network namespace at `path` (delete's NETNS_PATH), opened as the caller. throws StepError (the refusal). */
-export function admitNamespacePath(path: string, callerUid: number): AdmittedNamespace {
-  const fd = openOwned(path, JSON.stringify(path), callerUid);
-  return { fd, confirmStillThere: () => {}, close: closeOnce([fd]) };
-}
-
-/** AdmittedNamespace.close: closes `fds` the first time only. */
-function closeOnce(fds: readonly number[]): () => void {
-  let open = true;
-  return () => {
-    if (!open) return;
-    open = false; // before closing: a failed close must not close a number the next open reuses
-    for (const fd of fds) closeFd(fd);
-  };
+/** Checks that the network namespace at `path` (delete's NETNS_PATH), opened as the caller, is theirs. throws StepError (the refusal). */
+export function admitNamespacePath(path: string, callerUid: number): void {
+  closeFd(openOwned(path, JSON.stringify(path), callerUid));
 }
