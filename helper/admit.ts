@@ -11,6 +11,7 @@ import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
+import type { HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
 import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
@@ -25,33 +26,23 @@ export interface Admission {
   /** The device's canonical name, which the decisions were about. */
   bridge: string;
   bridgeIndex: number;
-  /**
-   * `held`: the caller's places taken on the bridge below the limit (null when no line limits them,
-   * and so none is counted); `firstFree`: the lowest place that was free, where the TAP tries first.
-   */
+  /** `held`: the caller's places taken below the line's limit (null when none limits: none counted); `firstFree`: the lowest free. */
   policy: { host: SharedHost; rule: PolicyRule | null; held: number | null; firstFree: number } | null;
 }
 
-/** What to do when the ACL denies: names only what an installed user has. */
+/** Names only what an installed user has. */
 const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows you; an administrator changes it`;
 
 /**
- * Admits a request for `queues` queues on `requested`, or throws the StepError that refuses it. The
- * count of places makes a caller at their limit refuse before any TAP exists (what holds under races
- * is the place the TAP takes, in makeTap).
+ * Admits the request, or throws the StepError that refuses it. Counting places refuses a caller at their limit before
+ * any TAP exists (what holds under races is the place the TAP takes, in makeTap).
  */
-export function admit(
-  requested: string,
-  queues: number,
-  host: SharedHost | null,
-  control: InterfaceControl,
-  log: ConsolaInstance,
-): Admission {
-  const { bridge, bridgeIndex, names } = admitBridge(requested, control, log);
+export function admit(args: HelperArgs, host: SharedHost | null, control: InterfaceControl, log: ConsolaInstance): Admission {
+  const { bridge, bridgeIndex, names } = admitBridge(args.bridge, control, log);
   const choice = host === null ? null : choosePolicyLine(host.rules, host.caller, names);
   if (choice?.known === false) throw unknownNamesRefusal(choice, host?.caller.uid ?? -1, bridge);
   const rule = choice?.rule ?? null;
-  const queueCheck = queueVerdict(rule, queues);
+  const queueCheck = queueVerdict(rule, args.queues);
   if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
   if (host === null) return { bridge, bridgeIndex, policy: null };
   if (rule === null) return { bridge, bridgeIndex, policy: { host, rule, held: null, firstFree: 0 } };
@@ -64,11 +55,7 @@ export function admit(
 }
 
 /** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */
-function admitBridge(
-  requested: string,
-  control: InterfaceControl,
-  log: ConsolaInstance,
-): { bridge: string; bridgeIndex: number; names: string[] } {
+function admitBridge(requested: string, control: InterfaceControl, log: ConsolaInstance): Omit<Admission, "policy"> & { names: string[] } {
   // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
   const found = attempt(`find bridge \`${requested}'`, () => lookUpBridge(control, requested));
   checkBridgeAcl({ requested, deviceNames: found instanceof SysError ? [requested] : found.names }, log);
@@ -78,8 +65,7 @@ function admitBridge(
       hint: `create it first (ip link add ${requested} type bridge), or name an existing bridge`,
     });
   }
-  // From here on the device's canonical name, which the decision was about (checked again after
-  // the attach, in case the device was renamed meanwhile).
+  // The decisions are about the canonical name (checked again after the attach, in case of a rename).
   const [bridge = requested] = found.names;
   const nameProblem = interfaceNameProblem(bridge);
   if (nameProblem !== null) {
