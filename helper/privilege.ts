@@ -1,12 +1,7 @@
 // The helper's check, before it reads anything, that it runs as the exec shim left it, holding no more than creating a TAP needs.
 import type { ConsolaInstance } from "consola";
-import {
-  CAP_NET_ADMIN_MASK,
-  CredentialsUnreadable,
-  describeCredentials,
-  readThreadCredentials,
-  type ThreadCredentials,
-} from "../shared/credentials.ts";
+import type { ThreadCredentials } from "../shared/credentials.ts";
+import { CAP_NET_ADMIN_MASK, CredentialsUnreadable, describeCredentials, readThreadCredentials } from "../shared/credentials.ts";
 import { StepError } from "../shared/errors.ts";
 import { reportStepError } from "../shared/log.ts";
 
@@ -15,13 +10,12 @@ const HINT =
   "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
 
 /**
- * Why these threads must not go on, or null. Linux keeps credentials per thread and Bun starts
- * threads before any of our code runs, so the helper cannot drop privilege itself; the exec shim
- * (helper/shim.c) does it, single-threaded, before exec, and leaves a signature: no_new_privs set and
- * CAP_NET_ADMIN ambient. Every thread must show, unless the caller is root itself: all user ids equal,
- * all group ids equal, nothing beyond CAP_NET_ADMIN, and that signature. A Bun executable given file
- * capabilities or the setuid bit by mistake lacks the signature: refusing makes the mistake fail
- * loudly instead of "working" while BUN_OPTIONS=--preload runs any user's code with its privilege.
+ * Why these threads must not go on, or null. Linux keeps credentials per thread and Bun starts threads before our
+ * code runs, so the helper cannot drop privilege itself: the exec shim (shim.c) does, single-threaded, and leaves a
+ * signature, no_new_privs and an ambient CAP_NET_ADMIN. Unless the caller is root, every thread must show equal user
+ * ids, equal group ids, nothing beyond CAP_NET_ADMIN, and that signature. A Bun executable given file capabilities or
+ * the setuid bit by mistake lacks it: refusing fails loudly instead of "working" while BUN_OPTIONS=--preload runs
+ * any user's code with its privilege.
  */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "no thread's credentials could be read";
@@ -41,10 +35,7 @@ export function privilegeProblem(threads: readonly ThreadCredentials[]): string 
   return null;
 }
 
-/**
- * Verifies every thread's credentials (see privilegeProblem); what cannot be read denies.
- * Returns the first thread's credentials (all threads agree on the ids). throws StepError.
- */
+/** Every thread's credentials checked (privilegeProblem), what cannot be read denying; returns the first's. throws StepError. */
 export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): ThreadCredentials {
   let threads: ThreadCredentials[];
   try {
@@ -55,10 +46,9 @@ export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = rea
       hint: "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)",
     });
   }
-  const problem = privilegeProblem(threads);
-  if (problem !== null) throw new StepError(problem, { hint: HINT });
   const [first] = threads;
-  if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
+  const problem = privilegeProblem(threads);
+  if (problem !== null || first === undefined) throw new StepError(problem ?? "no thread's credentials could be read", { hint: HINT });
   return first;
 }
 

@@ -1,12 +1,11 @@
-/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file, compiled by
- * `bun run build` with TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed. It makes itself the caller (real
- * uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN alone and passes it on as an ambient
- * capability, forbids any further privilege gain, clears the environment, goes to / and executes the
- * Bun program at TAP_HELPER_PATH with the arguments unchanged and argv[0] set to TAP_PROGRAM_NAME
- * (which picks the program; some Bun versions acted as the full bun CLI when it was "bun"). It reads
- * nothing the caller controls except argv, which it does not interpret.
- * Installed setuid root (setuid mode) or with the file capability cap_net_admin+p (caps mode).
- * Exit status: 1 when a step fails (the message names it); otherwise the helper's own status. */
+/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file: setuid root (setuid mode) or
+ * with the file capability cap_net_admin+p (caps mode), compiled by `bun run build` with TAP_PROGRAM_NAME and
+ * TAP_HELPER_PATH fixed. It becomes the caller (real uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN
+ * alone and passes it on as an ambient capability, forbids any further privilege gain, clears the environment, goes
+ * to / and executes the Bun program at TAP_HELPER_PATH with argv unchanged but argv[0] = TAP_PROGRAM_NAME (which
+ * picks the program; some Bun versions acted as the full bun CLI when it was "bun"). It reads nothing the caller
+ * controls but argv, which it does not interpret. Exit status: 1 when a step fails (the message names it), else
+ * the helper's own. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/capability.h>
@@ -32,14 +31,6 @@ static void fail(const char *step)
     fprintf(stderr, TAP_PROGRAM_NAME ": failed to %s: %s\n", step, strerror(error));
     if (error == EPERM && eperm_cause != NULL) fprintf(stderr, TAP_PROGRAM_NAME ": %s\n", eperm_cause);
     _exit(1);
-}
-
-/* capset(2) on this (only) thread; capabilities 0-31 live in the first word. */
-static int set_capabilities(__u32 permitted, __u32 effective, __u32 inheritable)
-{
-    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct __user_cap_data_struct data[2] = { { effective, permitted, inheritable }, { 0, 0, 0 } };
-    return (int)syscall(SYS_capset, &header, data);
 }
 
 int main(int argc, char **argv)
@@ -69,11 +60,13 @@ int main(int argc, char **argv)
                   "NoNewPrivileges=, a container, flatpak: run the VM outside that, or use a TAP made beforehand "
                   "with tap-launcher --tap=NAME --unmanaged, which needs no privilege), or it lost its setuid bit "
                   "or capability (reinstall it); tap-launcher doctor tells which";
-    if (set_capabilities(net_admin, net_admin, net_admin) != 0) fail("keep only CAP_NET_ADMIN");
+    /* capset(2) on this (only) thread; capabilities 0-31 live in the first word. */
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = { { net_admin, net_admin, net_admin }, { 0, 0, 0 } };
+    if (syscall(SYS_capset, &header, data) != 0) fail("keep only CAP_NET_ADMIN");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) fail("clear ambient capabilities");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) != 0) fail("pass CAP_NET_ADMIN on");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("set no_new_privs");
-
     if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0) fail("clear the environment");
     umask(022);
     if (chdir("/") != 0) fail("change directory to /");

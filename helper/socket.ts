@@ -5,21 +5,16 @@ import { fileStatus, getSocketOptionInt } from "../shared/libc.ts";
 import { attempt } from "./attempt.ts";
 
 /**
- * --fd must be a unix socket, and not one of the helper's own standard streams. The Bun runtime makes
- * copies of stdout and stderr at start-up, so a number that was closed in the caller can name one of
- * those: the TAP would then go out over stderr. (Close-on-exec tells nothing here: Bun sets it on every
- * inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
+ * --fd must be a unix socket, and not one of the helper's standard streams: Bun copies stdout and stderr at start-up, so
+ * a number closed in the caller can name a copy, and the TAP would go out over stderr. (Close-on-exec tells nothing:
+ * Bun sets it on every inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
  */
 export function checkCallerSocket(fd: number): void {
-  const identity = attempt(`use --fd=${fd}`, () => fileIdentity(fd), {
+  const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  for (const [stdio, name] of [
-    [0, "input"],
-    [1, "output"],
-    [2, "error"],
-  ] as const) {
-    if (identity === safeFileIdentity(stdio)) {
+  for (const [stdio, name] of ["input", "output", "error"].entries()) {
+    if (identity === identityOrNull(stdio)) {
       throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
         hint: "pass the number of an inherited unix socket, as QEMU does",
       });
@@ -31,14 +26,10 @@ export function checkCallerSocket(fd: number): void {
   if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
 }
 
-/** Device and inode of an open fd. throws SysError(EBADF). */
-function fileIdentity(fd: number): string {
-  return fileStatus(fd).identity;
-}
-
-function safeFileIdentity(fd: number): string | null {
+/** Device and inode of an open fd, or null. */
+function identityOrNull(fd: number): string | null {
   try {
-    return fileIdentity(fd);
+    return fileStatus(fd).identity;
   } catch {
     return null;
   }
