@@ -75,12 +75,12 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
     if (seen.has(key)) throw new UsageError(`${key.replace("=", "")} given more than once`);
     seen.add(key);
     const value = arg.slice(key.length);
-    const shown = `${key}${JSON.stringify(value).slice(1, -1)}`;
+    const shown = JSON.stringify(value).slice(1, -1);
     if (key === "--use-vnet") useVnet = true;
     else if (key === "--br=") bridge = value;
     else if (key === "--fd=") socketFd = parseSocketFd(value, shown);
     else if (key === "--mac=") mac = parseGuestMac(value, shown);
-    else queues = parseQueueCount(value) ?? usageError(`${shown} is not a number of queues from 1 to ${MAX_QUEUES}`);
+    else queues = parseQueues(value, shown);
   }
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
@@ -88,20 +88,22 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
   return { useVnet, bridge, socketFd, queues, mac };
 }
 
-function usageError(message: string): never {
-  throw new UsageError(message);
+function parseQueues(text: string, shown: string): number {
+  const queues = parseQueueCount(text);
+  if (queues === null) throw new UsageError(`--queues=${shown} is not a number of queues from 1 to ${MAX_QUEUES}`);
+  return queues;
 }
 
 function parseGuestMac(text: string, shown: string): Uint8Array {
   const mac = parseMac(text);
-  if (mac === null) throw new UsageError(`${shown} is not a MAC address (six hex bytes joined by colons, as QEMU's mac=)`);
+  if (mac === null) throw new UsageError(`--mac=${shown} is not a MAC address (six hex bytes joined by colons, as QEMU's mac=)`);
   const problem = guestMacProblem(mac);
-  if (problem !== null) throw new UsageError(`${shown} cannot be a guest's address: ${problem}`);
+  if (problem !== null) throw new UsageError(`--mac=${shown} cannot be a guest's address: ${problem}`);
   return mac;
 }
 
 function parseSocketFd(text: string, shown: string): number {
-  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`${shown} is not a file descriptor number`);
+  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`--fd=${shown} is not a file descriptor number`);
   const fd = Number(text);
   if (fd <= 2) throw new UsageError(`--fd=${fd} is standard input, output or error, never the socket QEMU passes`);
   return fd;

@@ -30,17 +30,14 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
     if (request.queues === 1) return rootHeld;
     const tap = port.name ?? "";
     const link = attempt(`find device \`${tap}'`, () => describeLink(port.index));
-    const problem = foreignQueueProblem(link, request.queues);
+    const problem = foreignQueueProblem(link, request.queues, tap);
     if (problem === null) {
       attempt(`rename device \`${tap}'`, () => control.rename(tap, TAP_NAME_TEMPLATE));
       port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
       return rootHeld;
     }
-    const failure = new StepError(`failed to make device \`${tap}' with ${request.queues} queues: ${problem}`, {
-      hint: "run it again, and tell an administrator: someone on this host takes queues of new TAPs",
-    });
-    if (tries === MULTIQUEUE_ATTEMPTS) throw failure;
-    log.debug(`${failure.message}: making another`);
+    if (tries === MULTIQUEUE_ATTEMPTS) throw problem;
+    log.debug(`${problem.message}: making another`);
     port.release(log, null);
     port.name = null;
   }
@@ -93,16 +90,26 @@ function openQueue(port: Port): number {
  * A new multiqueue TAP takes a queue from anyone until its owner is set (the kernel checks only an owner or group
  * that is set), and a queue's holder may change its owner, group and persistence. So once root owns it and the
  * helper's queues are attached, it must have exactly those queues, root as owner and group, and not be persistent:
- * then no one else holds or can take a queue, and it ends with the caller's fds. Returns what is wrong, or null.
+ * then no one else holds or can take a queue, and it ends with the caller's fds.
  */
-function foreignQueueProblem({ tun }: LinkDescription, queues: number): string | null {
+function foreignQueueProblem({ tun }: LinkDescription, queues: number, tap: string): StepError | null {
   const counted = tun?.queues ?? null;
-  if (tun === null || counted === null) return "the kernel does not report its queues (Linux 4.15 or later does)";
+  const failed = `failed to make device \`${tap}' with ${queues} queues`;
+  const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
+  if (tun === null || counted === null) {
+    return new StepError(`${failed}: the kernel does not report its queues (Linux 4.15 or later does)`, { hint });
+  }
   if (counted.attached !== queues || counted.disabled !== 0) {
-    return `another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`;
+    return new StepError(
+      `${failed}: another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`,
+      { hint },
+    );
   }
   if (tun.owner !== 0 || tun.group !== 0 || tun.persistent) {
-    return `another program changed it through a queue it attached before the TAP had an owner (owner ${tun.owner ?? "none"}, group ${tun.group ?? "none"}${tun.persistent ? ", made persistent" : ""})`;
+    return new StepError(
+      `${failed}: another program changed it through a queue it attached before the TAP had an owner (owner ${tun.owner ?? "none"}, group ${tun.group ?? "none"}${tun.persistent ? ", made persistent" : ""})`,
+      { hint },
+    );
   }
   return null;
 }

@@ -46,9 +46,10 @@ export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = rea
       hint: "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)",
     });
   }
-  const [first] = threads;
   const problem = privilegeProblem(threads);
-  if (problem !== null || first === undefined) throw new StepError(problem ?? "no thread's credentials could be read", { hint: HINT });
+  if (problem !== null) throw new StepError(problem, { hint: HINT });
+  const [first] = threads;
+  if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
   return first;
 }
 
