@@ -16,10 +16,7 @@ import { attempt } from "./attempt.ts";
 import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
 /** What the policy adds to a request, when a policy file exists. */
-export interface SharedHost {
-  rules: readonly PolicyRule[];
-  caller: CallerIdentity;
-}
+export type SharedHost = { rules: readonly PolicyRule[]; caller: CallerIdentity };
 
 /** An admitted request: the bridge device it is for, and what the policy decided (null without a policy file). */
 export interface Admission {
@@ -77,7 +74,6 @@ function admitBridge(requested: string, control: InterfaceControl, log: ConsolaI
   return { bridge, bridgeIndex: found.index, names: found.names };
 }
 
-/** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
 function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
   let acl;
   try {

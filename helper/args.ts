@@ -47,7 +47,6 @@ export const helperCommand = {
 /** One line for a usage error: libvirt shows the helper's stderr verbatim. */
 export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] [--queues=N] [--mac=MAC] --br=BRIDGE --fd=N";
 
-/** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
   const [{ renderUsage }, { stripVTControlCharacters }] = await Promise.all([import("citty"), import("node:util")]);
   const text = await renderUsage(helperCommand);
@@ -63,11 +62,7 @@ const OPTIONS = ["--use-vnet", "--br=", "--fd=", "--queues=", "--mac="] as const
 export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | "version" {
   if (argv.length === 1 && argv[0] === "--help") return "help";
   if (argv.length === 1 && argv[0] === "--version") return "version";
-  let useVnet = false;
-  let bridge: string | undefined;
-  let socketFd: number | undefined;
-  let queues = 1;
-  let mac: Uint8Array | null = null;
+  const args: Omit<HelperArgs, "bridge" | "socketFd"> & Partial<HelperArgs> = { useVnet: false, queues: 1, mac: null };
   const seen = new Set<string>();
   for (const arg of argv) {
     const key = OPTIONS.find((option) => (option === "--use-vnet" ? arg === option : arg.startsWith(option)));
@@ -76,16 +71,17 @@ export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | 
     seen.add(key);
     const value = arg.slice(key.length);
     const shown = JSON.stringify(value).slice(1, -1);
-    if (key === "--use-vnet") useVnet = true;
-    else if (key === "--br=") bridge = value;
-    else if (key === "--fd=") socketFd = parseSocketFd(value, shown);
-    else if (key === "--mac=") mac = parseGuestMac(value, shown);
-    else queues = parseQueues(value, shown);
+    if (key === "--use-vnet") args.useVnet = true;
+    else if (key === "--br=") args.bridge = value;
+    else if (key === "--fd=") args.socketFd = parseSocketFd(value, shown);
+    else if (key === "--mac=") args.mac = parseGuestMac(value, shown);
+    else args.queues = parseQueues(value, shown);
   }
+  const { bridge, socketFd } = args;
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
   checkUsage(() => checkInterfaceName(bridge, "bridge name"));
-  return { useVnet, bridge, socketFd, queues, mac };
+  return { ...args, bridge, socketFd };
 }
 
 function parseQueues(text: string, shown: string): number {

@@ -11,7 +11,7 @@ export interface AuditRecord {
   bridge: string;
   tap: string | null;
   queues: number;
-  /** The policy line that holds; null when none does; undefined before the policy was consulted (an ACL refusal). */
+  /** The line that holds; null: none does; undefined: the policy was not consulted (an ACL refusal). */
   rule: PolicyRule | null | undefined;
   /** The caller's TAPs on the bridge, the new one included once it counts; null before they were counted. */
   held: number | null;
@@ -57,12 +57,8 @@ export interface AuditFormat<R> {
 export const TAP_AUDIT: AuditFormat<AuditRecord> = { tag: "tap-bridge-helper", kind: "TAP", message: auditMessage, device: (r) => r.tap };
 
 /**
- * The audit trail of one request, under a policy file (else it does nothing): `grant` before the device is given
- * (a TAP's owner set and fds sent, a veth's port up), so that killing the program then cannot suppress the line;
- * `refuse` for any refusal or failure, also after a grant whose device could not be handed over. No device is handed
- * over unless the system log took its grant line: the caller can fill /dev/log (anyone may write to it), so the line
- * is tried until SEND_WAIT_MS and a grant whose line did not go refuses (fail closed). Only a host with no system log
- * at all (no /dev/log, or nothing listening) grants without a line.
+ * One request's trail under a policy file (else it does nothing): `grant` before the device is given, failing closed
+ * when the log did not take the line; `refuse` for any refusal or failure. Why: docs/audit.md, "The promise".
  */
 export class AuditTrail<R> {
   constructor(

@@ -1,13 +1,8 @@
 // A privileged program's overall deadline: past it, a watchdog thread names the step the program was waiting for and exits 1.
 import { DEADLINE_MS } from "./config.ts";
 
-/** Which program waits, for what (in order; the watchdog names the last entered), and what is left when the deadline ends it. */
-export interface DeadlineSpec<W extends string> {
-  program: string;
-  waits: readonly W[];
-  /** Appended to the line, after `; ` (`no TAP is left behind`). */
-  leftBehind: string;
-}
+/** Which program waits, for what (in order; the watchdog names the last entered), and what its line ends with when ended. */
+export type DeadlineSpec<W extends string> = { program: string; waits: readonly W[]; leftBehind: string };
 
 /** What the main thread tells the watchdog; it writes `step`, `waits`' index of the step entered last. */
 export type WatchdogStart = DeadlineSpec<string> & { step: Int32Array; deadlineMs: number };
@@ -27,17 +22,14 @@ export const HELPER_DEADLINE = {
 } as const;
 
 /**
- * Why a thread: a name-service lookup that blocks (an /etc/group that is a FIFO, a directory server that never
- * answers) blocks the JS thread inside libc, where no JS timer or signal handler runs. It starts at the first wait the
- * program does not bound itself, the name service's (every other step is a kernel call, a read of a root-owned file,
- * or a wait with its own limit), so a helper without a policy file pays nothing for it (a Worker costs ~5 ms, measured).
+ * A thread, as a name-service lookup that blocks holds the JS thread inside libc. Started at the first wait the program
+ * does not bound itself, the name service's. Why: docs/design.md, "The helper's deadline".
  */
 export class Deadline<W extends string> {
   readonly #step = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(private readonly spec: DeadlineSpec<W>) {}
 
-  /** Starts the clock and the watchdog. */
   start(): void {
     // The compiled program has the watchdog as an entry point (scripts/build.ts), named from the repository's root.
     const module = Bun.main.startsWith("/$bunfs/") ? "./helper/watchdog.ts" : new URL("./watchdog.ts", import.meta.url).href;
@@ -46,7 +38,6 @@ export class Deadline<W extends string> {
     watchdog.unref(); // the program ends when its work does
   }
 
-  /** From now on the program is waiting for `wait`. */
   enter(wait: W): void {
     Atomics.store(this.#step, 0, this.spec.waits.indexOf(wait));
   }

@@ -3,16 +3,17 @@ import { sendFds } from "../shared/fdpass.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { setTapOwnership } from "../shared/tap.ts";
 import { attempt } from "./attempt.ts";
-import { SEND_TIMEOUT_MS } from "./config.ts";
 import type { Port } from "./port.ts";
+
+/** The send's wait for room in the socket: QEMU and libvirt read at once; a caller that never does must not keep a TAP or helper alive. */
+const SEND_TIMEOUT_MS = 5000;
 
 /** Who gets the TAP: the caller's real ids, as the shim left them. */
 export type TapOwner = { uid: number; gid: number };
 
 /**
- * Gives the TAP to `owner` (when `owned`: root holds it), brings it up and sends its fds over `socketFd`; throws StepError.
- * `audit` runs first, so that the caller cannot suppress the line, neither by killing the helper once it has the fds
- * nor while the line waits for a full /dev/log: once a multiqueue TAP is theirs, they can attach a queue and keep it.
+ * Gives the TAP to `owner` (when `owned`: root holds it), brings it up and sends its fds over `socketFd`, once `audit`
+ * wrote the grant, which the caller must not be able to suppress (docs/audit.md, "The promise"). throws StepError.
  */
 export function handOverTap(port: Port, owned: boolean, owner: TapOwner, socketFd: number, control: InterfaceControl, audit: () => void) {
   const tap = port.name ?? "";

@@ -1,12 +1,11 @@
 // tap-bridge-helper: check the ACL, create a TAP, configure it like the bridge, attach it, send its fd.
-//
-// Exit status 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP); 1 for
-// anything else. A lone --help prints usage and exits 0: QEMU always passes --fd, so never sees it.
-// Four phases, each in its own file, build one Port (port.ts), which says what the way out must undo:
+// Exit status 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP); 1 for anything else
+// (a lone --help exits 0: QEMU always passes --fd). Four phases, each in its own file, build one Port (port.ts), which
+// says what the way out undoes (docs/privileged-core.md):
 //   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
 //   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
-//   join (join.ts)           MTU and `fe:` MAC like the bridge, a port while down, re-checked and counted,
-//                            then locked and filtered under `locked` and `ip=` (port-binding.ts);
+//   join (join.ts)           MTU and `fe:` MAC like the bridge, its port while down, re-checked, counted, then
+//                            locked and filtered under `locked` and `ip=` (port-binding.ts);
 //   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
@@ -17,7 +16,7 @@ import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { VERSION } from "../shared/version.ts";
-import { type Admission, admit, type SharedHost } from "./admit.ts";
+import { type Admission, admit } from "./admit.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
 import { type AuditRecord, AuditTrail, TAP_AUDIT } from "./audit.ts";
@@ -55,7 +54,10 @@ async function main(argv: readonly string[]): Promise<void> {
     // caller left free (sssd's client does): --fd must name a socket the caller passed.
     checkCallerSocket(args.socketFd);
     deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
-    const host = sharedHost(policy, request, results);
+    const caller = policy === null ? null : identifyCaller(request.credentials);
+    results.caller = caller;
+    if (policy instanceof StepError) throw policy;
+    const host = policy === null || caller === null ? null : { rules: policy, caller };
     deadline.enter("the bridge, the ACL or the count of your TAPs");
     control = attempt("open a control socket", () => new InterfaceControl());
     results.admission = admit(args, host, control, log);
@@ -78,14 +80,6 @@ async function main(argv: readonly string[]): Promise<void> {
   } finally {
     port.release(log, control);
   }
-}
-
-/** The caller's names and the policy's lines under a policy file; throws its refusal when it cannot be read. */
-function sharedHost(policy: ReturnType<typeof readPolicy>, request: Request, results: Results): SharedHost | null {
-  if (policy === null) return null;
-  results.caller = identifyCaller(request.credentials);
-  if (policy instanceof StepError) throw policy;
-  return { rules: policy, caller: results.caller };
 }
 
 /** The audit record of the request from what the phases found; a policy refusal adds the facts it was decided on. */

@@ -8,20 +8,19 @@ import { attachExistingTap, attachNewTap, newTapFlags, openTunDevice, setTapOwne
 import type { Admission } from "./admit.ts";
 import { attempt } from "./attempt.ts";
 import { takePlace } from "./policy.ts";
-import { TAP_NAME_TEMPLATE } from "./config.ts";
 import type { Port } from "./port.ts";
 
-/** Multiqueue TAPs made in all before giving up, each deleted when someone reached it first (foreignQueueProblem). */
+/** The kernel template for new TAP names, as qemu-bridge-helper uses. */
+const TAP_NAME_TEMPLATE = "tap%d";
+/** Multiqueue TAPs made in all, each deleted when someone reached it first. */
 const MULTIQUEUE_ATTEMPTS = 3;
-
 /** What the caller asked of the TAP; `uid` is whose place it takes. */
 type TapRequest = { queues: number; useVnet: boolean; uid: number };
 
 /**
- * Makes the TAP into `port` (its name set the moment it exists): `queues` queues, the virtio-net header when asked
- * and offered, the caller's place under a policy file, and no queue but the helper's. A multiqueue TAP is made under
- * a name nobody can predict, and renamed to `tap%d` once checked. Returns whether root holds it until the hand-over
- * (which then gives it to the caller). throws StepError.
+ * Makes the TAP into `port` (its name set the moment it exists): its queues, the virtio-net header when asked and
+ * offered, the caller's place under a policy file, and no queue but the helper's (why and how: docs/privileged-core.md,
+ * "Multiqueue names"). Returns whether root holds it until the hand-over. throws StepError.
  */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
@@ -50,15 +49,13 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
   const vnetHeader = request.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
   const flags = newTapFlags(vnetHeader, queues > 1);
   // Several queues: an unpredictable name (`tap` and 48 random bits), created only if new (IFF_TUN_EXCL).
-  const random = () => Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
-  const [name, exclusive] = queues > 1 ? [`tap${random()}`, IFF_TUN_EXCL] : [TAP_NAME_TEMPLATE, 0];
-  const tap = attempt("create tun device", () => attachNewTap(fd, name, flags | exclusive), {
+  const name = queues > 1 ? `tap${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}` : TAP_NAME_TEMPLATE;
+  const tap = attempt("create tun device", () => attachNewTap(fd, name, flags | (queues > 1 ? IFF_TUN_EXCL : 0)), {
     EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
   });
   port.name = tap;
-  // A TAP that may be given an owner is held by root until it is handed over: a multiqueue TAP with no owner takes
-  // a queue from anyone, and one the caller owned early could be kept alive through a queue of their own even when
-  // the policy refuses it. (A single-queue TAP without a policy keeps no owner, exactly as qemu-bridge-helper's.)
+  // Root holds a TAP that may get an owner until the hand-over: an ownerless multiqueue TAP takes a queue from anyone,
+  // and one owned early by the caller they could keep through a queue of theirs. (qemu-bridge-helper sets no owner.)
   const rootHeld = admission.policy !== null || queues > 1;
   if (rootHeld) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
@@ -86,12 +83,7 @@ function openQueue(port: Port): number {
   return fd;
 }
 
-/**
- * A new multiqueue TAP takes a queue from anyone until its owner is set (the kernel checks only an owner or group
- * that is set), and a queue's holder may change its owner, group and persistence. So once root owns it and the
- * helper's queues are attached, it must have exactly those queues, root as owner and group, and not be persistent:
- * then no one else holds or can take a queue, and it ends with the caller's fds.
- */
+/** Whether anyone else reached the new multiqueue TAP: a queue, an owner, a group or persistence not the helper's. */
 function foreignQueueProblem({ tun }: LinkDescription, queues: number, tap: string): StepError | null {
   const counted = tun?.queues ?? null;
   const failed = `failed to make device \`${tap}' with ${queues} queues`;

@@ -34,16 +34,15 @@ export function identifyCaller(credentials: ThreadCredentials): CallerIdentity {
     return lookUpCaller(credentials);
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    const message = `access denied by policy file: cannot look up the names of uid ${credentials.uids[0] ?? -1} and its groups: ${systemReason(err)}`;
     const hint = "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)";
-    throw new StepError(message, { cause: err, hint });
+    throw new StepError(
+      `access denied by policy file: cannot look up the names of uid ${credentials.uids[0] ?? -1} and its groups: ${systemReason(err)}`,
+      { cause: err, hint },
+    );
   }
 }
 
-/**
- * The policy's lines; null without a policy file; when it cannot be read or parsed, the refusal (deny), returned rather
- * than thrown because the audit trail must know that it exists.
- */
+/** The policy's lines; null without a policy file; its refusal when unreadable, returned: the audit trail must know it exists. */
 export function readPolicy(): PolicyRule[] | StepError | null {
   try {
     return loadPolicy(POLICY_FILE);
@@ -60,10 +59,9 @@ export function placesTaken(bridgeIndex: number, uid: number, limit: number): (s
 }
 
 /**
- * Gives the device a free place of the caller's on the bridge before it joins it (policy/holders.ts): below the rule's
- * limit, else MOST_PLACES, trying `from` (the lowest free at admission) first. Of requests racing for the last place
- * the kernel gives it to one; the others find it taken (EEXIST) and are refused, after a second round when a count
- * shows a place was freed meanwhile. throws StepError (the quota's PolicyRefusal when every place is taken).
+ * Gives the device a free place of the caller's on the bridge (below the rule's limit, else MOST_PLACES), `from` first.
+ * Of racers for the last place the kernel gives it to one (EEXIST for the others, refused after a second round if a
+ * place was freed meanwhile). Why: docs/design.md, "Shared hosts". throws StepError (PolicyRefusal when all are taken).
  */
 export function takePlace(
   device: { index: number; name: string },

@@ -6,9 +6,8 @@ import type { InterfaceControl } from "../shared/netdev.ts";
 import { deleteLink } from "../shared/netlink.ts";
 
 /**
- * One port for the bridge: a TAP (or, for another maker, the host end of a veth pair). The maker sets `name` the moment
- * the device exists, so that from then on every way out deletes it unless its hand-over completed; `fds` are closed on
- * every way out.
+ * One port for the bridge (a TAP, or a veth's host end). Its maker sets `name` the moment the device exists, so that
+ * from then on every way out deletes it unless its hand-over completed; `fds` are closed on every way out.
  */
 export class Port {
   name: string | null = null;
@@ -18,10 +17,9 @@ export class Port {
   handedOver = false;
 
   /**
-   * Closes the control socket (first: at a low fd limit the deletion needs its fd), deletes the device unless it was
-   * handed over (by name, also when another process holds a queue of it: only CAP_NET_ADMIN renames, so the name still
-   * names it), then closes its fds. Never throws, so that neither the step's message nor a sent fd's exit 0 is hidden.
-   * A failed close is only debug-logged: Linux frees the fd whatever close() returns, and neither fd has written data.
+   * The one way out (docs/privileged-core.md, "Phases around one port value"): deletes the device by name (only
+   * CAP_NET_ADMIN renames), also with a queue someone else holds. A failed close is only debug-logged: Linux frees the
+   * fd whatever close() returns, and neither fd has written data.
    */
   release(log: ConsolaInstance, control: InterfaceControl | null): void {
     const close = (what: string, action: () => void) => quietly(action, (why) => log.debug(`failed to close ${what}: ${why}`));

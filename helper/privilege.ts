@@ -10,12 +10,9 @@ const HINT =
   "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
 
 /**
- * Why these threads must not go on, or null. Linux keeps credentials per thread and Bun starts threads before our
- * code runs, so the helper cannot drop privilege itself: the exec shim (shim.c) does, single-threaded, and leaves a
- * signature, no_new_privs and an ambient CAP_NET_ADMIN. Unless the caller is root, every thread must show equal user
- * ids, equal group ids, nothing beyond CAP_NET_ADMIN, and that signature. A Bun executable given file capabilities or
- * the setuid bit by mistake lacks it: refusing fails loudly instead of "working" while BUN_OPTIONS=--preload runs
- * any user's code with its privilege.
+ * Why these threads must not go on, or null: unless the caller is root, each must show one user id, one group id,
+ * nothing beyond CAP_NET_ADMIN, and the exec shim's signature (no_new_privs, CAP_NET_ADMIN ambient), which a Bun
+ * executable given privilege by mistake lacks. Why per thread: docs/design.md, "The privileged path".
  */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "no thread's credentials could be read";

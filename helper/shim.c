@@ -1,11 +1,9 @@
-/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file: setuid root (setuid mode) or
- * with the file capability cap_net_admin+p (caps mode), compiled by `bun run build` with TAP_PROGRAM_NAME and
- * TAP_HELPER_PATH fixed. It becomes the caller (real uid and gid, supplementary groups kept), keeps CAP_NET_ADMIN
- * alone and passes it on as an ambient capability, forbids any further privilege gain, clears the environment, goes
- * to / and executes the Bun program at TAP_HELPER_PATH with argv unchanged but argv[0] = TAP_PROGRAM_NAME (which
- * picks the program; some Bun versions acted as the full bun CLI when it was "bun"). It reads nothing the caller
- * controls but argv, which it does not interpret. Exit status: 1 when a step fails (the message names it), else
- * the helper's own. */
+/* The exec shim of a privileged program (tap-bridge-helper), the only privileged file: setuid root or with the file
+ * capability cap_net_admin+p, built with TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed. It becomes the caller (real uid
+ * and gid, supplementary groups kept) with CAP_NET_ADMIN alone, passed on as ambient, forbids any further privilege
+ * gain, clears the environment, goes to / and executes TAP_HELPER_PATH with argv but argv[0] = TAP_PROGRAM_NAME, which
+ * picks the program (some Bun versions acted as the bun CLI for "bun"). It reads nothing the caller controls but argv,
+ * which it does not interpret. Exit status: 1 when a step fails (the message names it), else the helper's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/capability.h>
@@ -40,7 +38,6 @@ int main(int argc, char **argv)
     const gid_t gid = getgid();
     /* argv[0] is replaced below; with no arguments at all there is nothing to replace. */
     if (argc < 1) return 1;
-
     /* A root exec would regain every capability in the bounding set: shrink it to CAP_NET_ADMIN.
      * Only possible with CAP_SETPCAP (setuid mode, or root); without it no exec can gain anything
      * anyway, since no_new_privs is set below. EINVAL marks the end of the kernel's capabilities. */
@@ -55,11 +52,10 @@ int main(int argc, char **argv)
     if (setresuid(uid, uid, uid) != 0) fail("set user ids to the caller's");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail("reset keep-capabilities");
     /* The kernel ignores the setuid bit and file capabilities on a nosuid mount and under no_new_privs. */
-    eperm_cause = "it started without its privilege: it sits on a nosuid mount (install it on another: "
-                  "tap-launcher install --prefix=DIR), or the caller runs under no_new_privs (systemd "
-                  "NoNewPrivileges=, a container, flatpak: run the VM outside that, or use a TAP made beforehand "
-                  "with tap-launcher --tap=NAME --unmanaged, which needs no privilege), or it lost its setuid bit "
-                  "or capability (reinstall it); tap-launcher doctor tells which";
+    eperm_cause = "it started without its privilege: it sits on a nosuid mount (install it on another: tap-launcher install "
+                  "--prefix=DIR), or the caller runs under no_new_privs (systemd NoNewPrivileges=, a container, flatpak: "
+                  "run the VM outside that, or use a TAP made beforehand with tap-launcher --tap=NAME --unmanaged, which "
+                  "needs no privilege), or it lost its setuid bit or capability (reinstall it); tap-launcher doctor tells which";
     /* capset(2) on this (only) thread; capabilities 0-31 live in the first word. */
     struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
     struct __user_cap_data_struct data[2] = { { net_admin, net_admin, net_admin }, { 0, 0, 0 } };
