@@ -15,12 +15,10 @@ import type { HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
 import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
-/** What the policy adds to a request, when a policy file exists. */
 export type SharedHost = { rules: readonly PolicyRule[]; caller: CallerIdentity };
 
 /** An admitted request: the bridge device it is for, and what the policy decided (null without a policy file). */
 export interface Admission {
-  /** The device's canonical name, which the decisions were about. */
   bridge: string;
   bridgeIndex: number;
   /** `held`: the caller's places taken below the line's limit (null when none limits: none counted); `firstFree`: the lowest free. */
@@ -30,10 +28,7 @@ export interface Admission {
 /** Names only what an installed user has. */
 const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows you; an administrator changes it`;
 
-/**
- * Admits the request, or throws the StepError that refuses it. Counting places refuses a caller at their limit before
- * any TAP exists (what holds under races is the place the TAP takes, in makeTap).
- */
+/** Admits the request or throws its refusal; a caller at their limit is refused before any TAP exists (races: takePlace). */
 export function admit(args: HelperArgs, host: SharedHost | null, control: InterfaceControl, log: ConsolaInstance): Admission {
   const { bridge, bridgeIndex, names } = admitBridge(args.bridge, control, log);
   const choice = host === null ? null : choosePolicyLine(host.rules, host.caller, names);

@@ -55,10 +55,7 @@ export async function helperUsage(forTerminal: boolean): Promise<string> {
 
 const OPTIONS = ["--use-vnet", "--br=", "--fd=", "--queues=", "--mac="] as const;
 
-/**
- * Checks argv exactly: each of OPTIONS at most once, `--br` and `--fd` required, nothing else: a privileged program takes
- * only the forms QEMU and libvirt use (not citty's `--br NAME`, `-h`). A lone `--help`/`--version` returns its name.
- */
+/** Checks argv as strictly as a privileged program must: OPTIONS once at most, --br and --fd required, a lone --help or --version. */
 export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | "version" {
   if (argv.length === 1 && argv[0] === "--help") return "help";
   if (argv.length === 1 && argv[0] === "--version") return "version";

@@ -56,10 +56,7 @@ export interface AuditFormat<R> {
 
 export const TAP_AUDIT: AuditFormat<AuditRecord> = { tag: "tap-bridge-helper", kind: "TAP", message: auditMessage, device: (r) => r.tap };
 
-/**
- * One request's trail under a policy file (else it does nothing): `grant` before the device is given, failing closed
- * when the log did not take the line; `refuse` for any refusal or failure. Why: docs/audit.md, "The promise".
- */
+/** One request's trail, under a policy file (else it does nothing); when and why: docs/audit.md, "The promise". */
 export class AuditTrail<R> {
   constructor(
     private readonly enabled: boolean,

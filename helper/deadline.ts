@@ -3,7 +3,6 @@ import { DEADLINE_MS } from "./config.ts";
 
 /** Which program waits, for what (in order; the watchdog names the last entered), and what its line ends with when ended. */
 export type DeadlineSpec<W extends string> = { program: string; waits: readonly W[]; leftBehind: string };
-
 /** What the main thread tells the watchdog; it writes `step`, `waits`' index of the step entered last. */
 export type WatchdogStart = DeadlineSpec<string> & { step: Int32Array; deadlineMs: number };
 
@@ -21,13 +20,9 @@ export const HELPER_DEADLINE = {
   leftBehind: "no TAP is left behind",
 } as const;
 
-/**
- * A thread, as a name-service lookup that blocks holds the JS thread inside libc. Started at the first wait the program
- * does not bound itself, the name service's. Why: docs/design.md, "The helper's deadline".
- */
+/** A watchdog thread, started at the first wait the program does not bound; why: docs/design.md, "The helper's deadline". */
 export class Deadline<W extends string> {
   readonly #step = new Int32Array(new SharedArrayBuffer(4));
-
   constructor(private readonly spec: DeadlineSpec<W>) {}
 
   start(): void {

@@ -7,14 +7,10 @@ import type { Port } from "./port.ts";
 
 /** The send's wait for room in the socket: QEMU and libvirt read at once; a caller that never does must not keep a TAP or helper alive. */
 const SEND_TIMEOUT_MS = 5000;
-
 /** Who gets the TAP: the caller's real ids, as the shim left them. */
 export type TapOwner = { uid: number; gid: number };
 
-/**
- * Gives the TAP to `owner` (when `owned`: root holds it), brings it up and sends its fds over `socketFd`, once `audit`
- * wrote the grant, which the caller must not be able to suppress (docs/audit.md, "The promise"). throws StepError.
- */
+/** Gives the TAP to `owner` (when `owned`), brings it up, sends its fds; `audit` first (docs/audit.md). throws StepError. */
 export function handOverTap(port: Port, owned: boolean, owner: TapOwner, socketFd: number, control: InterfaceControl, audit: () => void) {
   const tap = port.name ?? "";
   const [fd] = port.fds;

@@ -16,8 +16,7 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
   const device = port.name ?? "";
   const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
   attempt(`set mtu of device \`${device}' to ${mtu}`, () => control.setMtu(device, mtu));
-  // The bridge takes the lowest port MAC as its own unless its address was set; a first byte of
-  // 0xFE keeps a new TAP from changing it by accident (the fd's holder can still change the TAP's MAC).
+  // A first byte of 0xFE keeps a new TAP from becoming the bridge's lowest port MAC by accident (docs/design.md, "Kernel facts").
   const { family, mac } = attempt(`get MAC address of device \`${device}'`, () => control.hardwareAddress(device));
   mac[0] = 0xfe;
   attempt(`set MAC address of device \`${device}'`, () => control.setHardwareAddress(device, family, mac));

@@ -1,11 +1,9 @@
 // tap-bridge-helper: check the ACL, create a TAP, configure it like the bridge, attach it, send its fd.
-// Exit status 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP); 1 for anything else
-// (a lone --help exits 0: QEMU always passes --fd). Four phases, each in its own file, build one Port (port.ts), which
-// says what the way out undoes (docs/privileged-core.md):
+// Exit 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP), or for a lone --help (QEMU
+// always passes --fd); else 1. Four phases, a file each, build one Port (port.ts; docs/privileged-core.md):
 //   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
 //   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
-//   join (join.ts)           MTU and `fe:` MAC like the bridge, its port while down, re-checked, counted, then
-//                            locked and filtered under `locked` and `ip=` (port-binding.ts);
+//   join (join.ts)           like the bridge (MTU, `fe:` MAC), its port while down, re-checked, counted, bound;
 //   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
@@ -50,8 +48,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const results: Results = { caller: null, admission: null, joined: null };
   let control: InterfaceControl | null = null;
   try {
-    // Before any name-service lookup, which may leave a socket of its own open at a number the
-    // caller left free (sssd's client does): --fd must name a socket the caller passed.
+    // Before any name-service lookup, which may open a socket at a number the caller left free (sssd's client does).
     checkCallerSocket(args.socketFd);
     deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
     const caller = policy === null ? null : identifyCaller(request.credentials);

@@ -18,9 +18,8 @@ const MULTIQUEUE_ATTEMPTS = 3;
 type TapRequest = { queues: number; useVnet: boolean; uid: number };
 
 /**
- * Makes the TAP into `port` (its name set the moment it exists): its queues, the virtio-net header when asked and
- * offered, the caller's place under a policy file, and no queue but the helper's (why and how: docs/privileged-core.md,
- * "Multiqueue names"). Returns whether root holds it until the hand-over. throws StepError.
+ * Makes the TAP into `port` (named the moment it exists), with its queues, the caller's place under a policy file, and no
+ * queue but the helper's (docs/privileged-core.md, "Multiqueue names"). Returns whether root holds it. throws StepError.
  */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
@@ -54,8 +53,7 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
     EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
   });
   port.name = tap;
-  // Root holds a TAP that may get an owner until the hand-over: an ownerless multiqueue TAP takes a queue from anyone,
-  // and one owned early by the caller they could keep through a queue of theirs. (qemu-bridge-helper sets no owner.)
+  // Root holds a TAP that may get an owner until the hand-over (docs/audit.md, "The promise"; qemu-bridge-helper sets none).
   const rootHeld = admission.policy !== null || queues > 1;
   if (rootHeld) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);

@@ -10,14 +10,11 @@ import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { addAltName, devicesNamed } from "../shared/netlink.ts";
 import { attempt } from "./attempt.ts";
+import type { AuditRecord } from "./audit.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
-
-/**
- * What the audit line records of a policy refusal: the bridge's canonical name; the line that held (null: none,
- * undefined: it could not be told); the caller's TAPs when counted, the one being made included once there (null: not).
- */
-type RefusalFacts = { bridge: string; rule: PolicyRule | null | undefined; held: number | null };
+/** What the audit line records of a policy refusal (its `rule` undefined when which line holds could not be told). */
+type RefusalFacts = Pick<AuditRecord, "bridge" | "rule" | "held">;
 
 /** A refusal by the policy: the message, and the facts it was decided on. */
 export class PolicyRefusal extends StepError {
@@ -59,9 +56,8 @@ export function placesTaken(bridgeIndex: number, uid: number, limit: number): (s
 }
 
 /**
- * Gives the device a free place of the caller's on the bridge (below the rule's limit, else MOST_PLACES), `from` first.
- * Of racers for the last place the kernel gives it to one (EEXIST for the others, refused after a second round if a
- * place was freed meanwhile). Why: docs/design.md, "Shared hosts". throws StepError (PolicyRefusal when all are taken).
+ * Gives the device a free place of the caller's on the bridge (below the limit, else MOST_PLACES), `from` first; of racers
+ * for the last one the kernel picks one (docs/design.md, "Shared hosts"). throws StepError (PolicyRefusal when full).
  */
 export function takePlace(
   device: { index: number; name: string },

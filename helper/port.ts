@@ -5,21 +5,16 @@ import { closeFd } from "../shared/libc.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { deleteLink } from "../shared/netlink.ts";
 
-/**
- * One port for the bridge (a TAP, or a veth's host end). Its maker sets `name` the moment the device exists, so that
- * from then on every way out deletes it unless its hand-over completed; `fds` are closed on every way out.
- */
+/** A TAP (or a veth's host end), `name` set the moment it exists: every way out then deletes it unless handed over. */
 export class Port {
   name: string | null = null;
   index = 0;
   readonly fds: number[] = [];
-  /** Set once the hand-over completed: the device is the caller's from then on. */
   handedOver = false;
 
   /**
-   * The one way out (docs/privileged-core.md, "Phases around one port value"): deletes the device by name (only
-   * CAP_NET_ADMIN renames), also with a queue someone else holds. A failed close is only debug-logged: Linux frees the
-   * fd whatever close() returns, and neither fd has written data.
+   * The one way out (docs/privileged-core.md, "Phases around one port value"), deleting by name (only CAP_NET_ADMIN
+   * renames). A failed close is only debug-logged: Linux frees the fd anyway, and neither fd has written data.
    */
   release(log: ConsolaInstance, control: InterfaceControl | null): void {
     const close = (what: string, action: () => void) => quietly(action, (why) => log.debug(`failed to close ${what}: ${why}`));

@@ -8,11 +8,12 @@ import { reportStepError } from "../shared/log.ts";
 const HINT =
   "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
   "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
+const UNREADABLE =
+  "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)";
 
 /**
- * Why these threads must not go on, or null: unless the caller is root, each must show one user id, one group id,
- * nothing beyond CAP_NET_ADMIN, and the exec shim's signature (no_new_privs, CAP_NET_ADMIN ambient), which a Bun
- * executable given privilege by mistake lacks. Why per thread: docs/design.md, "The privileged path".
+ * Why these threads must not go on, or null: but for root, each must show one uid, one gid, no capability but CAP_NET_ADMIN,
+ * and the shim's signature (no_new_privs, CAP_NET_ADMIN ambient). Why: docs/design.md, "The privileged path".
  */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "no thread's credentials could be read";
@@ -32,31 +33,21 @@ export function privilegeProblem(threads: readonly ThreadCredentials[]): string 
   return null;
 }
 
-/** Every thread's credentials checked (privilegeProblem), what cannot be read denying; returns the first's. throws StepError. */
-export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): ThreadCredentials {
-  let threads: ThreadCredentials[];
+/** The caller's credentials once every thread passed privilegeProblem, what cannot be read denying; null when refused, said. */
+export function verifiedCredentials(log: ConsolaInstance, readThreads = readThreadCredentials): ThreadCredentials | null {
   try {
-    threads = readThreads();
+    const threads = readThreads();
+    const problem = privilegeProblem(threads);
+    if (problem !== null) throw new StepError(problem, { hint: HINT });
+    const [first] = threads;
+    if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
+    log.debug(`credentials: ${describeCredentials(first)}`);
+    return first;
   } catch (err) {
-    if (!(err instanceof CredentialsUnreadable)) throw err;
-    throw new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, {
-      hint: "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)",
-    });
-  }
-  const problem = privilegeProblem(threads);
-  if (problem !== null) throw new StepError(problem, { hint: HINT });
-  const [first] = threads;
-  if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
-  return first;
-}
-
-/** The caller's credentials once checkLeastPrivilege passed (logged at debug level); null when it refused, having said why. */
-export function verifiedCredentials(log: ConsolaInstance): ThreadCredentials | null {
-  try {
-    const credentials = checkLeastPrivilege();
-    log.debug(`credentials: ${describeCredentials(credentials)}`);
-    return credentials;
-  } catch (err) {
+    if (err instanceof CredentialsUnreadable) {
+      reportStepError(log, new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE }));
+      return null;
+    }
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
     return null;

@@ -19,11 +19,10 @@
 #error "compile with -DTAP_PROGRAM_NAME='\"tap-bridge-helper\"' -DTAP_HELPER_PATH='\"/prefix/libexec/tap-bridge-helper.bun\"'"
 #endif
 
-/* Set once the shim is the caller: from then on EPERM means the kernel did not grant the shim its
- * privilege at exec, for a reason outside the shim, so a second line names the reasons and the fixes. */
+/* Set once the shim is the caller: EPERM then means exec granted no privilege, for a reason outside the shim, named. */
 static const char *eperm_cause;
 
-static void fail(const char *step)
+static void __attribute__((noreturn)) fail(const char *step)
 {
     const int error = errno;
     fprintf(stderr, TAP_PROGRAM_NAME ": failed to %s: %s\n", step, strerror(error));
@@ -38,9 +37,8 @@ int main(int argc, char **argv)
     const gid_t gid = getgid();
     /* argv[0] is replaced below; with no arguments at all there is nothing to replace. */
     if (argc < 1) return 1;
-    /* A root exec would regain every capability in the bounding set: shrink it to CAP_NET_ADMIN.
-     * Only possible with CAP_SETPCAP (setuid mode, or root); without it no exec can gain anything
-     * anyway, since no_new_privs is set below. EINVAL marks the end of the kernel's capabilities. */
+    /* A root exec would regain the whole bounding set: shrink it to CAP_NET_ADMIN. That needs CAP_SETPCAP (setuid mode,
+     * or root); without it no exec gains anything anyway (no_new_privs, below). EINVAL marks the last capability. */
     for (int cap = 0; cap < 64; cap++) {
         if (cap == CAP_NET_ADMIN || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
         if (errno == EINVAL) break;
@@ -69,5 +67,4 @@ int main(int argc, char **argv)
     argv[0] = (char *)TAP_PROGRAM_NAME;
     execv(TAP_HELPER_PATH, argv);
     fail("execute " TAP_HELPER_PATH);
-    return 1;
 }

@@ -4,11 +4,7 @@ import { AF_UNIX, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { fileStatus, getSocketOptionInt } from "../shared/libc.ts";
 import { attempt } from "./attempt.ts";
 
-/**
- * --fd must be a unix socket, and not one of the helper's standard streams: Bun copies stdout and stderr at start-up, so
- * a number closed in the caller can name a copy, and the TAP would go out over stderr. (Close-on-exec tells nothing:
- * Bun sets it on every inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
- */
+/** --fd must be a unix socket, and not a copy of a standard stream: docs/design.md, "The caller's --fd". */
 export function checkCallerSocket(fd: number): void {
   const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,

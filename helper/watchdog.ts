@@ -4,7 +4,6 @@ import { writeText } from "../shared/log.ts";
 import type { WatchdogStart } from "./deadline.ts";
 
 declare const self: Worker;
-
 self.onmessage = ({ data: { step, deadlineMs, program, waits, leftBehind } }: MessageEvent<WatchdogStart>) => {
   setTimeout(() => {
     const wait = waits[Atomics.load(step, 0)] ?? waits[0];
