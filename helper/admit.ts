@@ -22,7 +22,7 @@ export interface Admission {
   bridge: string;
   bridgeIndex: number;
   /** `held`: the caller's places taken below the line's limit (null when none limits: none counted); `firstFree`: the lowest free. */
-  policy: { host: SharedHost; rule: PolicyRule | null; held: number | null; firstFree: number } | null;
+  policy: { rule: PolicyRule | null; held: number | null; firstFree: number } | null;
 }
 
 /** Names only what an installed user has. */
@@ -37,13 +37,13 @@ export function admit(args: HelperArgs, host: SharedHost | null, control: Interf
   const queueCheck = queueVerdict(rule, args.queues);
   if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
   if (host === null) return { bridge, bridgeIndex, policy: null };
-  if (rule === null) return { bridge, bridgeIndex, policy: { host, rule, held: null, firstFree: 0 } };
+  if (rule === null) return { bridge, bridgeIndex, policy: { rule, held: null, firstFree: 0 } };
   // Only the caller's places are asked for, one lookup each: the bridge's other ports cost nothing.
   const taken = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => placesTaken(bridgeIndex, host.caller.uid, rule.maxTaps));
   const held = taken.filter((name) => name !== null);
   const verdict = quotaVerdict(rule, held);
   if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
-  return { bridge, bridgeIndex, policy: { host, rule, held: held.length, firstFree: taken.indexOf(null) } };
+  return { bridge, bridgeIndex, policy: { rule, held: held.length, firstFree: taken.indexOf(null) } };
 }
 
 /** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */

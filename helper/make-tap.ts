@@ -28,14 +28,16 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
     if (request.queues === 1) return rootHeld;
     const tap = port.name ?? "";
     const link = attempt(`find device \`${tap}'`, () => describeLink(port.index));
-    const problem = foreignQueueProblem(link, request.queues, tap);
+    const problem = foreignQueueProblem(link, request.queues);
     if (problem === null) {
       attempt(`rename device \`${tap}'`, () => control.rename(tap, TAP_NAME_TEMPLATE));
       port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
       return rootHeld;
     }
-    if (tries === MULTIQUEUE_ATTEMPTS) throw problem;
-    log.debug(`${problem.message}: making another`);
+    const failed = `failed to make device \`${tap}' with ${request.queues} queues`;
+    const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
+    if (tries === MULTIQUEUE_ATTEMPTS) throw new StepError(`${failed}: ${problem}`, { hint });
+    log.debug(`${failed}: ${problem}: making another`);
     port.release(log, null);
     port.name = null;
   }
@@ -47,7 +49,7 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
   const fd = openQueue(port);
   const vnetHeader = request.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
   const flags = newTapFlags(vnetHeader, queues > 1);
-  // Several queues: an unpredictable name (`tap` and 48 random bits), created only if new (IFF_TUN_EXCL).
+  // Several queues: an unpredictable name (`tap` and 48 random bits: IFNAMSIZ leaves 15 bytes), only if new (IFF_TUN_EXCL).
   const name = queues > 1 ? `tap${Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex")}` : TAP_NAME_TEMPLATE;
   const tap = attempt("create tun device", () => attachNewTap(fd, name, flags | (queues > 1 ? IFF_TUN_EXCL : 0)), {
     EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
@@ -81,25 +83,15 @@ function openQueue(port: Port): number {
   return fd;
 }
 
-/** Whether anyone else reached the new multiqueue TAP: a queue, an owner, a group or persistence not the helper's. */
-function foreignQueueProblem({ tun }: LinkDescription, queues: number, tap: string): StepError | null {
+/** What shows that someone else reached the new multiqueue TAP (a queue, owner, group or persistence: docs/design.md), or null. */
+function foreignQueueProblem({ tun }: LinkDescription, queues: number): string | null {
   const counted = tun?.queues ?? null;
-  const failed = `failed to make device \`${tap}' with ${queues} queues`;
-  const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
-  if (tun === null || counted === null) {
-    return new StepError(`${failed}: the kernel does not report its queues (Linux 4.15 or later does)`, { hint });
-  }
+  if (tun === null || counted === null) return `the kernel does not report its queues (Linux 4.15 or later does)`;
   if (counted.attached !== queues || counted.disabled !== 0) {
-    return new StepError(
-      `${failed}: another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`,
-      { hint },
-    );
+    return `another program attached a queue to it before it had an owner (${counted.attached} queues, ${counted.disabled} detached, where the helper attached ${queues})`;
   }
   if (tun.owner !== 0 || tun.group !== 0 || tun.persistent) {
-    return new StepError(
-      `${failed}: another program changed it through a queue it attached before the TAP had an owner (owner ${tun.owner ?? "none"}, group ${tun.group ?? "none"}${tun.persistent ? ", made persistent" : ""})`,
-      { hint },
-    );
+    return `another program changed it through a queue it attached before the TAP had an owner (owner ${tun.owner ?? "none"}, group ${tun.group ?? "none"}${tun.persistent ? ", made persistent" : ""})`;
   }
   return null;
 }

@@ -9,12 +9,11 @@ export function checkCallerSocket(fd: number): void {
   const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  for (const [stdio, name] of ["input", "output", "error"].entries()) {
-    if (identity === identityOrNull(stdio)) {
-      throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
-        hint: "pass the number of an inherited unix socket, as QEMU does",
-      });
-    }
+  const stream = ["input", "output", "error"].find((_, stdio) => identityOrNull(stdio) === identity);
+  if (stream !== undefined) {
+    throw new StepError(`--fd=${fd} is the same file as the helper's standard ${stream}, not a socket of its own`, {
+      hint: "pass the number of an inherited unix socket, as QEMU does",
+    });
   }
   const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
     ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
