@@ -55,7 +55,8 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
     EPERM: "the helper lacks CAP_NET_ADMIN: `tap-launcher doctor` says how it is installed",
   });
   port.name = tap;
-  // Root holds a TAP that may get an owner until the hand-over (docs/audit.md, "The promise"; qemu-bridge-helper sets none).
+  // Root holds a TAP that may get an owner until the hand-over: an ownerless multiqueue TAP takes anyone's queue, and one
+  // the caller owned early they could keep through a queue even when refused. (qemu-bridge-helper sets no owner.)
   const rootHeld = admission.policy !== null || queues > 1;
   if (rootHeld) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
   log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
