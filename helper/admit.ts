@@ -11,64 +11,43 @@ import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
+import type { HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
 import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
-/** What the policy adds to a request, when a policy file exists. */
-export interface SharedHost {
-  rules: readonly PolicyRule[];
-  caller: CallerIdentity;
-}
+export type SharedHost = { rules: readonly PolicyRule[]; caller: CallerIdentity };
 
 /** An admitted request: the bridge device it is for, and what the policy decided (null without a policy file). */
 export interface Admission {
-  /** The device's canonical name, which the decisions were about. */
   bridge: string;
   bridgeIndex: number;
-  /**
-   * `held`: the caller's places taken on the bridge below the limit (null when no line limits them,
-   * and so none is counted); `firstFree`: the lowest place that was free, where the TAP tries first.
-   */
-  policy: { host: SharedHost; rule: PolicyRule | null; held: number | null; firstFree: number } | null;
+  /** `held`: the caller's places taken below the line's limit (null when none limits: none counted); `firstFree`: the lowest free. */
+  policy: { rule: PolicyRule | null; held: number | null; firstFree: number } | null;
 }
 
-/** What to do when the ACL denies: names only what an installed user has. */
+/** Names only what an installed user has. */
 const ACL_HINT = `\`tap-launcher doctor\` shows which bridges ${ACL_FILE} allows you; an administrator changes it`;
 
-/**
- * Admits a request for `queues` queues on `requested`, or throws the StepError that refuses it. The
- * count of places makes a caller at their limit refuse before any TAP exists (what holds under races
- * is the place the TAP takes, in makeTap).
- */
-export function admit(
-  requested: string,
-  queues: number,
-  host: SharedHost | null,
-  control: InterfaceControl,
-  log: ConsolaInstance,
-): Admission {
-  const { bridge, bridgeIndex, names } = admitBridge(requested, control, log);
+/** Admits the request or throws its refusal; a caller at their limit is refused before any TAP exists (races: takePlace). */
+export function admit(args: HelperArgs, host: SharedHost | null, control: InterfaceControl, log: ConsolaInstance): Admission {
+  const { bridge, bridgeIndex, names } = admitBridge(args.bridge, control, log);
   const choice = host === null ? null : choosePolicyLine(host.rules, host.caller, names);
   if (choice?.known === false) throw unknownNamesRefusal(choice, host?.caller.uid ?? -1, bridge);
   const rule = choice?.rule ?? null;
-  const queueCheck = queueVerdict(rule, queues);
+  const queueCheck = queueVerdict(rule, args.queues);
   if (!queueCheck.allowed) throw queueRefusal(queueCheck, bridge);
   if (host === null) return { bridge, bridgeIndex, policy: null };
-  if (rule === null) return { bridge, bridgeIndex, policy: { host, rule, held: null, firstFree: 0 } };
+  if (rule === null) return { bridge, bridgeIndex, policy: { rule, held: null, firstFree: 0 } };
   // Only the caller's places are asked for, one lookup each: the bridge's other ports cost nothing.
   const taken = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => placesTaken(bridgeIndex, host.caller.uid, rule.maxTaps));
   const held = taken.filter((name) => name !== null);
   const verdict = quotaVerdict(rule, held);
   if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
-  return { bridge, bridgeIndex, policy: { host, rule, held: held.length, firstFree: taken.indexOf(null) } };
+  return { bridge, bridgeIndex, policy: { rule, held: held.length, firstFree: taken.indexOf(null) } };
 }
 
 /** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */
-function admitBridge(
-  requested: string,
-  control: InterfaceControl,
-  log: ConsolaInstance,
-): { bridge: string; bridgeIndex: number; names: string[] } {
+function admitBridge(requested: string, control: InterfaceControl, log: ConsolaInstance): Omit<Admission, "policy"> & { names: string[] } {
   // The ACL judges the device, not the string typed: a deny for br1 must hold for its altname lab1.
   const found = attempt(`find bridge \`${requested}'`, () => lookUpBridge(control, requested));
   checkBridgeAcl({ requested, deviceNames: found instanceof SysError ? [requested] : found.names }, log);
@@ -78,8 +57,7 @@ function admitBridge(
       hint: `create it first (ip link add ${requested} type bridge), or name an existing bridge`,
     });
   }
-  // From here on the device's canonical name, which the decision was about (checked again after
-  // the attach, in case the device was renamed meanwhile).
+  // The decisions are about the canonical name (checked again after the attach, in case of a rename).
   const [bridge = requested] = found.names;
   const nameProblem = interfaceNameProblem(bridge);
   if (nameProblem !== null) {
@@ -91,7 +69,6 @@ function admitBridge(
   return { bridge, bridgeIndex: found.index, names: found.names };
 }
 
-/** Decides access from the ACL; throws StepError naming the files and the rule when denied. */
 function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
   let acl;
   try {

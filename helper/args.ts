@@ -11,16 +11,12 @@ export interface HelperArgs {
   bridge: string;
   /** Queues of the TAP (`--queues=N`, an extension of QEMU's protocol): one fd each, IFF_MULTI_QUEUE when above 1. */
   queues: number;
-  /** The unix socket the TAP fd is sent over. */
   socketFd: number;
   /** The guest's MAC address (`--mac=MAC`, an extension): registered as the port's only source under a `locked` line. */
   mac: Uint8Array | null;
 }
 
-/**
- * The command's definition, for --help and usage; the arguments themselves are checked by
- * parseHelperArgv. citty itself is loaded only to render --help: the helper's every run must start fast.
- */
+/** For --help only (parseHelperArgv checks the arguments): citty is loaded only then, as every run must start fast. */
 export const helperCommand = {
   meta: {
     name: "tap-bridge-helper",
@@ -51,72 +47,57 @@ export const helperCommand = {
 /** One line for a usage error: libvirt shows the helper's stderr verbatim. */
 export const HELPER_USAGE_LINE = "usage: tap-bridge-helper [--use-vnet] [--queues=N] [--mac=MAC] --br=BRIDGE --fd=N";
 
-/** The usage text, with colours only for a terminal. */
 export async function helperUsage(forTerminal: boolean): Promise<string> {
   const [{ renderUsage }, { stripVTControlCharacters }] = await Promise.all([import("citty"), import("node:util")]);
   const text = await renderUsage(helperCommand);
   return forTerminal ? text : stripVTControlCharacters(text);
 }
 
-/**
- * Checks argv exactly: `--use-vnet`, `--br=NAME`, `--fd=N`, `--queues=N` and `--mac=MAC` in any order, each at
- * most once, `--br` and `--fd` required, nothing else. citty's own parser would also accept `--br NAME`, `-h`
- * or unknown flags; a privileged program takes only the forms QEMU and libvirt use.
- * Returns "help" for a lone `--help`, "version" for a lone `--version`. throws UsageError.
- */
+const OPTIONS = ["--use-vnet", "--br=", "--fd=", "--queues=", "--mac="] as const;
+
+/** Checks argv as strictly as a privileged program must: OPTIONS once at most, --br and --fd required, a lone --help or --version. */
 export function parseHelperArgv(argv: readonly string[]): HelperArgs | "help" | "version" {
   if (argv.length === 1 && argv[0] === "--help") return "help";
   if (argv.length === 1 && argv[0] === "--version") return "version";
-  let useVnet = false;
-  let bridge: string | undefined;
-  let socketFd: number | undefined;
-  let queues = 1;
-  let mac: Uint8Array | null = null;
+  const args: Omit<HelperArgs, "bridge" | "socketFd"> & Partial<HelperArgs> = { useVnet: false, queues: 1, mac: null };
   const seen = new Set<string>();
   for (const arg of argv) {
-    const key =
-      arg === "--use-vnet" ? arg : arg.startsWith("--queues=") ? "--queues=" : arg.startsWith("--mac=") ? "--mac=" : arg.slice(0, 5);
-    if (key !== "--use-vnet" && key !== "--br=" && key !== "--fd=" && key !== "--queues=" && key !== "--mac=") {
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
-    }
+    const key = OPTIONS.find((option) => (option === "--use-vnet" ? arg === option : arg.startsWith(option)));
+    if (key === undefined) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     if (seen.has(key)) throw new UsageError(`${key.replace("=", "")} given more than once`);
     seen.add(key);
-    if (key === "--use-vnet") useVnet = true;
-    else if (key === "--br=") bridge = arg.slice(5);
-    else if (key === "--fd=") socketFd = parseSocketFd(arg.slice(5));
-    else if (key === "--mac=") mac = parseGuestMac(arg.slice(key.length));
-    else queues = parseQueues(arg.slice(key.length));
+    const value = arg.slice(key.length);
+    const shown = JSON.stringify(value).slice(1, -1);
+    if (key === "--use-vnet") args.useVnet = true;
+    else if (key === "--br=") args.bridge = value;
+    else if (key === "--fd=") args.socketFd = parseSocketFd(value, shown);
+    else if (key === "--mac=") args.mac = parseGuestMac(value, shown);
+    else args.queues = parseQueues(value, shown);
   }
+  const { bridge, socketFd } = args;
   if (bridge === undefined) throw new UsageError("missing --br=BRIDGE");
   if (socketFd === undefined) throw new UsageError("missing --fd=N");
   checkUsage(() => checkInterfaceName(bridge, "bridge name"));
-  return { useVnet, bridge, socketFd, queues, mac };
+  return { ...args, bridge, socketFd };
 }
 
-function parseGuestMac(text: string): Uint8Array {
-  const quoted = `--mac=${JSON.stringify(text).slice(1, -1)}`;
-  const mac = parseMac(text);
-  if (mac === null) throw new UsageError(`${quoted} is not a MAC address (six hex bytes joined by colons, as QEMU's mac=)`);
-  const problem = guestMacProblem(mac);
-  if (problem !== null) throw new UsageError(`${quoted} cannot be a guest's address: ${problem}`);
-  return mac;
-}
-
-function parseQueues(text: string): number {
+function parseQueues(text: string, shown: string): number {
   const queues = parseQueueCount(text);
-  if (queues === null) {
-    throw new UsageError(`--queues=${JSON.stringify(text).slice(1, -1)} is not a number of queues from 1 to ${MAX_QUEUES}`);
-  }
+  if (queues === null) throw new UsageError(`--queues=${shown} is not a number of queues from 1 to ${MAX_QUEUES}`);
   return queues;
 }
 
-function parseSocketFd(text: string): number {
-  if (!/^[0-9]{1,9}$/.test(text)) {
-    throw new UsageError(`--fd=${JSON.stringify(text).slice(1, -1)} is not a file descriptor number`);
-  }
+function parseGuestMac(text: string, shown: string): Uint8Array {
+  const mac = parseMac(text);
+  if (mac === null) throw new UsageError(`--mac=${shown} is not a MAC address (six hex bytes joined by colons, as QEMU's mac=)`);
+  const problem = guestMacProblem(mac);
+  if (problem !== null) throw new UsageError(`--mac=${shown} cannot be a guest's address: ${problem}`);
+  return mac;
+}
+
+function parseSocketFd(text: string, shown: string): number {
+  if (!/^[0-9]{1,9}$/.test(text)) throw new UsageError(`--fd=${shown} is not a file descriptor number`);
   const fd = Number(text);
-  if (fd <= 2) {
-    throw new UsageError(`--fd=${fd} is standard input, output or error, never the socket QEMU passes`);
-  }
+  if (fd <= 2) throw new UsageError(`--fd=${fd} is standard input, output or error, never the socket QEMU passes`);
   return fd;
 }

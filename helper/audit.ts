@@ -7,17 +7,16 @@ import { formatSyslogLine, LOG_AUTHPRIV, LOG_INFO, LOG_WARNING, sendToSyslog } f
 export interface AuditRecord {
   userName: string | null;
   uid: number;
-  /** The bridge as asked for (`--br`); its canonical name once known. */
+  /** As asked for (`--br`); its canonical name once known. */
   bridge: string;
   tap: string | null;
   queues: number;
-  /** The policy line that holds; null when none does; undefined before the policy was consulted (an ACL refusal). */
+  /** The line that holds; null: none does; undefined: the policy was not consulted (an ACL refusal). */
   rule: PolicyRule | null | undefined;
   /** The caller's TAPs on the bridge, the new one included once it counts; null before they were counted. */
   held: number | null;
-  /** The guest's MAC address the request gave (--mac), or null. */
   mac: string | null;
-  /** The prefixes the port's sources are bound to (the line's ip=), or null when none are. */
+  /** The prefixes the port's sources are bound to (the line's ip=), or null. */
   addresses: string[] | null;
 }
 
@@ -47,51 +46,17 @@ export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, r
   return fields.join(" ");
 }
 
-/** How one program writes its audit lines: its syslog tag, the message of a record, and the device a record names. */
+/** How one program writes its audit lines: its syslog tag, the device's kind (`TAP`, `veth`), a record's message and device. */
 export interface AuditFormat<R> {
   tag: string;
-  /** The device's kind as the refusal names it (`TAP`, `veth`). */
   kind: string;
   message(outcome: "grant" | "refuse", record: R, reason?: string): string;
   device(record: R): string | null;
 }
 
-/** The TAP helper's lines. */
-export const TAP_AUDIT: AuditFormat<AuditRecord> = {
-  tag: "tap-bridge-helper",
-  kind: "TAP",
-  message: auditMessage,
-  device: (record) => record.tap,
-};
+export const TAP_AUDIT: AuditFormat<AuditRecord> = { tag: "tap-bridge-helper", kind: "TAP", message: auditMessage, device: (r) => r.tap };
 
-/**
- * Writes the line to syslog. Returns null when it was written, or when the host has no system log
- * (no /dev/log, or nothing listening); else a sentence saying why it was not (the socket stayed full
- * past the deadline, or refused it).
- */
-function writeAuditLine<R>(format: AuditFormat<R>, outcome: "grant" | "refuse", record: R, reason?: string): string | null {
-  const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
-  try {
-    sendToSyslog(formatSyslogLine(priority, format.tag, process.pid, format.message(outcome, record, reason), new Date()));
-    return null;
-  } catch (err) {
-    if (err instanceof SysError) return `audit line not written to the system log: ${systemReason(err)}`;
-    throw err;
-  }
-}
-
-/**
- * The audit trail of one request: `grant` before the device is given to the caller (a TAP's owner
- * set, its fds sent; a veth's port brought up: a caller that kills the program then must not
- * suppress the line), `refuse`
- * for any refusal or failure, also one after a grant whose device could not be handed over. Does
- * nothing without a policy file.
- *
- * What it promises: no device is handed over under a policy file unless the system log took its grant
- * line. The caller can fill /dev/log (anyone may write to it), so the line is tried until
- * SEND_WAIT_MS, and a grant whose line still did not go refuses the request (fail closed). Only a
- * host with no system log at all (no /dev/log, or nothing listening) grants without a line.
- */
+/** One request's trail, under a policy file (else it does nothing); when and why: docs/audit.md, "The promise". */
 export class AuditTrail<R> {
   constructor(
     private readonly enabled: boolean,
@@ -101,8 +66,7 @@ export class AuditTrail<R> {
 
   /** throws StepError when the grant line could not be written: the caller then refuses, and deletes the device. */
   grant(record: R): void {
-    if (!this.enabled) return;
-    const problem = writeAuditLine(this.format, "grant", record);
+    const problem = this.write("grant", record);
     if (problem === null) return;
     throw new StepError(`failed to hand over device \`${this.format.device(record) ?? "-"}': ${problem}`, {
       hint: `the policy file requires a line in the system log for every ${this.format.kind} handed over: tell an administrator that the syslog daemon does not take lines (\`tap-launcher doctor\` checks it)`,
@@ -111,8 +75,20 @@ export class AuditTrail<R> {
 
   /** A refusal stands whether or not its line is written: a failure is only warned of. */
   refuse(record: R, reason: string): void {
-    if (!this.enabled) return;
-    const problem = writeAuditLine(this.format, "refuse", record, reason);
+    const problem = this.write("refuse", record, reason);
     if (problem !== null) this.warn(problem);
+  }
+
+  /** null when written, disabled, or the host has no system log; else why not (/dev/log stayed full, or refused it). */
+  private write(outcome: "grant" | "refuse", record: R, reason?: string): string | null {
+    if (!this.enabled) return null;
+    const priority = LOG_AUTHPRIV | (outcome === "grant" ? LOG_INFO : LOG_WARNING);
+    try {
+      sendToSyslog(formatSyslogLine(priority, this.format.tag, process.pid, this.format.message(outcome, record, reason), new Date()));
+      return null;
+    } catch (err) {
+      if (err instanceof SysError) return `audit line not written to the system log: ${systemReason(err)}`;
+      throw err;
+    }
   }
 }

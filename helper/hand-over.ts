@@ -3,35 +3,19 @@ import { sendFds } from "../shared/fdpass.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { setTapOwnership } from "../shared/tap.ts";
 import { attempt } from "./attempt.ts";
-import { SEND_TIMEOUT_MS } from "./config.ts";
-import type { MadeTap } from "./make-tap.ts";
 import type { Port } from "./port.ts";
 
+/** The send's wait for room in the socket: QEMU and libvirt read at once; a caller that never does must not keep a TAP or helper alive. */
+const SEND_TIMEOUT_MS = 5000;
 /** Who gets the TAP: the caller's real ids, as the shim left them. */
-export interface TapOwner {
-  uid: number;
-  gid: number;
-}
+export type TapOwner = { uid: number; gid: number };
 
-/**
- * Gives the TAP to `owner` (when it has an owner at all), brings it up and sends its fds over
- * `socketFd`. `beforeGiving` runs first: the audit line, which the caller must not be able to
- * suppress, neither by killing the helper once it has the fds nor while the line waits for a full
- * /dev/log (the helper runs as the caller): once a multiqueue TAP is theirs, they can attach a queue
- * of their own and keep it. throws StepError.
- */
-export function handOverTap(
-  port: Port,
-  made: MadeTap,
-  owner: TapOwner,
-  socketFd: number,
-  control: InterfaceControl,
-  beforeGiving: () => void,
-): void {
+/** Gives the TAP to `owner` (when `owned`), brings it up, sends its fds; `audit` first (docs/audit.md). throws StepError. */
+export function handOverTap(port: Port, owned: boolean, owner: TapOwner, socketFd: number, control: InterfaceControl, audit: () => void) {
   const tap = port.name ?? "";
   const [fd] = port.fds;
-  beforeGiving();
-  if (made.owned && fd !== undefined) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
+  audit();
+  if (owned && fd !== undefined) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, owner.uid, owner.gid, tap));
   attempt(`bring up interface \`${tap}'`, () => control.bringUp(tap));
   attempt(`write fd to unix socket --fd=${socketFd}`, () => sendFds(socketFd, port.fds, SEND_TIMEOUT_MS), {
     EPIPE: "the receiving end closed the socket before the fd arrived",

@@ -8,11 +8,7 @@ import { attempt } from "./attempt.ts";
 import type { Port } from "./port.ts";
 
 /** A port on the bridge: how it was set up, and the caller's places there with it (null without a limit). */
-export interface Joined {
-  mtu: number;
-  mac: string;
-  held: number | null;
-}
+export type Joined = { mtu: number; mac: string; held: number | null };
 
 /** Makes `port` (a device that exists, still down) a port of the admitted bridge. throws StepError. */
 export function joinBridge(port: Port, admission: Admission, control: InterfaceControl): Joined {
@@ -20,21 +16,18 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
   const device = port.name ?? "";
   const mtu = attempt(`get mtu of bridge \`${bridge}'`, () => control.mtu(bridge));
   attempt(`set mtu of device \`${device}' to ${mtu}`, () => control.setMtu(device, mtu));
-  // The bridge takes the lowest port MAC as its own unless its address was set; a first byte of
-  // 0xFE keeps a new TAP from changing it by accident (the fd's holder can still change the TAP's MAC).
+  // A first byte of 0xFE keeps a new TAP from becoming the bridge's lowest port MAC by accident (docs/design.md, "Kernel facts").
   const { family, mac } = attempt(`get MAC address of device \`${device}'`, () => control.hardwareAddress(device));
   mac[0] = 0xfe;
   attempt(`set MAC address of device \`${device}'`, () => control.setHardwareAddress(device, family, mac));
-  attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => addPort(control, bridge, device), {
+  const adding = `add interface \`${device}' to bridge \`${bridge}'`;
+  attempt(adding, () => addPort(control, bridge, device), {
     EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
   });
   // The device is still down: no frame has crossed this port yet.
-  const link = attempt(`add interface \`${device}' to bridge \`${bridge}'`, () => describeLink(port.index));
+  const link = attempt(adding, () => describeLink(port.index));
   if (link.master !== admission.bridgeIndex) {
-    throw new StepError(
-      `failed to add interface \`${device}' to bridge \`${bridge}': the bridge was renamed or replaced while the TAP was being made`,
-      { hint: "run it again" },
-    );
+    throw new StepError(`failed to ${adding}: the bridge was renamed or replaced while the TAP was being made`, { hint: "run it again" });
   }
   // The use the audit line shows: the caller's places taken when admitted, and this port's.
   const held = admission.policy?.held == null ? null : admission.policy.held + 1;
@@ -46,10 +39,7 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
   return { mtu, mac: formatMac(mac), held };
 }
 
-/**
- * SIOCBRADDIF, with the kernel's EXFULL said as what it means: a bridge numbers its ports 1 to 1023
- * (BR_MAX_PORTS 1024, port 0 unused) and has none left. throws SysError, or StepError when full.
- */
+/** SIOCBRADDIF; EXFULL said as what it means: a bridge numbers its ports 1 to 1023 (BR_MAX_PORTS 1024, port 0 unused). */
 function addPort(control: InterfaceControl, bridge: string, device: string): void {
   try {
     control.addToBridge(bridge, device);

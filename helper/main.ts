@@ -1,18 +1,10 @@
 // tap-bridge-helper: check the ACL, create a TAP, configure it like the bridge, attach it, send its fd.
-//
-// Exit status: 0 the TAP fd was sent over --fd; 1 anything else (usage, denied, a failed step). It
-// never exits 0 without having sent the fd, because QEMU would then take fd 0 for the TAP. A lone
-// --help prints usage and exits 0: QEMU always passes --fd, so it can never see that case.
-//
-// Theory of operation: a request goes through four phases, each a function of its own file, around
-// one value for the port being made (helper/port.ts), which says what the way out must undo:
+// Exit 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP), or for a lone --help (QEMU
+// always passes --fd); else 1. Four phases, a file each, build one Port (port.ts; docs/privileged-core.md):
 //   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
-//   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached
-//                            (no virtio-net header under `ip=`: port-binding.ts);
-//   join (join.ts)           MTU and `fe:` MAC like the bridge, a port of it while down, re-checked and counted again,
-//                            then (port-binding.ts) locked to the guest's MAC and filtered, under `locked` and `ip=`;
+//   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
+//   join (join.ts)           like the bridge (MTU, `fe:` MAC), its port while down, re-checked, counted, bound;
 //   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
-// Another device maker (a veth pair) is one more "make" and one more "hand over" over the same admit and join.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
@@ -22,7 +14,7 @@ import { isTerminal } from "../shared/libc.ts";
 import { createLogger, reportStepError, writeText } from "../shared/log.ts";
 import { InterfaceControl } from "../shared/netdev.ts";
 import { VERSION } from "../shared/version.ts";
-import { type Admission, admit, type SharedHost } from "./admit.ts";
+import { type Admission, admit } from "./admit.ts";
 import { HELPER_USAGE_LINE, helperUsage, parseHelperArgv, type HelperArgs } from "./args.ts";
 import { attempt } from "./attempt.ts";
 import { type AuditRecord, AuditTrail, TAP_AUDIT } from "./audit.ts";
@@ -56,24 +48,26 @@ async function main(argv: readonly string[]): Promise<void> {
   const results: Results = { caller: null, admission: null, joined: null };
   let control: InterfaceControl | null = null;
   try {
-    // Before any name-service lookup, which may leave a socket of its own open at a number the
-    // caller left free (sssd's client does): --fd must name a socket the caller passed.
+    // Before any name-service lookup, which may open a socket at a number the caller left free (sssd's client does).
     checkCallerSocket(args.socketFd);
     deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
-    const host = sharedHost(policy, request, results);
+    const caller = policy === null ? null : identifyCaller(request.credentials);
+    results.caller = caller;
+    if (policy instanceof StepError) throw policy;
+    const host = policy === null || caller === null ? null : { rules: policy, caller };
     deadline.enter("the bridge, the ACL or the count of your TAPs");
     control = attempt("open a control socket", () => new InterfaceControl());
-    results.admission = admit(args.bridge, args.queues, host, control, log);
+    results.admission = admit(args, host, control, log);
     const admission = results.admission;
     admitGuestMac(admission, args.mac, control);
     deadline.enter("the TAP to be made");
     const useVnet = args.useVnet && portTakesVnetHeader(admission);
-    const made = makeTap(port, { queues: args.queues, useVnet, uid: owner.uid }, admission, control, log);
+    const rootHeld = makeTap(port, { queues: args.queues, useVnet, uid: owner.uid }, admission, control, log);
     deadline.enter("the TAP to join the bridge");
     results.joined = joinBridge(port, admission, control);
     bindGuestPort(port, admission, args.mac);
     deadline.enter("the fd to be handed over");
-    handOverTap(port, made, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
+    handOverTap(port, rootHeld, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
     log.debug(`sent ${port.name} (mtu ${results.joined.mtu}, mac ${results.joined.mac}) on bridge ${admission.bridge}`);
     process.exitCode = 0;
   } catch (err) {
@@ -85,37 +79,26 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** The caller's names and the policy's lines, when a policy file exists; throws its refusal when it cannot be read. */
-function sharedHost(policy: ReturnType<typeof readPolicy>, request: Request, results: Results): SharedHost | null {
-  if (policy === null) return null;
-  const caller = identifyCaller(request.credentials);
-  results.caller = caller;
-  if (policy instanceof StepError) throw policy;
-  return { rules: policy, caller };
-}
-
 /** The audit record of the request from what the phases found; a policy refusal adds the facts it was decided on. */
 function auditRecord(request: Request, results: Results, port: Port, refusal?: StepError): AuditRecord {
   const { admission, joined, caller } = results;
   const facts = refusal instanceof PolicyRefusal ? refusal.facts : null;
+  // undefined: the policy was not consulted (refused before, by the ACL or a failed step).
+  const rule = facts !== null ? facts.rule : admission === null ? undefined : (admission.policy?.rule ?? null);
   return {
     userName: caller?.userName ?? null,
     uid: request.owner.uid,
     bridge: facts?.bridge ?? admission?.bridge ?? request.args.bridge,
     tap: port.name,
     queues: request.args.queues,
-    // undefined: the policy was not consulted (refused before, by the ACL or a failed step).
-    rule: facts !== null ? facts.rule : admission === null ? undefined : (admission.policy?.rule ?? null),
+    rule,
     held: facts !== null ? facts.held : (joined?.held ?? admission?.policy?.held ?? null),
     mac: request.args.mac === null ? null : formatMac(request.args.mac),
-    addresses: (facts !== null ? facts.rule : admission?.policy?.rule)?.addresses?.map((prefix) => prefix.text) ?? null,
+    addresses: rule?.addresses?.map((prefix) => prefix.text) ?? null,
   };
 }
 
-/**
- * The request on the command line, once the helper holds only what it needs; null when it was
- * answered (--help, --version) or refused (usage, privilege), having said so.
- */
+/** The request, once the helper holds only what it needs; null when answered (--help, --version) or refused, having said so. */
 async function readRequest(argv: readonly string[], log: ConsolaInstance): Promise<Request | null> {
   const credentials = verifiedCredentials(log);
   if (credentials === null) return null;

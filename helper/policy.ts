@@ -1,70 +1,52 @@
 // The shared-hosts policy as the helper applies it: the file, the caller's names, the places held, and its verdicts phrased as refusals.
 import { POLICY_FILE } from "../acl/files.ts";
+import type { RuleChoice } from "../policy/choose.ts";
 import { MOST_PLACES, placeName, placeNames } from "../policy/holders.ts";
 import { loadPolicy, PolicyLoadError } from "../policy/load.ts";
-import { MAX_QUEUES } from "../policy/verdicts.ts";
 import { describePolicyRule, type PolicyRule } from "../policy/rules.ts";
-import { FREE_A_PLACE, type QueueVerdict, type QuotaVerdict, quotaVerdict } from "../policy/verdicts.ts";
+import { FREE_A_PLACE, MAX_QUEUES, type QueueVerdict, type QuotaVerdict, quotaVerdict } from "../policy/verdicts.ts";
 import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { addAltName, devicesNamed } from "../shared/netlink.ts";
 import { attempt } from "./attempt.ts";
+import type { AuditRecord } from "./audit.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
-
-/** What the audit line records of a policy refusal. */
-export interface RefusalFacts {
-  /** The bridge device's canonical name. */
-  bridge: string;
-  /** The line that held; null when none did; undefined when which one holds could not be told. */
-  rule: PolicyRule | null | undefined;
-  /** The caller's TAPs on the bridge when counted, the one being made included once it is there; null before a count. */
-  held: number | null;
-}
+/** What the audit line records of a policy refusal (its `rule` undefined when which line holds could not be told). */
+type RefusalFacts = Pick<AuditRecord, "bridge" | "rule" | "held">;
 
 /** A refusal by the policy: the message, and the facts it was decided on. */
 export class PolicyRefusal extends StepError {
-  constructor(
-    message: string,
-    hint: string,
-    readonly facts: RefusalFacts,
-  ) {
+  readonly facts: RefusalFacts;
+  constructor(message: string, hint: string, facts: RefusalFacts) {
     super(message, { hint });
+    this.facts = facts;
   }
 }
 
-/**
- * The caller's names for the policy. throws StepError when a name lookup fails: a line for a group
- * must not be skipped for that.
- */
+/** The caller's names for the policy. throws StepError when a lookup fails: a line for a group must not be skipped for that. */
 export function identifyCaller(credentials: ThreadCredentials): CallerIdentity {
   try {
     return lookUpCaller(credentials);
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
+    const hint = "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)";
     throw new StepError(
       `access denied by policy file: cannot look up the names of uid ${credentials.uids[0] ?? -1} and its groups: ${systemReason(err)}`,
-      {
-        cause: err,
-        hint: "the policy matches user and group names: an administrator checks the name service (getent passwd, getent group)",
-      },
+      { cause: err, hint },
     );
   }
 }
 
-/**
- * The policy's lines; null without a policy file; the refusal (deny) when it exists but cannot be
- * read or parsed, returned rather than thrown because the audit trail must know that it exists.
- */
+/** The policy's lines; null without a policy file; its refusal when unreadable, returned: the audit trail must know it exists. */
 export function readPolicy(): PolicyRule[] | StepError | null {
   try {
     return loadPolicy(POLICY_FILE);
   } catch (err) {
     if (!(err instanceof PolicyLoadError)) throw err;
-    return new StepError(`access denied: ${err.message}`, {
-      hint: `an administrator fixes ${POLICY_FILE}; until then every bridge is denied`,
-    });
+    const hint = `an administrator fixes ${POLICY_FILE}; until then every bridge is denied`;
+    return new StepError(`access denied: ${err.message}`, { hint });
   }
 }
 
@@ -73,18 +55,9 @@ export function placesTaken(bridgeIndex: number, uid: number, limit: number): (s
   return devicesNamed(placeNames(uid, bridgeIndex, limit));
 }
 
-/** The names of the devices holding `uid`'s places below `limit` on the bridge. throws SysError. */
-export function portsHeldOn(bridgeIndex: number, uid: number, limit: number): string[] {
-  return placesTaken(bridgeIndex, uid, limit).filter((name) => name !== null);
-}
-
 /**
- * Gives the device a free place of the caller's on the bridge before it joins the bridge
- * (policy/holders.ts): below the rule's limit, or below MOST_PLACES where no line limits the caller,
- * trying `from` (the lowest found free at admission) first and then every other. Of requests racing
- * for the last place the kernel gives it to one: the others find it taken (EEXIST) and are refused,
- * after a second round when a count shows that a place was freed meanwhile. throws StepError (the
- * quota's PolicyRefusal when every place is taken).
+ * Gives the device a free place of the caller's on the bridge (below the limit, else MOST_PLACES), `from` first; of racers
+ * for the last one the kernel picks one (docs/design.md, "Shared hosts"). throws StepError (PolicyRefusal when full).
  */
 export function takePlace(
   device: { index: number; name: string },
@@ -107,7 +80,8 @@ export function takePlace(
   const places = Array.from({ length: limit }, (_, at) => (from + at) % limit);
   for (let round = 1; ; round += 1) {
     if (places.some(took)) return;
-    const held = attempt(`count the TAPs you hold on bridge \`${bridge.name}'`, () => portsHeldOn(bridge.index, uid, limit));
+    const taken = attempt(`count the TAPs you hold on bridge \`${bridge.name}'`, () => placesTaken(bridge.index, uid, limit));
+    const held = taken.filter((name) => name !== null);
     if (rule === null)
       throw new StepError(
         `failed to give device \`${device.name}' a place on bridge \`${bridge.name}': all ${limit} of your places there are taken`,
@@ -142,11 +116,7 @@ export function queueRefusal(verdict: QueueVerdict, bridge: string): PolicyRefus
 }
 
 /** The refusal when the line that holds cannot be told: the name service named not every id the policy's lines could match. */
-export function unknownNamesRefusal(
-  choice: { unnamedUser: boolean; unnamedGids: readonly number[] },
-  uid: number,
-  bridge: string,
-): PolicyRefusal {
+export function unknownNamesRefusal(choice: Extract<RuleChoice, { known: false }>, uid: number, bridge: string): PolicyRefusal {
   const ids = [...(choice.unnamedUser ? [`uid ${uid}`] : []), ...choice.unnamedGids.map((gid) => `gid ${gid}`)];
   return new PolicyRefusal(
     `access denied by policy file: the name service gave no name for ${ids.join(", ")}, so which line applies to you on bridge ${bridge} cannot be told`,

@@ -5,51 +5,33 @@ import { closeFd } from "../shared/libc.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { deleteLink } from "../shared/netlink.ts";
 
-/**
- * One port for the bridge: a TAP (or, for another maker, the host end of a veth pair). The maker
- * sets `name` the moment the device exists, so that from then on every way out deletes it unless
- * its hand-over completed; `fds` are closed on every way out.
- */
+/** A TAP (or a veth's host end), `name` set the moment it exists: every way out then deletes it unless handed over. */
 export class Port {
   name: string | null = null;
   index = 0;
   readonly fds: number[] = [];
-  /** Set once the hand-over completed: the device is the caller's from then on. */
   handedOver = false;
 
   /**
-   * Closes the control socket (first: at a low fd limit the deletion needs its fd), deletes the
-   * device unless it was handed over, then closes its fds; never throws, so that the step's own
-   * message stays the one said. Deleted by name while the helper still holds it: only CAP_NET_ADMIN
-   * renames, so the name still names this device.
+   * The one way out (docs/privileged-core.md, "Phases around one port value"), deleting by name (only CAP_NET_ADMIN
+   * renames). A failed close is only debug-logged: Linux frees the fd anyway, and neither fd has written data.
    */
   release(log: ConsolaInstance, control: InterfaceControl | null): void {
-    quietly(log, "the control socket", () => control?.close());
-    if (this.name !== null && !this.handedOver) deleteUnsent(this.name, log);
-    for (const fd of this.fds.splice(0)) quietly(log, `fd ${fd} of device \`${this.name}'`, () => closeFd(fd));
+    const close = (what: string, action: () => void) => quietly(action, (why) => log.debug(`failed to close ${what}: ${why}`));
+    close("the control socket", () => control?.close());
+    const { name } = this;
+    const warn = (why: string) => log.warn(`failed to delete device \`${name}': ${why}`);
+    if (name !== null && !this.handedOver) quietly(() => deleteLink(name), warn, "ENODEV");
+    for (const fd of this.fds.splice(0)) close(`fd ${fd} of device \`${name}'`, () => closeFd(fd));
   }
 }
 
-/**
- * Closes `what`; a failure goes to the debug log only. Linux frees the fd whatever close()
- * returns, and neither a socket nor a TAP has written data that an error there could have lost: it
- * changes nothing the caller can act on, and must not hide the step's message or a sent fd's exit 0.
- */
-function quietly(log: ConsolaInstance, what: string, close: () => void): void {
+/** Runs `action`; a SysError (but one with the code `ignored`) only goes to `report`. */
+function quietly(action: () => void, report: (reason: string) => void, ignored?: string): void {
   try {
-    close();
+    action();
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    log.debug(`failed to close ${what}: ${systemReason(err)}`);
-  }
-}
-
-/** Deletes a device that was not handed over, also when another process holds a queue of it; says so when that fails. */
-function deleteUnsent(name: string, log: ConsolaInstance): void {
-  try {
-    deleteLink(name);
-  } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    if (err.code !== "ENODEV") log.warn(`failed to delete device \`${name}': ${systemReason(err)}`);
+    if (err.code !== ignored) report(systemReason(err));
   }
 }

@@ -1,27 +1,19 @@
 // The helper's check, before it reads anything, that it runs as the exec shim left it, holding no more than creating a TAP needs.
 import type { ConsolaInstance } from "consola";
-import {
-  CAP_NET_ADMIN_MASK,
-  CredentialsUnreadable,
-  describeCredentials,
-  readThreadCredentials,
-  type ThreadCredentials,
-} from "../shared/credentials.ts";
+import type { ThreadCredentials } from "../shared/credentials.ts";
+import { CAP_NET_ADMIN_MASK, CredentialsUnreadable, describeCredentials, readThreadCredentials } from "../shared/credentials.ts";
 import { StepError } from "../shared/errors.ts";
 import { reportStepError } from "../shared/log.ts";
 
 const HINT =
   "run the installed exec shim PREFIX/libexec/tap-bridge-helper, never the .bun file, and never give a Bun " +
   "executable the setuid bit or file capabilities: as root, `tap-launcher install`, then `tap-launcher doctor`";
+const UNREADABLE =
+  "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)";
 
 /**
- * Why these threads must not go on, or null. Linux keeps credentials per thread and Bun starts
- * threads before any of our code runs, so the helper cannot drop privilege itself; the exec shim
- * (helper/shim.c) does it, single-threaded, before exec, and leaves a signature: no_new_privs set and
- * CAP_NET_ADMIN ambient. Every thread must show, unless the caller is root itself: all user ids equal,
- * all group ids equal, nothing beyond CAP_NET_ADMIN, and that signature. A Bun executable given file
- * capabilities or the setuid bit by mistake lacks the signature: refusing makes the mistake fail
- * loudly instead of "working" while BUN_OPTIONS=--preload runs any user's code with its privilege.
+ * Why these threads must not go on, or null: but for root, each must show one uid, one gid, no capability but CAP_NET_ADMIN,
+ * and the shim's signature (no_new_privs, CAP_NET_ADMIN ambient). Why: docs/design.md, "The privileged path".
  */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "no thread's credentials could be read";
@@ -41,34 +33,21 @@ export function privilegeProblem(threads: readonly ThreadCredentials[]): string 
   return null;
 }
 
-/**
- * Verifies every thread's credentials (see privilegeProblem); what cannot be read denies.
- * Returns the first thread's credentials (all threads agree on the ids). throws StepError.
- */
-export function checkLeastPrivilege(readThreads: () => ThreadCredentials[] = readThreadCredentials): ThreadCredentials {
-  let threads: ThreadCredentials[];
+/** The caller's credentials once every thread passed privilegeProblem, what cannot be read denying; null when refused, said. */
+export function verifiedCredentials(log: ConsolaInstance, readThreads = readThreadCredentials): ThreadCredentials | null {
   try {
-    threads = readThreads();
+    const threads = readThreads();
+    const problem = privilegeProblem(threads);
+    if (problem !== null) throw new StepError(problem, { hint: HINT });
+    const [first] = threads;
+    if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
+    log.debug(`credentials: ${describeCredentials(first)}`);
+    return first;
   } catch (err) {
-    if (!(err instanceof CredentialsUnreadable)) throw err;
-    throw new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, {
-      hint: "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)",
-    });
-  }
-  const problem = privilegeProblem(threads);
-  if (problem !== null) throw new StepError(problem, { hint: HINT });
-  const [first] = threads;
-  if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
-  return first;
-}
-
-/** The caller's credentials once checkLeastPrivilege passed (logged at debug level); null when it refused, having said why. */
-export function verifiedCredentials(log: ConsolaInstance): ThreadCredentials | null {
-  try {
-    const credentials = checkLeastPrivilege();
-    log.debug(`credentials: ${describeCredentials(credentials)}`);
-    return credentials;
-  } catch (err) {
+    if (err instanceof CredentialsUnreadable) {
+      reportStepError(log, new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE }));
+      return null;
+    }
     if (!(err instanceof StepError)) throw err;
     reportStepError(log, err);
     return null;

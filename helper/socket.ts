@@ -4,26 +4,16 @@ import { AF_UNIX, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { fileStatus, getSocketOptionInt } from "../shared/libc.ts";
 import { attempt } from "./attempt.ts";
 
-/**
- * --fd must be a unix socket, and not one of the helper's own standard streams. The Bun runtime makes
- * copies of stdout and stderr at start-up, so a number that was closed in the caller can name one of
- * those: the TAP would then go out over stderr. (Close-on-exec tells nothing here: Bun sets it on every
- * inherited fd from 4 up.) The runtime's other fds (epoll, eventfd) are not sockets.
- */
+/** --fd must be a unix socket, and not a copy of a standard stream: docs/design.md, "The caller's --fd". */
 export function checkCallerSocket(fd: number): void {
-  const identity = attempt(`use --fd=${fd}`, () => fileIdentity(fd), {
+  const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  for (const [stdio, name] of [
-    [0, "input"],
-    [1, "output"],
-    [2, "error"],
-  ] as const) {
-    if (identity === safeFileIdentity(stdio)) {
-      throw new StepError(`--fd=${fd} is the same file as the helper's standard ${name}, not a socket of its own`, {
-        hint: "pass the number of an inherited unix socket, as QEMU does",
-      });
-    }
+  const stream = ["input", "output", "error"].find((_, stdio) => identityOrNull(stdio) === identity);
+  if (stream !== undefined) {
+    throw new StepError(`--fd=${fd} is the same file as the helper's standard ${stream}, not a socket of its own`, {
+      hint: "pass the number of an inherited unix socket, as QEMU does",
+    });
   }
   const domain = attempt(`use --fd=${fd}`, () => getSocketOptionInt(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"), {
     ENOTSOCK: `fd ${fd} is not a socket: pass one end of a unix socketpair`,
@@ -31,14 +21,10 @@ export function checkCallerSocket(fd: number): void {
   if (domain !== AF_UNIX) throw new StepError(`--fd=${fd} is not a unix socket (address family ${domain})`);
 }
 
-/** Device and inode of an open fd. throws SysError(EBADF). */
-function fileIdentity(fd: number): string {
-  return fileStatus(fd).identity;
-}
-
-function safeFileIdentity(fd: number): string | null {
+/** Device and inode of an open fd, or null. */
+function identityOrNull(fd: number): string | null {
   try {
-    return fileIdentity(fd);
+    return fileStatus(fd).identity;
   } catch {
     return null;
   }

@@ -4,9 +4,7 @@ import { writeText } from "../shared/log.ts";
 import type { WatchdogStart } from "./deadline.ts";
 
 declare const self: Worker;
-
-self.onmessage = (event: MessageEvent<WatchdogStart>) => {
-  const { step, deadlineMs, program, waits, leftBehind } = event.data;
+self.onmessage = ({ data: { step, deadlineMs, program, waits, leftBehind } }: MessageEvent<WatchdogStart>) => {
   setTimeout(() => {
     const wait = waits[Atomics.load(step, 0)] ?? waits[0];
     writeText(2, `${program}: gave up after ${deadlineMs / 1000} s waiting for ${wait}; ${leftBehind}\n`);

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkLeastPrivilege, privilegeProblem } from "../../helper/privilege.ts";
+import { createConsola } from "consola/core";
+import { privilegeProblem, verifiedCredentials } from "../../helper/privilege.ts";
 import { CredentialsUnreadable, parseThreadStatus, readThreadCredentials, type ThreadCredentials } from "../../shared/credentials.ts";
-import { StepError } from "../../shared/errors.ts";
 import { buildWithAcl, tempFolder } from "../support/build.ts";
 import { runHelper } from "../support/helper-run.ts";
 import { withNetns } from "../support/netns.ts";
@@ -88,13 +88,20 @@ describe("what cannot be read denies (fail closed)", () => {
     mkdirSync(join(folder, "7", "status"), { recursive: true }); // EISDIR
     expect(() => readThreadCredentials(folder)).toThrow(new CredentialsUnreadable(`cannot read ${folder}/7/status: EISDIR`));
   });
-  test("checkLeastPrivilege turns an unreadable status into a refusal", () => {
-    expect(() =>
-      checkLeastPrivilege(() => {
-        throw new CredentialsUnreadable("no");
-      }),
-    ).toThrow(StepError);
-    expect(() => checkLeastPrivilege(() => [])).toThrow(StepError);
+  test("verifiedCredentials turns an unreadable status, or none, into a refusal it says", () => {
+    const said: string[] = [];
+    const log = createConsola({ reporters: [{ log: (entry) => said.push(`${entry.type}: ${entry.args.join(" ")}`) }] });
+    const unreadable = () => {
+      throw new CredentialsUnreadable("no");
+    };
+    expect(verifiedCredentials(log, unreadable)).toBeNull();
+    expect(verifiedCredentials(log, () => [])).toBeNull();
+    expect(said).toEqual([
+      "error: refusing to run: cannot verify the helper's privileges: no",
+      expect.stringMatching(/^info: the helper reads its own credentials in \/proc\/self\/task/),
+      "error: no thread's credentials could be read",
+      expect.stringMatching(/^info: run the installed exec shim/),
+    ]);
   });
 });
 
