@@ -16,7 +16,7 @@ const UNREADABLE =
  * and the shim's signature (no_new_privs, CAP_NET_ADMIN ambient). Why: docs/design.md, "The privileged path".
  */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
-  if (threads.length === 0) return "no thread's credentials could be read";
+  if (threads.length === 0) return "refusing to run: no thread's credentials could be read";
   for (const thread of threads) {
     const [uid] = thread.uids;
     if (thread.uids.some((id) => id !== uid) || thread.gids.some((id) => id !== thread.gids[0])) {

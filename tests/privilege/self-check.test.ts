@@ -99,7 +99,7 @@ describe("what cannot be read denies (fail closed)", () => {
     expect(said).toEqual([
       "error: refusing to run: cannot verify the helper's privileges: no",
       expect.stringMatching(/^info: the helper reads its own credentials in \/proc\/self\/task/),
-      "error: no thread's credentials could be read",
+      "error: refusing to run: no thread's credentials could be read",
       expect.stringMatching(/^info: run the installed exec shim/),
     ]);
   });
