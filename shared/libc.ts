@@ -3,7 +3,8 @@ import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { EINTR, EIO } from "./errno.ts";
 
-const sym = dlopen("libc.so.6", {
+// The library object is kept, not only its symbols: a Bun that frees a collected library must not free this one.
+const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
   // Variadic in C; on x86-64 and aarch64 the fixed arguments travel in the same registers either way.
@@ -25,7 +26,8 @@ const sym = dlopen("libc.so.6", {
   _exit: { args: [FFIType.i32], returns: FFIType.void },
   statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   getdents64: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
-}).symbols;
+});
+const sym = libc.symbols;
 // errno's address is fixed per thread; a Worker that imports this module gets its own.
 const errnoAddress = sym.__errno_location();
 

@@ -5,10 +5,12 @@ import { SysError } from "./errors.ts";
 import { O_CLOEXEC, O_RDONLY } from "./kernel.ts";
 import { checked, closeFd, describeErrno, ioctlBuffer, ioctlValue, openPath, pollOneOrErrno } from "./libc.ts";
 
-const sym = dlopen("libc.so.6", {
+// Kept whole, not only its symbols (as in libc.ts).
+const library = dlopen("libc.so.6", {
   pidfd_open: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   fstatfs: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-}).symbols;
+});
+const sym = library.symbols;
 
 const O_PATH = 0o10000000;
 const NSFS_MAGIC = 0x6e736673; // <linux/magic.h>

@@ -20,7 +20,7 @@ export class AttributeList {
     const length = NLATTR_SIZE + payload.byteLength;
     if (length > 0xffff) throw new RangeError(`attribute ${type} of ${length} bytes does not fit nla_len`);
     const attribute = new Uint8Array(align4(length));
-    // Netlink's integers, headers included, are in host byte order, which typed arrays use.
+    // Netlink's integers are in host byte order, which typed arrays use; the parsers and encodeRequest assume little-endian.
     attribute.set(new Uint8Array(Uint16Array.of(length, type).buffer));
     attribute.set(payload, NLATTR_SIZE);
     this.#parts.push(attribute);

@@ -27,6 +27,7 @@ function found<T>(args: DeleteArgs, look: () => T, prefix = ""): T {
   try {
     return look();
   } catch (err) {
+    if (!(err instanceof SysError)) throw err;
     throw refusal(args, `${prefix}${systemReason(err)}`);
   }
 }

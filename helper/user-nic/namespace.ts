@@ -75,9 +75,12 @@ export function admitProcessNamespace(pid: number, callerUid: number) {
     confirmStillThere: () => {
       if (processExited(pidfd)) throw refusal(target, "the process exited before its device was handed over");
     },
+    // Once only: a second close could close whatever reused these numbers.
     close: () => {
+      if (fd < 0) return;
       closeFd(fd);
       closeFd(pidfd);
+      fd = -1;
     },
   };
 }
