@@ -34,10 +34,11 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
       port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
       return rootHeld;
     }
-    const failed = `failed to make device \`${tap}' with ${request.queues} queues`;
-    const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
-    if (tries === MULTIQUEUE_ATTEMPTS) throw new StepError(`${failed}: ${problem}`, { hint });
-    log.debug(`${failed}: ${problem}: making another`);
+    const refusal = new StepError(`failed to make device \`${tap}' with ${request.queues} queues: ${problem}`, {
+      hint: "run it again, and tell an administrator: someone on this host takes queues of new TAPs",
+    });
+    if (tries === MULTIQUEUE_ATTEMPTS) throw refusal;
+    log.debug(`${refusal.message}: making another`);
     port.release(log, null);
     port.name = null;
   }
