@@ -123,7 +123,8 @@ async function finish(process: Bun.Subprocess): Promise<void> {
 
 async function measure(relay: Relay, direction: Direction, mode: Mode, size: number): Promise<Sample> {
   const tap = mode === "stream" ? "tapb" : "tapc";
-  const seconds = String(WARMUP + WINDOW + 1);
+  // Margin for a loaded machine: the guest must outlive the window even when the carrier came late (it is stopped after).
+  const seconds = String(WARMUP + WINDOW + 5);
   const guest = direction === "tap -> guest" ? [peer, "sink", mode, "0", seconds] : [peer, "source", mode, String(size), seconds];
   const running = Bun.spawn(inNs(relay.command(mode, tap, guest)), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   await waitForCarrier(tap, running);
