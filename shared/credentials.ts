@@ -36,7 +36,8 @@ export function parseThreadStatus(tid: string, status: string) {
     return BigInt(`0x${text}`);
   };
   const noNewPrivs = field("NoNewPrivs");
-  if (noNewPrivs !== "0" && noNewPrivs !== "1") throw malformed("NoNewPrivs", noNewPrivs);
+  if (noNewPrivs !== "0" && noNewPrivs !== "1")
+    throw new CredentialsUnreadable(`${file} has a malformed NoNewPrivs field: ${JSON.stringify(noNewPrivs)}`);
   return {
     tid: Number(tid),
     uids: ids("Uid", 4), // real, effective, saved and filesystem
