@@ -56,7 +56,9 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       included = readConfigFile(entry.path, Buffer.from(entry.path, "latin1"));
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
-      if (!err.skippable) throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
+      // An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped.
+      if (!["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(err.reason))
+        throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
       into.warnings.push(`${where}: skipped include ${entry.path}: ${err.reason}`);
       continue;
     }

@@ -8,13 +8,10 @@ export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /** Why a file could not be read: an errno name, or our own reason. */
 export class UnreadableFile extends Error {
-  /** An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped. */
-  readonly skippable: boolean;
   readonly reason: string;
   constructor(path: string, reason: string) {
     super(`${path}: ${reason}`);
     this.reason = reason;
-    this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
 }
 
