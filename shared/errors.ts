@@ -28,7 +28,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** A failed step of a program's job for the user: what failed, on which device, why, what to do (`hint`), the exit status. */
+/** A step of a program's job that failed, for the user: what failed, on which device, why, what to do (`hint`), the exit status. */
 export class StepError extends Error {
   override name = "StepError";
   readonly hint: string;
