@@ -15,10 +15,7 @@ export class UnreadableFile extends Error {
   }
 }
 
-/**
- * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps a FIFO from
- * hanging the open (fstat rejects it). `bytes` is the path as an include line gave it, `path` is for messages.
- */
+/** O_NONBLOCK keeps a FIFO from hanging the open (fstat rejects it). `bytes`: the path as an include gave it; `path`: for messages. */
 export function readConfigFile(path: string, bytes: string | Uint8Array = path) {
   try {
     const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
