@@ -1,10 +1,7 @@
 // The allow/deny decision for one bridge device: deny wins over allow whatever the order; no match denies.
 import type { AclRule } from "./parse.ts";
 
-/**
- * The bridge as the caller named it (`--br=`) and every name of the device it reaches, canonical first (just `requested`
- * if none). The kernel resolves altnames wherever it takes a name, so a rule holds for the device, not the string.
- */
+/** `--br=` as given, and its device's names, canonical first (or just it): the kernel resolves altnames, so rules hold for the device. */
 export interface BridgeNames {
   requested: string;
   deviceNames: readonly string[];

@@ -4,24 +4,12 @@ import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
 
 /** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
 const MAX_INCLUDE_DEPTH = 8;
-/**
- * Bounds on the files opened (the main file and every include met) and the bytes read in all, beyond which the
- * ACL is refused: 300 includes of a 1 MiB file once cost 18 s and 5.8 GB per run (measured).
- */
+/** Bounds on the files opened and the bytes read in all: 300 includes of a 1 MiB file once cost 18 s and 5.8 GB per run (measured). */
 export const MAX_ACL_FILES = 64;
 export const MAX_ACL_TOTAL_BYTES = 4 << 20;
 
-/** The rules in the order qemu-bridge-helper would collect them, and what reading them involved. */
-export interface LoadedAcl {
-  rules: AclRule[];
-  /** Every file whose rules were read, main file first. */
-  filesRead: string[];
-  /** Includes skipped, each as a sentence for stderr. */
-  warnings: string[];
-  /** Counted against MAX_ACL_TOTAL_BYTES and MAX_ACL_FILES. */
-  bytesRead: number;
-  filesOpened: number;
-}
+/** The rules in qemu-bridge-helper's order, the files read (main first), the includes skipped (for stderr), the bounds' counts. */
+type LoadedAcl = { rules: AclRule[]; filesRead: string[]; warnings: string[]; bytesRead: number; filesOpened: number };
 
 /** The ACL cannot be trusted as a whole: the caller must deny. */
 export class AclLoadError extends Error {
@@ -35,7 +23,8 @@ export function loadAcl(mainFile: string): LoadedAcl {
     collect(mainFile, readConfigFile(mainFile), [], loaded);
   } catch (err) {
     // collect() reports its includes' UnreadableFile itself: this one is the main file's.
-    throw err instanceof UnreadableFile ? new AclLoadError(`cannot read ACL file ${mainFile}: ${err.reason}`) : err;
+    if (err instanceof UnreadableFile) throw new AclLoadError(`cannot read ACL file ${mainFile}: ${err.reason}`);
+    throw err instanceof AclSyntaxError ? new AclLoadError(`ACL syntax error at ${err.message}`) : err;
   }
   return loaded;
 }
@@ -48,12 +37,7 @@ function countBytes(path: string, file: OpenedFile, into: LoadedAcl): void {
 
 function collect(path: string, file: OpenedFile, includeStack: string[], into: LoadedAcl): void {
   countBytes(path, file, into);
-  let entries;
-  try {
-    entries = parseAclText(file.content, path);
-  } catch (err) {
-    throw err instanceof AclSyntaxError ? new AclLoadError(`ACL syntax error at ${err.message}`) : err;
-  }
+  const entries = parseAclText(file.content, path);
   into.filesRead.push(path);
   const stack = [...includeStack, file.identity];
   for (const entry of entries) {
@@ -72,7 +56,9 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
       included = readConfigFile(entry.path, Buffer.from(entry.path, "latin1"));
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
-      if (!err.skippable) throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
+      // An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped.
+      if (!["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(err.reason))
+        throw new AclLoadError(`${where}: cannot read include ${entry.path}: ${err.reason}`);
       into.warnings.push(`${where}: skipped include ${entry.path}: ${err.reason}`);
       continue;
     }

@@ -9,26 +9,19 @@ export function placeNames(uid: number, bridgeIndex: number, count: number): str
   return Array.from({ length: count }, (_, place) => placeName(uid, bridgeIndex, place));
 }
 
-/** The place `place` of `uid` on the bridge with index `bridgeIndex`. At 19 characters or more it is longer than any device name (IFNAMSIZ). */
+/** The place `place` of `uid` on the bridge `bridgeIndex`: at 19 characters or more, longer than any device name (IFNAMSIZ). */
 export function placeName(uid: number, bridgeIndex: number, place: number): string {
   return `tbh-uid${uid}-br${bridgeIndex}-place${place}`;
 }
 
 const PLACE_NAME = /^tbh-uid([0-9]{1,10})-br([0-9]{1,10})-place([0-9]{1,4})$/;
 
-/** What a place name says, or null when `name` is none. */
-export function parsePlaceName(name: string): { uid: number; bridgeIndex: number; place: number } | null {
-  const match = PLACE_NAME.exec(name);
-  if (match === null) return null;
-  return { uid: Number(match[1]), bridgeIndex: Number(match[2]), place: Number(match[3]) };
-}
-
 /** The devices of `links` holding a place of `uid` on the bridge `bridgeIndex`, by place: what doctor counts. */
 export function placesHeld<Link extends { altNames: readonly string[] }>(links: readonly Link[], uid: number, bridgeIndex: number) {
   const held: { link: Link; place: number }[] = [];
   for (const link of links) {
-    for (const place of link.altNames.map(parsePlaceName)) {
-      if (place?.uid === uid && place.bridgeIndex === bridgeIndex) held.push({ link, place: place.place });
+    for (const match of link.altNames.map((name) => PLACE_NAME.exec(name))) {
+      if (match !== null && Number(match[1]) === uid && Number(match[2]) === bridgeIndex) held.push({ link, place: Number(match[3]) });
     }
   }
   return held.sort((a, b) => a.place - b.place);

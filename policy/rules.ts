@@ -14,7 +14,7 @@ export interface PolicyRule {
   /** The most TAPs the subject may hold on the bridge at once; 0 forbids any. */
   maxTaps: number;
   isolated: boolean;
-  /** The most queues one TAP may have, or null when the line does not say (DEFAULT_MAX_QUEUES). */
+  /** The most queues one TAP may have, or null when the line does not say (queueLimit). */
   maxQueues: number | null;
   /** The port forwards only frames from the MAC the request registers (--mac), which no other port can take. */
   locked: boolean;

@@ -1,9 +1,8 @@
 // The policy's decisions on one request, as data (whether the TAP count and the queue count are allowed), and the one queue-count parser.
 import type { PolicyRule } from "./rules.ts";
 
-/** The most queues the helper gives one TAP (`--queues=`), and the limit when no policy line sets `queues=`. */
+/** The most queues the helper gives one TAP (`--queues=`). */
 export const MAX_QUEUES = 16;
-const DEFAULT_MAX_QUEUES = 8;
 
 /** The number of queues `text` asks for, or null when it is not a whole number from 1 to MAX_QUEUES. */
 export function parseQueueCount(text: string): number | null {
@@ -23,9 +22,9 @@ export function queueVerdict(rule: PolicyRule | null, asked: number) {
 }
 export type QueueVerdict = ReturnType<typeof queueVerdict>;
 
-/** The most queues one TAP may have under `rule` (or with no rule). */
+/** The most queues one TAP may have under `rule`: its `queues=`, else (or with no rule) 8. */
 export function queueLimit(rule: PolicyRule | null): number {
-  return rule?.maxQueues ?? DEFAULT_MAX_QUEUES;
+  return rule?.maxQueues ?? 8;
 }
 
 /** How a caller at their limit frees a place; a persistent TAP stays on the bridge, and counted, after its last fd closes. */

@@ -8,8 +8,6 @@ const PRIVILEGED_ENTRIES: Record<string, () => Promise<unknown>> = {
   "tap-user-nic": () => import("../helper/user-nic/main.ts"),
 };
 
-// argv[0]'s last path component without a `.bun` suffix. Not awaited at top level, so that the module
-// compiles to bytecode (which top-level await prevents).
+// argv[0]'s last path component less a `.bun` suffix. Not awaited: top-level await prevents compiling to bytecode.
 const name = (process.argv0.split("/").at(-1) ?? "").replace(/\.bun$/, "");
-const entry = Object.hasOwn(PRIVILEGED_ENTRIES, name) ? PRIVILEGED_ENTRIES[name] : undefined;
-void (entry === undefined ? import("../launcher/main.ts") : entry());
+void (Object.hasOwn(PRIVILEGED_ENTRIES, name) ? PRIVILEGED_ENTRIES[name]?.() : import("../launcher/main.ts"));

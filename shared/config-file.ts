@@ -8,20 +8,14 @@ export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /** Why a file could not be read: an errno name, or our own reason. */
 export class UnreadableFile extends Error {
-  /** An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped. */
-  readonly skippable: boolean;
   readonly reason: string;
   constructor(path: string, reason: string) {
     super(`${path}: ${reason}`);
     this.reason = reason;
-    this.skippable = ["ENOENT", "ENOTDIR", "EACCES", "a directory"].includes(reason);
   }
 }
 
-/**
- * Reads a regular file of at most MAX_CONFIG_FILE_BYTES with this process's permissions; O_NONBLOCK keeps a FIFO from
- * hanging the open (fstat rejects it). `bytes` is the path as an include line gave it, `path` is for messages.
- */
+/** O_NONBLOCK keeps a FIFO from hanging the open (fstat rejects it). `bytes`: the path as an include gave it; `path`: for messages. */
 export function readConfigFile(path: string, bytes: string | Uint8Array = path) {
   try {
     const fd = openPath(bytes, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

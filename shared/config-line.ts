@@ -1,11 +1,7 @@
 // A line of the ACL or the policy that cannot be read (its file, line and problem), and how its text is shown in messages.
 /** The whole file is then refused: each language's error (AclSyntaxError, PolicySyntaxError) is one of these. */
 export class FileLineError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    problem: string,
-  ) {
+  constructor(file: string, line: number, problem: string) {
     super(`${file}:${line}: ${problem}`);
     this.name = new.target.name;
   }

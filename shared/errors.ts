@@ -28,16 +28,15 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** A step of a program's job that failed, phrased for the user: what failed, on which device, why, and what to do (`hint`). */
+/** A step of a program's job that failed, for the user: what failed, on which device, why, what to do (`hint`), the exit status. */
 export class StepError extends Error {
   override name = "StepError";
   readonly hint: string;
-  /** The program's exit status when this error ends it. */
   readonly exitStatus: number;
-  constructor(message: string, options: { cause?: unknown; hint?: string; exitStatus?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options.hint ?? "";
-    this.exitStatus = options.exitStatus ?? 1;
+  constructor(message: string, { cause, hint = "", exitStatus = 1 }: { cause?: unknown; hint?: string; exitStatus?: number } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.hint = hint;
+    this.exitStatus = exitStatus;
   }
 }
 

@@ -44,9 +44,8 @@ function untilDeadline(fd: number, deadline: number, call: () => number): number
 }
 
 /**
- * A socket connected to `socketPath` (close it): a datagram socket, as syslog(3) tries first, or a stream when the
- * kernel says the log socket is one (EPROTOTYPE: syslog-ng's unix-stream). Else minus errno (ENOENT, ECONNREFUSED:
- * no system log; EACCES; ETIMEDOUT: a stream listener's backlog stayed full until `deadline`).
+ * A socket connected to `socketPath` (close it): a datagram one as syslog(3) tries first, else a stream (EPROTOTYPE: syslog-ng's
+ * unix-stream). Or minus errno: ENOENT, ECONNREFUSED (no system log), EACCES, ETIMEDOUT (a stream's backlog full until `deadline`).
  */
 export function connectToSyslog(socketPath: string, deadline: number): { fd: number; stream: boolean } | number {
   const address = new Uint8Array(SOCKADDR_UN_SIZE);

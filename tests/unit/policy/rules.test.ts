@@ -1,16 +1,17 @@
 // The policy language: each field and option, malformed lines with file:line, and which line holds for whom.
 import { describe, expect, test } from "bun:test";
-import { choosePolicyRule, type PolicyCaller } from "../../../policy/choose.ts";
+import { choosePolicyLine, type PolicyCaller } from "../../../policy/choose.ts";
 import { parsePolicyText, PolicySyntaxError } from "../../../policy/rules.ts";
 import { queueLimit } from "../../../policy/verdicts.ts";
-import { parsePlaceName, placeName, placesHeld } from "../../../policy/holders.ts";
+import { placeName, placesHeld } from "../../../policy/holders.ts";
 
 const FILE = "/etc/qemu/bridge-policy.conf";
 const parse = (text: string) => parsePolicyText(Buffer.from(text, "latin1"), FILE);
 const ALICE: PolicyCaller = { userName: "alice", groupNames: ["alice", "lab", "staff"] };
 
 function chosen(text: string, caller: PolicyCaller = ALICE, bridgeNames = ["br0"]): string | null {
-  return choosePolicyRule(parse(text), caller, bridgeNames)?.text ?? null;
+  const choice = choosePolicyLine(parse(text), caller, bridgeNames);
+  return choice.known ? (choice.rule?.text ?? null) : "unknown";
 }
 
 describe("parsing", () => {
@@ -95,17 +96,18 @@ describe("which line holds", () => {
     expect(chosen("")).toBe(null);
   });
 
-  test("a caller whose uid has no name matches only group and * lines", () => {
-    expect(chosen("alice br0 1\n* br0 3\n", { userName: null, groupNames: [] })).toBe("* br0 3");
+  test("a caller whose uid has no name matches only group and * lines, and is undecided where user lines apply", () => {
+    expect(chosen("@lab br0 1\n* br0 3\n", { userName: null, groupNames: [] })).toBe("* br0 3");
+    expect(chosen("alice br0 1\n* br0 3\n", { userName: null, groupNames: [] })).toBe("unknown");
   });
 });
 
 describe("whose ports: places", () => {
   test("a place's name says whose, on which bridge, which place; nothing else parses as one", () => {
     expect(placeName(4101, 3, 0)).toBe("tbh-uid4101-br3-place0");
-    expect(parsePlaceName("tbh-uid4101-br3-place0")).toEqual({ uid: 4101, bridgeIndex: 3, place: 0 });
-    for (const name of ["tbh-uid4101-br3-place", "tbh-uidx-br3-place0", "tap0", "tbh-uid4101-br3-place0 ", "xtbh-uid1-br1-place1"])
-      expect(parsePlaceName(name)).toBeNull();
+    const altNames = ["tbh-uid4101-br3-place", "tbh-uidx-br3-place0", "tap0", "tbh-uid4101-br3-place0 ", "xtbh-uid4101-br3-place1"];
+    expect(placesHeld([{ altNames }], 4101, 3)).toEqual([]);
+    expect(placesHeld([{ altNames: [...altNames, "tbh-uid4101-br3-place0"] }], 4101, 3)).toEqual([{ link: expect.anything(), place: 0 }]);
     // Longer than any device name (IFNAMSIZ 16, NUL included): no device can be made under a place's name.
     expect(placeName(0, 1, 0).length).toBeGreaterThanOrEqual(16);
   });
