@@ -1,7 +1,5 @@
 // `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container.
-// Phases: admit (namespace, bridge, lxc-usernet line, policy line), make (the pair in one RTM_NEWLINK), join
-// (mark, bridge, counts again, isolation, audit line, up last: a caller who kills the program earlier leaves a
-// down, counted pair its container takes away), hand over. A pair made but not handed over is deleted by index.
+// Phases admit, make, join, hand over (docs/containers.md, "What create does"); a pair made but not handed over is deleted by index.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
 import { choosePolicyLine } from "../../policy/choose.ts";
@@ -43,13 +41,14 @@ type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
 type BridgeTarget = { name: string; index: number; names: string[] };
 type Host = { index: number; name: string };
+/** What admit found: the bridge, the lxc-usernet line charged, bridge-policy.conf's line. */
+type Admitted = { bridge: BridgeTarget | null; line: UsernetLine; policy: PolicyLine };
 
 function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | null {
   if (bridge === NO_BRIDGE) return null;
-  const index = attempt(`find bridge \`${bridge}'`, () => control.index(bridge));
-  const link = attempt(`find bridge \`${bridge}'`, () => describeLink(index));
+  const link = attempt(`find bridge \`${bridge}'`, () => describeLink(control.index(bridge)));
   if (link.kind !== "bridge") throw new StepError(`failed to find bridge \`${bridge}': it is a ${link.kind ?? "device"}, not a bridge`);
-  return { name: bridge, index, names: [link.name, ...link.altNames] };
+  return { name: bridge, index: link.index, names: [link.name, ...link.altNames] };
 }
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -94,20 +93,13 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
 }
 
 /** join: mark, place, bridge, the lxc-usernet count again, isolation, the grant line, up (last). */
-function joinBridge(
-  control: InterfaceControl,
-  host: Host,
-  bridge: BridgeTarget | null,
-  line: UsernetLine,
-  policy: PolicyLine,
-  context: CreateContext,
-): void {
+function joinBridge(control: InterfaceControl, host: Host, { bridge, line, policy }: Admitted, context: CreateContext): void {
   attempt(`set alias of device \`${host.name}'`, () =>
     setLinkAlias(host.index, vethAlias({ uid: context.uid, subject: line.subject, bridge: bridge?.name ?? NO_BRIDGE })),
   );
-  // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
-  if (bridge !== null && policy !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
   if (bridge !== null) {
+    // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
+    if (policy !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
     attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
     const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
     if (joined.master !== bridge.index) {
@@ -118,8 +110,8 @@ function joinBridge(
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
   recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, context.uid, host.index);
-  if (bridge !== null && policy?.rule?.isolated === true)
-    attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
+  // policy is null on no bridge.
+  if (policy?.rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
   // Before the port goes up: a caller who kills the program once it is up must not suppress the line.
   context.trail.grant(context.record);
   attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
@@ -174,11 +166,10 @@ export function createVeth(args: Extract<UserNicArgs, { verb: "create" }>, conte
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
     context.record.veth = host.name;
-    joinBridge(control, host, bridge, line, policy, context);
+    joinBridge(control, host, { bridge, line, policy }, context);
     const peer = peerOf(host);
     namespace.confirmStillThere();
     unsent = null;
-    context.log.debug(`made ${host.name} on ${bridge?.name ?? "no bridge"}, peer ${peer.name} (${peer.index})`);
     return `${peer.name}:${peer.index}:${host.name}:${host.index}`;
   } finally {
     control.close();

@@ -1,7 +1,6 @@
 // tap-user-nic: a drop-in for LXC's lxc-user-nic; makes (create) or removes (delete) a container's veth on a bridge, as lxc-usernet and the policy allow.
-//
-// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit
-// parse); 1 anything else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
+// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit parse); 1 anything
+// else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
@@ -15,16 +14,10 @@ import { readUsernet, usernetCaller } from "./charge.ts";
 import { type CreateContext, createVeth } from "./create.ts";
 import { deleteVeth } from "./delete.ts";
 
-/** What tap-user-nic can be waiting for, in order; the watchdog names the last one entered. */
-const WAITS = [
-  "the name service to name your user and groups (getent passwd, getent group)",
-  "the container's namespace, the bridge, the count of your veths or the pair",
-] as const;
-
 type Request = Pick<CreateContext, "uid" | "record" | "trail" | "log">;
 
-/** Runs the verb; returns the line create prints, or null for delete. throws StepError. */
-function run(args: UserNicArgs, credentials: ThreadCredentials, context: Request): string | null {
+/** Runs the verb with the policy file's lines (see readPolicy); returns the line create prints, or null for delete. throws StepError. */
+function run(args: UserNicArgs, credentials: ThreadCredentials, policy: ReturnType<typeof readPolicy>, context: Request): string | null {
   if (args.verb === "delete") {
     deleteVeth(args, context.uid, context.record, context.trail);
     return null;
@@ -33,17 +26,19 @@ function run(args: UserNicArgs, credentials: ThreadCredentials, context: Request
   // A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container goes.
   const deadline = new Deadline({
     program: "tap-user-nic",
-    waits: WAITS,
+    waits: [
+      "the name service to name your user and groups (getent passwd, getent group)",
+      "the container's namespace, the bridge, the count of your veths or the pair",
+    ],
     leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
   });
   deadline.start();
-  deadline.enter(WAITS[0]);
+  deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
   const caller = usernetCaller(credentials);
   context.record.userName = caller.userName;
-  const policy = readPolicy();
   if (policy instanceof StepError) throw policy;
   const rules = policy === null ? null : { rules: policy, caller: identifyCaller(credentials) };
-  deadline.enter(WAITS[1]);
+  deadline.enter("the container's namespace, the bridge, the count of your veths or the pair");
   return createVeth(args, { ...context, usernetCaller: caller, usernetLines: readUsernet(), policy: rules });
 }
 
@@ -72,9 +67,10 @@ function main(argv: readonly string[]): void {
     rule: undefined,
   };
   // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
-  const trail = new AuditTrail(readPolicy() !== null, (message) => log.warn(message), VETH_AUDIT);
+  const policy = readPolicy();
+  const trail = new AuditTrail(policy !== null, (message) => log.warn(message), VETH_AUDIT);
   try {
-    const line = run(args, credentials, { uid: record.uid, record, trail, log });
+    const line = run(args, credentials, policy, { uid: record.uid, record, trail, log });
     if (line !== null) writeText(1, `${line}\n`);
     process.exitCode = 0;
   } catch (err) {
