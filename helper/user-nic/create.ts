@@ -6,34 +6,28 @@ import { choosePolicyLine } from "../../policy/choose.ts";
 import { describePolicyRule, type PolicyRule } from "../../policy/rules.ts";
 import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { CallerIdentity } from "../../shared/caller.ts";
+import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
 import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
-import type { UsernetCaller } from "../../usernet/decide.ts";
 import { hostEndName } from "../../usernet/host-name.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
-import { chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
+import { identifyCaller, placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
+import { chooseUsernetLine, readUsernet, recheckUsernetLine, usernetCaller } from "./charge.ts";
+import { Deadline } from "../deadline.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
 
-/** Everything create needs besides its arguments, read before it starts. */
-export interface CreateContext {
-  uid: number;
-  usernetCaller: UsernetCaller;
-  usernetLines: readonly UsernetLine[];
-  /** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
-  policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
-  record: VethAuditRecord;
-  trail: AuditTrail<VethAuditRecord>;
-  log: ConsolaInstance;
-}
+/** Who asks, and where create's decisions go. */
+export type CreateContext = { uid: number; record: VethAuditRecord; trail: AuditTrail<VethAuditRecord>; log: ConsolaInstance };
+/** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
+type PolicyRules = { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
 
 /** bridge-policy.conf's line for the caller on the bridge (null: none applies) and the lowest of their places found free; null without a policy file or a bridge. */
 type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
@@ -121,9 +115,9 @@ function joinBridge(control: InterfaceControl, host: Host, { bridge, line, polic
  * admit: bridge-policy.conf's line for the caller on `bridge`, with room for one more port. A line that
  * binds its ports (`locked`, `ip=`) refuses a veth: a veth has no such binding, its port would be unfiltered.
  */
-function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyLine {
-  if (bridge === null || context.policy === null) return null;
-  const choice = choosePolicyLine(context.policy.rules, context.policy.caller, bridge.names);
+function admitPolicyLine(bridge: BridgeTarget | null, policy: PolicyRules, context: CreateContext): PolicyLine {
+  if (bridge === null || policy === null) return null;
+  const choice = choosePolicyLine(policy.rules, policy.caller, bridge.names);
   if (!choice.known) throw unknownNamesRefusal(choice, context.uid, bridge.name);
   const { rule } = choice;
   context.record.rule = rule;
@@ -152,17 +146,43 @@ function peerOf(host: Host): LinkDescription {
   return attempt(`find the peer of \`${host.name}'`, () => describeLink(link, linkNamespaceId));
 }
 
-/** The whole of `create`; returns the line to print (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError. */
-export function createVeth(args: Extract<UserNicArgs, { verb: "create" }>, context: CreateContext): string {
+/**
+ * The whole of `create`, with the policy file's lines as readPolicy() gave them; returns the line to print
+ * (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError.
+ */
+export function createVeth(
+  args: Extract<UserNicArgs, { verb: "create" }>,
+  credentials: ThreadCredentials,
+  policyFile: PolicyRule[] | StepError | null,
+  context: CreateContext,
+): string {
+  // The name service may never answer (an /etc/group that is a FIFO, a directory server that hangs): LXC would hang with it.
+  // A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container goes.
+  const deadline = new Deadline({
+    program: "tap-user-nic",
+    waits: [
+      "the name service to name your user and groups (getent passwd, getent group)",
+      "the container's namespace, the bridge, the count of your veths or the pair",
+    ],
+    leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
+  });
+  deadline.start();
+  deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
+  const caller = usernetCaller(credentials);
+  context.record.userName = caller.userName;
+  if (policyFile instanceof StepError) throw policyFile;
+  const policyRules = policyFile === null ? null : { rules: policyFile, caller: identifyCaller(credentials) };
+  deadline.enter("the container's namespace, the bridge, the count of your veths or the pair");
+  const usernetLines = readUsernet();
   const namespace = admitProcessNamespace(args.pid, context.uid);
   const control = attempt("open a control socket", () => new InterfaceControl());
   let unsent: number | null = null;
   try {
     if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
     const bridge = findBridge(control, args.bridge);
-    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.bridge);
+    const line = chooseUsernetLine(usernetLines, caller, context.uid, args.bridge);
     context.record.usernetLine = line;
-    const policy = admitPolicyLine(bridge, context);
+    const policy = admitPolicyLine(bridge, policyRules, context);
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
     context.record.veth = host.name;

@@ -1,6 +1,6 @@
 // `tap-user-nic delete`: removes a host veth only when the kernel says it is the caller's (their mark, on that bridge, a veth), never by its name alone.
 // The mark is one only CAP_NET_ADMIN can set (CVE-2026-39402 was one user deleting another's port by name); where this
-// differs from lxc-user-nic 5.0, which deletes Open vSwitch ports only: docs/containers.md, "Where ours differs".
+// differs from lxc-user-nic 5.0, which deletes Open vSwitch ports only: docs/containers.md, "Where ours differs from lxc-user-nic".
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { describeLink } from "../../shared/netlink.ts";
