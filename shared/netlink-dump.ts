@@ -8,10 +8,6 @@ import { acknowledged, REPLY_ROOM, receive, send, withRouteSocket } from "./netl
 const DUMP = { type: linux.RTM_GETLINK, flags: linux.NLM_F_REQUEST | linux.NLM_F_DUMP, seq: 1, family: linux.AF_UNSPEC, index: 0 };
 /** A dump ends well before this many datagrams (a bridge has at most 1024 ports). */
 const MAX_DUMP_DATAGRAMS = 4096;
-const DUMP_DEADLINE_MS = 30_000;
-/** The bounds of the random pause between two dumps. */
-const FIRST_DUMP_PAUSE_MS = 4;
-const MAX_DUMP_PAUSE_MS = 256;
 
 /**
  * The links of one dump, each passed to `read` (null leaves one out), or null once the kernel marks a part
@@ -38,19 +34,19 @@ function dumpOnce<T>(filter: AttributeList, read: (message: NetlinkMessage) => T
 /**
  * A whole dump (RTM_GETLINK with `filter`). Each device made or deleted interrupts the dumps under way, and a
  * lab starting its VMs makes hundreds: an interrupted dump (its count could come out low) is taken again after
- * a random pause whose bound doubles, so racing helpers fall out of step. throws SysError(EAGAIN, ...).
+ * a random pause whose bound doubles from 4 to 256 ms, so racing helpers fall out of step, for up to 30 s. throws SysError(EAGAIN, ...).
  */
 export function dumpLinks<T>(filter: AttributeList, read: (message: NetlinkMessage) => T | null, what: string): T[] {
   const started = performance.now();
-  let pauseBound = FIRST_DUMP_PAUSE_MS;
+  let pauseBound = 4;
   for (let dumps = 1; ; dumps += 1) {
     const links = dumpOnce(filter, read, what);
     if (links !== null) return links;
     const elapsed = performance.now() - started;
-    if (elapsed >= DUMP_DEADLINE_MS) {
+    if (elapsed >= 30_000) {
       throw new SysError("RTM_GETLINK", EAGAIN, `the device list kept changing for ${Math.round(elapsed / 1000)} s (${dumps} dumps)`, what);
     }
     Bun.sleepSync(Math.random() * pauseBound);
-    pauseBound = Math.min(pauseBound * 2, MAX_DUMP_PAUSE_MS);
+    pauseBound = Math.min(pauseBound * 2, 256);
   }
 }

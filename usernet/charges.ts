@@ -1,14 +1,9 @@
 // What tap-user-nic alone reads of its marks (usernet/marks.ts): the count charged to an lxc-usernet line, and who may delete a veth (pure).
+import type { LinkDescription } from "../shared/link.ts";
 import { parseVethAlias } from "./marks.ts";
 
-/** What tap-user-nic reads of one link: `kind` is IFLA_INFO_KIND (`veth`, `bridge`), `master` the bridge it is a port of. */
-export interface LinkFacts {
-  index: number;
-  name: string;
-  kind: string | null;
-  alias: string | null;
-  master: number | null;
-}
+/** What tap-user-nic reads of one link. */
+export type LinkFacts = Pick<LinkDescription, "index" | "name" | "kind" | "alias" | "master">;
 
 /** How many veths carry a mark charging `subject` on `bridge`, whoever holds them (a `@group` line's count is shared). */
 export function vethsChargedTo(links: readonly LinkFacts[], subject: string, bridge: string): number {
@@ -19,9 +14,8 @@ export function vethsChargedTo(links: readonly LinkFacts[], subject: string, bri
 }
 
 /**
- * Why `uid` may not delete `link` as a veth of `type` on `bridge` (index `bridgeIndex`, null for `none`), or
- * null: it must be a veth with their mark for that bridge, and a port of it (of none for `none`). The name
- * says nothing: any device can be given any free name.
+ * Why `uid` may not delete `link` as a veth of `type` on `bridge` (index `bridgeIndex`, null for `none`), or null.
+ * The name says nothing: any device can be given any free name.
  */
 export function deleteProblem(link: LinkFacts, uid: number, type: string, bridge: string, bridgeIndex: number | null): string | null {
   if (type !== "veth") return `type ${type} is not one tap-user-nic makes`;

@@ -2,12 +2,7 @@
 import type { UsernetLine } from "./parse.ts";
 
 /** The caller's user name and the names of the groups getgroups(2) reports (the primary one only when listed there too). */
-export interface UsernetCaller {
-  userName: string;
-  groupNames: readonly string[];
-}
-
-type UsernetRequest = { type: string; bridge: string };
+export type UsernetCaller = { userName: string; groupNames: readonly string[] };
 
 /** `no-line`: none names the caller (or a group of theirs), the type and the bridge, or their COUNTs sum to 0 or less. */
 type UsernetDecision =
@@ -23,7 +18,7 @@ type UsernetDecision =
 export function decideUsernet(
   lines: readonly UsernetLine[],
   caller: UsernetCaller,
-  request: UsernetRequest,
+  request: { type: string; bridge: string },
   heldBy: (subject: string) => number,
 ): UsernetDecision {
   const isCaller = (subject: string) => subject === caller.userName || (subject[0] === "@" && caller.groupNames.includes(subject.slice(1)));

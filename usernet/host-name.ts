@@ -1,7 +1,6 @@
-// The name tap-user-nic gives a host veth at birth, which charges it to its caller before the mark can (pure).
-// The alias can only be set once the pair exists (rtnl_create_link takes no IFLA_IFALIAS), and the caller may
-// SIGKILL the program in between. So the host end's name carries its caller's uid (only CAP_NET_ADMIN names a
-// device here): a veth so named without the mark counts against that uid on every line until its container goes.
+// The name tap-user-nic gives a host veth at birth, which charges it to its caller before the mark can (pure): the
+// alias comes one step after the pair, and the caller may kill the program in between (only CAP_NET_ADMIN names a
+// device here). Why: docs/containers.md, "What create does".
 import type { LinkFacts } from "./charges.ts";
 import { parseVethAlias } from "./marks.ts";
 

@@ -1,17 +1,9 @@
 // /etc/lxc/lxc-usernet read the way lxc-user-nic reads it: `USER|@GROUP TYPE BRIDGE COUNT` per line (pure).
-//
-// lxc-user-nic scans each line with sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d") and skips any line that does not
-// give all four values. This drop-in takes and skips the same lines, quirks included (a line that starts with
-// a blank is skipped; `#` is a name that matches no one; `2x` counts as 2): a file written for LXC grants the same.
+// lxc-user-nic's sscanf("%99[^ \t] %99[^ \t] %99[^ \t] %d"), quirks included, so that a file written for LXC grants the
+// same: docs/containers.md, "Decisions".
 
 /** One line that lxc-user-nic would use: `subject` is `alice` or `@lab`, `count` may be 0 or negative, `line` counts from 1. */
-export interface UsernetLine {
-  subject: string;
-  type: string;
-  bridge: string;
-  count: number;
-  line: number;
-}
+export type UsernetLine = { subject: string; type: string; bridge: string; count: number; line: number };
 
 /** The four values of one line as the format's directives read them, or null when lxc-user-nic would skip it. */
 function scanLine(text: string, line: number): UsernetLine | null {

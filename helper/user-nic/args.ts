@@ -1,6 +1,6 @@
 // tap-user-nic's command line: lxc-user-nic's two verbs and six or seven words, exactly as LXC and rootlesskit pass them.
-import { UsageError } from "../../shared/errors.ts";
-import { interfaceNameProblem } from "../../shared/ifname.ts";
+import { checkUsage, UsageError } from "../../shared/errors.ts";
+import { checkInterfaceName, interfaceNameProblem } from "../../shared/ifname.ts";
 import { IFNAMSIZ } from "../../shared/kernel.ts";
 
 export const USER_NIC_USAGE = `Usage: tap-user-nic create {lxcpath} {name} {pid} {type} {bridge} [{nicname}]
@@ -27,8 +27,7 @@ function interfaceTemplateProblem(name: string): string | null {
 export function parseUserNicArgv(argv: readonly string[]): UserNicArgs {
   if (argv.length < 6 || argv.length > 7) throw new UsageError(`expected 6 or 7 arguments, got ${argv.length}`);
   const [verb = "", , , target = "", type = "", bridge = "", nicName] = argv;
-  const bridgeProblem = bridge === NO_BRIDGE ? null : interfaceNameProblem(bridge);
-  if (bridgeProblem !== null) throw new UsageError(`invalid bridge ${JSON.stringify(bridge)}: ${bridgeProblem}`);
+  if (bridge !== NO_BRIDGE) checkUsage(() => checkInterfaceName(bridge, "bridge"));
   if (verb === "create") {
     // 4194304: PID_MAX_LIMIT, the largest pid Linux hands out.
     if (!/^[0-9]{1,7}$/.test(target) || Number(target) < 1 || Number(target) > 4194304) {
@@ -41,8 +40,7 @@ export function parseUserNicArgv(argv: readonly string[]): UserNicArgs {
   }
   if (verb === "delete") {
     if (target.length === 0 || target.includes("\0")) throw new UsageError("invalid network namespace path: it is empty");
-    const problem = nicName === undefined ? null : interfaceNameProblem(nicName);
-    if (problem !== null) throw new UsageError(`invalid nicname ${JSON.stringify(nicName)}: ${problem}`);
+    if (nicName !== undefined) checkUsage(() => checkInterfaceName(nicName, "nicname"));
     return { verb, type, bridge, namespacePath: target, hostName: nicName ?? null };
   }
   throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected create or delete`);

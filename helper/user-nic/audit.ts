@@ -1,19 +1,14 @@
 // tap-user-nic's audit trail: one line per decision to syslog (authpriv), as the TAP helper writes, with the device's kind.
-import type { PolicyRule } from "../../policy/rules.ts";
-import type { AuditFormat } from "../audit.ts";
+import type { AuditFormat, AuditRecord } from "../audit.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 
-/** What the helper knew when it decided, filled in as the request goes (`rule`: null when none holds, undefined when not consulted). */
-export interface VethAuditRecord {
+/** What the helper knew when it decided, filled in as the request goes; the fields the TAP's record has mean the same. */
+export type VethAuditRecord = Pick<AuditRecord, "userName" | "uid" | "bridge" | "rule"> & {
   verb: "create" | "delete";
-  userName: string | null;
-  uid: number;
-  bridge: string;
   veth: string | null;
   target: string;
   usernetLine: UsernetLine | null;
-  rule: PolicyRule | null | undefined;
-}
+};
 
 /** A value as written in the line: bare when plain printable ASCII, else quoted as JSON. */
 function value(text: string): string {

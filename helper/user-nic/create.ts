@@ -1,41 +1,33 @@
 // `tap-user-nic create`: a veth pair whose host end joins the bridge and whose peer is born in the caller's container.
-// Phases: admit (namespace, bridge, lxc-usernet line, policy line), make (the pair in one RTM_NEWLINK), join
-// (mark, bridge, counts again, isolation, audit line, up last: a caller who kills the program earlier leaves a
-// down, counted pair its container takes away), hand over. A pair made but not handed over is deleted by index.
+// Phases admit, make, join, hand over (docs/containers.md, "What create does"); a pair made but not handed over is deleted by index.
 import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
 import { choosePolicyLine } from "../../policy/choose.ts";
 import { describePolicyRule, type PolicyRule } from "../../policy/rules.ts";
 import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { CallerIdentity } from "../../shared/caller.ts";
+import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { EEXIST } from "../../shared/errno.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { deleteLink, describeLink, type LinkDescription, setBridgePortIsolated, setLinkAlias } from "../../shared/netlink.ts";
 import { createVethPair, deleteLinkByIndex } from "../../shared/veth.ts";
-import type { UsernetCaller } from "../../usernet/decide.ts";
 import { hostEndName } from "../../usernet/host-name.ts";
 import { vethAlias } from "../../usernet/marks.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
-import { chooseUsernetLine, recheckUsernetLine } from "./charge.ts";
+import { identifyCaller, placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
+import { chooseUsernetLine, readUsernet, recheckUsernetLine, usernetCaller } from "./charge.ts";
+import { Deadline } from "../deadline.ts";
 import { attempt } from "../attempt.ts";
 import { admitProcessNamespace } from "./namespace.ts";
 
-/** Everything create needs besides its arguments, read before it starts. */
-export interface CreateContext {
-  uid: number;
-  usernetCaller: UsernetCaller;
-  usernetLines: readonly UsernetLine[];
-  /** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
-  policy: { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
-  record: VethAuditRecord;
-  trail: AuditTrail<VethAuditRecord>;
-  log: ConsolaInstance;
-}
+/** Who asks, and where create's decisions go. */
+export type CreateContext = { uid: number; record: VethAuditRecord; trail: AuditTrail<VethAuditRecord>; log: ConsolaInstance };
+/** bridge-policy.conf's lines and the caller as it matches them; null without a policy file. */
+type PolicyRules = { rules: readonly PolicyRule[]; caller: CallerIdentity } | null;
 
 /** bridge-policy.conf's line for the caller on the bridge (null: none applies) and the lowest of their places found free; null without a policy file or a bridge. */
 type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
@@ -43,13 +35,14 @@ type PolicyLine = { rule: PolicyRule | null; firstFree: number } | null;
 /** The bridge the host end joins: its index and every name (the policy judges the device); null for `none`. */
 type BridgeTarget = { name: string; index: number; names: string[] };
 type Host = { index: number; name: string };
+/** What admit found: the bridge, the lxc-usernet line charged, bridge-policy.conf's line. */
+type Admitted = { bridge: BridgeTarget | null; line: UsernetLine; policy: PolicyLine };
 
 function findBridge(control: InterfaceControl, bridge: string): BridgeTarget | null {
   if (bridge === NO_BRIDGE) return null;
-  const index = attempt(`find bridge \`${bridge}'`, () => control.index(bridge));
-  const link = attempt(`find bridge \`${bridge}'`, () => describeLink(index));
+  const link = attempt(`find bridge \`${bridge}'`, () => describeLink(control.index(bridge)));
   if (link.kind !== "bridge") throw new StepError(`failed to find bridge \`${bridge}': it is a ${link.kind ?? "device"}, not a bridge`);
-  return { name: bridge, index, names: [link.name, ...link.altNames] };
+  return { name: bridge, index: link.index, names: [link.name, ...link.altNames] };
 }
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -94,20 +87,13 @@ function hostNameTaken(control: InterfaceControl, name: string): boolean {
 }
 
 /** join: mark, place, bridge, the lxc-usernet count again, isolation, the grant line, up (last). */
-function joinBridge(
-  control: InterfaceControl,
-  host: Host,
-  bridge: BridgeTarget | null,
-  line: UsernetLine,
-  policy: PolicyLine,
-  context: CreateContext,
-): void {
+function joinBridge(control: InterfaceControl, host: Host, { bridge, line, policy }: Admitted, context: CreateContext): void {
   attempt(`set alias of device \`${host.name}'`, () =>
     setLinkAlias(host.index, vethAlias({ uid: context.uid, subject: line.subject, bridge: bridge?.name ?? NO_BRIDGE })),
   );
-  // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
-  if (bridge !== null && policy !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
   if (bridge !== null) {
+    // Its place before the veth joins the bridge, as a TAP takes one (helper/policy.ts).
+    if (policy !== null) takePlace(host, bridge, context.uid, policy.rule, policy.firstFree);
     attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => control.addToBridge(bridge.name, host.name));
     const joined = attempt(`add interface \`${host.name}' to bridge \`${bridge.name}'`, () => describeLink(host.index));
     if (joined.master !== bridge.index) {
@@ -118,8 +104,8 @@ function joinBridge(
   }
   // Of creators racing for the last place, each counts with its own mark present: no more than COUNT are kept.
   recheckUsernetLine(line, bridge?.name ?? NO_BRIDGE, context.uid, host.index);
-  if (bridge !== null && policy?.rule?.isolated === true)
-    attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
+  // policy is null on no bridge.
+  if (policy?.rule?.isolated === true) attempt(`isolate bridge port \`${host.name}'`, () => setBridgePortIsolated(host.index));
   // Before the port goes up: a caller who kills the program once it is up must not suppress the line.
   context.trail.grant(context.record);
   attempt(`bring up interface \`${host.name}'`, () => control.bringUp(host.name));
@@ -129,9 +115,9 @@ function joinBridge(
  * admit: bridge-policy.conf's line for the caller on `bridge`, with room for one more port. A line that
  * binds its ports (`locked`, `ip=`) refuses a veth: a veth has no such binding, its port would be unfiltered.
  */
-function admitPolicyLine(bridge: BridgeTarget | null, context: CreateContext): PolicyLine {
-  if (bridge === null || context.policy === null) return null;
-  const choice = choosePolicyLine(context.policy.rules, context.policy.caller, bridge.names);
+function admitPolicyLine(bridge: BridgeTarget | null, policy: PolicyRules, context: CreateContext): PolicyLine {
+  if (bridge === null || policy === null) return null;
+  const choice = choosePolicyLine(policy.rules, policy.caller, bridge.names);
   if (!choice.known) throw unknownNamesRefusal(choice, context.uid, bridge.name);
   const { rule } = choice;
   context.record.rule = rule;
@@ -160,25 +146,50 @@ function peerOf(host: Host): LinkDescription {
   return attempt(`find the peer of \`${host.name}'`, () => describeLink(link, linkNamespaceId));
 }
 
-/** The whole of `create`; returns the line to print (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError. */
-export function createVeth(args: Extract<UserNicArgs, { verb: "create" }>, context: CreateContext): string {
+/**
+ * The whole of `create`, with the policy file's lines as readPolicy() gave them; returns the line to print
+ * (`eth0:IFINDEX:HOSTVETH:IFINDEX`). throws StepError.
+ */
+export function createVeth(
+  args: Extract<UserNicArgs, { verb: "create" }>,
+  credentials: ThreadCredentials,
+  policyFile: PolicyRule[] | StepError | null,
+  context: CreateContext,
+): string {
+  // The name service may never answer (an /etc/group that is a FIFO, a directory server that hangs): LXC would hang with it.
+  // A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container goes.
+  const deadline = new Deadline({
+    program: "tap-user-nic",
+    waits: [
+      "the name service to name your user and groups (getent passwd, getent group)",
+      "the container's namespace, the bridge, the count of your veths or the pair",
+    ],
+    leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
+  });
+  deadline.start();
+  deadline.enter("the name service to name your user and groups (getent passwd, getent group)");
+  const caller = usernetCaller(credentials);
+  context.record.userName = caller.userName;
+  if (policyFile instanceof StepError) throw policyFile;
+  const policyRules = policyFile === null ? null : { rules: policyFile, caller: identifyCaller(credentials) };
+  deadline.enter("the container's namespace, the bridge, the count of your veths or the pair");
+  const usernetLines = readUsernet();
   const namespace = admitProcessNamespace(args.pid, context.uid);
   const control = attempt("open a control socket", () => new InterfaceControl());
   let unsent: number | null = null;
   try {
     if (args.type !== "veth") throw new StepError(`access denied: type ${args.type} is not one tap-user-nic makes (only veth)`);
     const bridge = findBridge(control, args.bridge);
-    const line = chooseUsernetLine(context.usernetLines, context.usernetCaller, context.uid, args.bridge);
+    const line = chooseUsernetLine(usernetLines, caller, context.uid, args.bridge);
     context.record.usernetLine = line;
-    const policy = admitPolicyLine(bridge, context);
+    const policy = admitPolicyLine(bridge, policyRules, context);
     const host = makePair(control, bridge, args.peerName, namespace.fd, context.uid);
     unsent = host.index;
     context.record.veth = host.name;
-    joinBridge(control, host, bridge, line, policy, context);
+    joinBridge(control, host, { bridge, line, policy }, context);
     const peer = peerOf(host);
     namespace.confirmStillThere();
     unsent = null;
-    context.log.debug(`made ${host.name} on ${bridge?.name ?? "no bridge"}, peer ${peer.name} (${peer.index})`);
     return `${peer.name}:${peer.index}:${host.name}:${host.index}`;
   } finally {
     control.close();

@@ -1,7 +1,6 @@
 // `tap-user-nic delete`: removes a host veth only when the kernel says it is the caller's (their mark, on that bridge, a veth), never by its name alone.
-// lxc-user-nic 5.0 deletes only Open vSwitch ports; for a Linux bridge LXC lets the kernel remove the pair
-// with the container's namespace. This one deletes a veth on a Linux bridge (or on none), authorised by the
-// mark only CAP_NET_ADMIN can set (CVE-2026-39402 was one user deleting another's port by name).
+// The mark is one only CAP_NET_ADMIN can set (CVE-2026-39402 was one user deleting another's port by name); where this
+// differs from lxc-user-nic 5.0, which deletes Open vSwitch ports only: docs/containers.md, "Where ours differs from lxc-user-nic".
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { InterfaceControl } from "../../shared/netdev.ts";
 import { describeLink } from "../../shared/netlink.ts";
@@ -10,7 +9,7 @@ import { deleteProblem } from "../../usernet/charges.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { admitNamespacePath } from "./namespace.ts";
+import { admitNamespacePath, orRefusal } from "./namespace.ts";
 
 type DeleteArgs = Extract<UserNicArgs, { verb: "delete" }>;
 
@@ -22,30 +21,21 @@ function refusal(args: DeleteArgs, cause: string): StepError {
   });
 }
 
-/** `look()`'s value, or the refusal with the reason it failed. */
-function found<T>(args: DeleteArgs, look: () => T, prefix = ""): T {
-  try {
-    return look();
-  } catch (err) {
-    if (!(err instanceof SysError)) throw err;
-    throw refusal(args, `${prefix}${systemReason(err)}`);
-  }
-}
-
 /** The whole of `delete`. throws StepError. */
 export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecord, trail: AuditTrail<VethAuditRecord>): void {
   // admit: the namespace, opened as the caller and theirs, as lxc-user-nic asks before a delete
   admitNamespacePath(args.namespacePath, uid);
   const { hostName } = args;
-  if (hostName === null) throw refusal(args, "no nicname given");
+  const refuse = (cause: string) => refusal(args, cause);
+  if (hostName === null) throw refuse("no nicname given");
   record.veth = hostName;
   const control = new InterfaceControl();
   try {
-    const bridgeIndex = args.bridge === NO_BRIDGE ? null : found(args, () => control.index(args.bridge), "bridge: ");
-    const index = found(args, () => control.index(hostName));
-    const link = found(args, () => describeLink(index));
+    const bridgeIndex = args.bridge === NO_BRIDGE ? null : orRefusal(refuse, () => control.index(args.bridge), "bridge: ");
+    const index = orRefusal(refuse, () => control.index(hostName));
+    const link = orRefusal(refuse, () => describeLink(index));
     const problem = deleteProblem(link, uid, args.type, args.bridge, bridgeIndex);
-    if (problem !== null) throw refusal(args, problem);
+    if (problem !== null) throw refuse(problem);
     // The line first, as for a grant of a port: a delete the log does not take is refused.
     trail.grant(record);
     // By index: the name may be freed and taken again between the check and the deletion, the index not.
@@ -53,9 +43,7 @@ export function deleteVeth(args: DeleteArgs, uid: number, record: VethAuditRecor
       deleteLinkByIndex(index);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
-      throw err.code === "ENODEV"
-        ? refusal(args, "gone meanwhile")
-        : new StepError(`failed to delete veth \`${hostName}': ${systemReason(err)}`);
+      throw err.code === "ENODEV" ? refuse("gone meanwhile") : new StepError(`failed to delete veth \`${hostName}': ${systemReason(err)}`);
     }
   } finally {
     control.close();

@@ -1,51 +1,15 @@
 // tap-user-nic: a drop-in for LXC's lxc-user-nic; makes (create) or removes (delete) a container's veth on a bridge, as lxc-usernet and the policy allow.
-//
-// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit
-// parse); 1 anything else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
-import type { ThreadCredentials } from "../../shared/credentials.ts";
+// Exit status: 0 done (create printed `NICNAME:IFINDEX:HOSTVETH:IFINDEX`, the one line LXC and rootlesskit parse); 1 anything
+// else, with stdout left empty. It runs as its caller with CAP_NET_ADMIN alone (the shim).
 import { StepError, SysError, UsageError, systemReason } from "../../shared/errors.ts";
 import { createLogger, reportStepError, writeText } from "../../shared/log.ts";
 import { AuditTrail } from "../audit.ts";
-import { Deadline } from "../deadline.ts";
-import { identifyCaller, readPolicy } from "../policy.ts";
+import { readPolicy } from "../policy.ts";
 import { verifiedCredentials } from "../privilege.ts";
 import { parseUserNicArgv, USER_NIC_USAGE, type UserNicArgs } from "./args.ts";
 import { VETH_AUDIT, type VethAuditRecord } from "./audit.ts";
-import { readUsernet, usernetCaller } from "./charge.ts";
-import { type CreateContext, createVeth } from "./create.ts";
+import { createVeth } from "./create.ts";
 import { deleteVeth } from "./delete.ts";
-
-/** What tap-user-nic can be waiting for, in order; the watchdog names the last one entered. */
-const WAITS = [
-  "the name service to name your user and groups (getent passwd, getent group)",
-  "the container's namespace, the bridge, the count of your veths or the pair",
-] as const;
-
-type Request = Pick<CreateContext, "uid" | "record" | "trail" | "log">;
-
-/** Runs the verb; returns the line create prints, or null for delete. throws StepError. */
-function run(args: UserNicArgs, credentials: ThreadCredentials, context: Request): string | null {
-  if (args.verb === "delete") {
-    deleteVeth(args, context.uid, context.record, context.trail);
-    return null;
-  }
-  // The name service may never answer (an /etc/group that is a FIFO, a directory server that hangs): LXC would hang with it.
-  // A pair made before the deadline is not persistent in the way a TAP's fd is: it stays, down and counted, until its container goes.
-  const deadline = new Deadline({
-    program: "tap-user-nic",
-    waits: WAITS,
-    leftBehind: "no line was printed, and a veth already made stays counted against you until its container goes",
-  });
-  deadline.start();
-  deadline.enter(WAITS[0]);
-  const caller = usernetCaller(credentials);
-  context.record.userName = caller.userName;
-  const policy = readPolicy();
-  if (policy instanceof StepError) throw policy;
-  const rules = policy === null ? null : { rules: policy, caller: identifyCaller(credentials) };
-  deadline.enter(WAITS[1]);
-  return createVeth(args, { ...context, usernetCaller: caller, usernetLines: readUsernet(), policy: rules });
-}
 
 function main(argv: readonly string[]): void {
   process.exitCode = 1;
@@ -72,10 +36,11 @@ function main(argv: readonly string[]): void {
     rule: undefined,
   };
   // As for TAPs: with a policy file (also one that cannot be read) every decision is audited.
-  const trail = new AuditTrail(readPolicy() !== null, (message) => log.warn(message), VETH_AUDIT);
+  const policy = readPolicy();
+  const trail = new AuditTrail(policy !== null, (message) => log.warn(message), VETH_AUDIT);
   try {
-    const line = run(args, credentials, { uid: record.uid, record, trail, log });
-    if (line !== null) writeText(1, `${line}\n`);
+    if (args.verb === "delete") deleteVeth(args, record.uid, record, trail);
+    else writeText(1, `${createVeth(args, credentials, policy, { uid: record.uid, record, trail, log })}\n`);
     process.exitCode = 0;
   } catch (err) {
     const step = err instanceof SysError ? new StepError(`failed to ${args.verb} veth: ${systemReason(err)}`, { cause: err }) : err;

@@ -1,7 +1,6 @@
 // The container's network namespace, admitted only when the caller owns it: opened with the caller's rights, owned by a user namespace the caller owns, never the helper's own.
-// lxc-user-nic once worked on a namespace the caller did not own (CVE-2017-5985), opened a path the
-// caller chose with root's rights (CVE-2018-6556) and told "does not exist" from "not allowed"
-// (CVE-2022-47952). So every refusal here is the same sentence; the cause goes to the audit line only.
+// Every refusal is the same sentence, the cause going to the audit line only (CVE-2022-47952; lxc-user-nic's other
+// namespace flaws: docs/containers.md, "Security").
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
 import { closeFd } from "../../shared/libc.ts";
 import { namespaceIdentity, namespaceOwnerUid, openNetworkNamespace, openProcess, processExited } from "../../shared/namespace.ts";
@@ -33,23 +32,23 @@ function ownershipProblem(fd: number, callerUid: number): string | null {
   return null;
 }
 
-/** The fd `open()` returns, or the refusal with `call`'s reason. */
-function opened(target: string, call: string, open: () => number): number {
+/** `look()`'s value, or `refuse` of a SysError's reason after `prefix`; any other error goes through (delete's lookups too). */
+export function orRefusal<T>(refuse: (cause: string) => StepError, look: () => T, prefix = ""): T {
   try {
-    return open();
+    return look();
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
-    throw refusal(target, `${call}: ${systemReason(err)}`);
+    throw refuse(`${prefix}${systemReason(err)}`);
   }
 }
 
-/** Opens `path` as the caller and checks it; throws the refusal. */
-function openOwned(path: string, target: string, callerUid: number): number {
-  const fd = opened(target, `open ${path}`, () => openNetworkNamespace(path));
+/** Opens `path` as the caller and checks it; throws `refuse`'s refusal. */
+function openOwned(path: string, refuse: (cause: string) => StepError, callerUid: number): number {
+  const fd = orRefusal(refuse, () => openNetworkNamespace(path), `open ${path}: `);
   const problem = ownershipProblem(fd, callerUid);
   if (problem === null) return fd;
   closeFd(fd);
-  throw refusal(target, problem);
+  throw refuse(problem);
 }
 
 /**
@@ -57,14 +56,14 @@ function openOwned(path: string, target: string, callerUid: number): number {
  * namespace is open proves the namespace was its (a pid can be reused). throws StepError (the refusal).
  */
 export function admitProcessNamespace(pid: number, callerUid: number) {
-  const target = `PID ${pid}`;
-  const pidfd = opened(target, "pidfd_open", () => openProcess(pid));
+  const refuse = (cause: string) => refusal(`PID ${pid}`, cause);
+  const pidfd = orRefusal(refuse, () => openProcess(pid), "pidfd_open: ");
   let fd: number;
   try {
-    fd = openOwned(`/proc/${pid}/ns/net`, target, callerUid);
+    fd = openOwned(`/proc/${pid}/ns/net`, refuse, callerUid);
     if (processExited(pidfd)) {
       closeFd(fd);
-      throw refusal(target, "the process exited while its namespace was opened");
+      throw refuse("the process exited while its namespace was opened");
     }
   } catch (err) {
     closeFd(pidfd);
@@ -73,7 +72,7 @@ export function admitProcessNamespace(pid: number, callerUid: number) {
   return {
     fd,
     confirmStillThere: () => {
-      if (processExited(pidfd)) throw refusal(target, "the process exited before its device was handed over");
+      if (processExited(pidfd)) throw refuse("the process exited before its device was handed over");
     },
     // Once only: a second close could close whatever reused these numbers.
     close: () => {
@@ -87,5 +86,5 @@ export function admitProcessNamespace(pid: number, callerUid: number) {
 
 /** Checks that the network namespace at `path` (delete's NETNS_PATH), opened as the caller, is theirs. throws StepError (the refusal). */
 export function admitNamespacePath(path: string, callerUid: number): void {
-  closeFd(openOwned(path, JSON.stringify(path), callerUid));
+  closeFd(openOwned(path, (cause) => refusal(JSON.stringify(path), cause), callerUid));
 }
