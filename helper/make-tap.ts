@@ -17,10 +17,7 @@ const MULTIQUEUE_ATTEMPTS = 3;
 /** What the caller asked of the TAP; `uid` is whose place it takes. */
 type TapRequest = { queues: number; useVnet: boolean; uid: number };
 
-/**
- * Makes the TAP into `port` (named the moment it exists), with its queues, the caller's place under a policy file, and no
- * queue but the helper's (docs/privileged-core.md, "Multiqueue names"). Returns whether root holds it. throws StepError.
- */
+/** The TAP, into `port`: its queues, its place, no queue but the helper's (docs/privileged-core.md); whether root holds it. */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
     const rootHeld = createTap(port, request, admission, control, log);
@@ -34,10 +31,11 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
       port.name = attempt(`find device \`${tap}'`, () => describeLink(port.index)).name;
       return rootHeld;
     }
-    const failed = `failed to make device \`${tap}' with ${request.queues} queues`;
-    const hint = "run it again, and tell an administrator: someone on this host takes queues of new TAPs";
-    if (tries === MULTIQUEUE_ATTEMPTS) throw new StepError(`${failed}: ${problem}`, { hint });
-    log.debug(`${failed}: ${problem}: making another`);
+    const failed = new StepError(`failed to make device \`${tap}' with ${request.queues} queues: ${problem}`, {
+      hint: "run it again, and tell an administrator: someone on this host takes queues of new TAPs",
+    });
+    if (tries === MULTIQUEUE_ATTEMPTS) throw failed;
+    log.debug(`${failed.message}: making another`);
     port.release(log, null);
     port.name = null;
   }

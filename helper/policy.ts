@@ -9,7 +9,7 @@ import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { addAltName, devicesNamed } from "../shared/netlink.ts";
-import { attempt } from "./attempt.ts";
+import { attempt, orSysError } from "./attempt.ts";
 import type { AuditRecord } from "./audit.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
@@ -69,13 +69,8 @@ export function takePlace(
   const limit = rule?.maxTaps ?? MOST_PLACES;
   const took = (place: number) =>
     attempt(`give device \`${device.name}' a place on bridge \`${bridge.name}'`, () => {
-      try {
-        addAltName(device.index, placeName(uid, bridge.index, place));
-        return true;
-      } catch (err) {
-        if (err instanceof SysError && err.code === "EEXIST") return false;
-        throw err;
-      }
+      const clash = orSysError("EEXIST", () => addAltName(device.index, placeName(uid, bridge.index, place)));
+      return !(clash instanceof SysError);
     });
   const places = Array.from({ length: limit }, (_, at) => (from + at) % limit);
   for (let round = 1; ; round += 1) {

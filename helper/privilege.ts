@@ -44,12 +44,9 @@ export function verifiedCredentials(log: ConsolaInstance, readThreads = readThre
     log.debug(`credentials: ${describeCredentials(first)}`);
     return first;
   } catch (err) {
-    if (err instanceof CredentialsUnreadable) {
-      reportStepError(log, new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE }));
-      return null;
-    }
-    if (!(err instanceof StepError)) throw err;
-    reportStepError(log, err);
+    if (!(err instanceof StepError || err instanceof CredentialsUnreadable)) throw err;
+    const unreadable = () => new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE });
+    reportStepError(log, err instanceof StepError ? err : unreadable());
     return null;
   }
 }
