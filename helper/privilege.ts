@@ -11,10 +11,7 @@ const HINT =
 const UNREADABLE =
   "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)";
 
-/**
- * Why these threads must not go on, or null: but for root, each must show one uid, one gid, no capability but CAP_NET_ADMIN,
- * and the shim's signature (no_new_privs, CAP_NET_ADMIN ambient). Why: docs/design.md, "The privileged path".
- */
+/** Why these threads must not go on, or null: but for root, each must be as the shim leaves it (docs/design.md, "The privileged path"). */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "refusing to run: no thread's credentials could be read";
   for (const thread of threads) {
