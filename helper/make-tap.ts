@@ -17,7 +17,7 @@ const MULTIQUEUE_ATTEMPTS = 3;
 /** What the caller asked of the TAP; `uid` is whose place it takes. */
 type TapRequest = { queues: number; useVnet: boolean; uid: number };
 
-/** The TAP, into `port`: its queues, its place, no queue but the helper's (docs/privileged-core.md); whether root holds it. */
+/** Makes the TAP into `port`: queues, place, no queue but ours (docs/privileged-core.md, "Multiqueue names"); true: root holds it. */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
     const rootHeld = createTap(port, request, admission, control, log);
