@@ -12,7 +12,7 @@ import { interfaceNameProblem } from "../shared/ifname.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
 import type { HelperArgs } from "./args.ts";
-import { attempt } from "./attempt.ts";
+import { attempt, orSysError } from "./attempt.ts";
 import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
 
 export type SharedHost = { rules: readonly PolicyRule[]; caller: CallerIdentity };
@@ -86,13 +86,8 @@ function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
 
 /** The device `name` reaches (SIOCGIFINDEX follows alternative names) and all its names; a SysError(ENODEV) when none. */
 function lookUpBridge(control: InterfaceControl, name: string): { index: number; names: string[] } | SysError {
-  let index: number;
-  try {
-    index = control.index(name);
-  } catch (err) {
-    if (err instanceof SysError && err.code === "ENODEV") return err;
-    throw err;
-  }
+  const index = orSysError("ENODEV", () => control.index(name));
+  if (index instanceof SysError) return index;
   const link = describeLink(index);
   return { index, names: [link.name, ...link.altNames] };
 }

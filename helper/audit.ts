@@ -25,10 +25,7 @@ function value(text: string): string {
   return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
 }
 
-/**
- * `grant user=alice uid=4101 bridge=br0 tap=tap3 queues=1 rule=/etc/qemu/bridge-policy.conf:2 use=1/2`,
- * then `mac=` when the request gave one and `ip=` when the line binds addresses (refusals add reason=).
- */
+/** One line (bridge.conf(5), AUDIT, shows a grant); `mac=`, `ip=` and a refusal's `reason=` only when there is one. */
 export function auditMessage(outcome: "grant" | "refuse", record: AuditRecord, reason?: string): string {
   const fields = [
     outcome,

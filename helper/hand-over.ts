@@ -1,4 +1,4 @@
-// Phase 4, hand over: the TAP given to the caller, brought up, and its fds sent over the caller's socket.
+// Phase 4, hand over: the audit line first (docs/audit.md), then the TAP given to the caller, brought up, its fds sent.
 import { sendFds } from "../shared/fdpass.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { setTapOwnership } from "../shared/tap.ts";
@@ -10,7 +10,7 @@ const SEND_TIMEOUT_MS = 5000;
 /** Who gets the TAP: the caller's real ids, as the shim left them. */
 export type TapOwner = { uid: number; gid: number };
 
-/** Gives the TAP to `owner` (when `owned`), brings it up, sends its fds; `audit` first (docs/audit.md). throws StepError. */
+/** `owned`: root holds the TAP, to be given to `owner`. throws StepError. */
 export function handOverTap(port: Port, owned: boolean, owner: TapOwner, socketFd: number, control: InterfaceControl, audit: () => void) {
   const tap = port.name ?? "";
   const [fd] = port.fds;

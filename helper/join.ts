@@ -4,7 +4,7 @@ import { formatMac } from "../shared/ifreq.ts";
 import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink, setBridgePortIsolated } from "../shared/netlink.ts";
 import type { Admission } from "./admit.ts";
-import { attempt } from "./attempt.ts";
+import { attempt, orSysError } from "./attempt.ts";
 import type { Port } from "./port.ts";
 
 /** A port on the bridge: how it was set up, and the caller's places there with it (null without a limit). */
@@ -21,9 +21,16 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
   mac[0] = 0xfe;
   attempt(`set MAC address of device \`${device}'`, () => control.setHardwareAddress(device, family, mac));
   const adding = `add interface \`${device}' to bridge \`${bridge}'`;
-  attempt(adding, () => addPort(control, bridge, device), {
+  // EXFULL said as what it means: a bridge numbers its ports 1 to 1023 (BR_MAX_PORTS 1024, port 0 unused).
+  const full = attempt(adding, () => orSysError("EXFULL", () => control.addToBridge(bridge, device)), {
     EOPNOTSUPP: `\`${bridge}' is not a bridge: name a bridge (ip -d link show type bridge)`,
   });
+  if (full instanceof SysError) {
+    throw new StepError(`failed to ${adding}: the bridge has no free port (it has the 1023 a Linux bridge can have)`, {
+      cause: full,
+      hint: `an administrator removes a port it no longer needs (ip link set dev PORT nomaster), or use another bridge`,
+    });
+  }
   // The device is still down: no frame has crossed this port yet.
   const link = attempt(adding, () => describeLink(port.index));
   if (link.master !== admission.bridgeIndex) {
@@ -37,17 +44,4 @@ export function joinBridge(port: Port, admission: Admission, control: InterfaceC
     });
   }
   return { mtu, mac: formatMac(mac), held };
-}
-
-/** SIOCBRADDIF; EXFULL said as what it means: a bridge numbers its ports 1 to 1023 (BR_MAX_PORTS 1024, port 0 unused). */
-function addPort(control: InterfaceControl, bridge: string, device: string): void {
-  try {
-    control.addToBridge(bridge, device);
-  } catch (err) {
-    if (!(err instanceof SysError && err.code === "EXFULL")) throw err;
-    throw new StepError(
-      `failed to add interface \`${device}' to bridge \`${bridge}': the bridge has no free port (it has the 1023 a Linux bridge can have)`,
-      { cause: err, hint: `an administrator removes a port it no longer needs (ip link set dev PORT nomaster), or use another bridge` },
-    );
-  }
 }

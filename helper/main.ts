@@ -1,10 +1,7 @@
 // tap-bridge-helper: check the ACL, create a TAP, configure it like the bridge, attach it, send its fd.
 // Exit 0 only once the TAP fd was sent over --fd (else QEMU would take fd 0 for the TAP), or for a lone --help (QEMU
-// always passes --fd); else 1. Four phases, a file each, build one Port (port.ts; docs/privileged-core.md):
-//   admit (admit.ts)         the bridge device, the ACL on every name of it, the policy's line, a first count;
-//   make (make-tap.ts)       the TAP, held by root, with its queues and no queue anyone else attached;
-//   join (join.ts)           like the bridge (MTU, `fe:` MAC), its port while down, re-checked, counted, bound;
-//   hand over (hand-over.ts) the caller as owner, up, the audit line, the fds sent.
+// always passes --fd); else 1. Four phases, a file each, build one Port (port.ts; docs/privileged-core.md): admit.ts,
+// make-tap.ts, join.ts, hand-over.ts.
 import type { ConsolaInstance } from "consola";
 import type { CallerIdentity } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";

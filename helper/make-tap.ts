@@ -17,10 +17,7 @@ const MULTIQUEUE_ATTEMPTS = 3;
 /** What the caller asked of the TAP; `uid` is whose place it takes. */
 type TapRequest = { queues: number; useVnet: boolean; uid: number };
 
-/**
- * Makes the TAP into `port` (named the moment it exists), with its queues, the caller's place under a policy file, and no
- * queue but the helper's (docs/privileged-core.md, "Multiqueue names"). Returns whether root holds it. throws StepError.
- */
+/** Makes the TAP into `port`: queues, place, no queue but ours (docs/privileged-core.md, "Multiqueue names"); true: root holds it. */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
     const rootHeld = createTap(port, request, admission, control, log);

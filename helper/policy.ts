@@ -9,19 +9,19 @@ import { type CallerIdentity, lookUpCaller } from "../shared/caller.ts";
 import type { ThreadCredentials } from "../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { addAltName, devicesNamed } from "../shared/netlink.ts";
-import { attempt } from "./attempt.ts";
+import { attempt, orSysError } from "./attempt.ts";
 import type { AuditRecord } from "./audit.ts";
 
 const DOCTOR_HINT = "`tap-launcher doctor` shows your limits and the TAPs you hold on each bridge";
-/** What the audit line records of a policy refusal (its `rule` undefined when which line holds could not be told). */
-type RefusalFacts = Pick<AuditRecord, "bridge" | "rule" | "held">;
 
-/** A refusal by the policy: the message, and the facts it was decided on. */
+/** A refusal by the policy, and the facts it was decided on for the audit line (`rule` undefined: which line holds is unknown). */
 export class PolicyRefusal extends StepError {
-  readonly facts: RefusalFacts;
-  constructor(message: string, hint: string, facts: RefusalFacts) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly facts: Pick<AuditRecord, "bridge" | "rule" | "held">,
+  ) {
     super(message, { hint });
-    this.facts = facts;
   }
 }
 
@@ -55,10 +55,7 @@ export function placesTaken(bridgeIndex: number, uid: number, limit: number): (s
   return devicesNamed(placeNames(uid, bridgeIndex, limit));
 }
 
-/**
- * Gives the device a free place of the caller's on the bridge (below the limit, else MOST_PLACES), `from` first; of racers
- * for the last one the kernel picks one (docs/design.md, "Shared hosts"). throws StepError (PolicyRefusal when full).
- */
+/** Gives the device a free place of the caller's; of racers for the last one the kernel picks one (docs/design.md, "Shared hosts"). */
 export function takePlace(
   device: { index: number; name: string },
   bridge: { index: number; name: string },
@@ -69,13 +66,8 @@ export function takePlace(
   const limit = rule?.maxTaps ?? MOST_PLACES;
   const took = (place: number) =>
     attempt(`give device \`${device.name}' a place on bridge \`${bridge.name}'`, () => {
-      try {
-        addAltName(device.index, placeName(uid, bridge.index, place));
-        return true;
-      } catch (err) {
-        if (err instanceof SysError && err.code === "EEXIST") return false;
-        throw err;
-      }
+      const clash = orSysError("EEXIST", () => addAltName(device.index, placeName(uid, bridge.index, place)));
+      return !(clash instanceof SysError);
     });
   const places = Array.from({ length: limit }, (_, at) => (from + at) % limit);
   for (let round = 1; ; round += 1) {

@@ -11,10 +11,7 @@ const HINT =
 const UNREADABLE =
   "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)";
 
-/**
- * Why these threads must not go on, or null: but for root, each must show one uid, one gid, no capability but CAP_NET_ADMIN,
- * and the shim's signature (no_new_privs, CAP_NET_ADMIN ambient). Why: docs/design.md, "The privileged path".
- */
+/** Why these threads must not go on, or null: but for root, each must be as the shim leaves it (docs/design.md, "The privileged path"). */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "refusing to run: no thread's credentials could be read";
   for (const thread of threads) {
@@ -44,12 +41,9 @@ export function verifiedCredentials(log: ConsolaInstance, readThreads = readThre
     log.debug(`credentials: ${describeCredentials(first)}`);
     return first;
   } catch (err) {
-    if (err instanceof CredentialsUnreadable) {
-      reportStepError(log, new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE }));
-      return null;
-    }
-    if (!(err instanceof StepError)) throw err;
-    reportStepError(log, err);
+    if (!(err instanceof StepError || err instanceof CredentialsUnreadable)) throw err;
+    const unreadable = () => new StepError(`refusing to run: cannot verify the helper's privileges: ${err.message}`, { hint: UNREADABLE });
+    reportStepError(log, err instanceof StepError ? err : unreadable());
     return null;
   }
 }

@@ -1,10 +1,9 @@
 /* The exec shim of a privileged program (tap-bridge-helper), the only privileged file: setuid root (setuid mode) or
- * with the file capability cap_net_admin+p (caps mode), built with TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed. It
- * becomes the caller (real uid and gid, supplementary groups kept) with CAP_NET_ADMIN alone, passed on as ambient,
- * forbids any further privilege gain, clears the environment, goes to / and executes TAP_HELPER_PATH with argv but
- * argv[0] = TAP_PROGRAM_NAME, which picks the program (some Bun versions acted as the bun CLI for "bun"). It reads
- * nothing the caller controls but argv, which it does not interpret. Exit status: 1 when a step fails (the message
- * names it), else the helper's. */
+ * cap_net_admin+p (caps mode), TAP_PROGRAM_NAME and TAP_HELPER_PATH fixed at build. It becomes the caller (real ids,
+ * supplementary groups kept) with CAP_NET_ADMIN alone, ambient, no further privilege gain, no environment, in /, and
+ * executes TAP_HELPER_PATH with argv but argv[0] = TAP_PROGRAM_NAME, which picks the program (some Bun versions acted
+ * as the bun CLI for "bun"). It reads nothing the caller controls but argv, uninterpreted. Exit status: 1 when a step
+ * fails (the message names it), else the helper's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/capability.h>

@@ -1,10 +1,9 @@
-// The caller's --fd: it must be a unix socket of its own, not one of the helper's standard streams.
+// The caller's --fd: a unix socket of its own, not a copy of one of the helper's standard streams (docs/design.md, "The caller's --fd").
 import { StepError } from "../shared/errors.ts";
 import { AF_UNIX, SO_DOMAIN, SOL_SOCKET } from "../shared/kernel.ts";
 import { fileStatus, getSocketOptionInt } from "../shared/libc.ts";
 import { attempt } from "./attempt.ts";
 
-/** --fd must be a unix socket, and not a copy of a standard stream: docs/design.md, "The caller's --fd". */
 export function checkCallerSocket(fd: number): void {
   const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
