@@ -5,10 +5,7 @@ import { ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.
 
 export const TUN_DEVICE = "/dev/net/tun";
 
-/**
- * Gives the TAP behind `tunFd` an owner and a group: only they (or CAP_NET_ADMIN) can attach it again, which matters once
- * it is persistent; any holder of an attached fd can change both later. throws SysError(EINVAL for an unmapped id, EBADFD).
- */
+/** The TAP's owner and group, who alone (or CAP_NET_ADMIN) may attach it again. throws SysError(EINVAL for an unmapped id, EBADFD). */
 export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
   ioctlValue(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
   ioctlValue(tunFd, linux.TUNSETGROUP, "TUNSETGROUP", gid, device);
