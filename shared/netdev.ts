@@ -11,7 +11,7 @@ export class InterfaceControl {
     ioctlBuffer(this.#fd, request, name, ifreq, device);
     return ifreq;
   }
-  /** The index of `device` or altname. throws SysError(ENODEV) for none, where if_nametoindex(3) may fail on a socket of its own. */
+  /** The index of `device` (an altname too). throws SysError(ENODEV) for none, where if_nametoindex(3) may fail on its own socket. */
   index(device: string): number {
     return ifreqInt(this.#ioctl(linux.SIOCGIFINDEX, "SIOCGIFINDEX", ifreqFor(device), device));
   }

@@ -28,10 +28,7 @@ export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
   return linux.IFF_TAP | linux.IFF_NO_PI | (vnetHeader ? linux.IFF_VNET_HDR : 0) | (multiQueue ? linux.IFF_MULTI_QUEUE : 0);
 }
 
-/**
- * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`), or to the existing TAP of that name with
- * exactly its flags; returns the kernel's name. throws SysError(EPERM: not CAP_NET_ADMIN or not its owner, EBUSY, EINVAL).
- */
+/** Attaches `tunFd` to a new TAP from `template` (`tap%d`), or to the TAP so named if the flags match. throws SysError(EPERM, EBUSY). */
 export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = setIfreqFlags(ifreqForTemplate(template), flags);
   ioctlBuffer(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
