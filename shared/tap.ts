@@ -28,7 +28,7 @@ export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
   return linux.IFF_TAP | linux.IFF_NO_PI | (vnetHeader ? linux.IFF_VNET_HDR : 0) | (multiQueue ? linux.IFF_MULTI_QUEUE : 0);
 }
 
-/** Attaches `tunFd` to a new TAP from `template` (`tap%d`), or to the TAP so named if the flags match. throws SysError(EPERM, EBUSY). */
+/** Attaches `tunFd` to a new TAP from `template` (`tap%d`) or to the TAP so named if flags match. throws SysError(EPERM, EBUSY, EINVAL). */
 export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = setIfreqFlags(ifreqForTemplate(template), flags);
   ioctlBuffer(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
