@@ -159,11 +159,8 @@ export function connectOrErrno(fd: number, address: Uint8Array): number {
 }
 
 /** ioctl(2) whose argument is a buffer the kernel reads or fills, or a plain integer (TUNSETOFFLOAD). throws SysError naming it. */
-export function ioctlBuffer(fd: number, request: number, name: string, buffer: Uint8Array, detail = ""): number {
-  return checked(`ioctl(${name})`, sym.ioctl(fd, request, buffer), detail);
-}
-export function ioctlValue(fd: number, request: number, name: string, value: number, detail = ""): number {
-  return checked(`ioctl(${name})`, sym.ioctl(fd, request, value), detail);
+export function ioctl(fd: number, request: number, name: string, argument: Uint8Array | number, detail = ""): number {
+  return checked(`ioctl(${name})`, sym.ioctl(fd, request, argument), detail);
 }
 
 export function openSocket(domain: number, type: number, protocol = 0): number {

@@ -1,5 +1,5 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
-import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
+import { closeFd, ioctl, openSocket } from "./libc.ts";
 import * as linux from "./kernel.ts";
 import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
@@ -8,7 +8,7 @@ export class InterfaceControl {
   #fd = openSocket(linux.AF_INET, linux.SOCK_DGRAM | linux.SOCK_CLOEXEC);
 
   #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): Uint8Array {
-    ioctlBuffer(this.#fd, request, name, ifreq, device);
+    ioctl(this.#fd, request, name, ifreq, device);
     return ifreq;
   }
   /** The index of `device` (an altname too). throws SysError(ENODEV) for none, where if_nametoindex(3) may fail on its own socket. */

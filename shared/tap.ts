@@ -1,5 +1,5 @@
 // TAP devices through /dev/net/tun: feature probing, creation, ownership.
-import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
+import { ioctl, openPath } from "./libc.ts";
 import * as linux from "./kernel.ts";
 import { ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
@@ -7,8 +7,8 @@ export const TUN_DEVICE = "/dev/net/tun";
 
 /** The TAP's owner and group, who alone (or CAP_NET_ADMIN) may attach it again. throws SysError(EINVAL for an unmapped id, EBADFD). */
 export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
-  ioctlValue(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
-  ioctlValue(tunFd, linux.TUNSETGROUP, "TUNSETGROUP", gid, device);
+  ioctl(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
+  ioctl(tunFd, linux.TUNSETGROUP, "TUNSETGROUP", gid, device);
 }
 
 /** Opens /dev/net/tun (close-on-exec). throws SysError(ENOENT, EACCES, ...). */
@@ -19,7 +19,7 @@ export function openTunDevice(): number {
 /** The IFF_* flags the kernel's TUN driver supports (TUNGETFEATURES) on an unattached fd. */
 export function tunFeatures(tunFd: number): number {
   const features = new Uint8Array(IFREQ_SIZE);
-  ioctlBuffer(tunFd, linux.TUNGETFEATURES, "TUNGETFEATURES", features, TUN_DEVICE);
+  ioctl(tunFd, linux.TUNGETFEATURES, "TUNGETFEATURES", features, TUN_DEVICE);
   return new DataView(features.buffer).getUint32(0, true);
 }
 
@@ -31,7 +31,7 @@ export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
 /** Attaches `tunFd` to a new TAP from `template` (`tap%d`) or to the TAP so named if flags match. throws SysError(EPERM, EBUSY, EINVAL). */
 export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = setIfreqFlags(ifreqForTemplate(template), flags);
-  ioctlBuffer(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
+  ioctl(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
   return ifreqName(ifreq);
 }
 
