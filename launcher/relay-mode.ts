@@ -4,7 +4,7 @@ import type { ConsolaInstance } from "consola";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM } from "../shared/kernel.ts";
 import { SOCK_STREAM, TUN_F_NONE, TUNSETOFFLOAD, TUNSETVNETHDRSZ, VIRTIO_NET_HDR_LEN } from "../shared/kernel-launcher.ts";
 import { StepError, systemReason } from "../shared/errors.ts";
-import { ioctlBuffer, ioctlValue } from "../shared/libc.ts";
+import { ioctl } from "../shared/libc.ts";
 import { openSocketPair } from "../shared/libc-launcher.ts";
 import { writeText } from "../shared/log.ts";
 import { createCaptureFile } from "./capture-file.ts";
@@ -69,8 +69,8 @@ function prepareTapForRelay(tap: OpenedTap): void {
   }
   if (!tap.vnetHeader) return;
   try {
-    ioctlValue(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
-    ioctlBuffer(tap.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(Int32Array.of(VIRTIO_NET_HDR_LEN).buffer), tap.name);
+    ioctl(tap.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_NONE, tap.name);
+    ioctl(tap.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(Int32Array.of(VIRTIO_NET_HDR_LEN).buffer), tap.name);
   } catch (err) {
     throw new StepError(`failed to set up TAP ${tap.name} for the relay: ${systemReason(err)}`, { cause: err });
   }

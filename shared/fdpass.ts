@@ -10,10 +10,7 @@ const { MESSAGE, DATA, CONTROL } = MessageArena;
 /** The most fds one message carries: a multiqueue TAP has at most 16 queues here (the kernel allows 256). */
 const MAX_FDS_PER_MESSAGE = 16;
 
-/**
- * Sends `fds` with one data byte over the unix socket `socketFd`, retrying EINTR, waiting at most `timeoutMs` for room
- * (why and how: docs/design.md, "Handing fds over"). throws RangeError, SysError(EPIPE, ENOTSOCK, ETIMEDOUT, ...).
- */
+/** Sends `fds` on the unix socket `socketFd` within `timeoutMs` (docs/design.md, "Handing fds over"). throws SysError(EPIPE, ETIMEDOUT). */
 export function sendFds(socketFd: number, fds: readonly number[], timeoutMs: number): void {
   if (fds.length === 0 || fds.length > MAX_FDS_PER_MESSAGE)
     throw new RangeError(`${fds.length} fds: one message carries 1 to ${MAX_FDS_PER_MESSAGE}`);

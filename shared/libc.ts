@@ -53,7 +53,6 @@ export function failure(call: string, detail: string): SysError {
 export function asNumber(result: number | bigint): number {
   return typeof result === "bigint" ? Number(result) : result;
 }
-/** Throws SysError for a negative libc result, else returns it. */
 export function checked(call: string, result: number, detail: string): number {
   if (result < 0) throw failure(call, detail);
   return result;
@@ -101,8 +100,7 @@ export function readToEnd(fd: number, expected: number, limit: number, detail: s
   return buffer.subarray(0, length);
 }
 
-/** The type bits of a mode (<linux/stat.h>), and the two types that matter here. */
-const S_IFMT = 0o170000;
+/** The two file types (a mode's S_IFMT bits, <linux/stat.h>) that matter here. */
 export const S_IFDIR = 0o040000,
   S_IFREG = 0o100000;
 
@@ -117,7 +115,7 @@ export function fileStatus(fd: number): { type: number; size: number; identity: 
     throw new SysError("fstat", EIO, "the file system does not report the file's type, size and inode", `fd ${fd}`);
   }
   const identity = `${view.getUint32(136, true)}:${view.getUint32(140, true)}:${view.getBigUint64(32, true)}`;
-  return { type: view.getUint16(28, true) & S_IFMT, size: Number(view.getBigUint64(40, true)), identity };
+  return { type: view.getUint16(28, true) & 0o170000 /* S_IFMT */, size: Number(view.getBigUint64(40, true)), identity };
 }
 
 /** The names in the directory open as `fd`, `.` and `..` left out (getdents64(2)). throws SysError(ENOTDIR, ...). */
@@ -161,11 +159,8 @@ export function connectOrErrno(fd: number, address: Uint8Array): number {
 }
 
 /** ioctl(2) whose argument is a buffer the kernel reads or fills, or a plain integer (TUNSETOFFLOAD). throws SysError naming it. */
-export function ioctlBuffer(fd: number, request: number, name: string, buffer: Uint8Array, detail = ""): number {
-  return checked(`ioctl(${name})`, sym.ioctl(fd, request, buffer), detail);
-}
-export function ioctlValue(fd: number, request: number, name: string, value: number, detail = ""): number {
-  return checked(`ioctl(${name})`, sym.ioctl(fd, request, value), detail);
+export function ioctl(fd: number, request: number, name: string, argument: Uint8Array | number, detail = ""): number {
+  return checked(`ioctl(${name})`, sym.ioctl(fd, request, argument), detail);
 }
 
 export function openSocket(domain: number, type: number, protocol = 0): number {
@@ -196,21 +191,19 @@ export function pollOneOrErrno(fd: number, events: number, timeoutMs: number): n
 }
 
 const ERANGE = 34;
-/** NSS answers larger than this are refused (a name database entry is a few hundred bytes). */
-const MAX_ENTRY_BUFFER = 1 << 20;
 
-// The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our
-// own buffer. throws SysError(EIO, ENOMEM, ...) when the lookup itself failed: a check built on it must deny.
+// The name of a user or group id through NSS (LDAP and the like count), or null when there is none, read out of our own
+// buffer. throws SysError(EIO, ENOMEM, ...) when the lookup failed, which must not read as "no such name": a check must deny.
 function entryName(call: "getpwuid_r" | "getgrgid_r", id: number): string | null {
-  for (let size = 16 * 1024; size <= MAX_ENTRY_BUFFER; size *= 4) {
+  // Answers over 1 MiB are refused: a name database entry is a few hundred bytes.
+  for (let size = 16 * 1024; size <= 1 << 20; size *= 4) {
     // struct passwd (48 bytes) or group (32), whose first field points to the name in `strings`; 1 KiB buffers cannot move.
     const entry = new Uint8Array(1024);
     const strings = new Uint8Array(size);
     const result = new BigUint64Array(128);
     const status = sym[call](id, entry, strings, size, result);
     if (status === ERANGE) continue;
-    // glibc answers a missing name with 0 and no entry; any errno (ENOENT among others: a database or NSS service down)
-    // is a failed lookup, which must not read as "no such name": a policy line for that user or group would be skipped.
+    // glibc answers a missing name with 0 and no entry; any errno, ENOENT too (a database or NSS service down), is a failure.
     if (status !== 0) throw new SysError(call, status, describeErrno(status), `id ${id}`);
     if (result[0] === 0n) return null;
     const nameAddress = new DataView(entry.buffer).getBigUint64(0, true);

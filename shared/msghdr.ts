@@ -3,22 +3,18 @@ import { addressOf } from "./libc.ts";
 
 /** struct iovec (<bits/types/struct_iovec.h>): void *iov_base (8), size_t iov_len (8): 16 bytes. */
 export const IOVEC = { size: 16, base: 0, length: 8 } as const;
-/**
- * struct msghdr (<sys/socket.h>), 56 bytes: void *msg_name, socklen_t msg_namelen (4, then 4 of padding), struct
- * iovec *msg_iov, size_t msg_iovlen, void *msg_control, size_t msg_controllen, int msg_flags (4, then 4 of padding).
- */
+/** struct msghdr (<sys/socket.h>): seven fields of 8 bytes, msg_namelen and msg_flags being 4-byte ints padded to 8. */
 export const MSGHDR = { size: 56, name: 0, nameLength: 8, iov: 16, iovLength: 24, control: 32, controlLength: 40, flags: 48 } as const;
 /** struct cmsghdr (<bits/socket.h>): size_t cmsg_len, int cmsg_level, int cmsg_type; its data follows at once. */
 export const CMSGHDR = { size: 16, length: 0, level: 8, type: 12 } as const;
 
-/** CMSG_ALIGN: control messages start on 8-byte boundaries. CMSG_LEN: a cmsg_len. CMSG_SPACE: the room one takes, padded. */
+/** CMSG_ALIGN: control messages start on 8-byte boundaries. CMSG_SPACE: the room one takes, padded. */
 export const cmsgAlign = (length: number): number => (length + 7) & ~7;
-export const cmsgLength = (dataBytes: number): number => CMSGHDR.size + dataBytes;
 export const cmsgSpace = (dataBytes: number): number => cmsgAlign(CMSGHDR.size + dataBytes);
 
-/** Writes a cmsghdr at `at` for `dataBytes` of data; the caller writes the data after it. */
+/** Writes a cmsghdr at `at` for `dataBytes` of data (cmsg_len is CMSG_LEN); the caller writes the data after it. */
 export function writeControlHeader(view: DataView, at: number, level: number, type: number, dataBytes: number): void {
-  view.setBigUint64(at + CMSGHDR.length, BigInt(cmsgLength(dataBytes)), true);
+  view.setBigUint64(at + CMSGHDR.length, BigInt(CMSGHDR.size + dataBytes), true);
   view.setInt32(at + CMSGHDR.level, level, true);
   view.setInt32(at + CMSGHDR.type, type, true);
 }

@@ -3,7 +3,7 @@ import { fstatSync, statSync } from "node:fs";
 import { dlopen, FFIType } from "bun:ffi";
 import { SysError } from "./errors.ts";
 import { O_CLOEXEC, O_RDONLY } from "./kernel.ts";
-import { checked, closeFd, describeErrno, ioctlBuffer, ioctlValue, openPath, pollOneOrErrno } from "./libc.ts";
+import { checked, closeFd, describeErrno, ioctl, openPath, pollOneOrErrno } from "./libc.ts";
 
 // Kept whole, not only its symbols (as in libc.ts).
 const library = dlopen("libc.so.6", {
@@ -49,7 +49,7 @@ export function openNetworkNamespace(path: string): number {
     // struct statfs starts with __fsword_t f_type (a long on x86-64 and aarch64).
     if (Number(outView.getBigInt64(0, true)) !== NSFS_MAGIC) throw invalid("open", `${path} is not a namespace`);
     fd = openPath(`/proc/self/fd/${handle}`, O_RDONLY | O_CLOEXEC);
-    const type = ioctlValue(fd, NS_GET_NSTYPE, "NS_GET_NSTYPE", 0, path);
+    const type = ioctl(fd, NS_GET_NSTYPE, "NS_GET_NSTYPE", 0, path);
     if (type !== CLONE_NEWNET) throw invalid("open", `${path} is not a network namespace`);
     return fd;
   } catch (err) {
@@ -62,7 +62,7 @@ export function openNetworkNamespace(path: string): number {
 
 /** NS_GET_OWNER_UID of the user namespace `userNamespaceFd`. throws SysError. */
 function ownerUid(userNamespaceFd: number): number {
-  ioctlBuffer(userNamespaceFd, NS_GET_OWNER_UID, "NS_GET_OWNER_UID", outBuffer, `fd ${userNamespaceFd}`);
+  ioctl(userNamespaceFd, NS_GET_OWNER_UID, "NS_GET_OWNER_UID", outBuffer, `fd ${userNamespaceFd}`);
   return outView.getUint32(0, true);
 }
 
@@ -75,11 +75,11 @@ function ownerUid(userNamespaceFd: number): number {
  */
 export function namespaceOwnerUid(namespaceFd: number): number {
   const ownIdentity = namespaceIdentity("/proc/self/ns/user");
-  let current = ioctlValue(namespaceFd, NS_GET_USERNS, "NS_GET_USERNS", 0, `fd ${namespaceFd}`);
+  let current = ioctl(namespaceFd, NS_GET_USERNS, "NS_GET_USERNS", 0, `fd ${namespaceFd}`);
   try {
     for (let depth = 0; depth <= MAX_USER_NAMESPACE_DEPTH; depth += 1) {
       if (namespaceIdentity(current) === ownIdentity) return ownerUid(current);
-      const parent = ioctlValue(current, NS_GET_PARENT, "NS_GET_PARENT", 0, `fd ${current}`);
+      const parent = ioctl(current, NS_GET_PARENT, "NS_GET_PARENT", 0, `fd ${current}`);
       if (namespaceIdentity(parent) === ownIdentity) {
         closeFd(parent);
         return ownerUid(current);

@@ -1,5 +1,5 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
-import { closeFd, ioctlBuffer, openSocket } from "./libc.ts";
+import { closeFd, ioctl, openSocket } from "./libc.ts";
 import * as linux from "./kernel.ts";
 import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
@@ -7,15 +7,11 @@ import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, se
 export class InterfaceControl {
   #fd = openSocket(linux.AF_INET, linux.SOCK_DGRAM | linux.SOCK_CLOEXEC);
 
-  /** Passes `ifreq` to the ioctl `request` and returns it as the kernel left it. */
   #ioctl(request: number, name: string, ifreq: Uint8Array, device: string): Uint8Array {
-    ioctlBuffer(this.#fd, request, name, ifreq, device);
+    ioctl(this.#fd, request, name, ifreq, device);
     return ifreq;
   }
-  /**
-   * The index of `device`, which the kernel also finds by an altname. throws SysError(ENODEV) when no device here has that
-   * name. (if_nametoindex(3) opens a socket of its own and can report a failure there with another errno.)
-   */
+  /** The index of `device` (an altname too). throws SysError(ENODEV) for none, where if_nametoindex(3) may fail on its own socket. */
   index(device: string): number {
     return ifreqInt(this.#ioctl(linux.SIOCGIFINDEX, "SIOCGIFINDEX", ifreqFor(device), device));
   }
@@ -41,7 +37,6 @@ export class InterfaceControl {
     ifreq.set(Buffer.from(name, "ascii"), linux.IFNAMSIZ); // ifr_newname, in the union after ifr_name
     this.#ioctl(linux.SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
   }
-  /** Sets IFF_UP, keeping the other flags. */
   bringUp(device: string): void {
     const ifreq = this.#ioctl(linux.SIOCGIFFLAGS, "SIOCGIFFLAGS", ifreqFor(device), device);
     this.#ioctl(linux.SIOCSIFFLAGS, "SIOCSIFFLAGS", setIfreqFlags(ifreq, ifreqFlags(ifreq) | linux.IFF_UP), device);

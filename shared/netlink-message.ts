@@ -103,26 +103,22 @@ export function messageErrno(message: NetlinkMessage): number | null {
 
 export const isDone = (message: NetlinkMessage): boolean => message.type === NLMSG_DONE;
 
-/** Passes each attribute from `start` on to `visit` until it returns true. throws SysError(EIO) on a length that leaves the bytes. */
-function eachAttribute(bytes: Uint8Array, start: number, visit: (type: number, value: Uint8Array) => boolean): void {
+/** Each attribute from `start` on as its type and value, read when asked for. throws SysError(EIO) on a length that leaves the bytes. */
+function* attributes(bytes: Uint8Array, start: number): Generator<[number, Uint8Array]> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let at = start, length = 0; at + NLATTR_SIZE <= bytes.byteLength; at += align4(length)) {
     length = view.getUint16(at, true);
     if (length < NLATTR_SIZE || at + length > bytes.byteLength) throw malformed(`an attribute claims ${length} bytes`);
-    if (visit(view.getUint16(at + 2, true) & NLA_TYPE_MASK, bytes.subarray(at + NLATTR_SIZE, at + length))) return;
+    yield [view.getUint16(at + 2, true) & NLA_TYPE_MASK, bytes.subarray(at + NLATTR_SIZE, at + length)];
   }
 }
 
-/** Attributes read from a reply: every value by type, nested lists parsed on request. */
+/** The attributes of a reply from `start` on, every value by type, nested lists parsed on request. throws SysError(EIO). */
 export class ParsedAttributes {
   readonly #byType = new Map<number, Uint8Array[]>();
 
-  /** Parses the bytes from `start` on as attributes. throws SysError(EIO) on a length that leaves them. */
   constructor(bytes: Uint8Array, start = 0) {
-    eachAttribute(bytes, start, (type, value) => {
-      this.#byType.set(type, [...(this.#byType.get(type) ?? []), value]);
-      return false;
-    });
+    for (const [type, value] of attributes(bytes, start)) this.#byType.set(type, [...(this.#byType.get(type) ?? []), value]);
   }
   get(type: number): Uint8Array | undefined {
     return this.#byType.get(type)?.[0];
@@ -134,7 +130,6 @@ export class ParsedAttributes {
     if (value.byteLength < 4) throw malformed(`attribute ${type} is shorter than a u32`);
     return new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
   }
-  /** A string up to its first NUL (bytes as latin1), or null when absent. */
   string(type: number): string | null {
     return this.strings(type)[0] ?? null;
   }
@@ -150,12 +145,10 @@ export class ParsedAttributes {
 
 /** The first value of `type` in an RTM_NEWLINK message, reading no further: IFLA_AF_SPEC and other large ones come last. */
 export function firstLinkAttribute(message: NetlinkMessage, type: number): Uint8Array | undefined {
-  let found: Uint8Array | undefined;
-  eachAttribute(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE, (each, value) => {
-    if (each === type) found = value;
-    return found !== undefined;
-  });
-  return found;
+  for (const [each, value] of attributes(message.bytes, NLMSGHDR_SIZE + IFINFOMSG_SIZE)) {
+    if (each === type) return value;
+  }
+  return undefined;
 }
 
 /** A string attribute's value up to its first NUL (bytes as latin1). */

@@ -54,7 +54,6 @@ export function readLinkMessage(message: nl.NetlinkMessage): LinkDescription {
   };
 }
 
-/** A route netlink socket for one exchange, closed whatever happens. */
 export function withRouteSocket<T>(body: (fd: number) => T): T {
   const fd = openSocket(linux.AF_NETLINK, linux.SOCK_RAW | linux.SOCK_CLOEXEC, linux.NETLINK_ROUTE);
   try {
@@ -150,30 +149,28 @@ function deviceName(message: nl.NetlinkMessage, what: string): string {
 /** `ip link property add dev X altname NAME` (CAP_NET_ADMIN); the kernel refuses a name any device here has (EEXIST). throws SysError. */
 export function addAltName(index: number, name: string): void {
   const names = new nl.AttributeList().nested(linux.IFLA_PROP_LIST, (list) => list.string(linux.IFLA_ALT_IFNAME, name));
-  const request = { type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP", family: linux.AF_UNSPEC };
-  changeLink(request, index, names, `alternative name ${name} of link ${index}`);
+  changeLink({ type: linux.RTM_NEWLINKPROP, call: "RTM_NEWLINKPROP" }, index, names, `alternative name ${name} of link ${index}`);
 }
 
-/** Sends one request with NLM_F_ACK and reads its acknowledgement. throws SysError with the kernel's errno, named after `call`. */
+/** Sends one request with NLM_F_ACK and reads the one NLMSG_ERROR (0: success) the kernel answers. throws SysError named after `call`. */
 export function requestAcknowledged(request: Uint8Array, call: string, what: string): void {
   withRouteSocket((fd) => {
     send(fd, request, what);
-    // The kernel answers a request with NLM_F_ACK with exactly one NLMSG_ERROR, 0 on success.
     const [reply] = receive(fd, new Uint8Array(REPLY_ROOM), what);
     if (reply === undefined || !acknowledged(reply, call, what)) throw new SysError(call, EIO, "no acknowledgement in the reply", what);
   });
 }
 
-type LinkChange = { type: number; call: string; family: number; flags?: number };
+type LinkChange = { type: number; call: string; family?: number; flags?: number };
 
 /** Sends one change (RTM_SETLINK, RTM_DELLINK, RTM_NEWLINK with `flags` such as NLM_F_CREATE) and reads its acknowledgement. */
 export function changeLink(request: LinkChange, index: number, attributes: nl.AttributeList, what: string): void {
-  const { type, call, family } = request;
+  const { type, call, family = linux.AF_UNSPEC } = request;
   const flags = linux.NLM_F_REQUEST | linux.NLM_F_ACK | (request.flags ?? 0);
   requestAcknowledged(nl.encodeLinkRequest({ type, flags, seq: 1, family, index }, attributes), call, what);
 }
 
-const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK", family: linux.AF_UNSPEC };
+const SET_LINK = { type: linux.RTM_SETLINK, call: "RTM_SETLINK" };
 
 /** `ip link set dev X alias TEXT`, which needs CAP_NET_ADMIN: a TAP's holder cannot rewrite it. throws RangeError, SysError(EPERM, ...). */
 export function setLinkAlias(index: number, alias: string): void {
@@ -190,5 +187,5 @@ export function setBridgePortIsolated(index: number): void {
 /** `ip link del`: a TAP goes at once with its port, even while others hold a queue (closing ours would not). throws SysError(ENODEV). */
 export function deleteLink(name: string): void {
   const byName = new nl.AttributeList().string(linux.IFLA_IFNAME, name);
-  changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK", family: linux.AF_UNSPEC }, 0, byName, `deletion of link ${name}`);
+  changeLink({ type: linux.RTM_DELLINK, call: "RTM_DELLINK" }, 0, byName, `deletion of link ${name}`);
 }

@@ -1,5 +1,5 @@
 // What a TUN/TAP fd is attached to (TUNGETIFF): the launcher's check of an fd it was handed or opened.
-import { ioctlBuffer } from "./libc.ts";
+import { ioctl } from "./libc.ts";
 import { IFF_MULTI_QUEUE, IFF_TAP, IFF_VNET_HDR } from "./kernel.ts";
 import { TUNGETIFF } from "./kernel-launcher.ts";
 import { ifreqFlags, ifreqName, IFREQ_SIZE } from "./ifreq.ts";
@@ -16,7 +16,7 @@ export interface TapInfo {
 /** What an fd is attached to (TUNGETIFF). throws SysError(EBADFD if unattached, EINVAL if no tun fd). */
 export function tapInfo(fd: number): TapInfo {
   const ifreq = new Uint8Array(IFREQ_SIZE);
-  ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq, `fd ${fd}`);
+  ioctl(fd, TUNGETIFF, "TUNGETIFF", ifreq, `fd ${fd}`);
   const flags = ifreqFlags(ifreq);
   return {
     name: ifreqName(ifreq),

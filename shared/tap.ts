@@ -1,17 +1,14 @@
 // TAP devices through /dev/net/tun: feature probing, creation, ownership.
-import { ioctlBuffer, ioctlValue, openPath } from "./libc.ts";
+import { ioctl, openPath } from "./libc.ts";
 import * as linux from "./kernel.ts";
 import { ifreqForTemplate, ifreqName, IFREQ_SIZE, setIfreqFlags } from "./ifreq.ts";
 
 export const TUN_DEVICE = "/dev/net/tun";
 
-/**
- * Gives the TAP behind `tunFd` an owner and a group: only they (or CAP_NET_ADMIN) can attach it again, which matters once
- * it is persistent; any holder of an attached fd can change both later. throws SysError(EINVAL for an unmapped id, EBADFD).
- */
+/** The TAP's owner and group, who alone (or CAP_NET_ADMIN) may attach it again. throws SysError(EINVAL for an unmapped id, EBADFD). */
 export function setTapOwnership(tunFd: number, uid: number, gid: number, device: string): void {
-  ioctlValue(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
-  ioctlValue(tunFd, linux.TUNSETGROUP, "TUNSETGROUP", gid, device);
+  ioctl(tunFd, linux.TUNSETOWNER, "TUNSETOWNER", uid, device);
+  ioctl(tunFd, linux.TUNSETGROUP, "TUNSETGROUP", gid, device);
 }
 
 /** Opens /dev/net/tun (close-on-exec). throws SysError(ENOENT, EACCES, ...). */
@@ -22,7 +19,7 @@ export function openTunDevice(): number {
 /** The IFF_* flags the kernel's TUN driver supports (TUNGETFEATURES) on an unattached fd. */
 export function tunFeatures(tunFd: number): number {
   const features = new Uint8Array(IFREQ_SIZE);
-  ioctlBuffer(tunFd, linux.TUNGETFEATURES, "TUNGETFEATURES", features, TUN_DEVICE);
+  ioctl(tunFd, linux.TUNGETFEATURES, "TUNGETFEATURES", features, TUN_DEVICE);
   return new DataView(features.buffer).getUint32(0, true);
 }
 
@@ -31,13 +28,10 @@ export function newTapFlags(vnetHeader: boolean, multiQueue: boolean): number {
   return linux.IFF_TAP | linux.IFF_NO_PI | (vnetHeader ? linux.IFF_VNET_HDR : 0) | (multiQueue ? linux.IFF_MULTI_QUEUE : 0);
 }
 
-/**
- * Attaches an open /dev/net/tun fd to a new TAP named after `template` (`tap%d`), or to the existing TAP of that name with
- * exactly its flags; returns the kernel's name. throws SysError(EPERM: not CAP_NET_ADMIN or not its owner, EBUSY, EINVAL).
- */
+/** Attaches `tunFd` to a new TAP from `template` (`tap%d`) or to the TAP so named if flags match. throws SysError(EPERM, EBUSY, EINVAL). */
 export function attachNewTap(tunFd: number, template: string, flags: number): string {
   const ifreq = setIfreqFlags(ifreqForTemplate(template), flags);
-  ioctlBuffer(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
+  ioctl(tunFd, linux.TUNSETIFF, "TUNSETIFF", ifreq, template);
   return ifreqName(ifreq);
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { receiveFds } from "../../shared/fd-receive.ts";
 import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
 import { POLLIN, SOCK_STREAM, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { closeFd, ioctl, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 import { openSocketPair } from "../../shared/libc-launcher.ts";
 import { readTestFrame, testFrame } from "../support/frames.ts";
 import { NOBODY, testAccounts } from "../support/accounts.ts";
@@ -249,7 +249,7 @@ describe("ownership", () => {
 
       // The holder makes it persistent (no privilege needed once the fd is attached) and closes it.
       if (granted.fd === null) throw new Error("no fd");
-      ioctlValue(granted.fd, TUNSETPERSIST, "TUNSETPERSIST", 1);
+      ioctl(granted.fd, TUNSETPERSIST, "TUNSETPERSIST", 1);
       closeFd(granted.fd);
       expect(await tapsOf(ns)).toEqual([tap]);
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { IFF_VNET_HDR } from "../../shared/kernel.ts";
 import { POLLIN, TUN_F_CSUM, TUNGETIFF, TUNSETOFFLOAD, TUNSETVNETHDRSZ } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlBuffer, ioctlValue, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { closeFd, ioctl, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 import { testAccounts } from "../support/accounts.ts";
 import { type HelperOutcome, runHelper } from "../support/helper-run.ts";
 import { installForTest, type TestInstall } from "../support/install.ts";
@@ -107,7 +107,7 @@ function rewrittenArp(): number[] {
 /** The name of the TAP behind `fd` and whether it carries the virtio-net header (TUNGETIFF). */
 function tapOf(fd: number): { name: string; vnetHeader: boolean } {
   const ifreq = new Uint8Array(40);
-  ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq);
+  ioctl(fd, TUNGETIFF, "TUNGETIFF", ifreq);
   const name = Buffer.from(ifreq.subarray(0, 16)).toString().replace(/\0.*$/s, "");
   return { name, vnetHeader: (new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0 };
 }
@@ -155,8 +155,8 @@ test("review: the holder of a TAP under `locked ip=` cannot turn its virtio-net 
     async (guest, neighbour) => {
       // What QEMU does with a vnet-header TAP, asking for no privilege: a header size and offloads.
       const size = Int32Array.of(VNET_HEADER_BYTES);
-      ioctlBuffer(guest.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer));
-      ioctlValue(guest.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_CSUM);
+      ioctl(guest.fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer));
+      ioctl(guest.fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", TUN_F_CSUM);
       const frame = rewrittenArp();
       expect({ vnetHeader: tapOf(guest.fd).vnetHeader, written: writeOrErrno(guest.fd, Uint8Array.from(frame)) }).toEqual({
         vnetHeader: false,

@@ -3,12 +3,17 @@ import { expect, test } from "bun:test";
 import { SCM_RIGHTS, SOL_SOCKET } from "../../shared/kernel.ts";
 import { SCM_CREDENTIALS } from "../../shared/kernel-launcher.ts";
 import { controlMessages } from "../../shared/fd-receive.ts";
-import { CMSGHDR, cmsgLength, cmsgSpace, MSGHDR, writeControlHeader } from "../../shared/msghdr.ts";
+import { CMSGHDR, cmsgSpace, MSGHDR, writeControlHeader } from "../../shared/msghdr.ts";
 
 test("sizes and offsets are glibc's on LP64 (offsetof from <sys/socket.h>)", () => {
   expect(MSGHDR).toEqual({ size: 56, name: 0, nameLength: 8, iov: 16, iovLength: 24, control: 32, controlLength: 40, flags: 48 });
   expect(CMSGHDR).toEqual({ size: 16, length: 0, level: 8, type: 12 });
-  // CMSG_LEN / CMSG_SPACE for one, two and three ints, as glibc computes them.
+  // CMSG_LEN (the cmsg_len writeControlHeader writes) and CMSG_SPACE for one, two and three ints, as glibc computes them.
+  const header = new DataView(new ArrayBuffer(CMSGHDR.size));
+  const cmsgLength = (dataBytes: number) => {
+    writeControlHeader(header, 0, SOL_SOCKET, SCM_RIGHTS, dataBytes);
+    return Number(header.getBigUint64(CMSGHDR.length, true));
+  };
   expect([4, 8, 12].map(cmsgLength)).toEqual([20, 24, 28]);
   expect([4, 8, 12].map(cmsgSpace)).toEqual([24, 24, 32]);
 });

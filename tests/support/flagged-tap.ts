@@ -1,7 +1,7 @@
 // A persistent TAP made through TUNSETIFF with flags iproute2 cannot set (IFF_NAPI), run as root: `bun flagged-tap.ts NAME FLAGS UID`.
 import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUNSETIFF, TUNSETOWNER } from "../../shared/kernel.ts";
 import { IFF_NAPI, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlBuffer, ioctlValue } from "../../shared/libc.ts";
+import { closeFd, ioctl } from "../../shared/libc.ts";
 import { ifreqFor, setIfreqFlags } from "../../shared/ifreq.ts";
 import { openTunDevice } from "../../shared/tap.ts";
 
@@ -19,9 +19,9 @@ if (import.meta.main) {
   try {
     const ifreq = ifreqFor(name);
     setIfreqFlags(ifreq, Number(flags));
-    ioctlBuffer(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, name);
-    ioctlValue(tunFd, TUNSETOWNER, "TUNSETOWNER", Number(uid), name);
-    ioctlValue(tunFd, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
+    ioctl(tunFd, TUNSETIFF, "TUNSETIFF", ifreq, name);
+    ioctl(tunFd, TUNSETOWNER, "TUNSETOWNER", Number(uid), name);
+    ioctl(tunFd, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
   } finally {
     closeFd(tunFd);
   }

@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { SysError } from "../../shared/errors.ts";
 import { TUNSETGROUP, TUNSETOWNER } from "../../shared/kernel.ts";
 import { TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlValue } from "../../shared/libc.ts";
+import { closeFd, ioctl } from "../../shared/libc.ts";
 import { attachExistingTap, openTunDevice } from "../../shared/tap.ts";
 
 const [wanted = "", flags = "0", action = "hold"] = process.argv.slice(2);
@@ -47,13 +47,13 @@ for (;;) {
   }
 }
 if (action === "persist") {
-  ioctlValue(fd, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
+  ioctl(fd, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
   closeFd(fd);
 } else if (action === "owner") {
   // Past the helper's own TUNSETOWNER(0), then gone before it counts the queues.
   for (const until = Date.now() + 400; Date.now() < until; ) {
-    ioctlValue(fd, TUNSETOWNER, "TUNSETOWNER", process.getuid?.() ?? -1, name);
-    ioctlValue(fd, TUNSETGROUP, "TUNSETGROUP", process.getgid?.() ?? -1, name);
+    ioctl(fd, TUNSETOWNER, "TUNSETOWNER", process.getuid?.() ?? -1, name);
+    ioctl(fd, TUNSETGROUP, "TUNSETGROUP", process.getgid?.() ?? -1, name);
   }
   closeFd(fd);
 }

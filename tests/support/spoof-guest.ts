@@ -6,7 +6,7 @@
 import { setIfreqMac } from "../../shared/ifreq.ts";
 import { IFF_VNET_HDR, SIOCSIFHWADDR } from "../../shared/kernel.ts";
 import { POLLIN, TUNGETIFF, TUNGETVNETHDRSZ } from "../../shared/kernel-launcher.ts";
-import { ioctlBuffer, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
+import { ioctl, pollOneOrErrno, readOrErrno, writeOrErrno } from "../../shared/libc.ts";
 
 interface Plan {
   mac: string;
@@ -42,18 +42,18 @@ const macText = (bytes: Uint8Array, at: number): string =>
 
 // A vnet-header TAP (the launcher asks the helper for one) prefixes each frame with a header.
 const ifreq = new Uint8Array(40);
-ioctlBuffer(FD, TUNGETIFF, "TUNGETIFF", ifreq);
+ioctl(FD, TUNGETIFF, "TUNGETIFF", ifreq);
 let headerBytes = 0;
 if ((new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0) {
   const size = new Int32Array(1);
-  ioctlBuffer(FD, TUNGETVNETHDRSZ, "TUNGETVNETHDRSZ", new Uint8Array(size.buffer));
+  ioctl(FD, TUNGETVNETHDRSZ, "TUNGETVNETHDRSZ", new Uint8Array(size.buffer));
   headerBytes = size[0] ?? 10;
 }
 
 if (plan.tapMac !== undefined) {
   const request = new Uint8Array(40);
   setIfreqMac(request, 1 /* ARPHRD_ETHER */, Uint8Array.from(macBytes(plan.tapMac)));
-  ioctlBuffer(FD, SIOCSIFHWADDR, "SIOCSIFHWADDR", request);
+  ioctl(FD, SIOCSIFHWADDR, "SIOCSIFHWADDR", request);
 }
 const own = macBytes(plan.mac);
 let ownIp: number[] | null = plan.ip === "dhcp" ? null : ipBytes(plan.ip);

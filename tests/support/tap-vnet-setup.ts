@@ -2,7 +2,7 @@
 // With "get" instead of the two numbers, prints the TAP's header size.
 import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../../shared/kernel.ts";
 import { TUNGETVNETHDRSZ, TUNSETOFFLOAD, TUNSETVNETHDRSZ } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlBuffer, ioctlValue } from "../../shared/libc.ts";
+import { closeFd, ioctl } from "../../shared/libc.ts";
 import { attachExistingTap, openTunDevice } from "../../shared/tap.ts";
 
 const [name = "", headerBytes = "get", offloads = "0"] = process.argv.slice(2);
@@ -11,12 +11,12 @@ try {
   attachExistingTap(fd, name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
   const size = new Int32Array(1);
   if (headerBytes === "get") {
-    ioctlBuffer(fd, TUNGETVNETHDRSZ, "TUNGETVNETHDRSZ", new Uint8Array(size.buffer), name);
+    ioctl(fd, TUNGETVNETHDRSZ, "TUNGETVNETHDRSZ", new Uint8Array(size.buffer), name);
     console.log(size[0]);
   } else {
     size[0] = Number(headerBytes);
-    ioctlBuffer(fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer), name);
-    ioctlValue(fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", Number(offloads), name);
+    ioctl(fd, TUNSETVNETHDRSZ, "TUNSETVNETHDRSZ", new Uint8Array(size.buffer), name);
+    ioctl(fd, TUNSETOFFLOAD, "TUNSETOFFLOAD", Number(offloads), name);
   }
 } finally {
   closeFd(fd);

@@ -6,12 +6,12 @@
 import { SysError } from "../../shared/errors.ts";
 import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../../shared/kernel.ts";
 import { TUNGETIFF, TUNSETPERSIST } from "../../shared/kernel-launcher.ts";
-import { closeFd, ioctlBuffer, ioctlValue, writeOrErrno } from "../../shared/libc.ts";
+import { closeFd, ioctl, writeOrErrno } from "../../shared/libc.ts";
 import { attachExistingTap, openTunDevice } from "../../shared/tap.ts";
 
 const HELD_FD = 3;
 const [name = "", hex = ""] = process.argv.slice(2);
-ioctlValue(HELD_FD, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
+ioctl(HELD_FD, TUNSETPERSIST, "TUNSETPERSIST", 1, name);
 closeFd(HELD_FD);
 const fd = openTunDevice();
 try {
@@ -28,7 +28,7 @@ try {
     }
   }
   const ifreq = new Uint8Array(40);
-  if (attached === "attached") ioctlBuffer(fd, TUNGETIFF, "TUNGETIFF", ifreq, name);
+  if (attached === "attached") ioctl(fd, TUNGETIFF, "TUNGETIFF", ifreq, name);
   const vnetHeader = (new DataView(ifreq.buffer).getUint16(16, true) & IFF_VNET_HDR) !== 0;
   const written = attached === "attached" ? writeOrErrno(fd, Uint8Array.from(Buffer.from(hex, "hex"))) : null;
   console.log(JSON.stringify({ attached, vnetHeader, written }));
