@@ -88,8 +88,8 @@ export function splitMessages(datagram: Uint8Array): NetlinkMessage[] {
     if (at + NLMSGHDR_SIZE > datagram.byteLength) throw malformed("a message header is cut short");
     length = view.getUint32(at, true);
     if (length < NLMSGHDR_SIZE || at + length > datagram.byteLength) throw malformed(`a message claims ${length} bytes`);
-    const [type, flags, seq] = [view.getUint16(at + 4, true), view.getUint16(at + 6, true), view.getUint32(at + 8, true)];
-    messages.push({ type, flags, seq, bytes: datagram.subarray(at, at + length) });
+    const bytes = datagram.subarray(at, at + length);
+    messages.push({ type: view.getUint16(at + 4, true), flags: view.getUint16(at + 6, true), seq: view.getUint32(at + 8, true), bytes });
   }
   return messages;
 }
@@ -118,7 +118,11 @@ export class ParsedAttributes {
   readonly #byType = new Map<number, Uint8Array[]>();
 
   constructor(bytes: Uint8Array, start = 0) {
-    for (const [type, value] of attributes(bytes, start)) this.#byType.set(type, [...(this.#byType.get(type) ?? []), value]);
+    for (const [type, value] of attributes(bytes, start)) {
+      const values = this.#byType.get(type);
+      if (values === undefined) this.#byType.set(type, [value]);
+      else values.push(value);
+    }
   }
   get(type: number): Uint8Array | undefined {
     return this.#byType.get(type)?.[0];
