@@ -11,7 +11,7 @@ import { type HelperOutcome, runHelper } from "../support/helper-run.ts";
 import { run, runOk } from "../support/proc.ts";
 import { SyslogSink } from "../support/syslog-sink.ts";
 import { ALICE } from "../support/users.ts";
-import { type TestContainer, type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+import { logTo, type TestContainer, type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
 setDefaultTimeout(120_000);
@@ -118,7 +118,7 @@ describe("bridge-policy.conf on veths", () => {
           const sink = new SyslogSink();
           try {
             world.setUsernet("alice veth br0 5\n");
-            world.addMount(`mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && touch /dev/log && mount --bind ${sink.path} /dev/log`);
+            logTo(world, sink);
             const container = await world.container(ALICE);
             const granted = await create(world, container.pid, "eth0");
             expect(granted.exitCode).toBe(0);

@@ -3,7 +3,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { withNetns } from "../support/netns.ts";
 import { SyslogSink } from "../support/syslog-sink.ts";
 import { ALICE } from "../support/users.ts";
-import { userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+import { logTo, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
 setDefaultTimeout(120_000);
@@ -19,7 +19,7 @@ test("a policy file that cannot be parsed refuses create with the helper's messa
         const sink = new SyslogSink();
         try {
           world.setUsernet("alice veth br0 5\n");
-          world.addMount(`mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && touch /dev/log && mount --bind ${sink.path} /dev/log`);
+          logTo(world, sink);
           const container = await world.container(ALICE);
           const refused = await world.call(ours, ALICE, ["create", "/tmp", "c1", String(container.pid), "veth", "br0", "eth0"]);
           expect(refused.exitCode).toBe(1);

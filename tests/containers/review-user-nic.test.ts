@@ -13,7 +13,7 @@ import { SOCK_NONBLOCK } from "../../shared/kernel-launcher.ts";
 import { closeFd, connectOrErrno, openSocket, writeOrErrno } from "../../shared/libc.ts";
 import { ALICE, asUser, BOB } from "../support/users.ts";
 import { CAROL } from "../support/user-nic.ts";
-import { type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
+import { logTo, type UserNicWorld, userNicPrograms, vethNames, withUserNicWorld } from "../support/user-nic.ts";
 
 // Real namespaces, users and programs on two shared cores: far above Bun's default of 5 s.
 setDefaultTimeout(180_000);
@@ -28,11 +28,6 @@ const create = (world: UserNicWorld, pid: number, nic: string, killAt?: "new" | 
   const args = ["create", "/tmp", "c1", String(pid), "veth", "br0", nic];
   return killAt === undefined ? world.call(ours, ALICE, args) : world.call(killer, ALICE, [killAt, ours, ...args]);
 };
-
-/** A private /dev whose /dev/log is `sink`, for each later call in `world`. */
-function logTo(world: UserNicWorld, sink: SyslogSink): void {
-  world.addMount(`mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && touch /dev/log && mount --bind ${sink.path} /dev/log`);
-}
 
 /** Fills the sink's receive queue as anyone may (/dev/log is 0666): nothing reads it, so it stays full. */
 function fill(sink: SyslogSink): void {

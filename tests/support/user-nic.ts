@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { tempFolder } from "./build.ts";
 import { installForTest, type TestInstall } from "./install.ts";
 import type { TestNetns } from "./netns.ts";
+import type { SyslogSink } from "./syslog-sink.ts";
 import { privateEtcPrefix } from "./private-etc.ts";
 import { run, type RunResult } from "./proc.ts";
 import { ALICE, asUser, BOB, LAB_GROUP, sharedFolder, type TestUser } from "./users.ts";
@@ -170,6 +171,11 @@ export async function withUserNicWorld<T>(ns: TestNetns, body: (world: UserNicWo
   } finally {
     await world.dispose();
   }
+}
+
+/** A private /dev whose /dev/log is `sink`, for each later call in `world`. */
+export function logTo(world: UserNicWorld, sink: SyslogSink): void {
+  world.addMount(`mount -t tmpfs -o mode=0755,size=64k tl-dev /dev && touch /dev/log && mount --bind ${sink.path} /dev/log`);
 }
 
 /** The veths in `ns` (host ends), by name. */
