@@ -5,7 +5,7 @@ import { ACL_FILE } from "../acl/files.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
 import { choosePolicyLine } from "../policy/choose.ts";
 import type { PolicyRule } from "../policy/rules.ts";
-import { queueVerdict, quotaVerdict } from "../policy/verdicts.ts";
+import { queueVerdict } from "../policy/verdicts.ts";
 import type { CallerIdentity } from "../shared/caller.ts";
 import { StepError, SysError, systemReason } from "../shared/errors.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
@@ -13,7 +13,7 @@ import type { InterfaceControl } from "../shared/netdev.ts";
 import { describeLink } from "../shared/netlink.ts";
 import type { HelperArgs } from "./args.ts";
 import { attempt, orSysError } from "./attempt.ts";
-import { placesTaken, queueRefusal, quotaRefusal, unknownNamesRefusal } from "./policy.ts";
+import { placesTaken, queueRefusal, roomFor, unknownNamesRefusal } from "./policy.ts";
 
 export type SharedHost = { rules: readonly PolicyRule[]; caller: CallerIdentity };
 
@@ -40,10 +40,7 @@ export function admit(args: HelperArgs, host: SharedHost | null, control: Interf
   if (rule === null) return { bridge, bridgeIndex, policy: { rule, held: null, firstFree: 0 } };
   // Only the caller's places are asked for, one lookup each: the bridge's other ports cost nothing.
   const taken = attempt(`count the TAPs you hold on bridge \`${bridge}'`, () => placesTaken(bridgeIndex, host.caller.uid, rule.maxTaps));
-  const held = taken.filter((name) => name !== null);
-  const verdict = quotaVerdict(rule, held);
-  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
-  return { bridge, bridgeIndex, policy: { rule, held: held.length, firstFree: taken.indexOf(null) } };
+  return { bridge, bridgeIndex, policy: { rule, ...roomFor(rule, bridge, taken) } };
 }
 
 /** The bridge device `requested` reaches, once the ACL allows it under every name it has. throws StepError. */

@@ -96,6 +96,14 @@ export function quotaRefusal(verdict: QuotaVerdict, bridge: string, counted: num
   return new PolicyRefusal(message, `${FREE_A_PLACE}; ${DOCTOR_HINT}`, { bridge, rule, held: counted });
 }
 
+/** From the caller's places below `rule`'s limit (placesTaken), how many are held and the lowest free; throws quotaRefusal when none is. */
+export function roomFor(rule: PolicyRule, bridge: string, taken: readonly (string | null)[]): { held: number; firstFree: number } {
+  const held = taken.filter((name) => name !== null);
+  const verdict = quotaVerdict(rule, held);
+  if (!verdict.allowed) throw quotaRefusal(verdict, bridge, held.length);
+  return { held: held.length, firstFree: taken.indexOf(null) };
+}
+
 /** The refusal a queue verdict that does not allow `--queues=N` makes. */
 export function queueRefusal(verdict: QueueVerdict, bridge: string): PolicyRefusal {
   const { rule, limit, asked } = verdict;

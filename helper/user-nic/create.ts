@@ -4,7 +4,6 @@ import { randomBytes } from "node:crypto";
 import type { ConsolaInstance } from "consola";
 import { choosePolicyLine } from "../../policy/choose.ts";
 import { describePolicyRule, type PolicyRule } from "../../policy/rules.ts";
-import { quotaVerdict } from "../../policy/verdicts.ts";
 import type { CallerIdentity } from "../../shared/caller.ts";
 import type { ThreadCredentials } from "../../shared/credentials.ts";
 import { StepError, SysError, systemReason } from "../../shared/errors.ts";
@@ -18,7 +17,7 @@ import type { UsernetLine } from "../../usernet/parse.ts";
 import { NO_BRIDGE, type UserNicArgs } from "./args.ts";
 import type { VethAuditRecord } from "./audit.ts";
 import type { AuditTrail } from "../audit.ts";
-import { identifyCaller, placesTaken, quotaRefusal, takePlace, unknownNamesRefusal } from "../policy.ts";
+import { identifyCaller, placesTaken, roomFor, takePlace, unknownNamesRefusal } from "../policy.ts";
 import { chooseUsernetLine, readUsernet, recheckUsernetLine, usernetCaller } from "./charge.ts";
 import { Deadline } from "../deadline.ts";
 import { attempt } from "../attempt.ts";
@@ -131,10 +130,7 @@ function admitPolicyLine(bridge: BridgeTarget | null, policy: PolicyRules, conte
   }
   if (rule === null) return { rule, firstFree: 0 };
   const taken = attempt(`count the ports you hold on bridge \`${bridge.name}'`, () => placesTaken(bridge.index, context.uid, rule.maxTaps));
-  const held = taken.filter((name) => name !== null);
-  const verdict = quotaVerdict(rule, held);
-  if (!verdict.allowed) throw quotaRefusal(verdict, bridge.name, held.length);
-  return { rule, firstFree: taken.indexOf(null) };
+  return { rule, firstFree: roomFor(rule, bridge.name, taken).firstFree };
 }
 
 /** The peer as the container sees it: the host end's IFLA_LINK, read in the namespace IFLA_LINK_NETNSID names. */
