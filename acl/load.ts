@@ -1,5 +1,6 @@
 // Reading an ACL file and the files it includes into one ordered list of rules.
 import { type OpenedFile, readConfigFile, UnreadableFile } from "../shared/config-file.ts";
+import { latin1Bytes } from "../shared/text.ts";
 import { AclSyntaxError, parseAclText, type AclRule } from "./parse.ts";
 
 /** Includes nested deeper than this are refused (the original recurses until it runs out of fds). */
@@ -53,7 +54,7 @@ function collect(path: string, file: OpenedFile, includeStack: string[], into: L
     let included: OpenedFile;
     try {
       // The path's own bytes: a string would be opened as UTF-8, another file, and its denies skipped.
-      included = readConfigFile(entry.path, Buffer.from(entry.path, "latin1"));
+      included = readConfigFile(entry.path, latin1Bytes(entry.path));
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
       // An include missing, unreadable to the caller (per-group includes) or a directory (empty to the original) is skipped.

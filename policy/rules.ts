@@ -3,6 +3,7 @@ import { FileLineError, quoteLine } from "../shared/config-line.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { type AddressPrefix, parsePrefixList } from "./address-prefix.ts";
 import { MOST_PLACES } from "./holders.ts";
+import { latin1Text } from "../shared/text.ts";
 import { MAX_QUEUES } from "./verdicts.ts";
 
 export type PolicySubject = { kind: "user"; name: string } | { kind: "group"; name: string } | { kind: "anyone" };
@@ -64,7 +65,7 @@ function parseWholeNumber(field: string, what: string, low: number, high: number
 export function parsePolicyText(content: Uint8Array, file: string): PolicyRule[] {
   const rules: PolicyRule[] = [];
   const seen = new Map<string, number>();
-  for (const [index, raw] of Buffer.from(content).toString("latin1").split("\n").entries()) {
+  for (const [index, raw] of latin1Text(content).split("\n").entries()) {
     const line = index + 1;
     const reject = (problem: string): never => {
       throw new PolicySyntaxError(file, line, problem);

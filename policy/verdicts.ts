@@ -1,4 +1,5 @@
 // The policy's decisions on one request, as data (whether the TAP count and the queue count are allowed), and the one queue-count parser.
+import { isDecimal } from "../shared/text.ts";
 import type { PolicyRule } from "./rules.ts";
 
 /** The most queues the helper gives one TAP (`--queues=`). */
@@ -6,7 +7,7 @@ export const MAX_QUEUES = 16;
 
 /** The number of queues `text` asks for, or null when it is not a whole number from 1 to MAX_QUEUES. */
 export function parseQueueCount(text: string): number | null {
-  const queues = /^[0-9]{1,2}$/.test(text) ? Number(text) : 0;
+  const queues = text.length <= 2 && isDecimal(text) ? Number(text) : 0;
   return queues >= 1 && queues <= MAX_QUEUES ? queues : null;
 }
 

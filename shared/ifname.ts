@@ -1,6 +1,7 @@
 // Which network interface names the project accepts: those the kernel accepts, minus templates and non-ASCII.
 import { IFNAMSIZ } from "./kernel.ts";
 import { ValueError } from "./errors.ts";
+import { charsWithin } from "./text.ts";
 
 /**
  * Why `name` cannot name an interface, or null: the kernel's dev_valid_name(), and no `%`, which it expands as a
@@ -8,10 +9,10 @@ import { ValueError } from "./errors.ts";
  */
 export function interfaceNameProblem(name: string): string | null {
   if (name.length === 0) return "it is empty";
-  if (!/^[\x21-\x7e]*$/.test(name)) return "only printable ASCII without blanks is accepted";
+  if (!charsWithin(name, 0x21, 0x7e)) return "only printable ASCII without blanks is accepted";
   if (name.length >= IFNAMSIZ) return `it is ${name.length} bytes long and the kernel allows at most ${IFNAMSIZ - 1}`;
   if (name === "." || name === "..") return "`.` and `..` are not interface names";
-  if (/[/:%]/.test(name)) return "it contains `/`, `:` or `%`";
+  if (name.includes("/") || name.includes(":") || name.includes("%")) return "it contains `/`, `:` or `%`";
   return null;
 }
 

@@ -1,5 +1,6 @@
 // struct ifreq (<linux/if.h>, 40 bytes on 64-bit): the name, then a 24-byte union read by each ioctl.
 import { IFNAMSIZ } from "./kernel.ts";
+import { latin1Bytes, latin1Text } from "./text.ts";
 import { checkInterfaceName } from "./ifname.ts";
 
 export const IFREQ_SIZE = 40;
@@ -17,7 +18,7 @@ export function ifreqFor(name: string): Uint8Array {
 export function ifreqForTemplate(template: string): Uint8Array {
   if (template.length >= IFNAMSIZ) throw new RangeError(`interface name template too long: ${template}`);
   const request = new Uint8Array(IFREQ_SIZE);
-  request.set(Buffer.from(template, "ascii"), 0);
+  request.set(latin1Bytes(template), 0);
   return request;
 }
 
@@ -26,7 +27,7 @@ const view = (request: Uint8Array): DataView => new DataView(request.buffer, req
 /** ifr_name as the kernel left it. */
 export function ifreqName(request: Uint8Array): string {
   const end = request.subarray(0, IFNAMSIZ).indexOf(0);
-  return Buffer.from(request.subarray(0, end < 0 ? IFNAMSIZ : end)).toString("latin1");
+  return latin1Text(request.subarray(0, end < 0 ? IFNAMSIZ : end));
 }
 
 // The union's fields; each setter returns the request it filled.

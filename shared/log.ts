@@ -1,5 +1,6 @@
 // The one logger per program: plain `program: message` lines on stderr, as libvirt and QEMU quote them.
 import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
+import { utf8Bytes } from "./text.ts";
 import { EAGAIN, EINTR } from "./errno.ts";
 import type { StepError } from "./errors.ts";
 import { POLLOUT } from "./kernel.ts";
@@ -30,7 +31,7 @@ function lineReporter(tag: string, fd: number): ConsolaReporter {
 
 /** Writes all of `text` to `fd`, waiting up to a second per stall on a full pipe; any other failure drops it: nowhere is left to say so. */
 export function writeText(fd: number, text: string): void {
-  let bytes = Buffer.from(text, "utf8");
+  let bytes = utf8Bytes(text);
   while (bytes.byteLength > 0) {
     const written = writeOrErrno(fd, bytes);
     if (written >= 0) bytes = bytes.subarray(written);

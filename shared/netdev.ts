@@ -1,6 +1,7 @@
 // Interface configuration through SIOC* ioctls on a control socket: MTU, MAC, flags, bridge ports.
 import { closeFd, ioctl, openSocket } from "./libc.ts";
 import * as linux from "./kernel.ts";
+import { latin1Bytes } from "./text.ts";
 import { ifreqFlags, ifreqFor, ifreqHardwareAddress, ifreqInt, setIfreqFlags, setIfreqInt, setIfreqMac } from "./ifreq.ts";
 
 /** A control socket for interfaces in the caller's network namespace: methods throw SysError naming the ioctl; close() is idempotent. */
@@ -34,7 +35,7 @@ export class InterfaceControl {
   /** Renames the down `device` to `name`, which may be a kernel template (`tap%d`). */
   rename(device: string, name: string): void {
     const ifreq = ifreqFor(device);
-    ifreq.set(Buffer.from(name, "ascii"), linux.IFNAMSIZ); // ifr_newname, in the union after ifr_name
+    ifreq.set(latin1Bytes(name), linux.IFNAMSIZ); // ifr_newname, in the union after ifr_name
     this.#ioctl(linux.SIOCSIFNAME, "SIOCSIFNAME", ifreq, device);
   }
   bringUp(device: string): void {

@@ -1,4 +1,5 @@
 // Questions and changes about network devices over rtnetlink: names, alternative names, TAP queues, aliases, port isolation, deletion.
+import { joinBytes } from "./text.ts";
 import { SysError } from "./errors.ts";
 import { EINTR, EIO, EMSGSIZE, ENODEV } from "./errno.ts";
 import { formatMac } from "./ifreq.ts";
@@ -124,7 +125,7 @@ export function devicesNamed(names: readonly string[]): (string | null)[] {
       const batch = names.slice(first, first + LOOKUPS_PER_WRITE);
       const what = `RTM_GETLINK of ${batch.length} names from ${batch[0]}`;
       const requests = batch.map((name, at) => getLink(first + at + 1, 0, withoutStatistics().string(linux.IFLA_ALT_IFNAME, name)));
-      send(fd, Buffer.concat(requests), what);
+      send(fd, joinBytes(requests), what);
       for (let answered = 0; answered < batch.length; ) {
         for (const message of receive(fd, buffer, what)) {
           const at = message.seq - 1;
