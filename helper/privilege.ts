@@ -11,12 +11,18 @@ const HINT =
 const UNREADABLE =
   "the helper reads its own credentials in /proc/self/task: it needs /proc mounted and a few free file descriptors (ulimit -n)";
 
+/** Whether every id in `ids` is the first; not Array#some (docs/benchmarks.md, "First uses"). */
+function allEqual(ids: readonly number[]): boolean {
+  for (const id of ids) if (id !== ids[0]) return false;
+  return true;
+}
+
 /** Why these threads must not go on, or null: but for root, each must be as the shim leaves it (docs/design.md, "The privileged path"). */
 export function privilegeProblem(threads: readonly ThreadCredentials[]): string | null {
   if (threads.length === 0) return "refusing to run: no thread's credentials could be read";
   for (const thread of threads) {
     const [uid] = thread.uids;
-    if (thread.uids.some((id) => id !== uid) || thread.gids.some((id) => id !== thread.gids[0])) {
+    if (!allEqual(thread.uids) || !allEqual(thread.gids)) {
       return `refusing to run with mixed ids (thread ${thread.tid}: ${describeCredentials(thread)})`;
     }
     if (uid === 0) continue;
@@ -38,7 +44,6 @@ export function verifiedCredentials(log: ConsolaInstance, readThreads = readThre
     if (problem !== null) throw new StepError(problem, { hint: HINT });
     const [first] = threads;
     if (first === undefined) throw new StepError("refusing to run: no thread's credentials could be read", { hint: HINT });
-    log.debug(`credentials: ${describeCredentials(first)}`);
     return first;
   } catch (err) {
     if (!(err instanceof StepError || err instanceof CredentialsUnreadable)) throw err;

@@ -8,9 +8,10 @@ export function checkCallerSocket(fd: number): void {
   const identity = attempt(`use --fd=${fd}`, () => fileStatus(fd).identity, {
     EBADF: `fd ${fd} is not open in the helper: pass the number of an inherited unix socket`,
   });
-  const stream = ["input", "output", "error"].find((_, stdio) => identityOrNull(stdio) === identity);
-  if (stream !== undefined) {
-    throw new StepError(`--fd=${fd} is the same file as the helper's standard ${stream}, not a socket of its own`, {
+  const streams = ["input", "output", "error"];
+  for (let stdio = 0; stdio < streams.length; stdio += 1) {
+    if (identityOrNull(stdio) !== identity) continue;
+    throw new StepError(`--fd=${fd} is the same file as the helper's standard ${streams[stdio]}, not a socket of its own`, {
       hint: "pass the number of an inherited unix socket, as QEMU does",
     });
   }
