@@ -77,8 +77,6 @@ function checkBridgeAcl(bridge: BridgeNames, log: ConsolaInstance): void {
   for (const warning of acl.warnings) log.warn(warning);
   const decision = decideBridgeAccess(acl.rules, bridge);
   if (!decision.allowed) throw new StepError(explainDenial(decision, bridge, acl.filesRead), { hint: ACL_HINT });
-  const rule = decision.allowRule;
-  log.debug(`bridge ${bridge.requested} allowed by "allow ${rule?.bridge ?? "all"}" at ${rule?.file}:${rule?.line}`);
 }
 
 /** The device `name` reaches (SIOCGIFINDEX follows alternative names) and all its names; a SysError(ENODEV) when none. */

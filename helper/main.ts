@@ -65,7 +65,6 @@ async function main(argv: readonly string[]): Promise<void> {
     bindGuestPort(port, admission, args.mac);
     deadline.enter("the fd to be handed over");
     handOverTap(port, rootHeld, owner, args.socketFd, control, () => trail.grant(auditRecord(request, results, port)));
-    log.debug(`sent ${port.name} (mtu ${results.joined.mtu}, mac ${results.joined.mac}) on bridge ${admission.bridge}`);
     process.exitCode = 0;
   } catch (err) {
     if (!(err instanceof StepError)) throw err;

@@ -20,7 +20,7 @@ type TapRequest = { queues: number; useVnet: boolean; uid: number };
 /** Makes the TAP into `port`: queues, place, no queue but ours (docs/privileged-core.md, "Multiqueue names"); true: root holds it. */
 export function makeTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
   for (let tries = 1; ; tries += 1) {
-    const rootHeld = createTap(port, request, admission, control, log);
+    const rootHeld = createTap(port, request, admission, control);
     // A single-queue TAP takes no second queue (EBUSY): nothing to check.
     if (request.queues === 1) return rootHeld;
     const tap = port.name ?? "";
@@ -42,7 +42,7 @@ export function makeTap(port: Port, request: TapRequest, admission: Admission, c
 }
 
 /** One TAP with its queues, into `port`; returns whether root holds it. */
-function createTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl, log: ConsolaInstance): boolean {
+function createTap(port: Port, request: TapRequest, admission: Admission, control: InterfaceControl): boolean {
   const { queues } = request;
   const fd = openQueue(port);
   const vnetHeader = request.useVnet && (attempt(`query features of ${TUN_DEVICE}`, () => tunFeatures(fd)) & IFF_VNET_HDR) !== 0;
@@ -57,7 +57,6 @@ function createTap(port: Port, request: TapRequest, admission: Admission, contro
   // the caller owned early they could keep through a queue even when refused. (qemu-bridge-helper sets no owner.)
   const rootHeld = admission.policy !== null || queues > 1;
   if (rootHeld) attempt(`set owner of device \`${tap}'`, () => setTapOwnership(fd, 0, 0, tap));
-  log.debug(`created ${tap}${vnetHeader ? " with virtio-net header" : ""}`);
   port.index = attempt(`find device \`${tap}'`, () => control.index(tap));
   // Its place before the TAP joins the bridge: under a policy file every port there holds one.
   const { policy, bridgeIndex, bridge } = admission;
