@@ -1,5 +1,6 @@
 // Reading the shared-hosts policy file: its lines, none when there is no file, a refusal when it cannot be trusted.
 import { readConfigFile, UnreadableFile } from "../shared/config-file.ts";
+import { pathAbsent } from "../shared/libc.ts";
 import { parsePolicyText, PolicySyntaxError, type PolicyRule } from "./rules.ts";
 
 /** The policy exists but cannot be read or parsed: every request is then refused (deny). */
@@ -12,6 +13,8 @@ export class PolicyLoadError extends Error {
  * throws PolicyLoadError on any other failure: a quota that cannot be read must not read as "no quota".
  */
 export function loadPolicy(path: string): PolicyRule[] | null {
+  // Asked first, as it is mostly absent; one removed meanwhile is ENOENT below.
+  if (pathAbsent(path)) return null;
   try {
     return parsePolicyText(readConfigFile(path).content, path);
   } catch (err) {
