@@ -15,11 +15,11 @@ export function latin1Bytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** Buffer's toString("latin1"): each byte as the character of that code, in slices (a call takes so many arguments). */
+/** Buffer's toString("latin1"), in slices of 1,024 bytes: call arguments take stack, which the caller's RLIMIT_STACK bounds. */
 export function latin1Text(bytes: Uint8Array): string {
   let text = "";
-  for (let at = 0; at < bytes.byteLength; at += 8192)
-    text += String.fromCharCode.apply(null, bytes.subarray(at, at + 8192) as unknown as number[]);
+  for (let at = 0; at < bytes.byteLength; at += 1024)
+    text += String.fromCharCode.apply(null, bytes.subarray(at, at + 1024) as unknown as number[]);
   return text;
 }
 

@@ -92,3 +92,36 @@ test("at every fd limit the helper either sends the TAP or names the real errno 
     expect(await ns.tapNames()).toEqual([]);
   });
 }, 60_000);
+
+test("a small stack limit (RLIMIT_STACK, the caller's) and a 43 KB ACL: the helper reads it and sends the TAP", async () => {
+  // 600 comment lines before the rule: the ACL is turned into text in slices whose call arguments take stack.
+  const largeAcl = join(tempFolder("tl-acl-"), "bridge.conf");
+  writeFileSync(
+    largeAcl,
+    `${"# a comment line of the kind administrators write, long enough to count for something\n".repeat(500)}allow br0\n`,
+  );
+  const largeAclHelper = join(await buildWithAcl(largeAcl), "tap-bridge-helper");
+  await withNetns(async (ns) => {
+    await ns.addBridge("br0");
+    // Below ~150 KiB Bun itself does not start; from 176 KiB on the helper must work (slices of 8,192 bytes overflowed at 192).
+    for (const kib of [176, 192, 208]) {
+      const outcome = await runHelper([
+        ...ns.prefix(),
+        "prlimit",
+        `--stack=${kib * 1024}`,
+        largeAclHelper,
+        "--use-vnet",
+        "--fd=3",
+        "--br=br0",
+      ]);
+      if (outcome.fd !== null) closeFd(outcome.fd);
+      expect({ kib, exitCode: outcome.exitCode, sent: outcome.fd !== null, stderr: outcome.stderr }).toEqual({
+        kib,
+        exitCode: 0,
+        sent: true,
+        stderr: "",
+      });
+    }
+    expect(await ns.tapNames()).toEqual([]);
+  });
+}, 60_000);
