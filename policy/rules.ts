@@ -3,7 +3,7 @@ import { FileLineError, quoteLine } from "../shared/config-line.ts";
 import { interfaceNameProblem } from "../shared/ifname.ts";
 import { type AddressPrefix, parsePrefixList } from "./address-prefix.ts";
 import { MOST_PLACES } from "./holders.ts";
-import { latin1Text } from "../shared/text.ts";
+import { isDecimal, latin1Text } from "../shared/text.ts";
 import { MAX_QUEUES } from "./verdicts.ts";
 
 export type PolicySubject = { kind: "user"; name: string } | { kind: "group"; name: string } | { kind: "anyone" };
@@ -53,7 +53,7 @@ function parseBridge(field: string, reject: (problem: string) => never): string 
 }
 
 function parseWholeNumber(field: string, what: string, low: number, high: number, reject: (problem: string) => never): number {
-  if (!/^[0-9]{1,5}$/.test(field) || Number(field) < low || Number(field) > high)
+  if (field.length > 5 || !isDecimal(field) || Number(field) < low || Number(field) > high)
     reject(`invalid ${what} ${quoteLine(field)}: expected a whole number from ${low} to ${high}`);
   return Number(field);
 }

@@ -1,7 +1,7 @@
 // The credentials of every thread of this process, as /proc/self/task/*/status reports them.
 import { errorCode } from "./errors.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./kernel.ts";
-import { isDecimal, latin1Text } from "./text.ts";
+import { isDecimal, isLowerHex, latin1Text } from "./text.ts";
 import { closeFd, directoryNames, openPath, readToEnd } from "./libc.ts";
 
 /** CAP_NET_ADMIN (12, <linux/capability.h>) as a bit of a capability set. */
@@ -10,12 +10,6 @@ export const CAP_NET_ADMIN_MASK = 1n << 12n;
 /** A status file this process cannot trust: a check built on it must deny. */
 export class CredentialsUnreadable extends Error {
   override name = "CredentialsUnreadable";
-}
-
-/** /^[0-9a-f]+$/ */
-function isLowerHex(text: string): boolean {
-  for (let at = 0; at < text.length; at += 1) if (!"0123456789abcdef".includes(text.charAt(at))) return false;
-  return text.length > 0;
 }
 
 /** One thread's credentials from the text of its status file. throws CredentialsUnreadable. */

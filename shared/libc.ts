@@ -89,7 +89,8 @@ export function openPath(path: string | Uint8Array, flags: number, mode = 0): nu
 
 /** Whether nothing is at `path` (access(2) says ENOENT): an answer, not a SysError, whose first use costs ~0.1 ms at every start. */
 export function pathAbsent(path: string): boolean {
-  return sym.access(cString(path), 0 /* F_OK */) < 0 && lastErrno() === ENOENT;
+  // A NUL inside would ask about the part before it: not absent, so that the read (openPath) refuses it.
+  return !path.includes("\0") && sym.access(cString(path), 0 /* F_OK */) < 0 && lastErrno() === ENOENT;
 }
 
 /** The bytes of `fd` to its end, in a buffer of `expected` + 1 bytes doubling up to `limit` + 1: longer than `limit` means more. */

@@ -7,6 +7,11 @@ export function charsWithin(text: string, low: number, high: number): boolean {
   return text.length > 0;
 }
 export const isDecimal = (text: string): boolean => charsWithin(text, 0x30, 0x39);
+/** /^[0-9a-f]+$/ */
+export function isLowerHex(text: string): boolean {
+  for (let at = 0; at < text.length; at += 1) if (!"0123456789abcdef".includes(text.charAt(at))) return false;
+  return text.length > 0;
+}
 
 /** Buffer.from(text, "latin1") (or "ascii"): each UTF-16 unit's low byte. */
 export function latin1Bytes(text: string): Uint8Array {

@@ -1,6 +1,6 @@
 // shared/text.ts against what it stands in for: Node's Buffer and the RegExps it replaced, on random and edge inputs (pure).
 import { describe, expect, test } from "bun:test";
-import { charsWithin, isDecimal, joinBytes, latin1Bytes, latin1Text, utf8Bytes } from "../../../shared/text.ts";
+import { charsWithin, isDecimal, isLowerHex, joinBytes, latin1Bytes, latin1Text, utf8Bytes } from "../../../shared/text.ts";
 import { interfaceNameProblem } from "../../../shared/ifname.ts";
 
 /** A seeded generator, so that a failure is the same failure again. */
@@ -61,11 +61,12 @@ describe("bytes as Buffer makes them", () => {
 });
 
 describe("character checks as the RegExps they replaced", () => {
-  const strings = [...randomStrings(3000, 11), "0", "123456789", "12a", " 1", "-1", "٣"];
+  const strings = [...randomStrings(3000, 11), "0", "123456789", "12a", " 1", "-1", "٣", "00001000", "3fffffffff", "3FFF", "0x10", "g"];
 
-  test("isDecimal is /^[0-9]+$/ and charsWithin(0x21, 0x7e) is /^[\\x21-\\x7e]+$/", () => {
+  test("isDecimal is /^[0-9]+$/, isLowerHex /^[0-9a-f]+$/ and charsWithin(0x21, 0x7e) is /^[\\x21-\\x7e]+$/", () => {
     for (const text of strings) {
       expect(isDecimal(text)).toBe(/^[0-9]+$/.test(text));
+      expect(isLowerHex(text)).toBe(/^[0-9a-f]+$/.test(text));
       expect(charsWithin(text, 0x21, 0x7e)).toBe(/^[\x21-\x7e]+$/.test(text));
     }
   });
