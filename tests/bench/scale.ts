@@ -1,5 +1,6 @@
 // `BENCH_PARTS=scale` of `bun run bench`: the helper's fork-to-fd against the ports on its bridge, with and
-// without a policy, beside Debian's C helper and an empty program compiled as the helper is; then 200 helpers at once.
+// without a policy, beside Debian's C helper, an empty program compiled as the helper is, and bare-helper.ts (the
+// kernel's steps alone, through shared/, compiled the same way); then 200 helpers at once.
 //
 // Every helper runs as root, the way QEMU runs it (helper-timing.ts), in the bench's namespace and a private
 // /etc/qemu that allows br0. The ports are persistent TAPs on br0, up, held by 40 other users (each
@@ -39,6 +40,13 @@ function buildEmptyProgram(work: string): string {
   const output = join(work, "empty-program");
   writeFileSync(source, "");
   sh([process.execPath, "build", ...COMPILE_FLAGS, source, `--outfile=${output}`]);
+  return output;
+}
+
+/** bare-helper.ts compiled as the helper is: the runtime, shared/'s libc and the kernel's steps, without a check. */
+function buildBareHelper(work: string): string {
+  const output = join(work, "bare-helper");
+  sh([process.execPath, "build", ...COMPILE_FLAGS, join(import.meta.dir, "bare-helper.ts"), `--outfile=${output}`]);
   return output;
 }
 
@@ -95,6 +103,7 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   const withPolicy = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
   const withSmallLimit = join(await buildWithAcl(aclFile, smallLimitFile), "tap-bridge-helper");
   const empty = buildEmptyProgram(work);
+  const bare = buildBareHelper(work);
   const tree = process.env.BENCH_BASELINE_TREE;
   const baseline =
     tree === undefined
@@ -127,6 +136,7 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
 
   const programs = [
     ["empty program", `exit:${empty}`],
+    ["bare steps", bare],
     ["ours, no policy", helper],
     ["ours, policy", withPolicy],
     ["ours, policy 8", withSmallLimit],
@@ -161,6 +171,8 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   const ratio = (a: string, b: string) => ((medians.get(a) ?? Number.NaN) / (medians.get(b) ?? Number.NaN)).toFixed(2);
   say(`  ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy@1000", "ours, policy@0")} (target <= 1.2)`);
   say(`  ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy@0", "empty program@0")} (target <= 1.5)`);
+  say(`  the bare steps / the empty program, 0 ports: ${ratio("bare steps@0", "empty program@0")}`);
+  say(`  ours without a policy / the bare steps, 0 ports: ${ratio("ours, no policy@0", "bare steps@0")}`);
   say(`  ours with a policy / the empty program, 0 ports: ${ratio("ours, policy@0", "empty program@0")}`);
   say(`  in CPU time: ours without a policy / the empty program, 0 ports: ${ratio("ours, no policy cpu@0", "empty program cpu@0")}`);
   say(`  in CPU time: ours with a policy, 1000 ports / 0 ports: ${ratio("ours, policy cpu@1000", "ours, policy cpu@0")}`);
