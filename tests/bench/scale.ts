@@ -34,19 +34,9 @@ function sh(cmd: string[]): string {
   return result.stdout.toString();
 }
 
-/** An empty program compiled as scripts/build.ts compiles the helper: the runtime's own start. */
-function buildEmptyProgram(work: string): string {
-  const source = join(work, "empty.ts");
-  const output = join(work, "empty-program");
-  writeFileSync(source, "");
+/** `source` compiled as scripts/build.ts compiles the helper, to `output`. */
+function compileAsHelper(source: string, output: string): string {
   sh([process.execPath, "build", ...COMPILE_FLAGS, source, `--outfile=${output}`]);
-  return output;
-}
-
-/** bare-helper.ts compiled as the helper is: the runtime, shared/'s libc and the kernel's steps, without a check. */
-function buildBareHelper(work: string): string {
-  const output = join(work, "bare-helper");
-  sh([process.execPath, "build", ...COMPILE_FLAGS, join(import.meta.dir, "bare-helper.ts"), `--outfile=${output}`]);
   return output;
 }
 
@@ -102,8 +92,11 @@ export async function scaleRows(ns: string, work: string, aclFile: string, runs:
   const helper = join(await buildWithAcl(aclFile, join(work, "no-policy.conf")), "tap-bridge-helper");
   const withPolicy = join(await buildWithAcl(aclFile, policyFile), "tap-bridge-helper");
   const withSmallLimit = join(await buildWithAcl(aclFile, smallLimitFile), "tap-bridge-helper");
-  const empty = buildEmptyProgram(work);
-  const bare = buildBareHelper(work);
+  // The runtime's own start: an empty program.
+  writeFileSync(join(work, "empty.ts"), "");
+  const empty = compileAsHelper(join(work, "empty.ts"), join(work, "empty-program"));
+  // The runtime, shared/'s libc and the kernel's steps, without a check.
+  const bare = compileAsHelper(join(import.meta.dir, "bare-helper.ts"), join(work, "bare-helper"));
   const tree = process.env.BENCH_BASELINE_TREE;
   const baseline =
     tree === undefined
