@@ -109,8 +109,8 @@ export function queueRefusal(verdict: QueueVerdict, bridge: string): PolicyRefus
   const { rule, limit, asked } = verdict;
   const source = rule === null ? `the default without a policy line that sets queues=` : `rule ${describePolicyRule(rule)}`;
   return new PolicyRefusal(
-    `access denied: --queues=${asked} is more than the ${limit} queues per TAP that ${source} allows`,
-    `ask for ${limit} or fewer; an administrator can raise it with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
+    `access denied: --queues=${asked} is more than ${source} allows (${limit} per TAP)`,
+    `ask for at most ${limit}; an administrator can allow more with queues=N (up to ${MAX_QUEUES}) in ${POLICY_FILE}`,
     { bridge, rule, held: null },
   );
 }

@@ -381,14 +381,14 @@ export function checkPolicy(policyFile: string, allowed: BridgeLink[]): Finding[
       findings.push({
         severity: "ok",
         subject,
-        message: `no line of the policy applies to you: no limit, ${inUse}, at most ${queueLimit(null)} queues per TAP`,
+        message: `no line of the policy applies to you: no limit, ${inUse}, ${queuesPerTap(queueLimit(null))}`,
       });
       continue;
     }
     const verdict = quotaVerdict(rule, held);
     const message =
       `at most ${verdict.limit} TAP${verdict.limit === 1 ? "" : "s"} for you (${describePolicyRule(rule)}), ${inUse}` +
-      `${rule.isolated ? ", ports isolated" : ""}, at most ${queueLimit(rule)} queues per TAP` +
+      `${rule.isolated ? ", ports isolated" : ""}, ${queuesPerTap(queueLimit(rule))}` +
       `${rule.locked ? ", each port locked to the MAC address you pass (tap-launcher --mac=MAC)" : ""}` +
       `${rule.addresses === null ? "" : `, source addresses only in ${rule.addresses.map((prefix) => prefix.text).join(", ")}`}` +
       `${rule.locked && held.length > 0 ? `; registered: ${registeredMacs(bridge.name, held).join(", ") || "none"}` : ""}`;
@@ -465,6 +465,11 @@ export function checkSystemLog(policyFile: string, socketPath = SYSLOG_SOCKET): 
 }
 
 /** `TAP MAC` for each static sticky FDB entry (a `locked` port's registered MAC) of `taps`, from `bridge -j fdb show br BRIDGE`. */
+/** "at most N queues per TAP", or "one queue per TAP". */
+function queuesPerTap(limit: number): string {
+  return limit === 1 ? "one queue per TAP" : `at most ${limit} queues per TAP`;
+}
+
 function registeredMacs(bridge: string, taps: readonly string[]): string[] {
   const result = Bun.spawnSync({ cmd: ["bridge", "-j", "fdb", "show", "br", bridge], stdout: "pipe", stderr: "ignore" });
   if (result.exitCode !== 0) return [];

@@ -23,9 +23,9 @@ export function queueVerdict(rule: PolicyRule | null, asked: number) {
 }
 export type QueueVerdict = ReturnType<typeof queueVerdict>;
 
-/** The most queues one TAP may have under `rule`: its `queues=`, else (or with no rule) 8. */
+/** The most queues one TAP may have under `rule`: its `queues=`, else 1 (why: docs/design.md, "What the helper cannot undo"). */
 export function queueLimit(rule: PolicyRule | null): number {
-  return rule?.maxQueues ?? 8;
+  return rule?.maxQueues ?? 1;
 }
 
 /** How a caller at their limit frees a place; a persistent TAP stays on the bridge, and counted, after its last fd closes. */

@@ -11,6 +11,7 @@ let installed: TestInstall;
 let guest: Guest;
 beforeAll(async () => {
   [installed, guest] = await Promise.all([installForTest("setuid"), testGuest()]);
+  installed.setPolicy("* br0 4 queues=2\n"); // several queues only where a line allows them
 });
 afterAll(() => installed.uninstall());
 

@@ -14,7 +14,7 @@ import { type HelperOutcome, runHelper } from "../support/helper-run.ts";
 import { withNetns, type TestNetns } from "../support/netns.ts";
 import { privateDevPrefix, SyslogSink } from "../support/syslog-sink.ts";
 
-const POLICY = "root br0 4\n";
+const POLICY = "root br0 4 queues=2\n";
 const folder = tempFolder("tl-sweep-");
 writeFileSync(join(folder, "bridge.conf"), "allow br0\n");
 writeFileSync(join(folder, "policy.conf"), POLICY);

@@ -43,7 +43,7 @@ function queueReceiving(fds: number[], timeoutMs: number): number {
 
 describe("--queues=4", () => {
   test("sends 4 fds in one message, each a queue of the same multiqueue TAP on the bridge; a frame into the bridge comes out of one", async () => {
-    writeFileSync(policyFile, "");
+    writeFileSync(policyFile, "* br0 4 queues=4\n");
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       const outcome = await runHelper([...ns.prefix(), helper, "--use-vnet", "--queues=4", "--fd=3", "--br=br0"]);
@@ -88,22 +88,29 @@ describe("refusals", () => {
     });
   }
 
-  test("above the policy's queues= (or the default 8): refused naming the limit, no TAP", async () => {
+  test("above the policy's queues= (or the default, one): refused naming the limit, no TAP", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       writeFileSync(policyFile, "* br0 4 queues=2\n");
       const overRule = await runHelper([...ns.prefix(), helper, "--queues=3", "--fd=3", "--br=br0"]);
       expect(overRule.exitCode).toBe(1);
       expect(overRule.stderr).toContain(
-        `tap-bridge-helper: access denied: --queues=3 is more than the 2 queues per TAP that rule "* br0 4 queues=2" at ${policyFile}:1 allows\n`,
+        `tap-bridge-helper: access denied: --queues=3 is more than rule "* br0 4 queues=2" at ${policyFile}:1 allows (2 per TAP)\n`,
       );
       keep(await runHelper([...ns.prefix(), helper, "--queues=2", "--fd=3", "--br=br0"]));
-      writeFileSync(policyFile, "");
-      const overDefault = await runHelper([...ns.prefix(), helper, "--queues=9", "--fd=3", "--br=br0"]);
-      expect(overDefault.stderr).toContain(
-        "tap-bridge-helper: access denied: --queues=9 is more than the 8 queues per TAP that the default without a policy line that sets queues= allows\n",
-      );
-      expect(overDefault.fd).toBe(null);
+      // A line without queues=, no line, no policy file: one queue (docs/design.md, "What the helper cannot undo").
+      for (const policy of ["* br0 4\n", "", null]) {
+        if (policy === null) rmSync(policyFile, { force: true });
+        else writeFileSync(policyFile, policy);
+        const overDefault = await runHelper([...ns.prefix(), helper, "--queues=2", "--fd=3", "--br=br0"]);
+        const source = policy === "* br0 4\n" ? `rule "* br0 4" at ${policyFile}:1` : "the default without a policy line that sets queues=";
+        expect(overDefault.stderr).toBe(
+          `tap-bridge-helper: access denied: --queues=2 is more than ${source} allows (1 per TAP)\n` +
+            `tap-bridge-helper: ask for at most 1; an administrator can allow more with queues=N (up to 16) in ${policyFile}\n`,
+        );
+        expect(overDefault.exitCode).toBe(1);
+        expect(overDefault.fd).toBe(null);
+      }
       expect((await ns.tapNames()).length).toBe(1);
       for (const fd of opened.splice(0)) closeFd(fd);
       expect(await ns.tapNames()).toEqual([]);
@@ -119,7 +126,7 @@ describe("a queue another user attaches in the moment before the TAP has an owne
   };
   for (const action of ["hold", "persist", "owner"] as const) {
     test(`${what[action]}: found before the TAP goes up, that TAP deleted, and a fresh one sent`, async () => {
-      rmSync(policyFile, { force: true }); // without a policy, as on most hosts
+      writeFileSync(policyFile, "* br0 4 queues=2\n"); // several queues only where a line allows them
       await withNetns(async (ns) => {
         await ns.addBridge("br0");
         const { racer, lines } = await startRacer(ns, action);
@@ -151,7 +158,7 @@ describe("a queue another user attaches in the moment before the TAP has an owne
 });
 
 test("a user who reaches every new TAP: three TAPs made and deleted, then a refusal naming the step, nothing left", async () => {
-  rmSync(policyFile, { force: true });
+  writeFileSync(policyFile, "* br0 4 queues=2\n");
   await withNetns(async (ns) => {
     await ns.addBridge("br0");
     const { racer, lines } = await startRacer(ns, "every");

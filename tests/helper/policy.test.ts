@@ -452,7 +452,7 @@ describe("audit", () => {
   }, 60_000);
 
   test("while the grant line waits on a full log, the TAP is still root's and down: the caller cannot take a queue of it and keep it", async () => {
-    installed.setPolicy("alice br0 4\n");
+    installed.setPolicy("alice br0 4 queues=2\n");
     await withFullLog(async (ns, log) => {
       const helper = request(ns, ALICE, { log, extra: ["--queues=2"] });
       let seen = "";

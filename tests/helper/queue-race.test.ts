@@ -13,6 +13,7 @@ let installed: TestInstall;
 const racer = join(tempFolder("tl-racer-"), "name-racer");
 beforeAll(async () => {
   installed = await installForTest("setuid", "allow br0\n");
+  installed.setPolicy("* br0 4 queues=2\n"); // several queues only where a line allows them
   await runOk(["cc", "-O2", "-Wall", "-Werror", "-o", racer, join(import.meta.dir, "../support/name-racer.c")]);
 });
 afterAll(() => installed.uninstall());

@@ -27,7 +27,7 @@ const ROUTER_MAC = "02:00:00:00:00:fe";
 const ATTACKER = { user: ALICE, mac: "52:54:00:00:00:0a", ip: "10.9.0.66", slice: "10.9.0.64/28" };
 const NEIGHBOUR = { user: BOB, mac: "52:54:00:00:00:0b", ip: "10.9.0.82", slice: "10.9.0.80/28" };
 const PLAIN_POLICY = "alice br0 2 isolated\nbob br0 2 isolated\n";
-const BOUND_POLICY = `alice br0 2 isolated locked ip=${ATTACKER.slice}\nbob br0 2 isolated locked ip=${NEIGHBOUR.slice}\n`;
+const BOUND_POLICY = `alice br0 2 isolated locked ip=${ATTACKER.slice}\nbob br0 2 isolated locked ip=${NEIGHBOUR.slice} queues=2\n`;
 const GUEST = join(ROOT, "tests/support/spoof-guest.ts");
 const PACKET_TOOL = join(ROOT, "tests/support/packet-tool.ts");
 
@@ -317,7 +317,7 @@ describe("registering the MAC", () => {
             "doctor",
           ]);
           expect(doctor.stderr).toContain(
-            `tap-launcher: ok: bridge br0: at most 2 TAPs for you ("bob br0 2 isolated locked ip=${NEIGHBOUR.slice}" at ${installed.policyFile}:2), 1 in use (${tap}), ports isolated, at most 8 queues per TAP, each port locked to the MAC address you pass (tap-launcher --mac=MAC), source addresses only in ${NEIGHBOUR.slice}; registered: ${tap} ${NEIGHBOUR.mac}\n`,
+            `tap-launcher: ok: bridge br0: at most 2 TAPs for you ("bob br0 2 isolated locked ip=${NEIGHBOUR.slice} queues=2" at ${installed.policyFile}:2), 1 in use (${tap}), ports isolated, at most 2 queues per TAP, each port locked to the MAC address you pass (tap-launcher --mac=MAC), source addresses only in ${NEIGHBOUR.slice}; registered: ${tap} ${NEIGHBOUR.mac}\n`,
           );
           const hint = (await request(ns, ATTACKER.user)).stderr;
           expect(hint).toContain("tap-launcher --mac=52:54:00:12:34:56");

@@ -222,7 +222,7 @@ describe("doctor and the shared-hosts policy", () => {
           `tap-launcher: warning: bridge br0: at most 1 TAP for you ("@lab br0 1 isolated queues=4" at ${installed.policyFile}:1), 1 in use (tapheld), and 1 at or above the limit that count for nothing until they stop (tapold in place 3), ports isolated, at most 4 queues per TAP: the next request is refused -- fix: stop a VM that uses one; a TAP made persistent counts until it is deleted (ip tuntap del dev TAP mode tap)`,
         );
         expect(lines).toContain(
-          `tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, at most 8 queues per TAP`,
+          `tap-launcher: ok: bridge br1: at most 3 TAPs for you ("* all 3" at ${installed.policyFile}:2), 0 in use, one queue per TAP`,
         );
         installed.setPolicy("@lab br0 one\n");
         const broken = await run([...ns.prefix(), ...withOpenTunDevice(), ...asUser(ALICE), installed.launcher, "doctor"]);

@@ -14,6 +14,7 @@ const attachQueue = join(import.meta.dir, "../support/attach-queue.ts");
 let installed: TestInstall;
 beforeAll(async () => {
   installed = await installForTest("setuid");
+  installed.setPolicy("* br0 4 queues=3\n"); // several queues only where a line allows them
 });
 afterAll(() => installed.uninstall());
 
@@ -89,7 +90,28 @@ describe("--queues with the bridge helper", () => {
     });
   });
 
-  test("without a policy file the multiqueue TAP still belongs to the caller: another user cannot attach a queue to it", async () => {
+  test("without queues= in the policy, one queue: --queues=2 is refused by the helper, which says who can allow more", async () => {
+    await withNetns(async (ns) => {
+      await ns.addBridge("br0");
+      installed.setPolicy("* br0 4\n");
+      try {
+        const result = await run(asAlice(ns, ["--br=br0", "--queues=2", "--", "true"]));
+        expect(result.exitCode).toBe(1);
+        expect(result.stderr).toContain(
+          `for bridge br0: access denied: --queues=2 is more than rule "* br0 4" at ${installed.policyFile}:1 allows (1 per TAP)\n`,
+        );
+        expect(result.stderr).toContain(
+          `tap-launcher: ask for at most 1; an administrator can allow more with queues=N (up to 16) in ${installed.policyFile}\n`,
+        );
+        expect(result.stderr).not.toContain("needs a helper that knows --queues");
+        expect(await ns.tapNames()).toEqual([]);
+      } finally {
+        installed.setPolicy("* br0 4 queues=3\n");
+      }
+    });
+  });
+
+  test("once handed over the multiqueue TAP belongs to the caller: another user cannot attach a queue to it", async () => {
     await withNetns(async (ns) => {
       await ns.addBridge("br0");
       const child = Bun.spawn({

@@ -27,10 +27,10 @@ describe("parsing", () => {
     expect(rules[0]?.text).toBe("alice br0 2 isolated queues=4");
   });
 
-  test("queues= sets the queue limit; without it the limit is 8", () => {
+  test("queues= sets the queue limit; without it the limit is 1 (several queues only where a line grants them)", () => {
     expect(queueLimit(parse("alice br0 1 queues=16")[0] ?? null)).toBe(16);
-    expect(queueLimit(parse("alice br0 1")[0] ?? null)).toBe(8);
-    expect(queueLimit(null)).toBe(8);
+    expect(queueLimit(parse("alice br0 1")[0] ?? null)).toBe(1);
+    expect(queueLimit(null)).toBe(1);
   });
 
   for (const [line, problem] of [

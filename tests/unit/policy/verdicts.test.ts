@@ -22,13 +22,14 @@ describe("quota", () => {
 });
 
 describe("queues", () => {
-  test("the line's queues= is the limit; 8 without it or without a line", () => {
+  test("the line's queues= is the limit; 1 without it or without a line", () => {
     const four = rule("alice br0 1 queues=4");
     expect(queueVerdict(four, 4)).toEqual({ rule: four, limit: 4, asked: 4, allowed: true });
     expect(queueVerdict(four, 5)).toEqual({ rule: four, limit: 4, asked: 5, allowed: false });
-    expect(queueVerdict(rule("alice br0 1"), 8).allowed).toBe(true);
-    expect(queueVerdict(rule("alice br0 1"), 9).allowed).toBe(false);
-    expect(queueVerdict(null, 9)).toEqual({ rule: null, limit: 8, asked: 9, allowed: false });
+    expect(queueVerdict(rule("alice br0 1"), 1).allowed).toBe(true);
+    expect(queueVerdict(rule("alice br0 1"), 2).allowed).toBe(false);
+    expect(queueVerdict(null, 1).allowed).toBe(true);
+    expect(queueVerdict(null, 2)).toEqual({ rule: null, limit: 1, asked: 2, allowed: false });
   });
 
   test("one parser for every --queues: whole numbers from 1 to MAX_QUEUES, nothing else", () => {
