@@ -27,7 +27,7 @@ export const VETH_AUDIT: AuditFormat<VethAuditRecord> = {
       `user=${record.userName === null ? "-" : value(record.userName)}`,
       `uid=${record.uid}`,
       `bridge=${value(record.bridge)}`,
-      `veth=${record.veth ?? "-"}`,
+      `veth=${record.veth === null ? "-" : value(record.veth)}`,
       `target=${value(record.target)}`,
       `usernet=${record.usernetLine === null ? "-" : value(`${record.usernetLine.subject}:${record.usernetLine.line}`)}`,
       `rule=${record.rule === undefined ? "-" : record.rule === null ? "none" : value(`${record.rule.file}:${record.rule.line}`)}`,
