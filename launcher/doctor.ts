@@ -464,12 +464,12 @@ export function checkSystemLog(policyFile: string, socketPath = SYSLOG_SOCKET): 
   }
 }
 
-/** `TAP MAC` for each static sticky FDB entry (a `locked` port's registered MAC) of `taps`, from `bridge -j fdb show br BRIDGE`. */
 /** "at most N queues per TAP", or "one queue per TAP". */
 function queuesPerTap(limit: number): string {
   return limit === 1 ? "one queue per TAP" : `at most ${limit} queues per TAP`;
 }
 
+/** `TAP MAC` for each static sticky FDB entry (a `locked` port's registered MAC) of `taps`, from `bridge -j fdb show br BRIDGE`. */
 function registeredMacs(bridge: string, taps: readonly string[]): string[] {
   const result = Bun.spawnSync({ cmd: ["bridge", "-j", "fdb", "show", "br", bridge], stdout: "pipe", stderr: "ignore" });
   if (result.exitCode !== 0) return [];
