@@ -16,7 +16,7 @@ import { ECONNREFUSED, ENOENT, errnoName, ETIMEDOUT } from "../shared/errno.ts";
 import { O_CLOEXEC, O_RDWR, POLLOUT } from "../shared/kernel.ts";
 import { closeFd, describeErrno, openPath, pollOneOrErrno } from "../shared/libc.ts";
 import { connectToSyslog, SEND_WAIT_MS, SYSLOG_SOCKET } from "../shared/syslog.ts";
-import { devicesNamed } from "../shared/netlink.ts";
+import { devicesNamed, type LinkDescription } from "../shared/netlink.ts";
 import { listBridgePorts, listLinksOfKind } from "../shared/netlink-launcher.ts";
 import { openTunDevice, TUN_DEVICE } from "../shared/tap.ts";
 import { privilegeOf } from "./install.ts";
@@ -462,6 +462,37 @@ export function checkSystemLog(policyFile: string, socketPath = SYSLOG_SOCKET): 
   } finally {
     closeFd(connected.fd);
   }
+}
+
+/**
+ * The name the helper gives a multiqueue TAP only while it makes one (helper/make-tap.ts: `tap` and 12 hex digits); it renames
+ * it to `tapN` before the TAP joins the bridge, and deletes it on any failure.
+ */
+const IN_MAKING_NAME = /^tap[0-9a-f]{12}$/;
+
+/**
+ * Multiqueue TAPs still under that name and on no bridge: what a caller keeps who took a queue of one in the moment before
+ * it had an owner and killed the helper (docs/design.md, "What the helper cannot undo"). No one's places count them.
+ */
+export function checkStrandedTaps(): Finding[] {
+  let taps: LinkDescription[];
+  try {
+    taps = listLinksOfKind("tun");
+  } catch (err) {
+    if (err instanceof SysError) return [];
+    throw err;
+  }
+  return taps
+    .filter(({ name, tun, master }) => tun?.type === "tap" && tun.multiQueue && master === null && IN_MAKING_NAME.test(name))
+    .map(({ name, tun }) => ({
+      severity: "warn",
+      subject: `TAP ${name}`,
+      message:
+        `a multiqueue TAP under the name the helper gives one only while making it, on no bridge ` +
+        `(owner ${tun?.owner ?? "none"}${tun?.persistent ? ", persistent" : ""}): left by a request whose helper was killed ` +
+        "after another program took a queue of it (or being made right now: run doctor again); it counts against no one",
+      fix: `as root: ip tuntap del dev ${name} mode tap multi_queue; only users given queues= in the policy file can leave one`,
+    }));
 }
 
 /** "at most N queues per TAP", or "one queue per TAP". */

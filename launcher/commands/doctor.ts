@@ -8,6 +8,7 @@ import {
   checkPolicy,
   checkSystemLog,
   checkQemuDefaultHelper,
+  checkStrandedTaps,
   checkTunDevice,
   checkVhostNet,
   listBridges,
@@ -24,7 +25,7 @@ export const doctor = defineCommand({
   meta: {
     name: "doctor",
     description:
-      "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, and (as root) the bridges' addresses; say what to fix",
+      "Check /dev/net/tun, /dev/vhost-net, the installed helper and its mode, no_new_privs, what the ACL allows you, your limits and TAPs in use under the policy, (as root) the bridges' addresses, and multiqueue TAPs a killed helper left; say what to fix",
   },
   args: {
     helper: { type: "string", valueHint: "CMD", description: "The helper to check (default: the installed one)" },
@@ -46,6 +47,7 @@ export const doctor = defineCommand({
       ...acl.findings,
       ...checkPolicy(POLICY_FILE, acl.allowed),
       ...checkSystemLog(POLICY_FILE),
+      ...checkStrandedTaps(),
     ];
     for (const finding of findings) {
       const line = `${LABEL[finding.severity]}${finding.subject}: ${finding.message}${finding.fix ? ` -- fix: ${finding.fix}` : ""}`;
