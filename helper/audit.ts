@@ -20,9 +20,9 @@ export interface AuditRecord {
   addresses: string[] | null;
 }
 
-/** A value as written in the line: bare when plain printable ASCII, else quoted as JSON. */
-function value(text: string): string {
-  return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
+/** A value as written in the line: bare when plain printable ASCII and not `-` (which stands for none), else quoted as JSON. */
+export function value(text: string): string {
+  return text !== "-" && /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
 }
 
 /** One line (bridge.conf(5), AUDIT, shows a grant); `mac=`, `ip=` and a refusal's `reason=` only when there is one. */

@@ -4,7 +4,7 @@
 // (scripts/program-entry.ts, which picks the program by argv[0]), and every module of this repository
 // that Bun's bundler puts into that program (its entry and the watchdog Worker, transitively: all of it
 // is evaluated before the program sends the fd or names the device). Every line is counted, comments and
-// blank lines included. The npm packages in a graph (citty, consola/core) are listed and counted apart:
+// blank lines included; each total also says how many are code (neither blank nor comment). The npm packages in a graph (citty, consola/core) are listed and counted apart:
 // they are pinned, read once per version, not per change. `--total` prints the TAP helper's figure alone.
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
@@ -22,9 +22,18 @@ const PROGRAMS = { "tap-bridge-helper": "helper/main.ts", "tap-user-nic": "helpe
  */
 const ANTI_SPOOFING_ROOTS = ["helper/port-binding.ts", "policy/address-prefix.ts"];
 
-function lineCount(path: string): number {
+// A file's lines, and of them its code: neither blank nor only a comment (a line comment, or a block comment from a line's start).
+function lineCount(path: string): { lines: number; code: number } {
   const text = readFileSync(path, "utf8");
-  return text === "" ? 0 : text.replace(/\n$/, "").split("\n").length;
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  let code = 0;
+  let inComment = false;
+  for (const line of lines.map((each) => each.trim())) {
+    if (inComment) inComment = !line.includes("*/");
+    else if (line.startsWith("/*")) inComment = !line.includes("*/");
+    else if (line !== "" && !line.startsWith("//")) code += 1;
+  }
+  return { lines: lines.length, code };
 }
 
 /** The bundler's graph of the program built from `entries`: each file (relative to the repository) and what it imports. */
@@ -73,10 +82,13 @@ function reachable(graph: Map<string, string[]>, entries: readonly string[], avo
 interface FileCount {
   file: string;
   lines: number;
+  code: number;
 }
 interface Part {
   files: FileCount[];
   total: number;
+  /** Of `total`, the lines of code. */
+  code: number;
 }
 export interface AuditCount {
   /** Each privileged program's own files (the shim and the entry included) and the union of both. */
@@ -88,8 +100,9 @@ export interface AuditCount {
 }
 
 function part(files: Iterable<string>): Part {
-  const counted = [...new Set(files)].sort().map((file) => ({ file, lines: lineCount(resolve(root, file)) }));
-  return { files: counted, total: counted.reduce((total, { lines }) => total + lines, 0) };
+  const counted = [...new Set(files)].sort().map((file) => ({ file, ...lineCount(resolve(root, file)) }));
+  const sum = (of: (count: FileCount) => number) => counted.reduce((total, count) => total + of(count), 0);
+  return { files: counted, total: sum(({ lines }) => lines), code: sum(({ code }) => code) };
 }
 
 const isPackage = (file: string) => file.includes("node_modules/");
@@ -133,13 +146,16 @@ if (import.meta.main) {
     for (const [what, part] of listed) {
       const { files, total } = part;
       for (const { file, lines } of files) line(lines, part === core && !nic.has(file) ? `${file}  (tap-bridge-helper only)` : file);
-      line(total, `${what} (${files.length} files)`);
+      line(total, `${what} (${files.length} files; ${part.code} lines of code)`);
       console.log();
     }
-    line(count.programs["tap-bridge-helper"].total, "tap-bridge-helper: core + anti-spoofing");
-    line(count.programs["tap-user-nic"].total, "tap-user-nic: veth + the core files it shares");
-    line(count.programs.union.total, "both privileged programs: core + veth + anti-spoofing");
-    line(core.total + veth.total, "core + veth (the budget's scope)");
+    const code = (lines: number) => `; ${lines} lines of code`;
+    const { union } = count.programs;
+    const [tapPath, nicPath] = [count.programs["tap-bridge-helper"], count.programs["tap-user-nic"]];
+    line(tapPath.total, `tap-bridge-helper: core + anti-spoofing${code(tapPath.code)}`);
+    line(nicPath.total, `tap-user-nic: veth + the core files it shares${code(nicPath.code)}`);
+    line(union.total, `both privileged programs: core + veth + anti-spoofing${code(union.code)}`);
+    line(core.total + veth.total, `core + veth (the budget's scope)${code(core.code + veth.code)}`);
     console.log();
     for (const { file, lines } of count.packages.files) line(lines, file.slice(file.indexOf("node_modules/")));
     line(count.packages.total, `npm packages the privileged programs import (${count.packages.files.length} files)`);

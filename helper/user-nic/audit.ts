@@ -1,5 +1,5 @@
 // tap-user-nic's audit trail: one line per decision to syslog (authpriv), as the TAP helper writes, with the device's kind.
-import type { AuditFormat, AuditRecord } from "../audit.ts";
+import { type AuditFormat, type AuditRecord, value } from "../audit.ts";
 import type { UsernetLine } from "../../usernet/parse.ts";
 
 /** What the helper knew when it decided, filled in as the request goes; the fields the TAP's record has mean the same. */
@@ -9,11 +9,6 @@ export type VethAuditRecord = Pick<AuditRecord, "userName" | "uid" | "bridge" | 
   target: string;
   usernetLine: UsernetLine | null;
 };
-
-/** A value as written in the line: bare when plain printable ASCII, else quoted as JSON. */
-function value(text: string): string {
-  return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : JSON.stringify(text);
-}
 
 /** The AuditTrail's lines: `grant kind=veth verb=create user=alice uid=4101 bridge=br0 veth=X target=pid:N usernet=@lab:2 rule=none`. */
 export const VETH_AUDIT: AuditFormat<VethAuditRecord> = {

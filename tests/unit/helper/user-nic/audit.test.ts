@@ -19,4 +19,5 @@ test("a veth name as delete takes it from the caller is quoted when it holds a q
   expect(VETH_AUDIT.message("refuse", record("a\\b"), "no")).toContain(' veth="a\\\\b" ');
   expect(VETH_AUDIT.message("grant", record("veth000035xQk3b"))).toContain(" veth=veth000035xQk3b ");
   expect(VETH_AUDIT.message("refuse", record(null), "no")).toContain(" veth=- ");
+  expect(VETH_AUDIT.message("refuse", record("-"), "no")).toContain(' veth="-" '); // a name, not "none"
 });
