@@ -246,7 +246,11 @@ try {
       Priority: "optional",
       Description: DESCRIPTION,
     },
-    { preinst: script("preinst", { SHIMS: shims.join(" ") }), postinst: script("postinst", { SHIMS: shims.join(" ") }) },
+    {
+      preinst: script("preinst", { SHIMS: shims.join(" "), WHEN: "upgrade" }),
+      prerm: script("preinst", { SHIMS: shims.join(" "), WHEN: "remove" }),
+      postinst: script("postinst", { SHIMS: shims.join(" ") }),
+    },
     [ACL_FILE],
   );
 

@@ -388,7 +388,7 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
-  test("upgrade to a newer version: the new shim is granted again, a hard link to the old one keeps no capability, the edited conffile and the diversions are kept, one left at .distrib by an earlier build moves into root's folder", async () => {
+  test("upgrade to a newer version: the new shim is granted again, a hard link to the old one keeps no capability and runs for no user, the edited conffile and the diversions are kept, one left at .distrib by an earlier build moves into root's folder", async () => {
     const before = (await root.sh(`stat -c %i ${SHIM}`)).trim();
     // Someone's hard link to the old shim (as root here; protected_hardlinks stops users only for setuid files).
     const oldLink = "/usr/libexec/.tl-old-shim";
@@ -400,7 +400,7 @@ describe("installed with dpkg into an isolated root", () => {
         `dpkg-divert --package tap-launcher-lxc-user-nic --no-rename --divert ${LXC_USER_NIC}.distrib --add ${LXC_USER_NIC}`,
     );
     await root.sh(`dpkg -i ${MAIN_NEXT} ${QEMU_NEXT} ${LXC_NEXT} </dev/null`);
-    expect((await root.sh(`stat -c %i ${oldLink}; getcap ${oldLink}; stat -c %a ${oldLink}`)).trim()).toBe(`${before}\n755`);
+    expect((await root.sh(`stat -c %i ${oldLink}; getcap ${oldLink}; stat -c %a ${oldLink}`)).trim()).toBe(`${before}\n600`);
     await root.sh(`rm ${oldLink}`);
     expect(await root.sh(`dpkg-query -W -f '\${Version} ' ${PACKAGES}`)).toBe(`${NEXT_VERSION} ${NEXT_VERSION} ${NEXT_VERSION} `);
     expect((await root.sh(`stat -c %i ${SHIM}`)).trim()).not.toBe(before); // a new file, unpacked unprivileged
@@ -411,6 +411,25 @@ describe("installed with dpkg into an isolated root", () => {
     expect((await root.sh(`getcap ${USER_NIC_SHIM}`)).trim()).toBe(`${USER_NIC_SHIM} cap_net_admin=p`);
     const helper = await helperAs(ALICE);
     expect([helper.exitCode, helper.sent]).toEqual([0, true]);
+  }, 300_000);
+
+  test("an upgrade or a removal abandoned after the preinst or prerm (abort-upgrade, abort-remove): the postinst grants the shims again, with an override's own mode", async () => {
+    const info = "/var/lib/dpkg/info/tap-launcher";
+    const state = `stat -c '%U:%G %a' ${SHIM} ${USER_NIC_SHIM}; getcap ${SHIM} ${USER_NIC_SHIM}`;
+    const granted = `root:root 755\nroot:root 755\n${SHIM} cap_net_admin=p\n${USER_NIC_SHIM} cap_net_admin=p`;
+    // dpkg's order when unpacking the next version fails: the new preinst, then the old postinst.
+    await root.sh(`${info}.preinst upgrade ${packageJson.version}`);
+    expect((await root.sh(state)).trim()).toBe("root:root 600\nroot:root 600");
+    await root.sh(`${info}.postinst abort-upgrade ${NEXT_VERSION}`);
+    expect((await root.sh(state)).trim()).toBe(granted);
+    // And when removing fails after the prerm, under a setuid override that the postinst applies again.
+    await root.sh(`dpkg-statoverride --add root lab 4750 ${SHIM} && ${info}.prerm remove`);
+    expect((await root.sh(state)).trim()).toBe("root:lab 600\nroot:root 600");
+    await root.sh(`${info}.postinst abort-remove`);
+    expect((await root.sh(state)).trim()).toBe(`root:lab 4750\nroot:root 755\n${USER_NIC_SHIM} cap_net_admin=p`);
+    expect((await helperAs(ALICE)).sent).toBe(true);
+    await root.sh(`dpkg-statoverride --remove ${SHIM} && ${info}.postinst configure ${NEXT_VERSION}`);
+    expect((await root.sh(state)).trim()).toBe(granted);
   }, 300_000);
 
   test("remove: QEMU's own helper and LXC's own lxc-user-nic are back (same checksum, same owner and mode), no diversion, nothing of ours privileged, only the conffile left", async () => {
@@ -428,7 +447,12 @@ describe("installed with dpkg into an isolated root", () => {
       `tap-launcher: warning: ${QEMU_HELPER}: QEMU's default bridge helper is not ${SHIM}: -netdev bridge without helper= runs this one -- fix: as root: apt install tap-launcher-qemu-helper`,
     );
     expect(doctor.exitCode).toBe(0);
+    // Someone's hard link to the shim: removing the package leaves it with no capability, and no user may run it.
+    const link = "/usr/libexec/.tl-kept-shim";
+    await root.sh(`ln ${SHIM} ${link}`);
     await root.sh("dpkg -r tap-launcher </dev/null");
+    expect((await root.sh(`stat -c '%U:%G %a' ${link}; getcap ${link}`)).trim()).toBe("root:root 600");
+    await root.sh(`rm ${link}`);
     expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
     expect((await root.sh(`ls -l ${QEMU_HELPER}* | wc -l; dpkg-divert --list '*qemu-bridge-helper*' | wc -l`)).trim()).toBe("1\n0");
     expect((await root.sh("ls /usr/lib/tap-launcher 2>&1 || true")).trim()).toMatch(/No such file or directory/);
@@ -460,6 +484,30 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' ${PACKAGES} 2>/dev/null || true`)).toBe("");
     expect((await root.sh("ls /etc/qemu 2>&1 || true")).trim()).toMatch(/No such file or directory/);
     expect((await root.sh("ls /usr/lib/tap-launcher 2>&1 || true")).trim()).toMatch(/No such file or directory/);
+  }, 300_000);
+
+  test("QEMU's helper diverted by the administrator (dpkg-divert --local): tap-launcher-qemu-helper refuses to install, naming it, and leaves it as it was", async () => {
+    await root.sh(`dpkg-divert --local --rename --add ${QEMU_HELPER}`);
+    try {
+      const refused = await root.run(["sh", "-c", `dpkg -i ${MAIN_DEB} ${QEMU_DEB} </dev/null`]);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toContain(
+        `tap-launcher-qemu-helper: ${QEMU_HELPER} is already diverted by LOCAL (dpkg-divert --list ${QEMU_HELPER}): remove that diversion first`,
+      );
+      expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher`)).toBe("ii ");
+      // Not installed, not even half: dpkg ran its postrm abort-install, which left the diversion alone.
+      const status = await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher-qemu-helper 2>/dev/null || true`);
+      expect(["", "un ", "pn "]).toContain(status);
+      expect((await root.sh(`dpkg-divert --listpackage ${QEMU_HELPER}; dpkg-divert --truename ${QEMU_HELPER}`)).trim()).toBe(
+        `LOCAL\n${QEMU_HELPER}.distrib`,
+      );
+      expect((await root.sh(`sha256sum ${QEMU_HELPER}.distrib`)).split(" ")[0]).toBe(qemuHelperSum);
+      expect((await root.sh(`ls ${QEMU_HELPER} 2>&1 || true`)).trim()).toMatch(/No such file or directory/);
+    } finally {
+      await root.sh(`dpkg -P tap-launcher </dev/null && dpkg-divert --local --rename --remove ${QEMU_HELPER}`);
+    }
+    expect((await root.sh(`sha256sum ${QEMU_HELPER}`)).split(" ")[0]).toBe(qemuHelperSum);
+    expect((await root.sh("ls /etc/qemu /usr/lib/tap-launcher 2>&1 || true")).trim()).toMatch(/No such file or directory/);
   }, 300_000);
 
   test("the host's dpkg database, diversions, statoverrides, QEMU's helper and LXC's lxc-user-nic were never touched", async () => {
