@@ -497,7 +497,7 @@ describe("installed with dpkg into an isolated root", () => {
       expect(await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher`)).toBe("ii ");
       // Not installed, not even half: dpkg ran its postrm abort-install, which left the diversion alone.
       const status = await root.sh(`dpkg-query -W -f '\${db:Status-Abbrev}' tap-launcher-qemu-helper 2>/dev/null || true`);
-      expect(["", "un ", "pn "]).toContain(status);
+      expect(status.slice(1, 2) || "n").toBe("n");
       expect((await root.sh(`dpkg-divert --listpackage ${QEMU_HELPER}; dpkg-divert --truename ${QEMU_HELPER}`)).trim()).toBe(
         `LOCAL\n${QEMU_HELPER}.distrib`,
       );
