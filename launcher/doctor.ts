@@ -1,5 +1,5 @@
 // `tap-launcher doctor`'s checks: /dev/net/tun, the helper and its privilege, the caller, the ACL, the bridges and the system log.
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decideBridgeAccess } from "../acl/decide.ts";
 import { AclLoadError, loadAcl } from "../acl/load.ts";
@@ -115,7 +115,17 @@ export function checkHelper(shim: string): Finding[] {
   const findings: Finding[] = [];
   const privilege = privilegeOf(shim);
   const privileged = privilege.setuid || privilege.setgid || privilege.capabilities;
-  const bunExecutable = isBunExecutable(shim);
+  const bunExecutable = readableBunExecutable(shim);
+  if (bunExecutable === null && !mayRun(shim)) {
+    return [
+      {
+        severity: "error",
+        subject: shim,
+        message: `this user may neither read nor run it (${describeMode(shim)}): an administrator keeps it to its group`,
+        fix: "ask an administrator to add you to that group (getent group GID names it), or for the override they set (dpkg-statoverride --list)",
+      },
+    ];
+  }
   const nosuidMount = privileged && !bunExecutable ? nosuidMountOf(shim) : null;
   if (bunExecutable) {
     findings.push(
@@ -156,6 +166,26 @@ export function checkHelper(shim: string): Finding[] {
   return findings;
 }
 
+/** Whether `path` is a Bun executable; null when this user may not read it (an administrator's mode 0750, 0711). */
+function readableBunExecutable(path: string): boolean | null {
+  try {
+    return isBunExecutable(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "EACCES") return null;
+    throw err;
+  }
+}
+
+/** Whether this user may execute `path`. */
+function mayRun(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every Bun executable in `folders` that carries privilege is critical. */
 export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
   const findings: Finding[] = [];
@@ -163,7 +193,8 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
     if (!existsSync(folder)) continue;
     for (const name of readdirSync(folder)) {
       const path = join(folder, name);
-      if (!lstatSync(path).isFile() || !isBunExecutable(path)) continue;
+      // One this user may not read is judged when root runs doctor.
+      if (!lstatSync(path).isFile() || readableBunExecutable(path) !== true) continue;
       const privilege = privilegeOf(path);
       if (privilege.setuid || privilege.setgid || privilege.capabilities) {
         findings.push({

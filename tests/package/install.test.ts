@@ -354,6 +354,12 @@ describe("installed with dpkg into an isolated root", () => {
     expect(outsider.sent).toBe(false);
     expect(outsider.exitCode).not.toBe(0);
     expect(outsider.stderr).toContain("Permission denied");
+    // doctor, as the outsider, says why rather than stopping at the file it may not read.
+    const doctor = await root.run(["tap-launcher", "doctor"], asUser(BOB));
+    expect(doctor.stderr).toContain(
+      `tap-launcher: ERROR: ${SHIM}: this user may neither read nor run it (owner 0:${LAB_GROUP}, mode 0750): an administrator keeps it to its group -- fix: ask an administrator`,
+    );
+    expect(doctor.exitCode).toBe(1);
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
@@ -424,7 +430,7 @@ describe("installed with dpkg into an isolated root", () => {
     expect((await root.sh(state)).trim()).toBe(granted);
     // And when removing fails after the prerm, under a setuid override that the postinst applies again.
     await root.sh(`dpkg-statoverride --add root lab 4750 ${SHIM} && ${info}.prerm remove`);
-    expect((await root.sh(state)).trim()).toBe("root:lab 600\nroot:root 600");
+    expect((await root.sh(state)).trim()).toBe("root:root 600\nroot:root 600"); // the override is applied at the next grant
     await root.sh(`${info}.postinst abort-remove`);
     expect((await root.sh(state)).trim()).toBe(`root:lab 4750\nroot:root 755\n${USER_NIC_SHIM} cap_net_admin=p`);
     expect((await helperAs(ALICE)).sent).toBe(true);
