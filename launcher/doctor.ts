@@ -193,10 +193,20 @@ export function checkBunExecutablesUnprivileged(folders: string[]): Finding[] {
     if (!existsSync(folder)) continue;
     for (const name of readdirSync(folder)) {
       const path = join(folder, name);
-      // One this user may not read is judged when root runs doctor.
-      if (!lstatSync(path).isFile() || readableBunExecutable(path) !== true) continue;
+      if (!lstatSync(path).isFile()) continue;
+      const bunExecutable = readableBunExecutable(path);
       const privilege = privilegeOf(path);
-      if (privilege.setuid || privilege.setgid || privilege.capabilities) {
+      const privileged = privilege.setuid || privilege.setgid || privilege.capabilities;
+      if (bunExecutable === null && privileged) {
+        findings.push({
+          severity: "warn",
+          subject: path,
+          message: `privileged, and this user may not read it (${describeMode(path)}): whether it is a Bun executable is not known`,
+          fix: "run tap-launcher doctor as root",
+        });
+      }
+      if (bunExecutable !== true) continue;
+      if (privileged) {
         findings.push({
           severity: "critical",
           subject: path,

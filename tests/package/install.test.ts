@@ -363,6 +363,20 @@ describe("installed with dpkg into an isolated root", () => {
     expect(await ns.tapNames()).toEqual([]);
   }, 300_000);
 
+  test("doctor, as a user, beside a privileged file it may not read: a warning that it cannot tell, no stop", async () => {
+    const unreadable = "/usr/libexec/tl-unreadable";
+    await root.sh(`install -m 4711 /bin/true ${unreadable}`);
+    try {
+      const doctor = await root.run(["tap-launcher", "doctor"], asUser(BOB));
+      expect(doctor.stderr).toContain(
+        `tap-launcher: warning: ${unreadable}: privileged, and this user may not read it (owner 0:0, mode 4711): whether it is a Bun executable is not known -- fix: run tap-launcher doctor as root\n`,
+      );
+      expect(doctor.stderr).not.toContain("unexpected failure");
+    } finally {
+      await root.sh(`rm ${unreadable}`);
+    }
+  }, 300_000);
+
   test("the same with a setuid override, root:lab 4750", async () => {
     await root.sh(`dpkg-statoverride --remove ${SHIM} && dpkg-statoverride --add root lab 4750 ${SHIM}`);
     await installAll();
