@@ -121,9 +121,10 @@ export function checkHelper(shim: string): Finding[] {
       {
         severity: "error",
         subject: shim,
-        message: `this user may neither read nor run it (${describeMode(shim)}): an administrator keeps it to its group`,
-        fix: "ask an administrator to add you to that group (getent group GID names it), or for the override they set (dpkg-statoverride --list)",
+        message: `this user may neither read nor run it (${describeMode(shim)})`,
+        fix: "ask an administrator: they may keep it to a group (dpkg-statoverride --list names it), or an upgrade or removal stopped half-way (dpkg --configure -a)",
       },
+      ...checkBunExecutablesUnprivileged([dirname(shim), join(dirname(shim), "..", "bin")]),
     ];
   }
   const nosuidMount = privileged && !bunExecutable ? nosuidMountOf(shim) : null;

@@ -250,6 +250,7 @@ try {
       preinst: script("preinst", { SHIMS: shims.join(" "), WHEN: "upgrade" }),
       prerm: script("preinst", { SHIMS: shims.join(" "), WHEN: "remove" }),
       postinst: script("postinst", { SHIMS: shims.join(" ") }),
+      postrm: script("postinst", { SHIMS: shims.join(" ") }),
     },
     [ACL_FILE],
   );
