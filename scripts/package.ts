@@ -248,7 +248,7 @@ try {
     },
     {
       preinst: script("preinst", { SHIMS: shims.join(" "), WHEN: "upgrade" }),
-      prerm: script("preinst", { SHIMS: shims.join(" "), WHEN: "remove" }),
+      prerm: script("preinst", { SHIMS: shims.join(" "), WHEN: "remove | upgrade" }),
       postinst: script("postinst", { SHIMS: shims.join(" ") }),
       postrm: script("postinst", { SHIMS: shims.join(" ") }),
     },
