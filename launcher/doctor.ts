@@ -113,6 +113,7 @@ export function checkHelper(shim: string): Finding[] {
     ];
   }
   const findings: Finding[] = [];
+  const besideIt = [dirname(shim), join(dirname(shim), "..", "bin")];
   const privilege = privilegeOf(shim);
   const privileged = privilege.setuid || privilege.setgid || privilege.capabilities;
   const bunExecutable = readableBunExecutable(shim);
@@ -124,7 +125,7 @@ export function checkHelper(shim: string): Finding[] {
         message: `this user may neither read nor run it (${describeMode(shim)})`,
         fix: "ask an administrator: they may keep it to a group (dpkg-statoverride --list names it), or an upgrade or removal stopped half-way (dpkg --configure -a)",
       },
-      ...checkBunExecutablesUnprivileged([dirname(shim), join(dirname(shim), "..", "bin")]),
+      ...checkBunExecutablesUnprivileged(besideIt),
     ];
   }
   const nosuidMount = privileged && !bunExecutable ? nosuidMountOf(shim) : null;
@@ -163,7 +164,7 @@ export function checkHelper(shim: string): Finding[] {
       fix: "as root: tap-launcher install --mode=setuid|caps",
     });
   }
-  findings.push(...checkBunExecutablesUnprivileged([dirname(shim), join(dirname(shim), "..", "bin")]));
+  findings.push(...checkBunExecutablesUnprivileged(besideIt));
   return findings;
 }
 

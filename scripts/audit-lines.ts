@@ -4,8 +4,9 @@
 // (scripts/program-entry.ts, which picks the program by argv[0]), and every module of this repository
 // that Bun's bundler puts into that program (its entry and the watchdog Worker, transitively: all of it
 // is evaluated before the program sends the fd or names the device). Every line is counted, comments and
-// blank lines included; each total also says how many are code (neither blank nor comment). The npm packages in a graph (citty, consola/core) are listed and counted apart:
-// they are pinned, read once per version, not per change. `--total` prints the TAP helper's figure alone.
+// blank lines included; each total also says how many are code (neither blank nor comment). The npm
+// packages in a graph (citty, consola/core) are listed and counted apart: they are pinned, read once
+// per version, not per change. `--total` prints the TAP helper's figure alone.
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 
@@ -22,7 +23,7 @@ const PROGRAMS = { "tap-bridge-helper": "helper/main.ts", "tap-user-nic": "helpe
  */
 const ANTI_SPOOFING_ROOTS = ["helper/port-binding.ts", "policy/address-prefix.ts"];
 
-// A file's lines, and of them its code: neither blank nor only a comment (a line comment, or a block comment from a line's start).
+/** A file's lines, and of them its code: neither blank nor only a comment (a line comment, or a block comment from a line's start). */
 function lineCount(path: string): { lines: number; code: number } {
   const text = readFileSync(path, "utf8");
   const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
