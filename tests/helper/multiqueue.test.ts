@@ -2,10 +2,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR } from "../../shared/kernel.ts";
-import { POLLIN, VIRTIO_NET_HDR_LEN } from "../../shared/kernel-launcher.ts";
-import { AF_UNIX, SOCK_CLOEXEC } from "../../shared/kernel.ts";
-import { SOCK_STREAM } from "../../shared/kernel-launcher.ts";
+import { AF_UNIX, IFF_MULTI_QUEUE, IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, SOCK_CLOEXEC } from "../../shared/kernel.ts";
+import { POLLIN, SOCK_STREAM, VIRTIO_NET_HDR_LEN } from "../../shared/kernel-launcher.ts";
 import { closeFd, pollOneOrErrno } from "../../shared/libc.ts";
 import { openSocketPair } from "../../shared/libc-launcher.ts";
 import { tapInfo } from "../../shared/tap-info.ts";
@@ -134,9 +132,7 @@ describe("a queue another user attaches in the moment before the TAP has an owne
       writeFileSync(policyFile, "* br0 4 queues=2\n"); // several queues only where a line allows them
       await withNetns(async (ns) => {
         await ns.addBridge("br0");
-        const { racer, lines } = await startRacer(ns, action);
-        try {
-          expect((await lines.read()).value).toBe("ready\n");
+        await withRacer(ns, action, async (lines) => {
           // (The owner racer's 400 ms fall between the helper's TUNSETOWNER and its check of the queues.)
           const outcome = await requestSlowly(ns);
           keep(outcome);
@@ -153,10 +149,7 @@ describe("a queue another user attaches in the moment before the TAP has an owne
             user: "root",
             group: "root",
           });
-        } finally {
-          racer.kill("SIGKILL");
-          await racer.exited;
-        }
+        });
       });
     }, 30_000);
   }
@@ -166,9 +159,7 @@ test("a user who reaches every new TAP: three TAPs made and deleted, then a refu
   writeFileSync(policyFile, "* br0 4 queues=2\n");
   await withNetns(async (ns) => {
     await ns.addBridge("br0");
-    const { racer, lines } = await startRacer(ns, "every");
-    try {
-      expect((await lines.read()).value).toBe("ready\n");
+    await withRacer(ns, "every", async (lines, racer) => {
       const outcome = await requestSlowly(ns);
       keep(outcome);
       expect(outcome.stderr).toMatch(
@@ -181,51 +172,63 @@ test("a user who reaches every new TAP: three TAPs made and deleted, then a refu
       let said = "";
       for (let line = await lines.read(); !line.done; line = await lines.read()) said += line.value;
       expect(said).toBe("attached\n".repeat(3)); // one queue on each of the three TAPs the helper made
-    } finally {
-      racer.kill("SIGKILL");
-      await racer.exited;
-    }
+    });
   });
 }, 60_000);
+
 test("a helper killed while another user holds a queue of its new TAP leaves that TAP: doctor names it, no other TAP", async () => {
   // Why the default is one queue (docs/design.md, "What the helper cannot undo"): shown here with a line that grants two.
   writeFileSync(policyFile, "* br0 4 queues=2\n");
   await withNetns(async (ns) => {
     await ns.addBridge("br0");
-    const { racer, lines } = await startRacer(ns, "persist");
-    const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
-    // setsid: the helper and strace in a process group of their own, killed together as a caller kills its helper.
-    const killed = Bun.spawn({
-      cmd: ["setsid", ...ns.prefix(), ...SLOW_IOCTLS, helper, "--use-vnet", "--queues=2", "--fd=3", "--br=br0"],
-      stdio: ["ignore", "ignore", "ignore", theirs],
+    await withRacer(ns, "persist", async (lines) => {
+      const [ours, theirs] = openSocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+      // setsid: the helper and strace in a process group of their own, killed together as a caller kills its helper.
+      const killed = Bun.spawn({
+        cmd: ["setsid", ...ns.prefix(), ...SLOW_IOCTLS, helper, "--use-vnet", "--queues=2", "--fd=3", "--br=br0"],
+        stdio: ["ignore", "ignore", "ignore", theirs],
+      });
+      closeFd(theirs);
+      try {
+        expect((await lines.read()).value).toBe("attached\n"); // bob's queue made the TAP persistent before it had an owner
+        process.kill(-killed.pid, "SIGKILL"); // within the 100 ms strace holds the helper's next ioctl
+        await killed.exited;
+        const stranded = await ns.tapNames();
+        expect(stranded).toEqual([expect.stringMatching(/^tap[0-9a-f]{12}$/)]);
+        const [tap = ""] = stranded;
+        expect((await ns.link(tap)).linkinfo?.info_data).toMatchObject({ multi_queue: true, persist: true, numqueues: 0 });
+        // The controls: an administrator's multiqueue TAP, and one under a name of the helper's for a TAP in the making but on the bridge.
+        await ns.ip("tuntap", "add", "dev", "tap7", "mode", "tap", "multi_queue");
+        await ns.ip("tuntap", "add", "dev", "tap00000000000a", "mode", "tap", "multi_queue");
+        await ns.ip("link", "set", "tap00000000000a", "master", "br0");
+        const doctor = await run([...ns.prefix(), join(dist, "tap-launcher"), "doctor"]);
+        const named = doctor.stderr.split("\n").filter((line) => line.includes(": TAP tap"));
+        expect(named).toEqual([
+          `tap-launcher: warning: TAP ${tap}: a multiqueue TAP under the name the helper gives one only while making it, on no bridge (owner none, persistent): left by a request whose helper was killed after another program took a queue of it (or being made right now: run doctor again); it counts against no one -- fix: as root: ip tuntap del dev ${tap} mode tap multi_queue; only users given queues= in the policy file can leave one`,
+        ]);
+      } finally {
+        process.kill(-killed.pid, "SIGKILL");
+        closeFd(ours);
+      }
     });
-    closeFd(theirs);
-    try {
-      expect((await lines.read()).value).toBe("ready\n");
-      expect((await lines.read()).value).toBe("attached\n"); // bob's queue made the TAP persistent before it had an owner
-      process.kill(-killed.pid, "SIGKILL"); // within the 100 ms strace holds the helper's next ioctl
-      await killed.exited;
-      const stranded = await ns.tapNames();
-      expect(stranded).toEqual([expect.stringMatching(/^tap[0-9a-f]{12}$/)]);
-      const [tap = ""] = stranded;
-      expect((await ns.link(tap)).linkinfo?.info_data).toMatchObject({ multi_queue: true, persist: true, numqueues: 0 });
-      // The controls: an administrator's multiqueue TAP, and one under a name of the helper's for a TAP in the making but on the bridge.
-      await ns.ip("tuntap", "add", "dev", "tap7", "mode", "tap", "multi_queue");
-      await ns.ip("tuntap", "add", "dev", "tap00000000000a", "mode", "tap", "multi_queue");
-      await ns.ip("link", "set", "tap00000000000a", "master", "br0");
-      const doctor = await run([...ns.prefix(), join(dist, "tap-launcher"), "doctor"]);
-      const named = doctor.stderr.split("\n").filter((line) => line.includes(": TAP tap"));
-      expect(named).toEqual([
-        `tap-launcher: warning: TAP ${tap}: a multiqueue TAP under the name the helper gives one only while making it, on no bridge (owner none, persistent): left by a request whose helper was killed after another program took a queue of it (or being made right now: run doctor again); it counts against no one -- fix: as root: ip tuntap del dev ${tap} mode tap multi_queue; only users given queues= in the policy file can leave one`,
-      ]);
-    } finally {
-      process.kill(-killed.pid, "SIGKILL");
-      closeFd(ours);
-      racer.kill("SIGKILL");
-      await racer.exited;
-    }
   });
 }, 30_000);
+
+/** Runs `body` once the queue racer (startRacer) is ready, with the lines it prints after; the racer is killed afterwards. */
+async function withRacer(
+  ns: TestNetns,
+  action: string,
+  body: (lines: ReturnType<typeof startRacer>["lines"], racer: Bun.Subprocess) => Promise<void>,
+): Promise<void> {
+  const { racer, lines } = startRacer(ns, action);
+  try {
+    expect((await lines.read()).value).toBe("ready\n");
+    await body(lines, racer);
+  } finally {
+    racer.kill("SIGKILL");
+    await racer.exited;
+  }
+}
 
 /**
  * The queue racer (tests/support/queue-racer.ts) as bob, doing `action` with a queue of each new
