@@ -522,8 +522,10 @@ export function checkStrandedTaps(): Finding[] {
   try {
     taps = listLinksOfKind("tun");
   } catch (err) {
-    if (err instanceof SysError) return [];
-    throw err;
+    if (!(err instanceof SysError)) throw err;
+    return [
+      { severity: "warn", subject: "TAP devices", message: `cannot list them to look for TAPs a killed helper left: ${systemReason(err)}` },
+    ];
   }
   return taps
     .filter(({ name, tun, master }) => tun?.type === "tap" && tun.multiQueue && master === null && IN_MAKING_NAME.test(name))
